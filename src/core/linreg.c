@@ -1,0 +1,881 @@
+/*
+ * linreg.c
+ *	  Streaming ordinary and ridge least squares by incremental QR: the flat
+ *	  aggregate state, row buffering, folding rows into R (LAPACK dtpqrt),
+ *	  merging states (TSQR), and solving the fitted model and its
+ *	  statistics out of R.
+ *
+ * See linreg.h for the state layout.  Only the upper triangle of R is ever
+ * read, so garbage below the diagonal of a state from outside is harmless.
+ */
+#include "core/linreg.h"
+#include "core/tdist.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <lapacke.h>
+
+/* the header layout is part of the on-the-wire state: keep it 40 bytes */
+typedef char mlx_linreg_header_is_40_bytes[
+	(sizeof(mlx_linreg_state) == 40) ? 1 : -1];
+
+/* LAPACK block size for dtpqrt */
+#define LINREG_NB	32
+
+/* most scratch blocks solve() holds at once */
+#define SCRATCH_MAX 24
+
+/*
+ * Row-buffer capacity for nfeat features.  64 rows amortize the LAPACK call
+ * when rows are cheap; past 256 features one row already costs O(p^2)
+ * flops to fold, so 32 rows keep the state (shipped between processes)
+ * smaller at no cost in throughput.  The buffer never exceeds 64 p doubles,
+ * which is at most the size of R once p >= 64.
+ */
+static int
+linreg_bufrows(int nfeat)
+{
+	return (nfeat <= 256) ? 64 : 32;
+}
+
+static int
+linreg_nb(int p)
+{
+	return (p < LINREG_NB) ? p : LINREG_NB;
+}
+
+static double *
+state_R(mlx_linreg_state *s)
+{
+	return (double *) (s + 1);
+}
+
+static const double *
+state_R_const(const mlx_linreg_state *s)
+{
+	return (const double *) (s + 1);
+}
+
+static double *
+state_buf(mlx_linreg_state *s, int p)
+{
+	return state_R(s) + (size_t) p * p;
+}
+
+static const double *
+state_buf_const(const mlx_linreg_state *s, int p)
+{
+	return state_R_const(s) + (size_t) p * p;
+}
+
+static int
+state_ncols(const mlx_linreg_state *s)
+{
+	return mlx_linreg_ncols(s->nfeat, (s->flags & MLX_LINREG_F_INTERCEPT) != 0);
+}
+
+int
+mlx_linreg_ncols(int nfeat, bool intercept)
+{
+	return nfeat + 1 + (intercept ? 1 : 0);
+}
+
+size_t
+mlx_linreg_state_size(int nfeat, bool intercept)
+{
+	size_t		p;
+
+	if (nfeat < 1 || nfeat > MLX_LINREG_MAX_FEATURES)
+		return 0;
+	p = (size_t) mlx_linreg_ncols(nfeat, intercept);
+	return sizeof(mlx_linreg_state) +
+		sizeof(double) * (p * p + (size_t) linreg_bufrows(nfeat) * p);
+}
+
+mlx_status
+mlx_linreg_state_init(mlx_linreg_state *s, int nfeat, double lambda,
+					  bool intercept)
+{
+	size_t		size = mlx_linreg_state_size(nfeat, intercept);
+
+	if (s == NULL || size == 0 || !isfinite(lambda) || lambda < 0.0)
+		return MLX_EINVAL;
+	memset(s, 0, size);
+	s->version = MLX_LINREG_STATE_VERSION;
+	s->flags = intercept ? MLX_LINREG_F_INTERCEPT : 0;
+	s->bufrows = (uint16_t) linreg_bufrows(nfeat);
+	s->nfeat = nfeat;
+	s->lambda = lambda;
+	return MLX_OK;
+}
+
+static mlx_status
+corrupt(char *errbuf, size_t errlen, const char *msg)
+{
+	if (errbuf != NULL && errlen > 0)
+		snprintf(errbuf, errlen, "%s", msg);
+	return MLX_ECORRUPT;
+}
+
+mlx_status
+mlx_linreg_state_validate(const mlx_linreg_state *s, size_t size,
+						  char *errbuf, size_t errlen)
+{
+	bool		intercept;
+
+	if (s == NULL || size < sizeof(mlx_linreg_state))
+		return corrupt(errbuf, errlen, "linear regression state is truncated");
+	if (s->version != MLX_LINREG_STATE_VERSION)
+		return corrupt(errbuf, errlen, "linear regression state has an unknown version");
+	if ((s->flags & ~MLX_LINREG_F_INTERCEPT) != 0)
+		return corrupt(errbuf, errlen, "linear regression state has unknown flags");
+	if (s->nfeat < 1 || s->nfeat > MLX_LINREG_MAX_FEATURES)
+		return corrupt(errbuf, errlen, "linear regression state has an invalid feature count");
+	if (s->bufrows != linreg_bufrows(s->nfeat))
+		return corrupt(errbuf, errlen, "linear regression state has an invalid buffer capacity");
+	if (s->nbuf < 0 || s->nbuf > s->bufrows)
+		return corrupt(errbuf, errlen, "linear regression state has an invalid buffer fill");
+	if (s->reserved != 0)
+		return corrupt(errbuf, errlen, "linear regression state has nonzero reserved bytes");
+	if (s->nrows < 0 || s->nrows < s->nbuf || s->nskipped < 0)
+		return corrupt(errbuf, errlen, "linear regression state has invalid row counts");
+	if (!isfinite(s->lambda) || s->lambda < 0.0)
+		return corrupt(errbuf, errlen, "linear regression state has an invalid penalty");
+	intercept = (s->flags & MLX_LINREG_F_INTERCEPT) != 0;
+	if (size != mlx_linreg_state_size(s->nfeat, intercept))
+		return corrupt(errbuf, errlen, "linear regression state has the wrong size");
+	return MLX_OK;
+}
+
+/*
+ * Fold an m-by-p column-major block B (leading dimension ldb) into the
+ * upper-triangular p-by-p R: [R; B] = Q [R'; 0].  l = 0 for a dense block,
+ * l = p for a triangular one (TSQR).  B is overwritten.  tw holds 2 nb p
+ * doubles of workspace (T and work).
+ */
+static mlx_status
+fold_block(double *R, int p, double *B, int m, int ldb, int l, double *tw)
+{
+	int			nb = linreg_nb(p);
+	lapack_int	info;
+
+	if (m == 0)
+		return MLX_OK;
+	info = LAPACKE_dtpqrt_work(LAPACK_COL_MAJOR, m, p, l, nb, R, p, B, ldb,
+							   tw, nb, tw + (size_t) nb * p);
+	return (info == 0) ? MLX_OK : MLX_ELAPACK;
+}
+
+/* Transpose m row-major rows of p doubles into column-major B (ldb rows). */
+static void
+rows_to_colmajor(double *B, int ldb, const double *rows, int m, int p)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < m; i++)
+		for (j = 0; j < p; j++)
+			B[i + (size_t) j * ldb] = rows[(size_t) i * p + j];
+}
+
+/* Copy the upper triangle of a p-by-p matrix, zeroing the strict lower. */
+static void
+copy_upper(double *dst, const double *src, int p)
+{
+	int			i,
+				j;
+
+	for (j = 0; j < p; j++)
+		for (i = 0; i < p; i++)
+			dst[i + (size_t) j * p] = (i <= j) ? src[i + (size_t) j * p] : 0.0;
+}
+
+mlx_status
+mlx_linreg_flush(mlx_linreg_state *s, const mlx_ctx *ctx)
+{
+	int			p = state_ncols(s);
+	int			m = s->nbuf;
+	double	   *scratch;
+	mlx_status	st;
+
+	if (m == 0)
+		return MLX_OK;
+	if (mlx_interrupted(ctx))
+		return MLX_EINTR;
+	scratch = mlx_alloc(ctx, sizeof(double) * ((size_t) m * p +
+											  2 * (size_t) linreg_nb(p) * p));
+	if (scratch == NULL)
+		return MLX_ENOMEM;
+	rows_to_colmajor(scratch, m, state_buf(s, p), m, p);
+	st = fold_block(state_R(s), p, scratch, m, m, 0,
+					scratch + (size_t) m * p);
+	mlx_free(ctx, scratch);
+	if (st == MLX_OK)
+		s->nbuf = 0;
+	return st;
+}
+
+/*
+ * Append a row.  The buffer is folded lazily, when a row arrives and finds
+ * it full, so every failure (non-finite input, no memory, interrupt) leaves
+ * the state exactly as it was.
+ */
+mlx_status
+mlx_linreg_add_row(mlx_linreg_state *s, double y, const void *x,
+				   const mlx_ctx *ctx, int *bad_index)
+{
+	int			k = s->nfeat;
+	int			c = (s->flags & MLX_LINREG_F_INTERCEPT) ? 1 : 0;
+	int			p = k + 1 + c;
+	double	   *row;
+	int			j;
+
+	for (j = 0; j < k; j++)
+	{
+		double		v;
+
+		memcpy(&v, (const char *) x + (size_t) j * sizeof(double), sizeof(double));
+		if (!isfinite(v))
+		{
+			if (bad_index != NULL)
+				*bad_index = j;
+			return MLX_ENONFINITE;
+		}
+	}
+	if (!isfinite(y))
+	{
+		if (bad_index != NULL)
+			*bad_index = -1;
+		return MLX_ENONFINITE;
+	}
+	if (s->nbuf >= s->bufrows)
+	{
+		mlx_status	st = mlx_linreg_flush(s, ctx);
+
+		if (st != MLX_OK)
+			return st;
+	}
+	row = state_buf(s, p) + (size_t) s->nbuf * p;
+	if (c)
+		row[0] = 1.0;
+	memcpy(row + c, x, (size_t) k * sizeof(double));
+	row[p - 1] = y;
+	s->nbuf++;
+	s->nrows++;
+	return MLX_OK;
+}
+
+/*
+ * TSQR merge.  All workspace is allocated and the interrupt hook polled
+ * before 's' is touched, so ENOMEM and EINTR leave it unchanged.  The
+ * buffered rows of both sides are folded in one dense block; the other
+ * side's R goes in as a triangular block (or is copied when 's' has
+ * nothing folded yet).
+ */
+mlx_status
+mlx_linreg_merge(mlx_linreg_state *s, const mlx_linreg_state *other,
+				 const mlx_ctx *ctx)
+{
+	int			p,
+				m,
+				nb;
+	bool		sfold,
+				ofold;
+	size_t		nscratch;
+	double	   *scratch,
+			   *rows,
+			   *tri,
+			   *tw;
+	mlx_status	st = MLX_OK;
+
+	if (s->nfeat != other->nfeat || s->flags != other->flags ||
+		s->lambda != other->lambda || s->bufrows != other->bufrows)
+		return MLX_EMISMATCH;
+	if (s == other)
+	{
+		/* merging a state with itself: work from a copy of it */
+		size_t		size = mlx_linreg_state_size(s->nfeat,
+												 (s->flags & MLX_LINREG_F_INTERCEPT) != 0);
+		mlx_linreg_state *copy = mlx_alloc(ctx, size);
+
+		if (copy == NULL)
+			return MLX_ENOMEM;
+		memcpy(copy, s, size);
+		st = mlx_linreg_merge(s, copy, ctx);
+		mlx_free(ctx, copy);
+		return st;
+	}
+	if (other->nrows == 0)
+	{
+		s->nskipped += other->nskipped;
+		return MLX_OK;
+	}
+	if (mlx_interrupted(ctx))
+		return MLX_EINTR;
+
+	p = state_ncols(s);
+	nb = linreg_nb(p);
+	m = s->nbuf + other->nbuf;
+	sfold = s->nrows > s->nbuf;
+	ofold = other->nrows > other->nbuf;
+	nscratch = (size_t) m * p + 2 * (size_t) nb * p;
+	if (sfold && ofold)
+		nscratch += (size_t) p * p;
+	scratch = mlx_alloc(ctx, sizeof(double) * nscratch);
+	if (scratch == NULL)
+		return MLX_ENOMEM;
+	tw = scratch;
+	rows = tw + 2 * (size_t) nb * p;
+	tri = rows + (size_t) m * p;
+
+	if (ofold)
+	{
+		if (!sfold)
+			copy_upper(state_R(s), state_R_const(other), p);
+		else
+		{
+			copy_upper(tri, state_R_const(other), p);
+			st = fold_block(state_R(s), p, tri, p, p, p, tw);
+		}
+	}
+	if (st == MLX_OK && m > 0)
+	{
+		rows_to_colmajor(rows, m, state_buf(s, p), s->nbuf, p);
+		rows_to_colmajor(rows + s->nbuf, m, state_buf_const(other, p),
+						 other->nbuf, p);
+		st = fold_block(state_R(s), p, rows, m, m, 0, tw);
+	}
+	mlx_free(ctx, scratch);
+	if (st != MLX_OK)
+		return st;
+	s->nbuf = 0;
+	s->nrows += other->nrows;
+	s->nskipped += other->nskipped;
+	return MLX_OK;
+}
+
+/* Scratch allocations of one solve(), all released together. */
+typedef struct scratch_list
+{
+	const mlx_ctx *ctx;
+	int			n;
+	void	   *ptr[SCRATCH_MAX];
+} scratch_list;
+
+static void *
+scratch_alloc(scratch_list *sl, size_t size)
+{
+	void	   *p;
+
+	if (sl->n >= SCRATCH_MAX)
+		return NULL;
+	p = mlx_alloc(sl->ctx, size);
+	if (p != NULL)
+		sl->ptr[sl->n++] = p;
+	return p;
+}
+
+static void
+scratch_free_all(scratch_list *sl)
+{
+	while (sl->n > 0)
+		mlx_free(sl->ctx, sl->ptr[--sl->n]);
+}
+
+static int
+cmp_int32(const void *a, const void *b)
+{
+	int32_t		x = *(const int32_t *) a;
+	int32_t		y = *(const int32_t *) b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+fit_release(const mlx_ctx *ctx, mlx_linreg_fit *out)
+{
+	mlx_free(ctx, out->coef);
+	mlx_free(ctx, out->se);
+	mlx_free(ctx, out->tval);
+	mlx_free(ctx, out->pval);
+	mlx_free(ctx, out->dependent);
+	out->coef = out->se = out->tval = out->pval = NULL;
+	out->dependent = NULL;
+	out->ndependent = 0;
+}
+
+/*
+ * Minimum-norm least squares A beta = b for the k-by-k upper-triangular A
+ * (SVD, dgelsd).  A and b are overwritten; beta is left in b, the
+ * numerical rank in *rank and the largest singular value in *s1.
+ */
+static mlx_status
+solve_ols(scratch_list *sl, double *A, double *b, int k, double rcond,
+		  int *rank, double *s1)
+{
+	double	   *S,
+			   *work;
+	lapack_int *iwork;
+	double		wq;
+	lapack_int	iwq = 0;
+	lapack_int	lrank = 0;
+	lapack_int	info;
+
+	S = scratch_alloc(sl, sizeof(double) * k);
+	if (S == NULL)
+		return MLX_ENOMEM;
+	info = LAPACKE_dgelsd_work(LAPACK_COL_MAJOR, k, k, 1, A, k, b, k, S,
+							   rcond, &lrank, &wq, -1, &iwq);
+	if (info != 0)
+		return MLX_ELAPACK;
+	work = scratch_alloc(sl, sizeof(double) * ((size_t) wq + 1));
+	iwork = scratch_alloc(sl, sizeof(lapack_int) * ((size_t) iwq + 1));
+	if (work == NULL || iwork == NULL)
+		return MLX_ENOMEM;
+	info = LAPACKE_dgelsd_work(LAPACK_COL_MAJOR, k, k, 1, A, k, b, k, S,
+							   rcond, &lrank, work, (lapack_int) wq, iwork);
+	if (info != 0)
+		return MLX_ELAPACK;
+	*rank = (int) lrank;
+	*s1 = S[0];
+	return MLX_OK;
+}
+
+/*
+ * Ridge: least squares of the stacked [A; sqrt(lambda) I] beta = [b; 0]
+ * (QR, dgels).  beta goes to beta[0..k-1].
+ */
+static mlx_status
+solve_ridge(scratch_list *sl, const double *A, const double *b, int k,
+			double lambda, double *beta)
+{
+	int			m = 2 * k;
+	double	   *S,
+			   *rhs,
+			   *work;
+	double		wq;
+	double		sqlam = sqrt(lambda);
+	lapack_int	info;
+	int			i,
+				j;
+
+	S = scratch_alloc(sl, sizeof(double) * (size_t) m * k);
+	rhs = scratch_alloc(sl, sizeof(double) * m);
+	if (S == NULL || rhs == NULL)
+		return MLX_ENOMEM;
+	for (j = 0; j < k; j++)
+	{
+		for (i = 0; i < k; i++)
+			S[i + (size_t) j * m] = A[i + (size_t) j * k];
+		for (i = 0; i < k; i++)
+			S[k + i + (size_t) j * m] = (i == j) ? sqlam : 0.0;
+	}
+	for (i = 0; i < k; i++)
+	{
+		rhs[i] = b[i];
+		rhs[k + i] = 0.0;
+	}
+	info = LAPACKE_dgels_work(LAPACK_COL_MAJOR, 'N', m, k, 1, S, m, rhs, m,
+							  &wq, -1);
+	if (info != 0)
+		return MLX_ELAPACK;
+	work = scratch_alloc(sl, sizeof(double) * ((size_t) wq + 1));
+	if (work == NULL)
+		return MLX_ENOMEM;
+	info = LAPACKE_dgels_work(LAPACK_COL_MAJOR, 'N', m, k, 1, S, m, rhs, m,
+							  work, (lapack_int) wq);
+	if (info != 0)
+		return MLX_ELAPACK;
+	memcpy(beta, rhs, sizeof(double) * k);
+	return MLX_OK;
+}
+
+/*
+ * Which features to blame for a rank deficit, the way R's lm() aliases
+ * them: scan the columns of A in order, Householder-orthogonalizing each
+ * against the columns kept so far, and call a column dependent when what is
+ * left of it is below thr (the SVD's own cut-off, rcond * s1).  Later
+ * copies of a column are thus the ones reported.  Returns the number of
+ * dependent columns found (written to dep, ascending), which the caller
+ * compares with the SVD rank.
+ */
+static int
+sequential_dependent(double *W, int k, double thr, int32_t *dep,
+					 const mlx_ctx *ctx, bool *interrupted)
+{
+	int			r = 0;
+	int			nd = 0;
+	int			i,
+				j,
+				h;
+
+	*interrupted = false;
+	for (j = 0; j < k; j++)
+	{
+		double	   *w = W + (size_t) j * k;
+		double		nrm = 0.0;
+		double		alpha,
+					v0;
+
+		if (j % 64 == 63 && mlx_interrupted(ctx))
+		{
+			*interrupted = true;
+			return -1;
+		}
+		/*
+		 * Apply the kept reflectors H_0 .. H_{r-1}; reflector h lives in
+		 * the column dep[k - 1 - h], rows h (tau) and below (its tail).
+		 */
+		for (h = 0; h < r; h++)
+		{
+			const double *v = W + (size_t) dep[k - 1 - h] * k;
+			double		tau = v[h];
+			double		d = w[h];
+
+			for (i = h + 1; i < k; i++)
+				d += v[i] * w[i];
+			d *= tau;
+			w[h] -= d;
+			for (i = h + 1; i < k; i++)
+				w[i] -= d * v[i];
+		}
+		for (i = r; i < k; i++)
+			nrm += w[i] * w[i];
+		nrm = sqrt(nrm);
+		if (!(nrm > thr))
+		{
+			dep[nd++] = j;
+			continue;
+		}
+		/* new reflector zeroing w[r+1..]: w[r] <- tau, w[r+1..] <- tail */
+		alpha = (w[r] >= 0.0) ? -nrm : nrm;
+		v0 = w[r] - alpha;
+		for (i = r + 1; i < k; i++)
+			w[i] /= v0;
+		w[r] = -v0 / alpha;		/* tau = (alpha - x0) / alpha */
+		/* remember which column holds reflector r (filled from the end) */
+		dep[k - 1 - r] = j;
+		r++;
+	}
+	return nd;
+}
+
+/*
+ * Dependent features: the in-order scan above when it agrees with the SVD
+ * rank, else the last k - rank pivots of a column-pivoted QR (dgeqp3).
+ * Result sorted, 0-based, k - rank entries.
+ */
+static mlx_status
+find_dependent(scratch_list *sl, const double *A, int k, int rank,
+			   double thr, int32_t *dep)
+{
+	double	   *Q,
+			   *tau,
+			   *work;
+	lapack_int *jpvt;
+	int32_t    *tmp;
+	double		wq;
+	lapack_int	info;
+	int			i,
+				nd;
+	bool		intr;
+
+	Q = scratch_alloc(sl, sizeof(double) * (size_t) k * k);
+	tau = scratch_alloc(sl, sizeof(double) * k);
+	jpvt = scratch_alloc(sl, sizeof(lapack_int) * k);
+	tmp = scratch_alloc(sl, sizeof(int32_t) * k);
+	if (Q == NULL || tau == NULL || jpvt == NULL || tmp == NULL)
+		return MLX_ENOMEM;
+	memcpy(Q, A, sizeof(double) * (size_t) k * k);
+	nd = sequential_dependent(Q, k, thr, tmp, sl->ctx, &intr);
+	if (intr)
+		return MLX_EINTR;
+	if (nd == k - rank)
+	{
+		memcpy(dep, tmp, sizeof(int32_t) * nd);
+		return MLX_OK;
+	}
+	memcpy(Q, A, sizeof(double) * (size_t) k * k);
+	memset(jpvt, 0, sizeof(lapack_int) * k);
+	info = LAPACKE_dgeqp3_work(LAPACK_COL_MAJOR, k, k, Q, k, jpvt, tau, &wq, -1);
+	if (info != 0)
+		return MLX_ELAPACK;
+	work = scratch_alloc(sl, sizeof(double) * ((size_t) wq + 1));
+	if (work == NULL)
+		return MLX_ENOMEM;
+	info = LAPACKE_dgeqp3_work(LAPACK_COL_MAJOR, k, k, Q, k, jpvt, tau, work,
+							   (lapack_int) wq);
+	if (info != 0)
+		return MLX_ELAPACK;
+	for (i = rank; i < k; i++)
+		dep[i - rank] = (int32_t) (jpvt[i] - 1);
+	qsort(dep, (size_t) (k - rank), sizeof(int32_t), cmp_int32);
+	return MLX_OK;
+}
+
+/*
+ * Standard errors from the leading q-by-q block of R (intercept column
+ * included): Cov = sigma^2 (R'R)^-1 = sigma^2 Rinv Rinv', so each variance
+ * is sigma^2 times a squared row norm of Rinv.  Leaves NaNs when R is
+ * exactly singular.
+ */
+static mlx_status
+fill_se(scratch_list *sl, const double *Rc, int p, int q, int c,
+		mlx_linreg_fit *out)
+{
+	double	   *Ri;
+	lapack_int	info;
+	int			i,
+				j;
+
+	Ri = scratch_alloc(sl, sizeof(double) * (size_t) q * q);
+	if (Ri == NULL)
+		return MLX_ENOMEM;
+	for (j = 0; j < q; j++)
+		for (i = 0; i < q; i++)
+			Ri[i + (size_t) j * q] = (i <= j) ? Rc[i + (size_t) j * p] : 0.0;
+	info = LAPACKE_dtrtri_work(LAPACK_COL_MAJOR, 'U', 'N', q, Ri, q);
+	if (info > 0)
+		return MLX_OK;
+	if (info < 0)
+		return MLX_ELAPACK;
+	for (i = 0; i < q; i++)
+	{
+		double		v = 0.0;
+		int			ci = i + 1 - c;
+
+		for (j = i; j < q; j++)
+			v += Ri[i + (size_t) j * q] * Ri[i + (size_t) j * q];
+		out->se[ci] = out->sigma * sqrt(v);
+		out->tval[ci] = out->coef[ci] / out->se[ci];
+		out->pval[ci] = mlx_t_pvalue2(out->tval[ci], out->df_resid);
+	}
+	return MLX_OK;
+}
+
+mlx_status
+mlx_linreg_solve(const mlx_linreg_state *s, const mlx_ctx *ctx,
+				 mlx_linreg_fit *out)
+{
+	int			k = s->nfeat;
+	int			c = (s->flags & MLX_LINREG_F_INTERCEPT) ? 1 : 0;
+	int			p = k + 1 + c;
+	int			nb = linreg_nb(p);
+	scratch_list sl;
+	double	   *Rc,
+			   *A,
+			   *b,
+			   *beta;
+	const double *z;
+	double		ryy,
+				rss,
+				tss,
+				ctol;
+	int			rank = k;
+	int			i,
+				j;
+	mlx_status	st;
+
+	memset(out, 0, sizeof(*out));
+	out->nfeat = k;
+	out->intercept = c != 0;
+	out->lambda = s->lambda;
+	out->nrows = s->nrows;
+	out->nskipped = s->nskipped;
+	if (s->nrows <= 0)
+		return MLX_EINVAL;
+	if (mlx_interrupted(ctx))
+		return MLX_EINTR;
+
+	sl.ctx = ctx;
+	sl.n = 0;
+	out->coef = mlx_alloc(ctx, sizeof(double) * (k + 1));
+	out->se = mlx_alloc(ctx, sizeof(double) * (k + 1));
+	out->tval = mlx_alloc(ctx, sizeof(double) * (k + 1));
+	out->pval = mlx_alloc(ctx, sizeof(double) * (k + 1));
+	Rc = scratch_alloc(&sl, sizeof(double) * (size_t) p * p);
+	A = scratch_alloc(&sl, sizeof(double) * (size_t) k * k);
+	b = scratch_alloc(&sl, sizeof(double) * (size_t) k);
+	beta = scratch_alloc(&sl, sizeof(double) * (size_t) k);
+	if (out->coef == NULL || out->se == NULL || out->tval == NULL ||
+		out->pval == NULL || Rc == NULL || A == NULL || b == NULL ||
+		beta == NULL)
+	{
+		st = MLX_ENOMEM;
+		goto fail;
+	}
+	for (i = 0; i <= k; i++)
+		out->coef[i] = out->se[i] = out->tval[i] = out->pval[i] = NAN;
+
+	/* R of everything, buffered rows included, on a private copy */
+	copy_upper(Rc, state_R_const(s), p);
+	if (s->nbuf > 0)
+	{
+		double	   *blk = scratch_alloc(&sl, sizeof(double) *
+										((size_t) s->nbuf * p + 2 * (size_t) nb * p));
+
+		if (blk == NULL)
+		{
+			st = MLX_ENOMEM;
+			goto fail;
+		}
+		rows_to_colmajor(blk, s->nbuf, state_buf_const(s, p), s->nbuf, p);
+		st = fold_block(Rc, p, blk, s->nbuf, s->nbuf, 0,
+						blk + (size_t) s->nbuf * p);
+		if (st != MLX_OK)
+			goto fail;
+	}
+	z = Rc + (size_t) (p - 1) * p;
+	ryy = Rc[(p - 1) + (size_t) (p - 1) * p];
+
+	/*
+	 * The feature block R22 and its right-hand side.  A column whose part
+	 * in R22 is rounding noise next to its whole norm is a constant feature
+	 * (centred away by the intercept): zero it so that it is dependent
+	 * whatever its scale.
+	 */
+	ctol = 16.0 * DBL_EPSILON * sqrt((double) s->nrows + 1.0);
+	for (j = 0; j < k; j++)
+	{
+		double		full = 0.0,
+					cen = 0.0;
+
+		for (i = 0; i < k; i++)
+			A[i + (size_t) j * k] = (i <= j) ? Rc[c + i + (size_t) (c + j) * p] : 0.0;
+		for (i = 0; i <= c + j; i++)
+		{
+			double		v = Rc[i + (size_t) (c + j) * p];
+
+			full += v * v;
+			if (i >= c)
+				cen += v * v;
+		}
+		if (sqrt(cen) <= ctol * sqrt(full))
+			for (i = 0; i < k; i++)
+				A[i + (size_t) j * k] = 0.0;
+		b[j] = z[c + j];
+	}
+
+	if (s->lambda == 0.0)
+	{
+		double	   *A2 = scratch_alloc(&sl, sizeof(double) * (size_t) k * k);
+		double		rcond,
+					s1 = 0.0;
+
+		if (A2 == NULL)
+		{
+			st = MLX_ENOMEM;
+			goto fail;
+		}
+		memcpy(A2, A, sizeof(double) * (size_t) k * k);
+		memcpy(beta, b, sizeof(double) * k);
+		rcond = DBL_EPSILON * (double) ((s->nrows > k) ? s->nrows : k);
+		st = solve_ols(&sl, A2, beta, k, rcond, &rank, &s1);
+		if (st != MLX_OK)
+			goto fail;
+		if (rank < k)
+		{
+			out->dependent = mlx_alloc(ctx, sizeof(int32_t) * (k - rank));
+			if (out->dependent == NULL)
+			{
+				st = MLX_ENOMEM;
+				goto fail;
+			}
+			out->ndependent = k - rank;
+			st = find_dependent(&sl, A, k, rank, rcond * s1,
+								out->dependent);
+			if (st != MLX_OK)
+				goto fail;
+		}
+	}
+	else
+	{
+		st = solve_ridge(&sl, A, b, k, s->lambda, beta);
+		if (st != MLX_OK)
+			goto fail;
+	}
+	if (mlx_interrupted(ctx))
+	{
+		st = MLX_EINTR;
+		goto fail;
+	}
+
+	/*
+	 * Residual and total sums of squares, all from R: b is z without its
+	 * intercept entry, so sum b^2 + ryy^2 is the centred total with an
+	 * intercept and the uncentred one without.
+	 */
+	rss = ryy * ryy;
+	tss = ryy * ryy;
+	for (i = 0; i < k; i++)
+	{
+		double		r = -b[i];
+
+		for (j = i; j < k; j++)
+			r += A[i + (size_t) j * k] * beta[j];
+		rss += r * r;
+		tss += b[i] * b[i];
+	}
+
+	out->coef[0] = 0.0;
+	if (c)
+	{
+		double		v = z[0];
+
+		for (j = 0; j < k; j++)
+			v -= Rc[(size_t) (1 + j) * p] * beta[j];
+		out->coef[0] = v / Rc[0];
+	}
+	for (j = 0; j < k; j++)
+		out->coef[j + 1] = beta[j];
+
+	out->rank = rank;
+	out->df_resid = (double) s->nrows - rank - c;
+	out->rss = rss;
+	out->tss = tss;
+	out->r2 = (tss > 0.0) ? 1.0 - rss / tss : NAN;
+	if (out->df_resid > 0.0)
+	{
+		out->sigma = sqrt(rss / out->df_resid);
+		out->adj_r2 = 1.0 - (1.0 - out->r2) * ((double) s->nrows - c) /
+			out->df_resid;
+	}
+	else
+	{
+		out->sigma = NAN;
+		out->adj_r2 = NAN;
+	}
+	if (s->lambda == 0.0 && rank == k && out->df_resid > 0.0)
+	{
+		st = fill_se(&sl, Rc, p, k + c, c, out);
+		if (st != MLX_OK)
+			goto fail;
+	}
+	scratch_free_all(&sl);
+	return MLX_OK;
+
+fail:
+	scratch_free_all(&sl);
+	fit_release(ctx, out);
+	return st;
+}
+
+double
+mlx_linreg_predict(const mlx_linreg_fit *fit, const void *x)
+{
+	double		v = fit->intercept ? fit->coef[0] : 0.0;
+	int			j;
+
+	for (j = 0; j < fit->nfeat; j++)
+	{
+		double		xj;
+
+		memcpy(&xj, (const char *) x + (size_t) j * sizeof(double), sizeof(double));
+		v += fit->coef[j + 1] * xj;
+	}
+	return v;
+}

@@ -1,0 +1,145 @@
+/*
+ * linreg.h
+ *	  Streaming least squares (ordinary and ridge) by incremental QR.
+ *
+ * The aggregate state is one flat, position-independent block of memory: a
+ * fixed header followed by doubles.  It holds the upper-triangular factor R
+ * of the augmented design [1 | X | y] (the intercept column only when
+ * fitting one) and a small buffer of raw rows.  Rows are appended to the
+ * buffer; a full buffer is folded into R with one blocked Householder update
+ * (LAPACK dtpqrt on the stacked [R; rows]).  Two states merge by
+ * re-factoring their stacked R factors (TSQR, dtpqrt with a triangular lower
+ * block).  State size depends only on the feature count, never on the rows.
+ *
+ * Why R of the augmented matrix: its last column holds Q'y, and its last
+ * diagonal entry is the residual norm, so coefficients, RSS and TSS all come
+ * out of R alone (no normal equations, no squared condition number).
+ *
+ * Layout of the block (all native byte order; the PostgreSQL glue keeps it
+ * 8-byte aligned):
+ *
+ *	  mlx_linreg_state  header (40 bytes)
+ *	  double R[p * p]   column-major, upper triangle significant, p = ncols
+ *	  double buf[bufrows * p]  row-major buffered rows: [1,] x_1..x_k, y
+ *
+ * where p = nfeat + 1 (y) + 1 if fitting an intercept.
+ */
+#ifndef MLX_LINREG_H
+#define MLX_LINREG_H
+
+#include "core/mlx_core.h"
+
+#define MLX_LINREG_STATE_VERSION 1
+#define MLX_LINREG_MAX_FEATURES 2000
+
+/* state flags */
+#define MLX_LINREG_F_INTERCEPT 0x01
+
+typedef struct mlx_linreg_state
+{
+	uint8_t		version;		/* MLX_LINREG_STATE_VERSION */
+	uint8_t		flags;			/* MLX_LINREG_F_* */
+	uint16_t	bufrows;		/* capacity of the row buffer */
+	int32_t		nfeat;			/* k, number of features (>= 1) */
+	int32_t		nbuf;			/* rows waiting in the buffer */
+	int32_t		reserved;		/* zero */
+	int64_t		nrows;			/* rows folded in, buffered ones included */
+	int64_t		nskipped;		/* rows the caller skipped (NULL y or x) */
+	double		lambda;			/* ridge penalty, >= 0 */
+	/* double data[] follows: R then the row buffer */
+} mlx_linreg_state;
+
+/* Number of columns of the augmented design. */
+int			mlx_linreg_ncols(int nfeat, bool intercept);
+
+/*
+ * Bytes of a whole state block (header + R + buffer) for nfeat features;
+ * 0 when nfeat is outside 1..MLX_LINREG_MAX_FEATURES.
+ */
+size_t		mlx_linreg_state_size(int nfeat, bool intercept);
+
+/*
+ * Initialize a block of mlx_linreg_state_size() bytes: zero R, empty
+ * buffer, zero counters.  Returns MLX_EINVAL for nfeat out of range or a
+ * lambda that is negative or not finite.
+ */
+mlx_status	mlx_linreg_state_init(mlx_linreg_state *s, int nfeat, double lambda,
+								  bool intercept);
+
+/*
+ * Check a state block of 'size' bytes that came from outside (an aggregate
+ * input, a user calling the combine function by hand): version, feature
+ * count, buffer capacity and fill, counters, lambda, total size.  Returns
+ * MLX_ECORRUPT (with a message in errbuf) or MLX_OK.  Never reads beyond
+ * 'size' bytes.  The block must be 8-byte aligned.
+ */
+mlx_status	mlx_linreg_state_validate(const mlx_linreg_state *s, size_t size,
+									  char *errbuf, size_t errlen);
+
+/*
+ * Append one row.  x points to nfeat doubles and need not be aligned.
+ * Returns MLX_ENONFINITE with *bad_index set to the 0-based feature index
+ * (or -1 for y) when a value is NaN or infinite; the state is unchanged
+ * then.  Folds the buffer into R when it is full (may return MLX_ENOMEM,
+ * MLX_ELAPACK).
+ */
+mlx_status	mlx_linreg_add_row(mlx_linreg_state *s, double y, const void *x,
+							   const mlx_ctx *ctx, int *bad_index);
+
+/* Fold buffered rows into R (no-op when the buffer is empty). */
+mlx_status	mlx_linreg_flush(mlx_linreg_state *s, const mlx_ctx *ctx);
+
+/*
+ * Merge 'other' into 's' (TSQR).  Both must have the same nfeat, flags and
+ * lambda, else MLX_EMISMATCH.  'other' is not modified.
+ */
+mlx_status	mlx_linreg_merge(mlx_linreg_state *s, const mlx_linreg_state *other,
+							 const mlx_ctx *ctx);
+
+/*
+ * Fitted model and its statistics.  Arrays have nfeat + 1 entries: index 0
+ * is the intercept (0 and NaN statistics when no intercept was fitted),
+ * 1..nfeat the features in order.  Statistics that are not defined (ridge,
+ * rank-deficient design, no residual degrees of freedom) are NaN.
+ */
+typedef struct mlx_linreg_fit
+{
+	int32_t		nfeat;
+	bool		intercept;		/* an intercept was fitted */
+	double		lambda;
+	int64_t		nrows;			/* rows used */
+	int64_t		nskipped;		/* rows skipped by the caller */
+	int32_t		rank;			/* numerical rank of the (centred) features */
+	double		df_resid;		/* nrows - rank - intercept */
+	double		rss;			/* residual sum of squares */
+	double		tss;			/* total sum of squares (centred iff intercept) */
+	double		r2;
+	double		adj_r2;
+	double		sigma;			/* residual standard error */
+	double	   *coef;			/* nfeat + 1 */
+	double	   *se;				/* nfeat + 1 */
+	double	   *tval;			/* nfeat + 1 */
+	double	   *pval;			/* nfeat + 1 */
+	/*
+	 * Rank-deficiency diagnostics: the 0-based indexes of the features found
+	 * to be (numerically) linear combinations of the others or constant,
+	 * ndependent of them; NULL/0 when full rank.
+	 */
+	int32_t		ndependent;
+	int32_t    *dependent;
+} mlx_linreg_fit;
+
+/*
+ * Solve the (ridge) least-squares problem held in a state.  Works on a copy:
+ * 's' is not modified.  Minimum-norm solution for a rank-deficient design,
+ * with the intercept unpenalized and outside the norm (as scikit-learn's
+ * LinearRegression/Ridge do by centring).  Returns MLX_EINVAL when the state
+ * has no rows.  The result's arrays come from ctx.
+ */
+mlx_status	mlx_linreg_solve(const mlx_linreg_state *s, const mlx_ctx *ctx,
+							 mlx_linreg_fit *out);
+
+/* Prediction: intercept + coef . x, x of nfeat doubles (need not be aligned). */
+double		mlx_linreg_predict(const mlx_linreg_fit *fit, const void *x);
+
+#endif							/* MLX_LINREG_H */
