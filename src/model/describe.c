@@ -1,0 +1,220 @@
+/*
+ * describe.c
+ *	  JSON description of a model (what ml.describe shows a user).
+ *
+ * Compact JSON, keys in a fixed order, doubles with 17 significant digits
+ * so they round-trip, non-finite numbers as null.  The text is produced in
+ * two passes over the same code, one measuring and one writing, so it takes
+ * exactly one allocation (allocators that free in bulk waste nothing).
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model/model_internal.h"
+
+/* Output sink: counts only while buf is NULL. */
+typedef struct json_out
+{
+	char	   *buf;
+	size_t		len;
+} json_out;
+
+static void
+put_bytes(json_out *o, const char *s, size_t n)
+{
+	if (o->buf != NULL)
+		memcpy(o->buf + o->len, s, n);
+	o->len += n;
+}
+
+static void
+put_str(json_out *o, const char *s)
+{
+	put_bytes(o, s, strlen(s));
+}
+
+/* A JSON string: quotes, backslash and control characters escaped. */
+static void
+put_json_string(json_out *o, const char *s)
+{
+	const unsigned char *p;
+	char		esc[8];
+
+	put_bytes(o, "\"", 1);
+	for (p = (const unsigned char *) s; *p != '\0'; p++)
+	{
+		if (*p == '"')
+			put_bytes(o, "\\\"", 2);
+		else if (*p == '\\')
+			put_bytes(o, "\\\\", 2);
+		else if (*p < 0x20)
+		{
+			snprintf(esc, sizeof(esc), "\\u%04x", (unsigned) *p);
+			put_bytes(o, esc, 6);
+		}
+		else
+			put_bytes(o, (const char *) p, 1);
+	}
+	put_bytes(o, "\"", 1);
+}
+
+/*
+ * A double as a JSON number, or null when not finite.  Any decimal
+ * separator a locale put in is turned back into '.'.
+ */
+static void
+put_double(json_out *o, double d)
+{
+	char		num[40];
+	char	   *c;
+
+	if (!isfinite(d))
+	{
+		put_str(o, "null");
+		return;
+	}
+	snprintf(num, sizeof(num), "%.17g", d);
+	for (c = num; *c != '\0'; c++)
+	{
+		if (!((*c >= '0' && *c <= '9') || *c == '-' || *c == '+' ||
+			  *c == 'e' || *c == 'E'))
+			*c = '.';
+	}
+	put_str(o, num);
+}
+
+static void
+put_int(json_out *o, long long v)
+{
+	char		num[32];
+
+	snprintf(num, sizeof(num), "%lld", v);
+	put_str(o, num);
+}
+
+/* ,"key": */
+static void
+put_key(json_out *o, const char *key)
+{
+	if (o->len > 1)
+		put_bytes(o, ",", 1);
+	put_json_string(o, key);
+	put_bytes(o, ":", 1);
+}
+
+static void
+put_double_array(json_out *o, const double *a, int32_t n)
+{
+	int32_t		i;
+
+	put_bytes(o, "[", 1);
+	for (i = 0; i < n; i++)
+	{
+		if (i > 0)
+			put_bytes(o, ",", 1);
+		put_double(o, a[i]);
+	}
+	put_bytes(o, "]", 1);
+}
+
+/* The whole document; o->len must be 0 on entry. */
+static void
+put_model(json_out *o, const mlx_model *m)
+{
+	const mlx_linreg_fit *fit = &m->u.linreg;
+	int32_t		k = m->nfeat;
+	int32_t		i;
+
+	put_bytes(o, "{", 1);
+	put_key(o, "algorithm");
+	put_json_string(o, mlx_algorithm_name(m->algorithm));
+	put_key(o, "format_version");
+	put_int(o, m->format_version);
+	put_key(o, "n_features");
+	put_int(o, k);
+	put_key(o, "features");
+	put_bytes(o, "[", 1);
+	for (i = 0; i < k; i++)
+	{
+		if (i > 0)
+			put_bytes(o, ",", 1);
+		put_json_string(o, m->feature_names[i]);
+	}
+	put_bytes(o, "]", 1);
+	put_key(o, "fit_intercept");
+	put_str(o, fit->intercept ? "true" : "false");
+	put_key(o, "lambda");
+	put_double(o, fit->lambda);
+	put_key(o, "n_rows");
+	put_int(o, (long long) fit->nrows);
+	put_key(o, "n_skipped");
+	put_int(o, (long long) fit->nskipped);
+	put_key(o, "rank");
+	put_int(o, fit->rank);
+	put_key(o, "df_resid");
+	put_double(o, fit->df_resid);
+	put_key(o, "r2");
+	put_double(o, fit->r2);
+	put_key(o, "adj_r2");
+	put_double(o, fit->adj_r2);
+	put_key(o, "residual_std_error");
+	put_double(o, fit->sigma);
+	put_key(o, "rss");
+	put_double(o, fit->rss);
+	put_key(o, "tss");
+	put_double(o, fit->tss);
+	put_key(o, "intercept");
+	put_double(o, fit->coef[0]);
+	put_key(o, "coefficients");
+	put_double_array(o, fit->coef + 1, k);
+	put_key(o, "std_errors");
+	put_double_array(o, fit->se, k + 1);
+	put_key(o, "t_values");
+	put_double_array(o, fit->tval, k + 1);
+	put_key(o, "p_values");
+	put_double_array(o, fit->pval, k + 1);
+	put_key(o, "dependent_features");
+	put_bytes(o, "[", 1);
+	for (i = 0; i < fit->ndependent; i++)
+	{
+		if (i > 0)
+			put_bytes(o, ",", 1);
+		put_json_string(o, m->feature_names[fit->dependent[i]]);
+	}
+	put_bytes(o, "]", 1);
+	put_bytes(o, "}", 1);
+}
+
+/*
+ * The model is checked first (as for encoding), so a hand-built model with
+ * an out-of-range dependent index cannot make this read out of bounds.
+ */
+mlx_status
+mlx_model_describe_json(const mlx_model *m, const mlx_ctx *ctx, char **json)
+{
+	char		errbuf[256];
+	json_out	o = {NULL, 0};
+	int32_t		i;
+
+	*json = NULL;
+	if (m == NULL || m->algorithm != MLX_ALG_LINEAR_REGRESSION ||
+		m->feature_names == NULL ||
+		m->nfeat < 1 || m->nfeat > MLX_MODEL_MAX_FEATURES)
+		return MLX_EINVAL;
+	for (i = 0; i < m->nfeat; i++)
+		if (m->feature_names[i] == NULL)
+			return MLX_EINVAL;
+	if (!mlx_check_linreg_fit(&m->u.linreg, m->nfeat, errbuf, sizeof(errbuf)))
+		return MLX_EINVAL;
+
+	put_model(&o, m);
+	o.buf = mlx_alloc(ctx, o.len + 1);
+	if (o.buf == NULL)
+		return MLX_ENOMEM;
+	o.len = 0;
+	put_model(&o, m);
+	o.buf[o.len] = '\0';
+	*json = o.buf;
+	return MLX_OK;
+}

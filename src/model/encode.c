@@ -1,0 +1,155 @@
+/*
+ * encode.c
+ *	  Serialize an in-memory model into the model bytes (doc/model-format.md).
+ *
+ * The output is canonical: the header, then MLX_SEC_FEATURES, then the
+ * algorithm's section, then the CRC, every field in a fixed order.  The
+ * same model always gives the same bytes, and the decoder accepts exactly
+ * what the encoder can write (the encoder runs the decoder's field checks).
+ */
+#include <string.h>
+
+#include "model/model_internal.h"
+
+/* Write a section header at p; returns the position after it. */
+static uint8_t *
+put_section_header(uint8_t *p, uint16_t tag, uint32_t len)
+{
+	mlx_put_u16(p, tag);
+	mlx_put_u16(p + 2, 0);
+	mlx_put_u32(p + 4, len);
+	return p + MLX_SECTION_HEADER_SIZE;
+}
+
+/* Write the MLX_SEC_LINREG body; returns the position after it. */
+static uint8_t *
+put_linreg(uint8_t *p, const mlx_linreg_fit *fit)
+{
+	int32_t		n = fit->nfeat + 1;
+	const double *arrays[MLX_LINREG_ARRAYS];
+	int			a;
+	int32_t		i;
+
+	p[0] = fit->intercept ? 1 : 0;
+	p[1] = p[2] = p[3] = 0;
+	mlx_put_u32(p + 4, (uint32_t) fit->rank);
+	mlx_put_u64(p + 8, (uint64_t) fit->nrows);
+	mlx_put_u64(p + 16, (uint64_t) fit->nskipped);
+	p += 24;
+	mlx_put_f64(p, fit->lambda);
+	mlx_put_f64(p + 8, fit->df_resid);
+	mlx_put_f64(p + 16, fit->rss);
+	mlx_put_f64(p + 24, fit->tss);
+	mlx_put_f64(p + 32, fit->r2);
+	mlx_put_f64(p + 40, fit->adj_r2);
+	mlx_put_f64(p + 48, fit->sigma);
+	p += 56;
+
+	arrays[0] = fit->coef;
+	arrays[1] = fit->se;
+	arrays[2] = fit->tval;
+	arrays[3] = fit->pval;
+	for (a = 0; a < MLX_LINREG_ARRAYS; a++)
+	{
+		for (i = 0; i < n; i++)
+		{
+			mlx_put_f64(p, arrays[a][i]);
+			p += 8;
+		}
+	}
+
+	mlx_put_u32(p, (uint32_t) fit->ndependent);
+	p += 4;
+	for (i = 0; i < fit->ndependent; i++)
+	{
+		mlx_put_u32(p, (uint32_t) fit->dependent[i]);
+		p += 4;
+	}
+	return p;
+}
+
+/*
+ * Check the model (MLX_EINVAL for anything the decoder would reject), size
+ * it, then write it in one pass into a single allocation.
+ */
+mlx_status
+mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
+				 uint8_t **out, size_t *outlen)
+{
+	char		errbuf[256];
+	int32_t		k;
+	int32_t		i;
+	uint64_t	names_size = 0;
+	uint64_t	linreg_size;
+	uint64_t	payload;
+	uint64_t	total;
+	uint8_t    *buf;
+	uint8_t    *p;
+
+	*out = NULL;
+	*outlen = 0;
+	if (m == NULL || m->algorithm != MLX_ALG_LINEAR_REGRESSION ||
+		m->flags != 0 || m->feature_names == NULL)
+		return MLX_EINVAL;
+	k = m->nfeat;
+	if (k < 1 || k > MLX_MODEL_MAX_FEATURES)
+		return MLX_EINVAL;
+	for (i = 0; i < k; i++)
+	{
+		size_t		len;
+
+		if (m->feature_names[i] == NULL)
+			return MLX_EINVAL;
+		len = strlen(m->feature_names[i]);
+		if (!mlx_check_feature_name((const uint8_t *) m->feature_names[i], len,
+									i, errbuf, sizeof(errbuf)))
+			return MLX_EINVAL;
+		names_size += 2 + (uint64_t) len;
+	}
+	if (!mlx_check_linreg_fit(&m->u.linreg, k, errbuf, sizeof(errbuf)))
+		return MLX_EINVAL;
+	linreg_size = mlx_linreg_section_size(k, m->u.linreg.ndependent);
+
+	/* k <= 10^6 names of <= 1 kB each: all of this fits in 32 bits */
+	payload = 2 * MLX_SECTION_HEADER_SIZE + names_size + linreg_size;
+	total = MLX_MODEL_HEADER_SIZE + payload + MLX_MODEL_CRC_SIZE;
+	if (payload > UINT32_MAX || total > SIZE_MAX - reserve)
+		return MLX_EINVAL;
+
+	buf = mlx_alloc(ctx, reserve + (size_t) total);
+	if (buf == NULL)
+		return MLX_ENOMEM;
+	memset(buf, 0, reserve);
+	p = buf + reserve;
+
+	/* header */
+	memcpy(p, MLX_MODEL_MAGIC, 4);
+	mlx_put_u16(p + 4, MLX_MODEL_FORMAT_VERSION);
+	mlx_put_u16(p + 6, m->algorithm);
+	mlx_put_u32(p + 8, 0);
+	mlx_put_u32(p + 12, (uint32_t) k);
+	mlx_put_u32(p + 16, (uint32_t) payload);
+	mlx_put_u32(p + 20, 0);
+	p += MLX_MODEL_HEADER_SIZE;
+
+	/* feature names */
+	p = put_section_header(p, MLX_SEC_FEATURES, (uint32_t) names_size);
+	for (i = 0; i < k; i++)
+	{
+		size_t		len = strlen(m->feature_names[i]);
+
+		mlx_put_u16(p, (uint16_t) len);
+		memcpy(p + 2, m->feature_names[i], len);
+		p += 2 + len;
+	}
+
+	/* fitted model */
+	p = put_section_header(p, MLX_SEC_LINREG, (uint32_t) linreg_size);
+	p = put_linreg(p, &m->u.linreg);
+
+	mlx_put_u32(p, mlx_crc32c(0, buf + reserve, (size_t) (p - (buf + reserve))));
+
+	*out = buf;
+	*outlen = (size_t) total;
+	return MLX_OK;
+}

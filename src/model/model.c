@@ -1,0 +1,331 @@
+/*
+ * model.c
+ *	  The in-memory model: construction from a fit, release, algorithm
+ *	  names, and the field checks the encoder and decoder share.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "model/model_internal.h"
+
+const char *
+mlx_algorithm_name(uint16_t algorithm)
+{
+	switch (algorithm)
+	{
+		case MLX_ALG_LINEAR_REGRESSION:
+			return "linear_regression";
+	}
+	return NULL;
+}
+
+/*
+ * Length of the valid UTF-8 sequence starting at p (at most n bytes), or 0
+ * when it is malformed: truncated, overlong, a surrogate, above U+10FFFF.
+ */
+static size_t
+utf8_seq_len(const uint8_t *p, size_t n)
+{
+	uint8_t		c = p[0];
+	size_t		len;
+	size_t		i;
+	uint32_t	cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xC2 && c <= 0xDF)
+	{
+		len = 2;
+		cp = c & 0x1F;
+	}
+	else if (c >= 0xE0 && c <= 0xEF)
+	{
+		len = 3;
+		cp = c & 0x0F;
+	}
+	else if (c >= 0xF0 && c <= 0xF4)
+	{
+		len = 4;
+		cp = c & 0x07;
+	}
+	else
+		return 0;
+	if (len > n)
+		return 0;
+	for (i = 1; i < len; i++)
+	{
+		if ((p[i] & 0xC0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3F);
+	}
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+		cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+		return 0;
+	return len;
+}
+
+bool
+mlx_check_feature_name(const uint8_t *name, size_t len, int32_t i,
+					   char *errbuf, size_t errlen)
+{
+	size_t		pos = 0;
+
+	if (len < 1 || len > MLX_MODEL_MAX_NAME_LEN)
+	{
+		snprintf(errbuf, errlen,
+				 "feature name %d has length %zu, expected 1 to %d bytes",
+				 (int) i + 1, len, MLX_MODEL_MAX_NAME_LEN);
+		return false;
+	}
+	while (pos < len)
+	{
+		size_t		n;
+
+		if (name[pos] == 0)
+		{
+			snprintf(errbuf, errlen, "feature name %d contains a NUL byte",
+					 (int) i + 1);
+			return false;
+		}
+		n = utf8_seq_len(name + pos, len - pos);
+		if (n == 0)
+		{
+			snprintf(errbuf, errlen, "feature name %d is not valid UTF-8",
+					 (int) i + 1);
+			return false;
+		}
+		pos += n;
+	}
+	return true;
+}
+
+/* NaN, or finite and >= 0 */
+static bool
+nan_or_nonneg(double d)
+{
+	return isnan(d) || (isfinite(d) && d >= 0);
+}
+
+/* NaN or finite */
+static bool
+nan_or_finite(double d)
+{
+	return !isinf(d);
+}
+
+/*
+ * Check a fit for internal consistency.  Coefficients must be finite (a model
+ * that predicts NaN is useless and most likely corrupt); statistics may be
+ * NaN, meaning undefined, but only t values may be infinite (a coefficient
+ * with a zero standard error, as in a perfect fit).
+ */
+bool
+mlx_check_linreg_fit(const mlx_linreg_fit *fit, int32_t nfeat,
+					 char *errbuf, size_t errlen)
+{
+	int32_t		k = nfeat;
+	int32_t		i;
+
+	if (fit->nfeat != nfeat)
+	{
+		snprintf(errbuf, errlen,
+				 "linear regression has %d features but the model has %d",
+				 (int) fit->nfeat, (int) nfeat);
+		return false;
+	}
+	if (fit->coef == NULL || fit->se == NULL || fit->tval == NULL ||
+		fit->pval == NULL || (fit->ndependent > 0 && fit->dependent == NULL))
+	{
+		snprintf(errbuf, errlen, "linear regression arrays are missing");
+		return false;
+	}
+	if (fit->rank < 0 || fit->rank > k)
+	{
+		snprintf(errbuf, errlen,
+				 "linear regression rank %d is outside 0 to %d",
+				 (int) fit->rank, (int) k);
+		return false;
+	}
+	if (fit->nrows < 1 || fit->nskipped < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "linear regression row counts are invalid (%lld rows, %lld skipped)",
+				 (long long) fit->nrows, (long long) fit->nskipped);
+		return false;
+	}
+	if (!isfinite(fit->lambda) || fit->lambda < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "linear regression penalty lambda is negative or not finite");
+		return false;
+	}
+	if (!nan_or_finite(fit->df_resid) || !nan_or_nonneg(fit->rss) ||
+		!nan_or_nonneg(fit->tss) || !nan_or_finite(fit->r2) ||
+		!nan_or_finite(fit->adj_r2) || !nan_or_nonneg(fit->sigma))
+	{
+		snprintf(errbuf, errlen,
+				 "linear regression summary statistics are out of range");
+		return false;
+	}
+	for (i = 0; i <= k; i++)
+	{
+		if (!isfinite(fit->coef[i]))
+		{
+			snprintf(errbuf, errlen,
+					 "linear regression coefficient %d is not finite", (int) i);
+			return false;
+		}
+		if (!nan_or_nonneg(fit->se[i]))
+		{
+			snprintf(errbuf, errlen,
+					 "linear regression standard error %d is negative or infinite",
+					 (int) i);
+			return false;
+		}
+		if (!isnan(fit->pval[i]) && !(fit->pval[i] >= 0 && fit->pval[i] <= 1))
+		{
+			snprintf(errbuf, errlen,
+					 "linear regression p value %d is outside 0 to 1", (int) i);
+			return false;
+		}
+	}
+	if (!fit->intercept && fit->coef[0] != 0)
+	{
+		snprintf(errbuf, errlen,
+				 "linear regression without intercept has a non-zero intercept");
+		return false;
+	}
+	if (fit->ndependent < 0 || fit->ndependent > k)
+	{
+		snprintf(errbuf, errlen,
+				 "linear regression lists %d dependent features, expected 0 to %d",
+				 (int) fit->ndependent, (int) k);
+		return false;
+	}
+	for (i = 0; i < fit->ndependent; i++)
+	{
+		int32_t		d = fit->dependent[i];
+
+		if (d < 0 || d >= k || (i > 0 && d <= fit->dependent[i - 1]))
+		{
+			snprintf(errbuf, errlen,
+					 "linear regression dependent feature index %d is out of range or out of order",
+					 (int) d);
+			return false;
+		}
+	}
+	return true;
+}
+
+mlx_status
+mlx_model_from_linreg(const mlx_linreg_fit *fit, char **feature_names,
+					  const mlx_ctx *ctx, mlx_model *out)
+{
+	char		errbuf[128];
+	int32_t		k;
+	int32_t		i;
+	size_t		total = 0;
+	char	  **names;
+	char	   *block;
+
+	memset(out, 0, sizeof(*out));
+	if (fit == NULL)
+		return MLX_EINVAL;
+	k = fit->nfeat;
+	if (k < 1 || k > MLX_MODEL_MAX_FEATURES)
+		return MLX_EINVAL;
+
+	/* size the names (given or "x1".."xk") and check them */
+	for (i = 0; i < k; i++)
+	{
+		if (feature_names != NULL)
+		{
+			size_t		len;
+
+			if (feature_names[i] == NULL)
+				return MLX_EINVAL;
+			len = strlen(feature_names[i]);
+			if (!mlx_check_feature_name((const uint8_t *) feature_names[i],
+										len, i, errbuf, sizeof(errbuf)))
+				return MLX_EINVAL;
+			total += len + 1;
+		}
+		else
+			total += (size_t) snprintf(NULL, 0, "x%d", (int) i + 1) + 1;
+	}
+
+	names = mlx_alloc(ctx, (size_t) k * sizeof(char *));
+	if (names == NULL)
+		return MLX_ENOMEM;
+	block = mlx_alloc(ctx, total);
+	if (block == NULL)
+	{
+		mlx_free(ctx, names);
+		return MLX_ENOMEM;
+	}
+	for (i = 0; i < k; i++)
+	{
+		size_t		n;
+
+		names[i] = block;
+		if (feature_names != NULL)
+		{
+			n = strlen(feature_names[i]) + 1;
+			memcpy(block, feature_names[i], n);
+		}
+		else
+			n = (size_t) snprintf(block, total, "x%d", (int) i + 1) + 1;
+		block += n;
+		total -= n;
+	}
+
+	out->format_version = MLX_MODEL_FORMAT_VERSION;
+	out->algorithm = MLX_ALG_LINEAR_REGRESSION;
+	out->flags = 0;
+	out->nfeat = k;
+	out->feature_names = names;
+	out->u.linreg = *fit;
+	return MLX_OK;
+}
+
+/* mlx_free, tolerating NULL pointers */
+static void
+free_if(const mlx_ctx *ctx, void *p)
+{
+	if (p != NULL)
+		mlx_free(ctx, p);
+}
+
+/*
+ * The names are one block of NUL-terminated strings, names[0] pointing at
+ * its start, plus the array of pointers.
+ */
+void
+mlx_model_free_names(mlx_model *m, const mlx_ctx *ctx)
+{
+	if (m->feature_names != NULL)
+	{
+		if (m->nfeat > 0)
+			free_if(ctx, m->feature_names[0]);
+		mlx_free(ctx, m->feature_names);
+	}
+	m->feature_names = NULL;
+}
+
+void
+mlx_model_free(mlx_model *m, const mlx_ctx *ctx)
+{
+	mlx_model_free_names(m, ctx);
+	if (m->algorithm == MLX_ALG_LINEAR_REGRESSION)
+	{
+		mlx_linreg_fit *fit = &m->u.linreg;
+
+		free_if(ctx, fit->coef);
+		free_if(ctx, fit->se);
+		free_if(ctx, fit->tval);
+		free_if(ctx, fit->pval);
+		free_if(ctx, fit->dependent);
+	}
+	memset(m, 0, sizeof(*m));
+}

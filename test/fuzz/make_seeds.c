@@ -1,0 +1,164 @@
+/*
+ * make_seeds.c
+ *	  Writes a seed corpus for fuzz_model into the directory given as argv[1]:
+ *	  a few valid models of different shapes (made by the real encoder), one
+ *	  with an extra optional section, and truncated copies of each.
+ *
+ * Usage: make_seeds DIR.  Exits non-zero when a model cannot be built or a
+ * file cannot be written.
+ */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+
+static const char *outdir;
+
+/* Write one file; returns false on an I/O error. */
+static bool
+write_seed(const char *name, const uint8_t *buf, size_t len)
+{
+	char		path[4096];
+	FILE	   *f;
+	bool		ok;
+
+	snprintf(path, sizeof(path), "%s/%s", outdir, name);
+	f = fopen(path, "wb");
+	if (f == NULL)
+	{
+		perror(path);
+		return false;
+	}
+	ok = fwrite(buf, 1, len, f) == len;
+	ok = (fclose(f) == 0) && ok;
+	return ok;
+}
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t) (v >> 24);
+	p[1] = (uint8_t) (v >> 16);
+	p[2] = (uint8_t) (v >> 8);
+	p[3] = (uint8_t) v;
+}
+
+/* Write a model, a copy with an optional section, and truncated copies. */
+static bool
+emit(const char *stem, const mlx_model *m)
+{
+	uint8_t    *buf;
+	size_t		len;
+	uint8_t    *ext;
+	char		name[256];
+	bool		ok;
+
+	if (mlx_model_encode(m, &mlx_malloc_ctx, 0, &buf, &len) != MLX_OK)
+	{
+		fprintf(stderr, "make_seeds: cannot encode %s\n", stem);
+		return false;
+	}
+	snprintf(name, sizeof(name), "%s.bin", stem);
+	ok = write_seed(name, buf, len);
+	snprintf(name, sizeof(name), "%s_half.bin", stem);
+	ok = ok && write_seed(name, buf, len / 2);
+	snprintf(name, sizeof(name), "%s_short.bin", stem);
+	ok = ok && write_seed(name, buf, len - 1);
+
+	/* an optional section (tag 0x8001, 3 bytes) before the CRC */
+	ext = malloc(len + 11);
+	if (ext == NULL)
+		return false;
+	memcpy(ext, buf, len - 4);
+	memcpy(ext + len - 4, "\x80\x01\x00\x00\x00\x00\x00\x03xyz", 11);
+	put32(ext + 16, (uint32_t) (len + 11 - MLX_MODEL_MIN_SIZE));
+	put32(ext + len + 7, mlx_crc32c(0, ext, len + 7));
+	snprintf(name, sizeof(name), "%s_optional.bin", stem);
+	ok = ok && write_seed(name, ext, len + 11);
+	free(ext);
+	free(buf);
+	return ok;
+}
+
+/* A fit of k features with simple made-up numbers. */
+static void
+fill_fit(mlx_linreg_fit *fit, int32_t k, bool intercept, double lambda,
+		 double *arrays, int32_t *dep, int32_t ndep)
+{
+	int32_t		i;
+
+	memset(fit, 0, sizeof(*fit));
+	fit->nfeat = k;
+	fit->intercept = intercept;
+	fit->lambda = lambda;
+	fit->nrows = 50 + k;
+	fit->nskipped = k % 2;
+	fit->rank = k - ndep;
+	fit->df_resid = (double) (fit->nrows - fit->rank - (intercept ? 1 : 0));
+	fit->rss = 3.25;
+	fit->tss = 40.0;
+	fit->r2 = 1 - 3.25 / 40.0;
+	fit->adj_r2 = lambda > 0 ? NAN : 0.9;
+	fit->sigma = 0.27;
+	fit->coef = arrays;
+	fit->se = arrays + (k + 1);
+	fit->tval = arrays + 2 * (k + 1);
+	fit->pval = arrays + 3 * (k + 1);
+	for (i = 0; i <= k; i++)
+	{
+		fit->coef[i] = (i == 0 && !intercept) ? 0.0 : 0.5 * i - 1.25;
+		fit->se[i] = lambda > 0 ? NAN : 0.125 * (i + 1);
+		fit->tval[i] = lambda > 0 ? NAN : fit->coef[i] / fit->se[i];
+		fit->pval[i] = lambda > 0 ? NAN : 0.03125 * i;
+	}
+	fit->ndependent = ndep;
+	fit->dependent = ndep > 0 ? dep : NULL;
+}
+
+int
+main(int argc, char **argv)
+{
+	static char *names3[3] = {"alpha", "b\xc3\xa9\"ta\\", "\xce\xb3\n"};
+	double		arrays[4 * 6];
+	int32_t		dep[2] = {0, 1};
+	mlx_linreg_fit fit;
+	mlx_model	m;
+	bool		ok = true;
+
+	if (argc != 2)
+	{
+		fprintf(stderr, "usage: make_seeds DIR\n");
+		return 2;
+	}
+	outdir = argv[1];
+
+	fill_fit(&fit, 1, true, 0.0, arrays, dep, 0);
+	ok = ok && mlx_model_from_linreg(&fit, NULL, &mlx_malloc_ctx, &m) == MLX_OK &&
+		emit("k1_ols", &m);
+	mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+	fill_fit(&fit, 3, true, 0.0, arrays, dep + 1, 1);
+	fit.tval[3] = INFINITY;
+	ok = ok && mlx_model_from_linreg(&fit, names3, &mlx_malloc_ctx, &m) == MLX_OK &&
+		emit("k3_unicode_dependent", &m);
+	mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+	fill_fit(&fit, 5, false, 2.5, arrays, dep, 0);
+	ok = ok && mlx_model_from_linreg(&fit, NULL, &mlx_malloc_ctx, &m) == MLX_OK &&
+		emit("k5_ridge_no_intercept", &m);
+	mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+	fill_fit(&fit, 2, true, 0.0, arrays, dep, 2);
+	ok = ok && mlx_model_from_linreg(&fit, NULL, &mlx_malloc_ctx, &m) == MLX_OK &&
+		emit("k2_rank0", &m);
+	mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+	if (!ok)
+	{
+		fprintf(stderr, "make_seeds: failed\n");
+		return 1;
+	}
+	return 0;
+}

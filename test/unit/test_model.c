@@ -1,0 +1,1187 @@
+/*
+ * test_model.c
+ *	  Unit tests of the model format (src/model): checksum, round trips,
+ *	  byte layout, rejection of damaged and hand-crafted values, JSON
+ *	  description, and behaviour when the allocator fails.
+ *
+ * Standalone program: one line per case, "PASS name" or "FAIL name: why";
+ * exits 1 when any case fails.  Meant to run under ASan/UBSan: every value
+ * handed to the decoder sits in a buffer of exactly its length, so any read
+ * beyond it is caught, and every allocation goes through a counting
+ * context so leaks are caught even without LeakSanitizer.
+ */
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/model.h"
+
+/* ---------- harness ---------- */
+
+static char reason[512];
+static int	npass;
+static int	nfail;
+
+static void set_reason(const char *fmt,...) __attribute__((format(printf, 1, 2)));
+
+/* Set the failure reason; the arguments may include reason itself. */
+static void
+set_reason(const char *fmt,...)
+{
+	char		tmp[sizeof(reason)];
+	va_list		ap;
+
+	va_start(ap, fmt);
+	vsnprintf(tmp, sizeof(tmp), fmt, ap);
+	va_end(ap);
+	memcpy(reason, tmp, sizeof(reason));
+}
+
+#define EXPECT(cond, ...) \
+	do { \
+		if (!(cond)) \
+		{ \
+			set_reason(__VA_ARGS__); \
+			return false; \
+		} \
+	} while (0)
+
+static void
+run(const char *name, bool (*fn) (void))
+{
+	reason[0] = '\0';
+	if (fn())
+	{
+		printf("PASS %s\n", name);
+		npass++;
+	}
+	else
+	{
+		printf("FAIL %s: %s\n", name, reason);
+		nfail++;
+	}
+	fflush(stdout);
+}
+
+/* ---------- a counting allocator that can be told to fail ---------- */
+
+typedef struct counting
+{
+	long		nalloc;			/* successful allocations so far */
+	long		live;			/* allocated and not yet freed */
+	long		fail_after;		/* fail once nalloc reaches this; -1: never */
+} counting;
+
+static counting counts = {0, 0, -1};
+
+static void *
+counting_alloc(void *arg, size_t size)
+{
+	counting   *c = arg;
+	void	   *p;
+
+	if (c->fail_after >= 0 && c->nalloc >= c->fail_after)
+		return NULL;
+	p = malloc(size);
+	if (p != NULL)
+	{
+		c->nalloc++;
+		c->live++;
+	}
+	return p;
+}
+
+static void
+counting_free(void *arg, void *ptr)
+{
+	counting   *c = arg;
+
+	c->live--;
+	free(ptr);
+}
+
+static const mlx_ctx tctx = {counting_alloc, counting_free, NULL, &counts};
+
+/* ---------- sample models ---------- */
+
+typedef struct sample
+{
+	mlx_linreg_fit fit;
+	double		coef[4];
+	double		se[4];
+	double		tval[4];
+	double		pval[4];
+	int32_t		dep[3];
+} sample;
+
+/* UTF-8 and characters JSON must escape: alpha, bé"ta\, gamma + newline */
+static char *sample_names[3] = {"alpha", "b\xc3\xa9\"ta\\", "\xce\xb3\n"};
+
+/* k = 3, intercept, one dependent feature, some NaN and inf statistics */
+static void
+make_sample(sample *s)
+{
+	static const double coef[4] = {1.5, -2.25, 3.0, 0.0};
+	static const double se[4] = {0.1, 0.2, 0.0, 0.0};
+	static const double tval[4] = {15.0, -11.25, 0.0, 0.0};
+	static const double pval[4] = {0.0, 1e-10, 0.0, 0.0};
+
+	memset(s, 0, sizeof(*s));
+	memcpy(s->coef, coef, sizeof(coef));
+	memcpy(s->se, se, sizeof(se));
+	memcpy(s->tval, tval, sizeof(tval));
+	memcpy(s->pval, pval, sizeof(pval));
+	s->se[2] = s->se[3] = NAN;
+	s->tval[2] = NAN;
+	s->tval[3] = INFINITY;
+	s->pval[2] = s->pval[3] = NAN;
+	s->dep[0] = 2;
+	s->fit.nfeat = 3;
+	s->fit.intercept = true;
+	s->fit.lambda = 0.5;
+	s->fit.nrows = 100;
+	s->fit.nskipped = 2;
+	s->fit.rank = 2;
+	s->fit.df_resid = 97;
+	s->fit.rss = 12.25;
+	s->fit.tss = 100.5;
+	s->fit.r2 = 0.878;
+	s->fit.adj_r2 = NAN;
+	s->fit.sigma = 0.355;
+	s->fit.coef = s->coef;
+	s->fit.se = s->se;
+	s->fit.tval = s->tval;
+	s->fit.pval = s->pval;
+	s->fit.ndependent = 1;
+	s->fit.dependent = s->dep;
+}
+
+/* Bitwise equality of doubles (NaN equals NaN, 0 differs from -0). */
+static bool
+same_double(double a, double b)
+{
+	return memcmp(&a, &b, sizeof(double)) == 0;
+}
+
+/* Encode the sample model; the bytes come from tctx. */
+static uint8_t *
+encode_sample(size_t *len)
+{
+	sample		s;
+	mlx_model	m;
+	uint8_t    *out = NULL;
+
+	make_sample(&s);
+	if (mlx_model_from_linreg(&s.fit, sample_names, &tctx, &m) != MLX_OK)
+		return NULL;
+	if (mlx_model_encode(&m, &tctx, 0, &out, len) != MLX_OK)
+		out = NULL;
+	mlx_model_free_names(&m, &tctx);
+	return out;
+}
+
+/*
+ * Offsets in the sample encoding: header 24, features section header at
+ * 24 (body 32, 21 bytes: 2+5, 2+7, 2+3), linreg section header at 53, body
+ * at 61.  Linreg body: flag 0, rank 4, nrows 8, nskipped 16, lambda 24,
+ * ... sigma 72, coef 80, se 112, tval 144, pval 176, ndep 208, dep 212.
+ */
+#define FEAT_HDR 24
+#define FEAT_BODY 32
+#define FEAT_LEN 21
+#define LR_HDR 53
+#define LR_BODY 61
+#define LR_LEN 216
+#define SAMPLE_LEN 281
+
+static void
+put32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t) (v >> 24);
+	p[1] = (uint8_t) (v >> 16);
+	p[2] = (uint8_t) (v >> 8);
+	p[3] = (uint8_t) v;
+}
+
+static void
+put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t) (v >> 32));
+	put32(p + 4, (uint32_t) v);
+}
+
+static void
+putf64(uint8_t *p, double d)
+{
+	uint64_t	u;
+
+	memcpy(&u, &d, 8);
+	put64(p, u);
+}
+
+/* Recompute the trailer CRC after editing a value. */
+static void
+reseal(uint8_t *buf, size_t len)
+{
+	put32(buf + len - 4, mlx_crc32c(0, buf, len - 4));
+}
+
+/*
+ * Decode len bytes (copied to an exactly sized heap buffer, so ASan sees
+ * any overread) and check the status and that the message contains 'msg'.
+ * On success the model is freed; no allocation may remain either way.
+ */
+static bool
+decode_expect(const uint8_t *bytes, size_t len, mlx_status want,
+			  const char *msg)
+{
+	uint8_t    *copy = malloc(len ? len : 1);
+	char		err[256];
+	mlx_model	m;
+	mlx_status	st;
+	long		live = counts.live;
+
+	if (len > 0)
+		memcpy(copy, bytes, len);
+	memset(err, 'x', sizeof(err));
+	st = mlx_model_decode(copy, len, &tctx, &m, err, sizeof(err));
+	free(copy);
+	if (st == MLX_OK)
+		mlx_model_free(&m, &tctx);
+	EXPECT(st == want, "status %s, expected %s (%s)", mlx_status_str(st),
+		   mlx_status_str(want), err);
+	EXPECT(memchr(err, '\0', sizeof(err)) != NULL, "message not terminated");
+	EXPECT(msg == NULL || strstr(err, msg) != NULL,
+		   "message \"%s\" lacks \"%s\"", err, msg);
+	EXPECT(st == MLX_OK || m.feature_names == NULL, "model not cleared");
+	EXPECT(counts.live == live, "%ld allocations leaked", counts.live - live);
+	return true;
+}
+
+/* A value builder for hand-made models with any set of sections. */
+typedef struct builder
+{
+	uint8_t		b[4096];
+	size_t		n;
+} builder;
+
+static void
+b_header(builder *x, uint16_t alg, uint32_t k)
+{
+	memset(x->b, 0, 24);
+	memcpy(x->b, "MLXM", 4);
+	x->b[5] = 1;
+	x->b[6] = (uint8_t) (alg >> 8);
+	x->b[7] = (uint8_t) alg;
+	put32(x->b + 12, k);
+	x->n = 24;
+}
+
+static void
+b_section(builder *x, uint16_t tag, const uint8_t *body, uint32_t len)
+{
+	x->b[x->n] = (uint8_t) (tag >> 8);
+	x->b[x->n + 1] = (uint8_t) tag;
+	x->b[x->n + 2] = x->b[x->n + 3] = 0;
+	put32(x->b + x->n + 4, len);
+	memcpy(x->b + x->n + 8, body, len);
+	x->n += 8 + len;
+}
+
+static size_t
+b_finish(builder *x)
+{
+	put32(x->b + 16, (uint32_t) (x->n - 24));
+	x->n += 4;
+	reseal(x->b, x->n);
+	return x->n;
+}
+
+/* ---------- cases ---------- */
+
+static bool
+t_crc_vector(void)
+{
+	const char *s = "123456789";
+	uint32_t	c;
+
+	EXPECT(mlx_crc32c(0, s, 9) == 0xE3069283u, "got 0x%08x",
+		   (unsigned) mlx_crc32c(0, s, 9));
+	c = mlx_crc32c(0, s, 4);
+	c = mlx_crc32c(c, s + 4, 5);
+	EXPECT(c == 0xE3069283u, "chunked crc 0x%08x", (unsigned) c);
+	EXPECT(mlx_crc32c(0, s, 0) == 0, "empty crc not 0");
+	return true;
+}
+
+static bool
+t_round_trip(void)
+{
+	sample		s;
+	size_t		len;
+	uint8_t    *buf = encode_sample(&len);
+	mlx_model	m;
+	char		err[256];
+	int			i;
+	mlx_status	st;
+
+	make_sample(&s);
+	EXPECT(buf != NULL, "encode failed");
+	EXPECT(len == SAMPLE_LEN, "length %zu, expected %d", len, SAMPLE_LEN);
+	st = mlx_model_decode(buf, len, &tctx, &m, err, sizeof(err));
+	mlx_free(&tctx, buf);
+	EXPECT(st == MLX_OK, "decode: %s", err);
+	EXPECT(m.format_version == 1 && m.algorithm == MLX_ALG_LINEAR_REGRESSION &&
+		   m.flags == 0 && m.nfeat == 3, "header fields differ");
+	for (i = 0; i < 3; i++)
+		EXPECT(strcmp(m.feature_names[i], sample_names[i]) == 0,
+			   "name %d differs", i);
+	EXPECT(m.u.linreg.nfeat == 3 && m.u.linreg.intercept &&
+		   m.u.linreg.rank == 2 && m.u.linreg.nrows == 100 &&
+		   m.u.linreg.nskipped == 2, "integer fields differ");
+	EXPECT(same_double(m.u.linreg.lambda, s.fit.lambda) &&
+		   same_double(m.u.linreg.df_resid, s.fit.df_resid) &&
+		   same_double(m.u.linreg.rss, s.fit.rss) &&
+		   same_double(m.u.linreg.tss, s.fit.tss) &&
+		   same_double(m.u.linreg.r2, s.fit.r2) &&
+		   same_double(m.u.linreg.adj_r2, s.fit.adj_r2) &&
+		   same_double(m.u.linreg.sigma, s.fit.sigma), "statistics differ");
+	for (i = 0; i < 4; i++)
+		EXPECT(same_double(m.u.linreg.coef[i], s.coef[i]) &&
+			   same_double(m.u.linreg.se[i], s.se[i]) &&
+			   same_double(m.u.linreg.tval[i], s.tval[i]) &&
+			   same_double(m.u.linreg.pval[i], s.pval[i]),
+			   "array entry %d differs", i);
+	EXPECT(m.u.linreg.ndependent == 1 && m.u.linreg.dependent[0] == 2,
+		   "dependent features differ");
+	mlx_model_free(&m, &tctx);
+	EXPECT(counts.live == 0, "%ld allocations leaked", counts.live);
+	return true;
+}
+
+static bool
+t_default_names(void)
+{
+	sample		s;
+	mlx_model	m;
+	mlx_model	d;
+	uint8_t    *buf;
+	size_t		len;
+	mlx_status	st;
+
+	make_sample(&s);
+	s.fit.ndependent = 0;
+	s.fit.dependent = NULL;
+	EXPECT(mlx_model_from_linreg(&s.fit, NULL, &tctx, &m) == MLX_OK,
+		   "from_linreg failed");
+	EXPECT(strcmp(m.feature_names[0], "x1") == 0 &&
+		   strcmp(m.feature_names[2], "x3") == 0, "default names wrong");
+	st = mlx_model_encode(&m, &tctx, 0, &buf, &len);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(st == MLX_OK, "encode failed");
+	st = mlx_model_decode(buf, len, &tctx, &d, NULL, 0);
+	mlx_free(&tctx, buf);
+	EXPECT(st == MLX_OK, "decode failed");
+	EXPECT(strcmp(d.feature_names[1], "x2") == 0 && d.u.linreg.ndependent == 0 &&
+		   d.u.linreg.dependent == NULL, "decoded model differs");
+	mlx_model_free(&d, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_deterministic_big_endian(void)
+{
+	sample		s;
+	mlx_model	m;
+	uint8_t    *a;
+	uint8_t    *b;
+	size_t		alen;
+	size_t		blen;
+	static const uint8_t head[24] = {
+		'M', 'L', 'X', 'M', 0, 1, 0, 1, 0, 0, 0, 0, 0, 0, 0, 3,
+		0, 0, 0x00, 0xFD, 0, 0, 0, 0
+	};
+	static const uint8_t lambda_half[8] = {0x3F, 0xE0, 0, 0, 0, 0, 0, 0};
+	uint32_t	crc;
+
+	make_sample(&s);
+	EXPECT(mlx_model_from_linreg(&s.fit, sample_names, &tctx, &m) == MLX_OK,
+		   "from_linreg");
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &a, &alen) == MLX_OK, "encode");
+	EXPECT(mlx_model_encode(&m, &tctx, 4, &b, &blen) == MLX_OK, "encode 2");
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(alen == blen && memcmp(a, b + 4, alen) == 0,
+		   "reserve changed the bytes");
+	EXPECT(memcmp(a, head, 24) == 0, "header bytes differ");
+	EXPECT(a[FEAT_HDR] == 0 && a[FEAT_HDR + 1] == MLX_SEC_FEATURES &&
+		   a[FEAT_HDR + 7] == FEAT_LEN && a[FEAT_BODY] == 0 &&
+		   a[FEAT_BODY + 1] == 5 && memcmp(a + FEAT_BODY + 2, "alpha", 5) == 0,
+		   "features section bytes differ");
+	EXPECT(a[LR_HDR + 1] == MLX_SEC_LINREG && a[LR_HDR + 6] == 0 &&
+		   a[LR_HDR + 7] == LR_LEN, "linreg section header differs");
+	EXPECT(a[LR_BODY] == 1 && a[LR_BODY + 7] == 2 && a[LR_BODY + 15] == 100,
+		   "linreg flag/rank/nrows bytes differ");
+	EXPECT(memcmp(a + LR_BODY + 24, lambda_half, 8) == 0,
+		   "lambda is not big-endian binary64");
+	crc = mlx_crc32c(0, a, alen - 4);
+	EXPECT(a[alen - 4] == (crc >> 24) && a[alen - 1] == (crc & 0xFF),
+		   "crc trailer not big-endian");
+	mlx_free(&tctx, a);
+	mlx_free(&tctx, b);
+	/* a second, independent encoding is identical too */
+	a = encode_sample(&alen);
+	b = encode_sample(&blen);
+	EXPECT(a && b && alen == blen && memcmp(a, b, alen) == 0,
+		   "two encodings differ");
+	mlx_free(&tctx, a);
+	mlx_free(&tctx, b);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_unaligned(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_sample(&len);
+	uint8_t    *odd = malloc(len + 3);
+	mlx_model	m;
+	int			off;
+	mlx_status	st;
+
+	for (off = 1; off <= 3; off++)
+	{
+		memcpy(odd + off, buf, len);
+		st = mlx_model_decode(odd + off, len, &tctx, &m, NULL, 0);
+		EXPECT(st == MLX_OK, "decode at offset %d failed", off);
+		mlx_model_free(&m, &tctx);
+	}
+	free(odd);
+	mlx_free(&tctx, buf);
+	return true;
+}
+
+static bool
+t_truncations(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_sample(&len);
+	size_t		n;
+
+	for (n = 0; n < len; n++)
+	{
+		if (!decode_expect(buf, n, MLX_ECORRUPT, NULL))
+		{
+			mlx_free(&tctx, buf);
+			snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+					 " at length %zu", n);
+			return false;
+		}
+	}
+	EXPECT(decode_expect(buf, 10, MLX_ECORRUPT,
+						 "value is too short to be an ml_ext model (10 bytes)"),
+		   "short message: %s", reason);
+	EXPECT(decode_expect(buf, 200, MLX_ECORRUPT,
+						 "model is truncated: header declares 281 bytes but the value has 200"),
+		   "truncated message: %s", reason);
+	EXPECT(decode_expect(NULL, 0, MLX_ECORRUPT, "(0 bytes)"), "%s", reason);
+	mlx_free(&tctx, buf);
+	return true;
+}
+
+static bool
+t_byte_flips(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_sample(&len);
+	size_t		i;
+	int			f;
+	static const uint8_t masks[3] = {0x01, 0x80, 0xFF};
+
+	for (i = 0; i < len; i++)
+	{
+		for (f = 0; f < 3; f++)
+		{
+			mlx_status	want;
+
+			buf[i] ^= masks[f];
+			/* a larger version number is "unsupported", not "corrupt" */
+			want = (i == 4 || (i == 5 && buf[5] > 1)) ?
+				MLX_EUNSUPPORTED : MLX_ECORRUPT;
+			if (!decode_expect(buf, len, want, NULL))
+			{
+				snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+						 " flipping byte %zu with 0x%02x", i, masks[f]);
+				mlx_free(&tctx, buf);
+				return false;
+			}
+			buf[i] ^= masks[f];
+		}
+	}
+	EXPECT(decode_expect(buf, len, MLX_OK, NULL), "restored value: %s", reason);
+	buf[100] ^= 1;
+	EXPECT(decode_expect(buf, len, MLX_ECORRUPT, "model checksum mismatch: stored 0x"),
+		   "%s", reason);
+	mlx_free(&tctx, buf);
+	return true;
+}
+
+static bool
+t_header_errors(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_sample(&len);
+	uint8_t		v[SAMPLE_LEN + 1];
+
+	memcpy(v, buf, len);
+	mlx_free(&tctx, buf);
+
+	v[0] = 'X';
+	reseal(v, len);
+	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "not an ml_ext model (bad magic)"),
+		   "magic: %s", reason);
+	v[0] = 'M';
+
+	v[5] = 7;
+	reseal(v, len);
+	EXPECT(decode_expect(v, len, MLX_EUNSUPPORTED,
+						 "model format version 7 is newer than this ml_ext supports (1)"),
+		   "version 7: %s", reason);
+	v[5] = 0;
+	reseal(v, len);
+	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "version 0"), "version 0: %s", reason);
+	v[5] = 1;
+
+	v[7] = 99;
+	reseal(v, len);
+	EXPECT(decode_expect(v, len, MLX_EUNSUPPORTED, "algorithm 99"),
+		   "algorithm: %s", reason);
+	v[7] = 1;
+
+	v[11] = 1;
+	reseal(v, len);
+	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "flags"), "flags: %s", reason);
+	v[11] = 0;
+
+	v[23] = 1;
+	reseal(v, len);
+	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "reserved"), "reserved: %s", reason);
+	v[23] = 0;
+
+	put32(v + 12, 2000000);
+	reseal(v, len);
+	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "declares 2000000 features"),
+		   "k too large: %s", reason);
+	put32(v + 12, 0);
+	reseal(v, len);
+	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "declares 0 features"),
+		   "k zero: %s", reason);
+	put32(v + 12, 4);
+	reseal(v, len);
+	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "ends after 3 of 4 names"),
+		   "k too large for names: %s", reason);
+	put32(v + 12, 3);
+	reseal(v, len);
+
+	/* a trailing byte, CRC computed over everything but the last 4 */
+	v[len] = 0;
+	reseal(v, len + 1);
+	EXPECT(decode_expect(v, len + 1, MLX_ECORRUPT, "trailing bytes"),
+		   "trailing: %s", reason);
+	reseal(v, len);
+	EXPECT(decode_expect(v, len, MLX_OK, NULL), "restored: %s", reason);
+	return true;
+}
+
+/* Edit the sample with f, reseal, and expect a rejection mentioning msg. */
+static bool
+edit_expect(void (*f) (uint8_t *), mlx_status want, const char *msg)
+{
+	size_t		len;
+	uint8_t    *buf = encode_sample(&len);
+	bool		ok;
+
+	f(buf);
+	reseal(buf, len);
+	ok = decode_expect(buf, len, want, msg);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+static void
+e_section_too_long(uint8_t *v)
+{
+	put32(v + LR_HDR + 4, LR_LEN + 1);
+}
+
+static void
+e_section_huge(uint8_t *v)
+{
+	put32(v + FEAT_HDR + 4, 0xFFFFFFF0u);
+}
+
+static void
+e_section_reserved(uint8_t *v)
+{
+	v[FEAT_HDR + 3] = 1;
+}
+
+static void
+e_name_past_end(uint8_t *v)
+{
+	v[FEAT_BODY + 16] = 0xFF;	/* third name's length: 3 -> 0xFF03 */
+}
+
+static void
+e_name_empty(uint8_t *v)
+{
+	/* first name length 0: "alpha" is then read as the second length */
+	v[FEAT_BODY + 1] = 0;
+}
+
+static void
+e_name_nul(uint8_t *v)
+{
+	v[FEAT_BODY + 4] = 0;
+}
+
+static void
+e_name_bad_utf8(uint8_t *v)
+{
+	v[FEAT_BODY + 2] = 0xC0;
+}
+
+static void
+e_coef_nan(uint8_t *v)
+{
+	putf64(v + LR_BODY + 80 + 8, NAN);
+}
+
+static void
+e_coef_inf(uint8_t *v)
+{
+	putf64(v + LR_BODY + 80, -INFINITY);
+}
+
+static void
+e_rank(uint8_t *v)
+{
+	put32(v + LR_BODY + 4, 4);
+}
+
+static void
+e_rank_negative(uint8_t *v)
+{
+	put32(v + LR_BODY + 4, 0xFFFFFFFFu);
+}
+
+static void
+e_dep_range(uint8_t *v)
+{
+	put32(v + LR_BODY + 212, 3);
+}
+
+static void
+e_dep_negative(uint8_t *v)
+{
+	put32(v + LR_BODY + 212, 0x80000000u);
+}
+
+static void
+e_ndep_large(uint8_t *v)
+{
+	put32(v + LR_BODY + 208, 4);
+}
+
+static void
+e_ndep_length(uint8_t *v)
+{
+	put32(v + LR_BODY + 208, 2);
+}
+
+static void
+e_flag(uint8_t *v)
+{
+	v[LR_BODY] = 2;
+}
+
+static void
+e_lr_reserved(uint8_t *v)
+{
+	v[LR_BODY + 2] = 1;
+}
+
+static void
+e_nrows(uint8_t *v)
+{
+	put64(v + LR_BODY + 8, 0);
+}
+
+static void
+e_nskipped(uint8_t *v)
+{
+	put64(v + LR_BODY + 16, UINT64_MAX);
+}
+
+static void
+e_lambda(uint8_t *v)
+{
+	putf64(v + LR_BODY + 24, -1.0);
+}
+
+static void
+e_lambda_nan(uint8_t *v)
+{
+	putf64(v + LR_BODY + 24, NAN);
+}
+
+static void
+e_se_inf(uint8_t *v)
+{
+	putf64(v + LR_BODY + 112 + 8, INFINITY);
+}
+
+static void
+e_pval(uint8_t *v)
+{
+	putf64(v + LR_BODY + 176, 1.5);
+}
+
+static void
+e_rss_inf(uint8_t *v)
+{
+	putf64(v + LR_BODY + 40, INFINITY);
+}
+
+static void
+e_no_intercept(uint8_t *v)
+{
+	v[LR_BODY] = 0;				/* coef[0] is 1.5: inconsistent */
+}
+
+static bool
+t_crafted(void)
+{
+	struct
+	{
+		void		(*f) (uint8_t *);
+		mlx_status	want;
+		const char *msg;
+	}			cases[] = {
+		{e_section_too_long, MLX_ECORRUPT, "declares 217 bytes but only 216 remain"},
+		{e_section_huge, MLX_ECORRUPT, "model section 1 at payload offset 0 declares"},
+		{e_section_reserved, MLX_ECORRUPT, "non-zero reserved"},
+		{e_name_past_end, MLX_ECORRUPT, "feature name 3 runs past the end"},
+		{e_name_empty, MLX_ECORRUPT, "feature name 1 has length 0"},
+		{e_name_nul, MLX_ECORRUPT, "feature name 1 contains a NUL byte"},
+		{e_name_bad_utf8, MLX_ECORRUPT, "feature name 1 is not valid UTF-8"},
+		{e_coef_nan, MLX_ECORRUPT, "coefficient 1 is not finite"},
+		{e_coef_inf, MLX_ECORRUPT, "coefficient 0 is not finite"},
+		{e_rank, MLX_ECORRUPT, "rank 4 is outside 0 to 3"},
+		{e_rank_negative, MLX_ECORRUPT, "rank -1"},
+		{e_dep_range, MLX_ECORRUPT, "dependent feature index 3"},
+		{e_dep_negative, MLX_ECORRUPT, "dependent feature index"},
+		{e_ndep_large, MLX_ECORRUPT, "lists 4 dependent features"},
+		{e_ndep_length, MLX_ECORRUPT, "section has 216 bytes, expected 220"},
+		{e_flag, MLX_ECORRUPT, "intercept flag is 2"},
+		{e_lr_reserved, MLX_ECORRUPT, "reserved bytes"},
+		{e_nrows, MLX_ECORRUPT, "row counts"},
+		{e_nskipped, MLX_ECORRUPT, "row counts"},
+		{e_lambda, MLX_ECORRUPT, "lambda"},
+		{e_lambda_nan, MLX_ECORRUPT, "lambda"},
+		{e_se_inf, MLX_ECORRUPT, "standard error 1"},
+		{e_pval, MLX_ECORRUPT, "p value 0"},
+		{e_rss_inf, MLX_ECORRUPT, "summary statistics"},
+		{e_no_intercept, MLX_ECORRUPT, "non-zero intercept"},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		EXPECT(edit_expect(cases[i].f, cases[i].want, cases[i].msg),
+			   "case %zu: %s", i, reason);
+	return true;
+}
+
+static bool
+t_sections(void)
+{
+	size_t		len;
+	uint8_t    *enc = encode_sample(&len);
+	uint8_t		feat[FEAT_LEN];
+	uint8_t		lr[LR_LEN];
+	static const uint8_t junk[5] = {1, 2, 3, 4, 5};
+	builder		x;
+	size_t		n;
+
+	memcpy(feat, enc + FEAT_BODY, FEAT_LEN);
+	memcpy(lr, enc + LR_BODY, LR_LEN);
+
+	/* the builder reproduces the encoder */
+	b_header(&x, 1, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	n = b_finish(&x);
+	EXPECT(n == len && memcmp(x.b, enc, len) == 0, "builder differs from encoder");
+	mlx_free(&tctx, enc);
+
+	b_header(&x, 1, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has more than one feature names section"),
+		   "duplicate features: %s", reason);
+
+	b_header(&x, 1, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "more than one linear regression"),
+		   "duplicate linreg: %s", reason);
+
+	b_header(&x, 1, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has no linear regression section"),
+		   "missing linreg: %s", reason);
+
+	b_header(&x, 1, 3);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no feature names section"),
+		   "missing features: %s", reason);
+
+	b_header(&x, 1, 3);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no feature names section"),
+		   "empty payload: %s", reason);
+
+	b_header(&x, 1, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, 3, junk, 5);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "unknown required section 3"),
+		   "unknown required: %s", reason);
+
+	b_header(&x, 1, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, 0x8001, junk, 5);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	b_section(&x, 0xFFFF, junk, 0);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "optional skipped: %s", reason);
+
+	b_header(&x, 1, 3);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reversed order: %s", reason);
+
+	/* three stray bytes after the last section: a partial section header */
+	b_header(&x, 1, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	x.b[x.n++] = 0x80;
+	x.b[x.n++] = 0;
+	x.b[x.n++] = 0;
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "runs past the end"),
+		   "partial section header: %s", reason);
+
+	/* features section with a spare byte after the k names */
+	{
+		uint8_t		feat2[FEAT_LEN + 1];
+
+		memcpy(feat2, feat, FEAT_LEN);
+		feat2[FEAT_LEN] = 'z';
+		b_header(&x, 1, 3);
+		b_section(&x, MLX_SEC_FEATURES, feat2, FEAT_LEN + 1);
+		b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+		n = b_finish(&x);
+		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+							 "feature names section has 1 trailing bytes"),
+			   "feature trailing: %s", reason);
+	}
+
+	/* linreg section too short for k */
+	b_header(&x, 1, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_LINREG, lr, 100);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "expected at least 212"),
+		   "short linreg: %s", reason);
+	return true;
+}
+
+static bool
+t_small_errbuf(void)
+{
+	uint8_t		v[10] = {0};
+	char		tiny[8];
+	mlx_model	m;
+
+	memset(tiny, 'x', sizeof(tiny));
+	EXPECT(mlx_model_decode(v, sizeof(v), &tctx, &m, tiny, sizeof(tiny)) ==
+		   MLX_ECORRUPT, "status");
+	EXPECT(tiny[7] == '\0' && strncmp(tiny, "value i", 7) == 0,
+		   "truncated message wrong");
+	EXPECT(mlx_model_decode(v, sizeof(v), &tctx, &m, tiny, 0) == MLX_ECORRUPT &&
+		   mlx_model_decode(v, sizeof(v), &tctx, &m, NULL, 0) == MLX_ECORRUPT,
+		   "no buffer");
+	return true;
+}
+
+static bool
+t_encoder_rejects(void)
+{
+	sample		s;
+	mlx_model	m;
+	uint8_t    *out;
+	size_t		len;
+	char		longname[MLX_MODEL_MAX_NAME_LEN + 2];
+	char	   *names[3] = {"a", longname, "c"};
+	char	   *badnames[3] = {"a", "\xff", "c"};
+	char	   *js;
+	mlx_status	st;
+
+	make_sample(&s);
+	EXPECT(mlx_model_from_linreg(&s.fit, sample_names, &tctx, &m) == MLX_OK, "build");
+	s.coef[2] = NAN;
+	st = mlx_model_encode(&m, &tctx, 0, &out, &len);
+	EXPECT(st == MLX_EINVAL && out == NULL, "NaN coefficient encoded");
+	s.coef[2] = 3.0;
+	s.dep[0] = 7;
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_EINVAL,
+		   "bad dependent encoded");
+	EXPECT(mlx_model_describe_json(&m, &tctx, &js) == MLX_EINVAL && js == NULL,
+		   "bad dependent described");
+	s.dep[0] = 2;
+	m.u.linreg.nfeat = 2;
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_EINVAL,
+		   "nfeat mismatch encoded");
+	mlx_model_free_names(&m, &tctx);
+
+	memset(longname, 'n', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	EXPECT(mlx_model_from_linreg(&s.fit, names, &tctx, &m) == MLX_EINVAL,
+		   "name of %d bytes accepted", MLX_MODEL_MAX_NAME_LEN + 1);
+	longname[MLX_MODEL_MAX_NAME_LEN] = '\0';
+	EXPECT(mlx_model_from_linreg(&s.fit, names, &tctx, &m) == MLX_OK,
+		   "name of %d bytes refused", MLX_MODEL_MAX_NAME_LEN);
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_OK, "encode long");
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(decode_expect(out, len, MLX_OK, NULL), "decode long: %s", reason);
+	mlx_free(&tctx, out);
+	EXPECT(mlx_model_from_linreg(&s.fit, badnames, &tctx, &m) == MLX_EINVAL,
+		   "invalid UTF-8 accepted");
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_json(void)
+{
+	double		coef[3] = {1, 2.5, -0.25};
+	double		se[3] = {0.5, 0.125, NAN};
+	double		tval[3] = {2, 20, INFINITY};
+	double		pval[3] = {0.0625, 0, NAN};
+	int32_t		dep[1] = {1};
+	char	   *names[2] = {"a", "q\"\\\x01\xc3\xa9"};
+	mlx_linreg_fit fit = {0};
+	mlx_model	m;
+	char	   *json;
+	const char *want =
+	"{\"algorithm\":\"linear_regression\",\"format_version\":1,"
+	"\"n_features\":2,\"features\":[\"a\",\"q\\\"\\\\\\u0001\xc3\xa9\"],"
+	"\"fit_intercept\":true,\"lambda\":0,\"n_rows\":10,\"n_skipped\":1,"
+	"\"rank\":1,\"df_resid\":7,\"r2\":0.75,\"adj_r2\":null,"
+	"\"residual_std_error\":0.5,\"rss\":1.75,\"tss\":7,\"intercept\":1,"
+	"\"coefficients\":[2.5,-0.25],\"std_errors\":[0.5,0.125,null],"
+	"\"t_values\":[2,20,null],\"p_values\":[0.0625,0,null],"
+	"\"dependent_features\":[\"q\\\"\\\\\\u0001\xc3\xa9\"]}";
+
+	fit.nfeat = 2;
+	fit.intercept = true;
+	fit.lambda = 0;
+	fit.nrows = 10;
+	fit.nskipped = 1;
+	fit.rank = 1;
+	fit.df_resid = 7;
+	fit.rss = 1.75;
+	fit.tss = 7;
+	fit.r2 = 0.75;
+	fit.adj_r2 = NAN;
+	fit.sigma = 0.5;
+	fit.coef = coef;
+	fit.se = se;
+	fit.tval = tval;
+	fit.pval = pval;
+	fit.ndependent = 1;
+	fit.dependent = dep;
+	EXPECT(mlx_model_from_linreg(&fit, names, &tctx, &m) == MLX_OK, "build");
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe");
+	EXPECT(strcmp(json, want) == 0, "got %s", json);
+	mlx_free(&tctx, json);
+
+	/* no intercept, full rank, a long double */
+	m.u.linreg.intercept = false;
+	coef[0] = 0;
+	coef[1] = 0.1;
+	se[0] = NAN;
+	m.u.linreg.ndependent = 0;
+	m.u.linreg.dependent = NULL;
+	m.u.linreg.lambda = 1e300;
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe 2");
+	EXPECT(strstr(json, "\"fit_intercept\":false,\"lambda\":1.0000000000000001e+300,") &&
+		   strstr(json, "\"intercept\":0,\"coefficients\":[0.10000000000000001,-0.25]") &&
+		   strstr(json, "\"std_errors\":[null,0.125,null]") &&
+		   strstr(json, "\"dependent_features\":[]}"), "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/*
+ * Run op with an allocator failing after 0, 1, 2, ... allocations until it
+ * succeeds; every failure must be MLX_ENOMEM and leave nothing allocated.
+ */
+static bool
+enomem_sweep(const char *what, mlx_status (*op) (void))
+{
+	long		n;
+	long		base = counts.live;
+	mlx_status	st = MLX_ENOMEM;
+
+	for (n = 0; n < 100; n++)
+	{
+		counts.nalloc = 0;
+		counts.fail_after = n;
+		st = op();
+		counts.fail_after = -1;
+		EXPECT(counts.live == base, "%s leaked %ld allocations failing after %ld",
+			   what, counts.live - base, n);
+		if (st != MLX_ENOMEM)
+			break;
+	}
+	EXPECT(st == MLX_OK, "%s: %s after %ld allocations", what,
+		   mlx_status_str(st), n);
+	EXPECT(n > 0, "%s never allocated", what);
+	return true;
+}
+
+static mlx_status
+op_from_linreg(void)
+{
+	sample		s;
+	mlx_model	m;
+	mlx_status	st;
+
+	make_sample(&s);
+	st = mlx_model_from_linreg(&s.fit, sample_names, &tctx, &m);
+	if (st == MLX_OK)
+		mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static mlx_status
+op_encode(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_sample(&len);
+
+	if (buf == NULL)
+		return MLX_ENOMEM;
+	mlx_free(&tctx, buf);
+	return MLX_OK;
+}
+
+static uint8_t *enomem_value;
+static size_t enomem_len;
+
+static mlx_status
+op_decode(void)
+{
+	mlx_model	m;
+	char		err[200];
+	mlx_status	st;
+
+	st = mlx_model_decode(enomem_value, enomem_len, &tctx, &m, err, sizeof(err));
+	if (st == MLX_OK)
+		mlx_model_free(&m, &tctx);
+	return st;
+}
+
+static mlx_status
+op_describe(void)
+{
+	mlx_model	m;
+	char	   *json;
+	mlx_status	st;
+	long		fail_after = counts.fail_after;
+
+	counts.fail_after = -1;
+	st = mlx_model_decode(enomem_value, enomem_len, &tctx, &m, NULL, 0);
+	if (st != MLX_OK)
+		return MLX_ECORRUPT;
+	counts.nalloc = 0;
+	counts.fail_after = fail_after;
+	st = mlx_model_describe_json(&m, &tctx, &json);
+	counts.fail_after = -1;
+	if (st == MLX_OK)
+		mlx_free(&tctx, json);
+	mlx_model_free(&m, &tctx);
+	return st;
+}
+
+static bool
+t_enomem(void)
+{
+	bool		ok;
+
+	ok = enomem_sweep("from_linreg", op_from_linreg) &&
+		enomem_sweep("encode", op_encode);
+	if (!ok)
+		return false;
+	enomem_value = encode_sample(&enomem_len);
+	ok = enomem_sweep("decode", op_decode) &&
+		enomem_sweep("describe", op_describe);
+	mlx_free(&tctx, enomem_value);
+	return ok;
+}
+
+static bool
+t_no_leaks(void)
+{
+	EXPECT(counts.live == 0, "%ld allocations still live", counts.live);
+	return true;
+}
+
+int
+main(void)
+{
+	run("crc32c_test_vector", t_crc_vector);
+	run("round_trip_field_by_field", t_round_trip);
+	run("default_feature_names", t_default_names);
+	run("deterministic_big_endian_layout", t_deterministic_big_endian);
+	run("decode_unaligned", t_unaligned);
+	run("every_truncation_rejected", t_truncations);
+	run("every_byte_flip_rejected", t_byte_flips);
+	run("header_errors", t_header_errors);
+	run("crafted_inconsistent_values", t_crafted);
+	run("section_structure", t_sections);
+	run("small_error_buffer", t_small_errbuf);
+	run("encoder_rejects_invalid_models", t_encoder_rejects);
+	run("describe_json", t_json);
+	run("allocation_failures", t_enomem);
+	run("no_leaks", t_no_leaks);
+	printf("%d passed, %d failed\n", npass, nfail);
+	return nfail > 0 ? 1 : 0;
+}
