@@ -1,0 +1,104 @@
+/*
+ * info.c
+ *	  Model inspection: ml.coefficients(model) and ml.model_info(model).
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+
+#include "pg/ml_pg.h"
+
+/* per-SRF-call state of ml.coefficients */
+typedef struct CoefIter
+{
+	mlx_model	model;
+	int			first;			/* 0 with an intercept row, else 1 */
+} CoefIter;
+
+static Datum
+float8_or_null(double v, bool *isnull)
+{
+	*isnull = isnan(v);
+	return Float8GetDatum(v);
+}
+
+/*
+ * ml.coefficients(model bytea) RETURNS TABLE(term text, estimate float8,
+ *		std_error float8, t_value float8, p_value float8)
+ * One row per term: 'intercept' (when fitted), then each feature by name.
+ * Undefined statistics are NULL.
+ */
+PG_FUNCTION_INFO_V1(ml_coefficients);
+Datum
+ml_coefficients(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	CoefIter   *it;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext old;
+		TupleDesc	tupdesc;
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+
+		it = palloc0(sizeof(CoefIter));
+		ml_decode_model(PG_GETARG_DATUM(0), &it->model);
+		if (it->model.algorithm != MLX_ALG_LINEAR_REGRESSION)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("ml.coefficients does not support %s models",
+							mlx_algorithm_name(it->model.algorithm))));
+		it->first = it->model.u.linreg.intercept ? 0 : 1;
+		funcctx->user_fctx = it;
+		funcctx->max_calls = it->model.nfeat + 1 - it->first;
+		MemoryContextSwitchTo(old);
+	}
+
+	funcctx = SRF_PERCALL_SETUP();
+	it = (CoefIter *) funcctx->user_fctx;
+
+	if (funcctx->call_cntr < funcctx->max_calls)
+	{
+		const mlx_linreg_fit *f = &it->model.u.linreg;
+		int			i = (int) funcctx->call_cntr + it->first;
+		Datum		values[5];
+		bool		nulls[5] = {false, false, false, false, false};
+		HeapTuple	tuple;
+
+		values[0] = CStringGetTextDatum(i == 0 ? "intercept"
+										: it->model.feature_names[i - 1]);
+		values[1] = float8_or_null(f->coef[i], &nulls[1]);
+		values[2] = float8_or_null(f->se[i], &nulls[2]);
+		values[3] = float8_or_null(f->tval[i], &nulls[3]);
+		values[4] = float8_or_null(f->pval[i], &nulls[4]);
+		tuple = heap_form_tuple(funcctx->tuple_desc, values, nulls);
+		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(tuple));
+	}
+	SRF_RETURN_DONE(funcctx);
+}
+
+/* ml.model_info(model bytea) RETURNS jsonb */
+PG_FUNCTION_INFO_V1(ml_model_info);
+Datum
+ml_model_info(PG_FUNCTION_ARGS)
+{
+	mlx_model	model;
+	char	   *json;
+
+	ml_decode_model(PG_GETARG_DATUM(0), &model);
+	ml_check_status(mlx_model_describe_json(&model, &ml_pg_ctx, &json),
+					"model description");
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+}

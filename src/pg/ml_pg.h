@@ -1,0 +1,84 @@
+/*
+ * ml_pg.h
+ *	  Shared declarations of the PostgreSQL glue: the core context backed by
+ *	  palloc, status-to-ereport mapping, float8[] access and model loading.
+ */
+#ifndef ML_PG_H
+#define ML_PG_H
+
+#include "postgres.h"
+#include "fmgr.h"
+
+#include "core/mlx_core.h"
+#include "model/model.h"
+
+/*
+ * A core context whose allocations come from CurrentMemoryContext at the
+ * time of each allocation (palloc that returns NULL instead of throwing, so
+ * the core can unwind), and whose interrupt hook reports a pending cancel
+ * or termination.
+ */
+extern const mlx_ctx ml_pg_ctx;
+
+/*
+ * Turn a failed core status into an ERROR.  'what' names the operation in
+ * the user's terms ("linear regression training"); errbuf, when not NULL and
+ * not empty, carries the core's explanation.  Never returns.
+ */
+extern void ml_raise_status(mlx_status st, const char *what,
+							const char *errbuf) pg_attribute_noreturn();
+
+/* Raise on failure, no-op on MLX_OK. */
+static inline void
+ml_check_status(mlx_status st, const char *what)
+{
+	if (st != MLX_OK)
+		ml_raise_status(st, what, NULL);
+}
+
+/*
+ * A read-only view of a one-dimensional float8[] without copying the
+ * values.  'values' may be unaligned (short varlena headers leave the data
+ * 3 bytes off), so read it with memcpy or pass it to core functions that
+ * accept unaligned input.
+ */
+typedef struct MlFloat8Array
+{
+	const char *values;
+	int			n;
+} MlFloat8Array;
+
+/*
+ * Validate and view a float8[] argument.  'what' names the argument in
+ * messages ("feature array").  Raises ERROR for NULL elements (22004),
+ * multi-dimensional or empty arrays (22000).  NaN/Infinity are not checked
+ * here.
+ */
+extern void ml_float8_array(Datum d, const char *what, MlFloat8Array *out);
+
+/*
+ * Check every value of an array view is finite; raise 22000 naming the
+ * (1-based) element otherwise.
+ */
+extern void ml_check_finite(const MlFloat8Array *a, const char *what);
+
+/* Raise 22000 "<what> has N elements, expected M". */
+extern void ml_raise_length_mismatch(const char *what, int got, int expected,
+									 const char *detail) pg_attribute_noreturn();
+
+/*
+ * Decode a model bytea datum into 'out' (memory from CurrentMemoryContext),
+ * raising 22P03 for corrupt values and 0A000 for newer formats.
+ */
+extern void ml_decode_model(Datum d, mlx_model *out);
+
+/*
+ * Return the decoded model for argument 'argno' of the current call,
+ * cached in fn_extra so a query decodes each distinct model value once.
+ */
+extern const mlx_model *ml_cached_model(FunctionCallInfo fcinfo, int argno);
+
+/* Encode a model into a freshly palloc'd bytea. */
+extern bytea *ml_encode_model(const mlx_model *m);
+
+#endif							/* ML_PG_H */

@@ -1,0 +1,121 @@
+/*
+ * modelio.c
+ *	  Model bytea <-> decoded model, with the per-query decode cache used by
+ *	  scoring functions.
+ */
+#include "postgres.h"
+
+#include "utils/memutils.h"
+
+#include "pg/ml_pg.h"
+
+void
+ml_decode_model(Datum d, mlx_model *out)
+{
+	bytea	   *b = DatumGetByteaPP(d);
+	char		errbuf[256];
+	mlx_status	st;
+
+	errbuf[0] = '\0';
+	st = mlx_model_decode((const uint8_t *) VARDATA_ANY(b),
+						  VARSIZE_ANY_EXHDR(b), &ml_pg_ctx, out,
+						  errbuf, sizeof(errbuf));
+	if (st == MLX_ECORRUPT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid model: %s", errbuf[0] ? errbuf : "value is corrupt"),
+				 errhint("The value is not a model written by ml_ext, or it was damaged.")));
+	if (st == MLX_EUNSUPPORTED)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("unsupported model: %s", errbuf),
+				 errhint("The model was written by a newer version of ml_ext; upgrade the extension to read it.")));
+	ml_check_status(st, "model decoding");
+}
+
+bytea *
+ml_encode_model(const mlx_model *m)
+{
+	uint8_t    *buf;
+	size_t		len;
+
+	ml_check_status(mlx_model_encode(m, &ml_pg_ctx, VARHDRSZ, &buf, &len),
+					"model encoding");
+	if (len > MaxAllocSize - VARHDRSZ)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("model is too large (%zu bytes)", len)));
+	SET_VARSIZE(buf, len + VARHDRSZ);
+	return (bytea *) buf;
+}
+
+/*
+ * fn_extra cache.  The key is the model's stored form: for a value that is
+ * still a TOAST pointer, the pointer itself (so a toasted model is neither
+ * detoasted nor compared byte by byte per row); otherwise the raw bytes.
+ * When the argument is a constant or an external parameter for the whole
+ * query, the first decode is reused without any comparison.
+ */
+typedef struct MlModelCache
+{
+	MemoryContext cxt;
+	bool		valid;
+	bool		stable;			/* argument cannot change within the query */
+	bool		key_is_toast_ptr;
+	Size		keylen;
+	char	   *key;
+	mlx_model	model;
+} MlModelCache;
+
+const mlx_model *
+ml_cached_model(FunctionCallInfo fcinfo, int argno)
+{
+	MlModelCache *c = (MlModelCache *) fcinfo->flinfo->fn_extra;
+	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
+	bool		is_toast_ptr = VARATT_IS_EXTERNAL_ONDISK(raw);
+	const char *keydata;
+	Size		keylen;
+	MemoryContext old;
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MlModelCache));
+		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+									   "ml_ext model cache",
+									   ALLOCSET_SMALL_SIZES);
+		c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+		fcinfo->flinfo->fn_extra = c;
+	}
+	else if (c->valid && c->stable)
+		return &c->model;
+
+	if (is_toast_ptr)
+	{
+		keydata = (const char *) raw;
+		keylen = VARSIZE_EXTERNAL(raw);
+	}
+	else
+	{
+		if (VARATT_IS_EXTENDED(raw) && !VARATT_IS_SHORT(raw))
+			raw = pg_detoast_datum(raw);
+		keydata = VARDATA_ANY(raw);
+		keylen = VARSIZE_ANY_EXHDR(raw);
+	}
+
+	if (c->valid && c->key_is_toast_ptr == is_toast_ptr &&
+		c->keylen == keylen && memcmp(c->key, keydata, keylen) == 0)
+		return &c->model;
+
+	/* (re)decode into a fresh cache context */
+	c->valid = false;
+	MemoryContextReset(c->cxt);
+	old = MemoryContextSwitchTo(c->cxt);
+	ml_decode_model(PointerGetDatum(raw), &c->model);
+	c->key = palloc(keylen);
+	memcpy(c->key, keydata, keylen);
+	MemoryContextSwitchTo(old);
+	c->keylen = keylen;
+	c->key_is_toast_ptr = is_toast_ptr;
+	c->valid = true;
+	return &c->model;
+}

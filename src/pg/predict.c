@@ -1,0 +1,50 @@
+/*
+ * predict.c
+ *	  Scoring: ml.predict(model bytea, x float8[]).
+ *
+ * The model is decoded once per query (fn_extra cache, see modelio.c); per
+ * row we only view the feature array in place and take a dot product.
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+
+#include "core/linreg.h"
+#include "pg/ml_pg.h"
+
+static void
+check_features(const mlx_model *m, const MlFloat8Array *x)
+{
+	if (unlikely(x->n != m->nfeat))
+	{
+		char		detail[96];
+
+		snprintf(detail, sizeof(detail),
+				 "The model was trained on %d features.", m->nfeat);
+		ml_raise_length_mismatch("feature array", x->n, m->nfeat, detail);
+	}
+	ml_check_finite(x, "feature array");
+}
+
+PG_FUNCTION_INFO_V1(ml_predict);
+Datum
+ml_predict(PG_FUNCTION_ARGS)
+{
+	const mlx_model *m = ml_cached_model(fcinfo, 0);
+	MlFloat8Array x;
+
+	ml_float8_array(PG_GETARG_DATUM(1), "feature array", &x);
+	check_features(m, &x);
+
+	switch (m->algorithm)
+	{
+		case MLX_ALG_LINEAR_REGRESSION:
+			PG_RETURN_FLOAT8(mlx_linreg_predict(&m->u.linreg, x.values));
+		default:
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("ml.predict does not support %s models",
+							mlx_algorithm_name(m->algorithm))));
+	}
+	PG_RETURN_NULL();			/* keep compiler quiet */
+}
