@@ -125,3 +125,13 @@ FROM pg_aggregate WHERE aggfnoid::text LIKE 'ml.linreg_fit%' ORDER BY 1;
 CREATE TABLE lr_models AS SELECT 'exact' AS name, ml.linreg_fit(y, x) AS model FROM lr_exact;
 SELECT round(ml.predict(model, ARRAY[1, 1, 1]::float8[])::numeric, 8) AS p
 FROM lr_models;
+
+-- the transition state does not grow with the number of rows
+CREATE AGGREGATE linreg_state(float8, float8[]) (
+    SFUNC = ml.linreg_sfunc, STYPE = bytea);
+SELECT length(linreg_state(i, ARRAY[i, sin(i)]::float8[])) AS state_bytes, count(*)
+FROM generate_series(1, 10) AS i
+UNION ALL
+SELECT length(linreg_state(i, ARRAY[i, sin(i)]::float8[])), count(*)
+FROM generate_series(1, 300000) AS i;
+DROP AGGREGATE linreg_state(float8, float8[]);
