@@ -18,7 +18,7 @@ OBJS = $(CORE_SRCS:.c=.o) $(MODEL_SRCS:.c=.o) $(PG_SRCS:.c=.o)
 REGRESS = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
 REGRESS_OPTS = --inputdir=. --outputdir=build/regress --load-extension=ml_ext
 
-PG_CONFIG ?= $(shell command -v pg_config >/dev/null 2>&1 && echo pg_config || echo /usr/lib/postgresql/15/bin/pg_config)
+PG_CONFIG ?= $(shell test -x /usr/lib/postgresql/15/bin/pg_config && echo /usr/lib/postgresql/15/bin/pg_config || echo pg_config)
 PG_CPPFLAGS = -I$(srcdir)/src
 PG_CFLAGS = -std=gnu99 -Wall -Wextra -Wno-unused-parameter -Wno-missing-field-initializers
 ifeq ($(CI),true)
@@ -30,7 +30,7 @@ SHLIB_LINK = $(BLAS_LIBS)
 EXTRA_CLEAN = build
 
 # PGXS is only needed for the build targets; demo/test bootstrap it first.
-ifneq ($(filter demo test fuzz deps unit,$(MAKECMDGOALS)),)
+ifneq ($(filter demo test fuzz deps unit bench,$(MAKECMDGOALS)),)
 NO_PGXS = 1
 endif
 

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# make bench: build and install ml_ext, start the throwaway cluster and run
+# bench/linreg.py (1,000,000 rows; training and scoring vs a plain scan) in database
+# ml_bench; writes bench/RESULTS.md.  Extra arguments go to bench/linreg.py.
+# The cluster is stopped afterwards unless it was already running or ML_KEEP_CLUSTER=1.
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$MLX_ROOT"
+
+mlx_deps core bench
+mlx_build
+mlx_install
+was_running=0
+if (mlx_cluster_status >/dev/null 2>&1); then was_running=1; fi
+mlx_cluster_start
+mlx_cluster_export
+if [ "$was_running" = 0 ] && [ "${ML_KEEP_CLUSTER:-0}" != 1 ]; then
+	trap '(mlx_cluster_stop) || true' EXIT
+fi
+# the table is kept between runs (it takes a while to build): no fresh database here
+mlx_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'ml_bench'" | grep -q 1 ||
+	mlx_psql -q -d postgres -c "CREATE DATABASE ml_bench"
+# a stale extension (older SQL script in this database) would skew the run: recreate it
+mlx_psql -q -d ml_bench -c "SET client_min_messages = warning" -c "DROP EXTENSION IF EXISTS ml_ext CASCADE" -c "CREATE EXTENSION ml_ext"
+PGDATABASE=ml_bench "$MLX_PYTHON" bench/linreg.py "$@"

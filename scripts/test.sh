@@ -1,0 +1,180 @@
+#!/usr/bin/env bash
+# make test: install what is missing (build + test packages), build with CI=true
+# (-Werror), install, start the throwaway cluster, run every suite:
+#
+#   unit        scripts/unit.sh (C, ASan + UBSan)
+#   regress     make installcheck (pg_regress, sql/ + expected/)
+#   accuracy    test/accuracy/run.py (vs scikit-learn / statsmodels)
+#   fuzz        scripts/fuzz.sh, FUZZ_SECONDS=30
+#
+# The last line printed is "N passed, M failed" (summed over suites); the exit status
+# is non-zero on any failure.  The cluster is stopped at the end unless ML_KEEP_CLUSTER=1.
+# ML_SUITES="unit regress" runs a subset.
+set -uo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$MLX_ROOT" || exit 1
+
+SUITES="${ML_SUITES:-unit regress accuracy fuzz}"
+LOGDIR="$MLX_ROOT/build/test"
+total_passed=0
+total_failed=0
+summary=()
+started_cluster=0
+
+# record SUITE PASSED FAILED [NOTE]
+record() {
+	total_passed=$((total_passed + $2))
+	total_failed=$((total_failed + $3))
+	summary+=("$(printf '  %-10s %4d passed, %4d failed%s' "$1" "$2" "$3" "${4:+  ($4)}")")
+}
+
+want() { case " $SUITES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
+
+# "N passed, M failed" as the last such line of file $1 -> "N M" (empty when absent)
+counts_of() {
+	grep -E '^[0-9]+ passed, [0-9]+ failed$' "$1" | tail -n 1 | sed -E 's/^([0-9]+) passed, ([0-9]+) failed$/\1 \2/'
+}
+
+# A suite that prints its own final "N passed, M failed" line.
+run_counted() {
+	local name="$1" log="$LOGDIR/$1.log" rc c p f note=""
+	shift
+	echo
+	echo "=============== $name ==============="
+	"$@" 2>&1 | tee "$log"
+	rc=${PIPESTATUS[0]}
+	c="$(counts_of "$log")"
+	if [ -z "$c" ]; then
+		p=0 f=1 note="no summary line, exit status $rc"
+	else
+		read -r p f <<<"$c"
+		if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+			f=1 note="exit status $rc"
+		fi
+	fi
+	record "$name" "$p" "$f" "$note"
+}
+
+cleanup() {
+	if [ "$started_cluster" = 1 ] && [ "${ML_KEEP_CLUSTER:-0}" != 1 ]; then
+		started_cluster=0
+		(mlx_cluster_stop) >/dev/null 2>&1 || true
+	fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- set-up: a failure here is fatal (nothing to test)
+(mlx_deps core test) || { echo "0 passed, 1 failed"; exit 1; }
+export CI=true
+make -C "$MLX_ROOT" clean PG_CONFIG="$MLX_PG_CONFIG" >/dev/null 2>&1 || true
+mkdir -p "$LOGDIR"
+built=1
+if ! mlx_build 2>&1 | tee "$LOGDIR/build.log"; then
+	built=0
+elif ! (mlx_install) >"$LOGDIR/install.log" 2>&1; then
+	cat "$LOGDIR/install.log"
+	built=0
+fi
+if [ "$built" = 0 ]; then
+	record build 0 1 "build or install failed, see above"
+fi
+if [ "$built" = 1 ] && { want regress || want accuracy; }; then
+	started_cluster=1 # stop it at exit even when start fails half-way
+	if (mlx_cluster_start); then
+		mlx_cluster_export
+	else
+		record cluster 0 1 "could not start the throwaway cluster"
+		built=0
+	fi
+fi
+
+# ---- 1. unit
+if want unit; then
+	run_counted unit scripts/unit.sh
+fi
+
+# ---- 2. pg_regress
+if want regress && [ "$built" = 1 ]; then
+	echo
+	echo "=============== regress ==============="
+	log="$LOGDIR/regress.log"
+	rm -rf build/regress
+	mkdir -p build/regress
+	if ! compgen -G "sql/*.sql" >/dev/null; then
+		echo "no pg_regress tests (sql/*.sql)"
+		record regress 0 1 "no tests in sql/"
+	else
+		# a test without expected output would abort pg_regress: fail it, run the others
+		tests=() nomiss=0
+		for s in sql/*.sql; do
+			t="$(basename "$s" .sql)"
+			if [ -f "expected/$t.out" ]; then
+				tests+=("$t")
+			else
+				echo "test $t ... FAILED (expected/$t.out is missing)"
+				nomiss=$((nomiss + 1))
+			fi
+		done
+		: >"$log"
+		rc=0
+		if [ ${#tests[@]} -gt 0 ]; then
+			make -C "$MLX_ROOT" installcheck PG_CONFIG="$MLX_PG_CONFIG" REGRESS="${tests[*]}" 2>&1 | tee "$log"
+			rc=${PIPESTATUS[0]}
+		fi
+		# PG15: "test NAME ... ok   12 ms", "     NAME ... FAILED   12 ms" (parallel groups)
+		p=$(grep -cE '^(test | +)[^ ]+ +\.\.\. ok' "$log")
+		f=$(grep -cE '^(test | +)[^ ]+ +\.\.\. (FAILED|failed)' "$log")
+		f=$((f + nomiss))
+		note=""
+		[ "$nomiss" -eq 0 ] || note="$nomiss without expected output"
+		if [ "$rc" -ne 0 ] && [ "$f" -eq "$nomiss" ]; then
+			f=$((f + 1)) note="${note:+$note; }make installcheck exit status $rc"
+		fi
+		if [ -s build/regress/regression.diffs ] && { [ "$f" -gt 0 ] || [ "$rc" -ne 0 ]; }; then
+			echo "--- build/regress/regression.diffs"
+			cat build/regress/regression.diffs
+		fi
+		record regress "$p" "$f" "$note"
+	fi
+fi
+
+# ---- 3. accuracy vs scikit-learn / statsmodels
+if want accuracy && [ "$built" = 1 ]; then
+	echo
+	echo "=============== accuracy ==============="
+	log="$LOGDIR/accuracy.log"
+	note=""
+	if mlx_fresh_db ml_accuracy; then
+		PGDATABASE=ml_accuracy "$MLX_PYTHON" test/accuracy/run.py 2>&1 | tee "$log"
+		rc=${PIPESTATUS[0]}
+	else
+		echo "FAIL accuracy: could not create database ml_accuracy" | tee "$log"
+		rc=1
+	fi
+	p=$(grep -c '^PASS ' "$log")
+	f=$(grep -c '^FAIL ' "$log")
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		f=1 note="exit status $rc without a FAIL line"
+	fi
+	record accuracy "$p" "$f" "$note"
+fi
+
+# ---- 4. fuzz
+if want fuzz; then
+	if [ -x scripts/fuzz.sh ] || [ -f scripts/fuzz.sh ]; then
+		FUZZ_SECONDS="${FUZZ_SECONDS:-30}" run_counted fuzz bash scripts/fuzz.sh
+	else
+		echo "scripts/fuzz.sh is missing"
+		record fuzz 0 1 "scripts/fuzz.sh missing"
+	fi
+fi
+
+# ---- summary; the cluster is stopped before the final line so nothing follows it
+cleanup
+echo
+echo "=============== summary ==============="
+printf '%s\n' "${summary[@]}"
+echo "$total_passed passed, $total_failed failed"
+[ "$total_failed" -eq 0 ]
