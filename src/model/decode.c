@@ -101,6 +101,245 @@ decode_features(const uint8_t *body, uint32_t slen, int32_t k,
 	return MLX_OK;
 }
 
+/* offsets within the single block that holds decoded inputs */
+#define ALIGN8(x) (((x) + (size_t) 7) & ~(size_t) 7)
+
+/* kind name for messages, known to be valid */
+#define KIND(kind) mlx_input_kind_name(kind)
+
+/*
+ * Parse MLX_SEC_INPUTS in two passes.  The first walks the bytes checking
+ * every length, kind and string and counting what the inputs need; only
+ * then is one block allocated (bounded by the section's size: every input,
+ * imputation value and category takes bytes of its own) and filled by the
+ * second pass.  The field checks the encoder also runs (sum of features,
+ * imputation values, category order, unique names, target) follow on the
+ * decoded struct.
+ */
+static mlx_status
+decode_inputs(const uint8_t *body, uint32_t slen, int32_t k,
+			  const mlx_ctx *ctx, mlx_model *out, decode_err *err)
+{
+	char		what[48];
+	uint32_t	n;
+	uint32_t	i;
+	uint32_t	j;
+	size_t		pos;
+	size_t		nimpute = 0;
+	size_t		ncat = 0;
+	size_t		strbytes = 0;
+	size_t		off_inputs;
+	size_t		off_impute;
+	size_t		off_cats;
+	size_t		off_str;
+	uint8_t    *block;
+	mlx_inputs *in;
+	double	   *imp;
+	char	  **cats;
+	char	   *str;
+	mlx_status	st;
+
+	if (slen < MLX_INPUTS_COUNT_SIZE + MLX_INPUTS_TARGET_MIN_SIZE)
+		return fail(err, MLX_ECORRUPT,
+					"inputs section has %u bytes, expected at least %d",
+					(unsigned) slen,
+					MLX_INPUTS_COUNT_SIZE + MLX_INPUTS_TARGET_MIN_SIZE);
+	n = mlx_get_u32(body);
+	if (n < 1 || n > (uint32_t) k)
+		return fail(err, MLX_ECORRUPT,
+					"inputs section declares %u inputs, expected 1 to %d",
+					(unsigned) n, (int) k);
+	if (n > (slen - MLX_INPUTS_COUNT_SIZE - MLX_INPUTS_TARGET_MIN_SIZE) /
+		MLX_INPUT_MIN_SIZE)
+		return fail(err, MLX_ECORRUPT,
+					"inputs section declares %u inputs but its %u bytes can hold at most %u",
+					(unsigned) n, (unsigned) slen,
+					(unsigned) ((slen - MLX_INPUTS_COUNT_SIZE -
+								 MLX_INPUTS_TARGET_MIN_SIZE) / MLX_INPUT_MIN_SIZE));
+
+	/* pass 1: framing */
+	pos = MLX_INPUTS_COUNT_SIZE;
+	for (i = 0; i < n; i++)
+	{
+		uint16_t	nl;
+		uint8_t		kind;
+		uint32_t	nf;
+
+		if (slen - pos < 2 ||
+			(nl = mlx_get_u16(body + pos)) > slen - pos - 2 ||
+			slen - pos - 2 - nl < MLX_INPUT_FIXED_SIZE - 2)
+			return fail(err, MLX_ECORRUPT,
+						"input %u runs past the end of the inputs section",
+						(unsigned) i + 1);
+		snprintf(what, sizeof(what), "input %u name", (unsigned) i + 1);
+		if (!mlx_check_text(body + pos + 2, nl, 1, MLX_MODEL_MAX_NAME_LEN,
+							what, err->buf, err->len))
+			return MLX_ECORRUPT;
+		strbytes += (size_t) nl + 1;
+		pos += 2 + (size_t) nl;
+		kind = body[pos];
+		nf = mlx_get_u32(body + pos + 2);
+		if (KIND(kind) == NULL)
+			return fail(err, MLX_ECORRUPT, "input %u has unknown kind %u",
+						(unsigned) i + 1, (unsigned) kind);
+		if (body[pos + 1] != 0)
+			return fail(err, MLX_ECORRUPT,
+						"input %u reserved byte is not zero", (unsigned) i + 1);
+		if ((kind == MLX_INPUT_NUMERIC || kind == MLX_INPUT_BOOLEAN) && nf != 1)
+			return fail(err, MLX_ECORRUPT,
+						"input %u (%s) has %u features, expected 1",
+						(unsigned) i + 1, KIND(kind), (unsigned) nf);
+		if (nf < 1 || nf > (uint32_t) k)
+			return fail(err, MLX_ECORRUPT,
+						"input %u (%s) has %u features, expected 1 to %d",
+						(unsigned) i + 1, KIND(kind), (unsigned) nf, (int) k);
+		pos += MLX_INPUT_FIXED_SIZE - 2;
+		if (kind != MLX_INPUT_CATEGORICAL)
+		{
+			if ((uint64_t) nf * 8 > slen - pos)
+				return fail(err, MLX_ECORRUPT,
+							"input %u imputation values run past the end of the inputs section",
+							(unsigned) i + 1);
+			nimpute += nf;
+			pos += (size_t) nf * 8;
+			continue;
+		}
+		for (j = 0; j < nf; j++)
+		{
+			uint8_t		isnull;
+			uint16_t	cl;
+
+			if (slen - pos < MLX_CATEGORY_FIXED_SIZE ||
+				(cl = mlx_get_u16(body + pos + 1)) >
+				slen - pos - MLX_CATEGORY_FIXED_SIZE)
+				return fail(err, MLX_ECORRUPT,
+							"input %u category %u runs past the end of the inputs section",
+							(unsigned) i + 1, (unsigned) j + 1);
+			isnull = body[pos];
+			if (isnull > 1)
+				return fail(err, MLX_ECORRUPT,
+							"input %u category %u null flag is %u, expected 0 or 1",
+							(unsigned) i + 1, (unsigned) j + 1, (unsigned) isnull);
+			if (isnull && cl != 0)
+				return fail(err, MLX_ECORRUPT,
+							"input %u category %u is the NULL category but has length %u",
+							(unsigned) i + 1, (unsigned) j + 1, (unsigned) cl);
+			if (!isnull)
+			{
+				snprintf(what, sizeof(what), "input %u category %u",
+						 (unsigned) i + 1, (unsigned) j + 1);
+				if (!mlx_check_text(body + pos + MLX_CATEGORY_FIXED_SIZE, cl, 0,
+									MLX_MODEL_MAX_CATEGORY_LEN, what,
+									err->buf, err->len))
+					return MLX_ECORRUPT;
+				strbytes += (size_t) cl + 1;
+			}
+			pos += MLX_CATEGORY_FIXED_SIZE + (size_t) cl;
+		}
+		ncat += nf;
+	}
+	if (slen - pos < MLX_INPUTS_TARGET_MIN_SIZE)
+		return fail(err, MLX_ECORRUPT,
+					"inputs section ends before its target");
+	if (body[pos] > 1)
+		return fail(err, MLX_ECORRUPT,
+					"inputs section target flag is %u, expected 0 or 1",
+					(unsigned) body[pos]);
+	if (body[pos] == 1)
+	{
+		uint16_t	tl;
+
+		pos += MLX_INPUTS_TARGET_MIN_SIZE;
+		if (slen - pos < 2 || (tl = mlx_get_u16(body + pos)) > slen - pos - 2)
+			return fail(err, MLX_ECORRUPT,
+						"target name runs past the end of the inputs section");
+		if (!mlx_check_text(body + pos + 2, tl, 1, MLX_MODEL_MAX_NAME_LEN,
+							"target name", err->buf, err->len))
+			return MLX_ECORRUPT;
+		strbytes += (size_t) tl + 1;
+		pos += 2 + (size_t) tl;
+	}
+	else
+		pos += MLX_INPUTS_TARGET_MIN_SIZE;
+	if (pos != slen)
+		return fail(err, MLX_ECORRUPT, "inputs section has %zu trailing bytes",
+					(size_t) slen - pos);
+
+	/* one block: struct, inputs, imputation values, category pointers, text */
+	off_inputs = ALIGN8(sizeof(mlx_inputs));
+	off_impute = ALIGN8(off_inputs + (size_t) n * sizeof(mlx_input));
+	off_cats = ALIGN8(off_impute + nimpute * sizeof(double));
+	off_str = off_cats + ncat * sizeof(char *);
+	block = mlx_alloc(ctx, off_str + strbytes);
+	if (block == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+	in = (mlx_inputs *) block;
+	in->ninputs = (int32_t) n;
+	in->inputs = (mlx_input *) (block + off_inputs);
+	in->target = NULL;
+	imp = (double *) (block + off_impute);
+	cats = (char **) (block + off_cats);
+	str = (char *) (block + off_str);
+
+	/* pass 2: fill, the framing being known good */
+	pos = MLX_INPUTS_COUNT_SIZE;
+	for (i = 0; i < n; i++)
+	{
+		mlx_input  *x = &in->inputs[i];
+		uint16_t	nl = mlx_get_u16(body + pos);
+
+		memcpy(str, body + pos + 2, nl);
+		str[nl] = '\0';
+		x->name = str;
+		str += (size_t) nl + 1;
+		pos += 2 + (size_t) nl;
+		x->kind = body[pos];
+		x->nfeat = (int32_t) mlx_get_u32(body + pos + 2);
+		x->impute = NULL;
+		x->categories = NULL;
+		pos += MLX_INPUT_FIXED_SIZE - 2;
+		if (x->kind != MLX_INPUT_CATEGORICAL)
+		{
+			x->impute = imp;
+			for (j = 0; j < (uint32_t) x->nfeat; j++)
+				imp[j] = mlx_get_f64(body + pos + 8 * (size_t) j);
+			imp += x->nfeat;
+			pos += 8 * (size_t) x->nfeat;
+			continue;
+		}
+		x->categories = cats;
+		for (j = 0; j < (uint32_t) x->nfeat; j++)
+		{
+			uint16_t	cl = mlx_get_u16(body + pos + 1);
+
+			if (body[pos] == 1)
+				cats[j] = NULL;
+			else
+			{
+				memcpy(str, body + pos + MLX_CATEGORY_FIXED_SIZE, cl);
+				str[cl] = '\0';
+				cats[j] = str;
+				str += (size_t) cl + 1;
+			}
+			pos += MLX_CATEGORY_FIXED_SIZE + (size_t) cl;
+		}
+		cats += x->nfeat;
+	}
+	in->target_kind = body[pos + 1];
+	if (body[pos] == 1)
+	{
+		uint16_t	tl = mlx_get_u16(body + pos + 2);
+
+		memcpy(str, body + pos + 4, tl);
+		str[tl] = '\0';
+		in->target = str;
+	}
+	out->inputs = in;
+
+	st = mlx_check_inputs(in, k, ctx, NULL, err->buf, err->len);
+	return st;
+}
+
 /* Allocate n doubles and read them from p. */
 static double *
 read_f64_array(const uint8_t *p, int32_t n, const mlx_ctx *ctx)
@@ -264,20 +503,22 @@ decode_header(const uint8_t *buf, size_t len, mlx_model *out, decode_err *err)
 	return MLX_OK;
 }
 
-/* Name of a required section, for messages. */
-static const char *
-section_name(uint16_t tag)
-{
-	return tag == MLX_SEC_FEATURES ? "feature names" : "linear regression";
-}
+/* Section tags the decoder knows, by slot; only the first two are required. */
+static const uint16_t known_tags[3] = {MLX_SEC_FEATURES, MLX_SEC_LINREG,
+MLX_SEC_INPUTS};
+static const char *const known_names[3] = {"feature names", "linear regression",
+"inputs"};
+
+#define REQUIRED_SECTIONS 2
+#define KNOWN_SECTIONS 3
 
 mlx_status
 mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 				 mlx_model *out, char *errbuf, size_t errlen)
 {
 	decode_err	err = {errbuf, errlen};
-	const uint8_t *sec_body[2] = {NULL, NULL};
-	uint32_t	sec_len[2] = {0, 0};
+	const uint8_t *sec_body[KNOWN_SECTIONS] = {NULL, NULL, NULL};
+	uint32_t	sec_len[KNOWN_SECTIONS] = {0, 0, 0};
 	size_t		pos;
 	size_t		end;
 	mlx_status	st;
@@ -294,7 +535,7 @@ mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 		return st;
 	}
 
-	/* find the sections: [0] feature names, [1] the linear model */
+	/* find the sections: [0] feature names, [1] the linear model, [2] inputs */
 	pos = MLX_MODEL_HEADER_SIZE;
 	end = len - MLX_MODEL_CRC_SIZE;
 	while (pos < end)
@@ -320,21 +561,25 @@ mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 						  "model section %u at payload offset %zu declares %u bytes but only %zu remain",
 						  (unsigned) tag, off, (unsigned) slen,
 						  end - pos - MLX_SECTION_HEADER_SIZE);
-			else if (tag == MLX_SEC_FEATURES || tag == MLX_SEC_LINREG)
+			else
 			{
-				s = tag == MLX_SEC_FEATURES ? 0 : 1;
-				if (sec_body[s] != NULL)
+				for (s = 0; s < KNOWN_SECTIONS && known_tags[s] != tag; s++)
+					;
+				if (s < KNOWN_SECTIONS)
+				{
+					if (sec_body[s] != NULL)
+						st = fail(&err, MLX_ECORRUPT,
+								  "model has more than one %s section",
+								  known_names[s]);
+					sec_body[s] = buf + pos + MLX_SECTION_HEADER_SIZE;
+					sec_len[s] = slen;
+				}
+				else if (tag < MLX_SEC_OPTIONAL_BASE)
 					st = fail(&err, MLX_ECORRUPT,
-							  "model has more than one %s section",
-							  section_name(tag));
-				sec_body[s] = buf + pos + MLX_SECTION_HEADER_SIZE;
-				sec_len[s] = slen;
+							  "model has an unknown required section %u",
+							  (unsigned) tag);
+				/* else an optional section of a later version: skip it */
 			}
-			else if (tag < MLX_SEC_OPTIONAL_BASE)
-				st = fail(&err, MLX_ECORRUPT,
-						  "model has an unknown required section %u",
-						  (unsigned) tag);
-			/* else an optional section of a later version: skip it */
 		}
 		if (st != MLX_OK)
 		{
@@ -343,17 +588,19 @@ mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 		}
 		pos += MLX_SECTION_HEADER_SIZE + (size_t) slen;
 	}
-	for (s = 0; s < 2; s++)
+	for (s = 0; s < REQUIRED_SECTIONS; s++)
 	{
 		if (sec_body[s] == NULL)
 		{
 			memset(out, 0, sizeof(*out));
 			return fail(&err, MLX_ECORRUPT, "model has no %s section",
-						section_name(s == 0 ? MLX_SEC_FEATURES : MLX_SEC_LINREG));
+						known_names[s]);
 		}
 	}
 
 	st = decode_features(sec_body[0], sec_len[0], out->nfeat, ctx, out, &err);
+	if (st == MLX_OK && sec_body[2] != NULL)
+		st = decode_inputs(sec_body[2], sec_len[2], out->nfeat, ctx, out, &err);
 	if (st == MLX_OK)
 		st = decode_linreg(sec_body[1], sec_len[1], out->nfeat, ctx, out, &err);
 	if (st != MLX_OK)

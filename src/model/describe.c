@@ -118,6 +118,59 @@ put_double_array(json_out *o, const double *a, int32_t n)
 	put_bytes(o, "]", 1);
 }
 
+/*
+ * "inputs":[{"name":..,"kind":..,"n_features":..,"impute":[..] or
+ * "categories":[..]},..],"target":name or null
+ */
+static void
+put_inputs(json_out *o, const mlx_inputs *in)
+{
+	int32_t		i;
+	int32_t		j;
+
+	put_key(o, "inputs");
+	put_bytes(o, "[", 1);
+	for (i = 0; i < in->ninputs; i++)
+	{
+		const mlx_input *x = &in->inputs[i];
+
+		if (i > 0)
+			put_bytes(o, ",", 1);
+		put_str(o, "{\"name\":");
+		put_json_string(o, x->name);
+		put_str(o, ",\"kind\":");
+		put_json_string(o, mlx_input_kind_name(x->kind));
+		put_str(o, ",\"n_features\":");
+		put_int(o, x->nfeat);
+		if (x->kind == MLX_INPUT_CATEGORICAL)
+		{
+			put_str(o, ",\"categories\":[");
+			for (j = 0; j < x->nfeat; j++)
+			{
+				if (j > 0)
+					put_bytes(o, ",", 1);
+				if (x->categories[j] == NULL)
+					put_str(o, "null");
+				else
+					put_json_string(o, x->categories[j]);
+			}
+			put_bytes(o, "]", 1);
+		}
+		else
+		{
+			put_str(o, ",\"impute\":");
+			put_double_array(o, x->impute, x->nfeat);
+		}
+		put_bytes(o, "}", 1);
+	}
+	put_bytes(o, "]", 1);
+	put_key(o, "target");
+	if (in->target == NULL)
+		put_str(o, "null");
+	else
+		put_json_string(o, in->target);
+}
+
 /* The whole document; o->len must be 0 on entry. */
 static void
 put_model(json_out *o, const mlx_model *m)
@@ -142,6 +195,8 @@ put_model(json_out *o, const mlx_model *m)
 		put_json_string(o, m->feature_names[i]);
 	}
 	put_bytes(o, "]", 1);
+	if (m->inputs != NULL)
+		put_inputs(o, m->inputs);
 	put_key(o, "fit_intercept");
 	put_str(o, fit->intercept ? "true" : "false");
 	put_key(o, "lambda");
@@ -188,7 +243,8 @@ put_model(json_out *o, const mlx_model *m)
 
 /*
  * The model is checked first (as for encoding), so a hand-built model with
- * an out-of-range dependent index cannot make this read out of bounds.
+ * an out-of-range dependent index or inconsistent inputs cannot make this
+ * read out of bounds.
  */
 mlx_status
 mlx_model_describe_json(const mlx_model *m, const mlx_ctx *ctx, char **json)
@@ -207,6 +263,14 @@ mlx_model_describe_json(const mlx_model *m, const mlx_ctx *ctx, char **json)
 			return MLX_EINVAL;
 	if (!mlx_check_linreg_fit(&m->u.linreg, m->nfeat, errbuf, sizeof(errbuf)))
 		return MLX_EINVAL;
+	if (m->inputs != NULL)
+	{
+		mlx_status	st = mlx_check_inputs(m->inputs, m->nfeat, ctx, NULL,
+										  errbuf, sizeof(errbuf));
+
+		if (st != MLX_OK)
+			return st == MLX_ENOMEM ? MLX_ENOMEM : MLX_EINVAL;
+	}
 
 	put_model(&o, m);
 	o.buf = mlx_alloc(ctx, o.len + 1);

@@ -2,8 +2,9 @@
  * encode.c
  *	  Serialize an in-memory model into the model bytes (doc/model-format.md).
  *
- * The output is canonical: the header, then MLX_SEC_FEATURES, then the
- * algorithm's section, then the CRC, every field in a fixed order.  The
+ * The output is canonical: the header, then MLX_SEC_FEATURES, then
+ * MLX_SEC_INPUTS when the model has inputs, then the algorithm's section,
+ * then the CRC, every field in a fixed order.  The
  * same model always gives the same bytes, and the decoder accepts exactly
  * what the encoder can write (the encoder runs the decoder's field checks).
  */
@@ -19,6 +20,63 @@ put_section_header(uint8_t *p, uint16_t tag, uint32_t len)
 	mlx_put_u16(p + 2, 0);
 	mlx_put_u32(p + 4, len);
 	return p + MLX_SECTION_HEADER_SIZE;
+}
+
+/* Write a u16 length and the bytes of s; returns the position after them. */
+static uint8_t *
+put_text(uint8_t *p, const char *s)
+{
+	size_t		len = strlen(s);
+
+	mlx_put_u16(p, (uint16_t) len);
+	memcpy(p + 2, s, len);
+	return p + 2 + len;
+}
+
+/* Write the MLX_SEC_INPUTS body; returns the position after it. */
+static uint8_t *
+put_inputs(uint8_t *p, const mlx_inputs *in)
+{
+	int32_t		i;
+	int32_t		j;
+
+	mlx_put_u32(p, (uint32_t) in->ninputs);
+	p += 4;
+	for (i = 0; i < in->ninputs; i++)
+	{
+		const mlx_input *x = &in->inputs[i];
+
+		p = put_text(p, x->name);
+		p[0] = x->kind;
+		p[1] = 0;
+		mlx_put_u32(p + 2, (uint32_t) x->nfeat);
+		p += 6;
+		for (j = 0; j < x->nfeat; j++)
+		{
+			if (x->kind != MLX_INPUT_CATEGORICAL)
+			{
+				mlx_put_f64(p, x->impute[j]);
+				p += 8;
+			}
+			else if (x->categories[j] == NULL)
+			{
+				p[0] = 1;
+				mlx_put_u16(p + 1, 0);
+				p += 3;
+			}
+			else
+			{
+				p[0] = 0;
+				p = put_text(p + 1, x->categories[j]);
+			}
+		}
+	}
+	p[0] = in->target != NULL ? 1 : 0;
+	p[1] = in->target_kind;
+	p += 2;
+	if (in->target != NULL)
+		p = put_text(p, in->target);
+	return p;
 }
 
 /* Write the MLX_SEC_LINREG body; returns the position after it. */
@@ -80,6 +138,7 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 	int32_t		k;
 	int32_t		i;
 	uint64_t	names_size = 0;
+	uint64_t	inputs_size = 0;
 	uint64_t	linreg_size;
 	uint64_t	payload;
 	uint64_t	total;
@@ -109,9 +168,24 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 	if (!mlx_check_linreg_fit(&m->u.linreg, k, errbuf, sizeof(errbuf)))
 		return MLX_EINVAL;
 	linreg_size = mlx_linreg_section_size(k, m->u.linreg.ndependent);
+	if (m->inputs != NULL)
+	{
+		mlx_status	st = mlx_check_inputs(m->inputs, k, ctx, NULL,
+										  errbuf, sizeof(errbuf));
 
-	/* k <= 10^6 names of <= 1 kB each: all of this fits in 32 bits */
-	payload = 2 * MLX_SECTION_HEADER_SIZE + names_size + linreg_size;
+		if (st != MLX_OK)
+			return st == MLX_ENOMEM ? MLX_ENOMEM : MLX_EINVAL;
+		inputs_size = MLX_SECTION_HEADER_SIZE +
+			mlx_inputs_section_size(m->inputs);
+	}
+
+	/*
+	 * The features section (k <= 10^6 names of <= 1 kB each) fits in 32
+	 * bits; with the inputs (up to 10^6 categories of <= 1 kB each) the
+	 * total might not, and is then refused.
+	 */
+	payload = 2 * MLX_SECTION_HEADER_SIZE + names_size + inputs_size +
+		linreg_size;
 	total = MLX_MODEL_HEADER_SIZE + payload + MLX_MODEL_CRC_SIZE;
 	if (payload > UINT32_MAX || total > SIZE_MAX - reserve)
 		return MLX_EINVAL;
@@ -141,6 +215,14 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 		mlx_put_u16(p, (uint16_t) len);
 		memcpy(p + 2, m->feature_names[i], len);
 		p += 2 + len;
+	}
+
+	/* source columns */
+	if (m->inputs != NULL)
+	{
+		p = put_section_header(p, MLX_SEC_INPUTS,
+							   (uint32_t) (inputs_size - MLX_SECTION_HEADER_SIZE));
+		p = put_inputs(p, m->inputs);
 	}
 
 	/* fitted model */

@@ -65,39 +65,51 @@ utf8_seq_len(const uint8_t *p, size_t n)
 	return len;
 }
 
+/*
+ * Check a stored string: length within minlen..maxlen bytes, no NUL byte,
+ * well-formed UTF-8.  'what' names it in the message ("feature name 2").
+ */
 bool
-mlx_check_feature_name(const uint8_t *name, size_t len, int32_t i,
-					   char *errbuf, size_t errlen)
+mlx_check_text(const uint8_t *s, size_t len, size_t minlen, size_t maxlen,
+			   const char *what, char *errbuf, size_t errlen)
 {
 	size_t		pos = 0;
 
-	if (len < 1 || len > MLX_MODEL_MAX_NAME_LEN)
+	if (len < minlen || len > maxlen)
 	{
-		snprintf(errbuf, errlen,
-				 "feature name %d has length %zu, expected 1 to %d bytes",
-				 (int) i + 1, len, MLX_MODEL_MAX_NAME_LEN);
+		snprintf(errbuf, errlen, "%s has length %zu, expected %zu to %zu bytes",
+				 what, len, minlen, maxlen);
 		return false;
 	}
 	while (pos < len)
 	{
 		size_t		n;
 
-		if (name[pos] == 0)
+		if (s[pos] == 0)
 		{
-			snprintf(errbuf, errlen, "feature name %d contains a NUL byte",
-					 (int) i + 1);
+			snprintf(errbuf, errlen, "%s contains a NUL byte", what);
 			return false;
 		}
-		n = utf8_seq_len(name + pos, len - pos);
+		n = utf8_seq_len(s + pos, len - pos);
 		if (n == 0)
 		{
-			snprintf(errbuf, errlen, "feature name %d is not valid UTF-8",
-					 (int) i + 1);
+			snprintf(errbuf, errlen, "%s is not valid UTF-8", what);
 			return false;
 		}
 		pos += n;
 	}
 	return true;
+}
+
+bool
+mlx_check_feature_name(const uint8_t *name, size_t len, int32_t i,
+					   char *errbuf, size_t errlen)
+{
+	char		what[32];
+
+	snprintf(what, sizeof(what), "feature name %d", (int) i + 1);
+	return mlx_check_text(name, len, 1, MLX_MODEL_MAX_NAME_LEN, what,
+						  errbuf, errlen);
 }
 
 /* NaN, or finite and >= 0 */
@@ -317,6 +329,7 @@ void
 mlx_model_free(mlx_model *m, const mlx_ctx *ctx)
 {
 	mlx_model_free_names(m, ctx);
+	free_if(ctx, m->inputs);
 	if (m->algorithm == MLX_ALG_LINEAR_REGRESSION)
 	{
 		mlx_linreg_fit *fit = &m->u.linreg;

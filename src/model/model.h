@@ -20,10 +20,12 @@
  *	  24+L   4    CRC-32C (Castagnoli) of bytes 0 .. 24+L-1
  *
  * Sections of version 1: MLX_SEC_FEATURES (k names, each u16 byte length +
- * UTF-8 bytes, no NUL), MLX_SEC_LINREG (the fitted linear model).  A
- * decoder rejects a missing required section, a duplicate one, and unknown
- * section tags below MLX_SEC_OPTIONAL_BASE; unknown tags at or above it are
- * skipped (room for later additions that old readers may ignore).
+ * UTF-8 bytes, no NUL), MLX_SEC_LINREG (the fitted linear model), and the
+ * optional MLX_SEC_INPUTS (how source table columns become the k features;
+ * only in models trained from a table by ml.train).  A decoder rejects a
+ * missing required section, any duplicated section, and unknown section
+ * tags below MLX_SEC_OPTIONAL_BASE; unknown tags at or above it are skipped
+ * (room for later additions that old readers may ignore).
  */
 #ifndef MLX_MODEL_H
 #define MLX_MODEL_H
@@ -38,6 +40,8 @@
 /* no model may claim more features than this (sanity bound for readers) */
 #define MLX_MODEL_MAX_FEATURES 1000000
 #define MLX_MODEL_MAX_NAME_LEN 1024
+/* longest category value of a categorical input, in bytes (0 is allowed) */
+#define MLX_MODEL_MAX_CATEGORY_LEN 1024
 
 /* algorithm ids: never renumber, only append */
 typedef enum mlx_algorithm
@@ -48,7 +52,57 @@ typedef enum mlx_algorithm
 /* section tags: never renumber, only append */
 #define MLX_SEC_FEATURES 1
 #define MLX_SEC_LINREG 2
+#define MLX_SEC_INPUTS 3
 #define MLX_SEC_OPTIONAL_BASE 0x8000
+
+/* how a source column becomes features: never renumber, only append */
+typedef enum mlx_input_kind
+{
+	MLX_INPUT_NUMERIC = 1,		/* int2/int4/int8/float4/float8/numeric: 1
+								 * feature */
+	MLX_INPUT_BOOLEAN = 2,		/* boolean as 0/1: 1 feature */
+	MLX_INPUT_CATEGORICAL = 3,	/* text/varchar/enum: one-hot, 1 feature per
+								 * category */
+	MLX_INPUT_ARRAY = 4			/* float8[] of fixed length: 1 feature per
+								 * element */
+} mlx_input_kind;
+
+/*
+ * One source column.  Its features are consecutive in the model's feature
+ * vector, in input order.
+ */
+typedef struct mlx_input
+{
+	char	   *name;			/* source column name (UTF-8, 1..1024 bytes,
+								 * no NUL) */
+	uint8_t		kind;			/* mlx_input_kind */
+	int32_t		nfeat;			/* features this column expands to (>= 1;
+								 * exactly 1 for NUMERIC and BOOLEAN) */
+	double	   *impute;			/* NUMERIC/BOOLEAN: 1 value, ARRAY: nfeat
+								 * values, all finite (training means, used
+								 * for NULLs; BOOLEAN in [0, 1]); NULL for
+								 * CATEGORICAL */
+	char	  **categories;		/* CATEGORICAL: nfeat entries, sorted by
+								 * strcmp (byte order), unique, each 0..1024
+								 * bytes of UTF-8 without NUL; a NULL pointer
+								 * entry, allowed only first, is the "NULL"
+								 * category.  NULL for other kinds */
+} mlx_input;
+
+/*
+ * How a table row becomes the feature vector (MLX_SEC_INPUTS): the inputs'
+ * nfeat add up to the model's k.  Input names are unique; the target is not
+ * among them.
+ */
+typedef struct mlx_inputs
+{
+	int32_t		ninputs;		/* >= 1 */
+	mlx_input  *inputs;
+	char	   *target;			/* target column name, or NULL
+								 * (unsupervised) */
+	uint8_t		target_kind;	/* mlx_input_kind of the target column
+								 * (NUMERIC/BOOLEAN/CATEGORICAL), 0 if none */
+} mlx_inputs;
 
 /*
  * A decoded model.  All memory comes from one mlx_ctx; free it with
@@ -61,6 +115,8 @@ typedef struct mlx_model
 	uint32_t	flags;
 	int32_t		nfeat;
 	char	  **feature_names;	/* nfeat NUL-terminated strings, never NULL */
+	mlx_inputs *inputs;			/* source columns, or NULL when the model has
+								 * no MLX_SEC_INPUTS (plain aggregate) */
 	union
 	{
 		mlx_linreg_fit linreg;	/* MLX_ALG_LINEAR_REGRESSION */
@@ -73,6 +129,8 @@ const char *mlx_algorithm_name(uint16_t algorithm);
 /*
  * Build a linear-regression model from a fit.  feature_names may be NULL,
  * meaning "x1".."xk".  The model references the fit's arrays (no copy).
+ * m->inputs is left NULL; a caller with source-column information sets it
+ * (owning that memory itself) before encoding.
  */
 mlx_status	mlx_model_from_linreg(const mlx_linreg_fit *fit,
 								  char **feature_names, const mlx_ctx *ctx,
@@ -100,7 +158,8 @@ mlx_status	mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 
 /*
  * Release, through ctx, everything a model from mlx_model_decode owns: the
- * feature names and the algorithm's arrays.  The struct is zeroed.
+ * feature names, the inputs (which the decoder allocates as one block) and
+ * the algorithm's arrays.  The struct is zeroed.
  */
 void		mlx_model_free(mlx_model *m, const mlx_ctx *ctx);
 
@@ -112,11 +171,32 @@ void		mlx_model_free_names(mlx_model *m, const mlx_ctx *ctx);
 
 /*
  * JSON text describing the model (algorithm, format version, features,
- * training figures, coefficients and statistics; non-finite numbers as
- * null).  Allocated from ctx, NUL-terminated.
+ * source columns and target when the model has them, training figures,
+ * coefficients and statistics; non-finite numbers as null).  Allocated from
+ * ctx, NUL-terminated.
  */
 mlx_status	mlx_model_describe_json(const mlx_model *m, const mlx_ctx *ctx,
 									char **json);
+
+/*
+ * Index of a category of a CATEGORICAL input (binary search, strcmp order),
+ * or -1 when the value is not one of them (an unseen value: all the input's
+ * features are 0) or the input is not categorical.  value NULL finds the
+ * NULL category.
+ */
+int32_t		mlx_inputs_find_category(const mlx_input *in, const char *value);
+
+/*
+ * The k feature names the inputs expand to, in feature order: "col" for
+ * NUMERIC and BOOLEAN, "col=value" for each category ("col IS NULL" for the
+ * NULL category), "col[1]" .. "col[n]" for ARRAY.  A name longer than
+ * MLX_MODEL_MAX_NAME_LEN bytes is cut at a character boundary to fit, so
+ * every name is a valid feature name.  *names is a single allocation from
+ * ctx (the k pointers followed by the strings): release it with one
+ * mlx_free.  MLX_EINVAL when the inputs are invalid.
+ */
+mlx_status	mlx_inputs_feature_names(const mlx_inputs *in, const mlx_ctx *ctx,
+									 char ***names);
 
 /* CRC-32C (Castagnoli), as used for the trailer; crc starts at 0. */
 uint32_t	mlx_crc32c(uint32_t crc, const void *data, size_t len);

@@ -89,6 +89,19 @@ mlx_put_f64(uint8_t *p, double d)
 	mlx_put_u64(p, bits);
 }
 
+/*
+ * MLX_SEC_INPUTS: bytes before an input's kind-specific data (u16 name
+ * length, name, u8 kind, u8 reserved, u32 nfeat: 8 + name), the least an
+ * input can take (a 1-byte name and one categorical entry of 3 bytes, the
+ * smallest kind-specific data), the u32 input count, and the smallest
+ * target part (u8 flag, u8 kind).
+ */
+#define MLX_INPUT_FIXED_SIZE 8
+#define MLX_INPUT_MIN_SIZE (MLX_INPUT_FIXED_SIZE + 1 + 3)
+#define MLX_CATEGORY_FIXED_SIZE 3
+#define MLX_INPUTS_COUNT_SIZE 4
+#define MLX_INPUTS_TARGET_MIN_SIZE 2
+
 /* Bytes of the MLX_SEC_LINREG body for k features and ndependent entries. */
 static inline uint64_t
 mlx_linreg_section_size(int32_t k, int32_t ndependent)
@@ -103,9 +116,29 @@ mlx_linreg_section_size(int32_t k, int32_t ndependent)
  * what the decoder would reject.  Each returns true when the value is
  * acceptable and otherwise writes a lowercase message to errbuf.
  */
+extern bool mlx_check_text(const uint8_t *s, size_t len, size_t minlen,
+						   size_t maxlen, const char *what,
+						   char *errbuf, size_t errlen);
 extern bool mlx_check_feature_name(const uint8_t *name, size_t len, int32_t i,
 								   char *errbuf, size_t errlen);
 extern bool mlx_check_linreg_fit(const mlx_linreg_fit *fit, int32_t nfeat,
 								 char *errbuf, size_t errlen);
+
+/*
+ * Check inputs for consistency (see mlx_inputs in model.h); k < 0 skips the
+ * comparison of the features they expand to with k.  Returns MLX_OK,
+ * MLX_ECORRUPT with a message in errbuf, or MLX_ENOMEM (the check of unique
+ * names sorts a temporary array).  When 'features' is not NULL it receives
+ * the number of features the inputs expand to.
+ */
+extern mlx_status mlx_check_inputs(const mlx_inputs *in, int32_t k,
+								   const mlx_ctx *ctx, int32_t *features,
+								   char *errbuf, size_t errlen);
+
+/* "numeric", "boolean", "categorical", "array", or NULL */
+extern const char *mlx_input_kind_name(uint8_t kind);
+
+/* Bytes of the MLX_SEC_INPUTS body of valid inputs. */
+extern uint64_t mlx_inputs_section_size(const mlx_inputs *in);
 
 #endif							/* MLX_MODEL_INTERNAL_H */

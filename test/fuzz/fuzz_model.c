@@ -5,7 +5,8 @@
  *
  * Any input must be either rejected cleanly or decoded into a model that
  * can be described and re-encoded.  A model has one canonical encoding, so
- * an input holding exactly the two version-1 sections in encoder order must
+ * an input holding exactly the version-1 sections in encoder order (feature
+ * names, the inputs section when present, the algorithm's section) must
  * re-encode to the very same bytes; any other accepted input (sections
  * reordered, optional sections) must re-encode to something that decodes
  * and re-encodes to itself.
@@ -56,17 +57,21 @@ LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 	return size;
 }
 
-/* True when the payload is exactly a features section then a linreg one. */
+/*
+ * True when the payload is exactly a features section, optionally an inputs
+ * section, then a linreg one (called only on values that decoded, so the
+ * section lengths are known to fit).
+ */
 static bool
 canonical_layout(const uint8_t *data, size_t size)
 {
 	size_t		pos = MLX_MODEL_HEADER_SIZE;
-	uint32_t	len1;
 
 	if (size < pos + 8 || data[pos] != 0 || data[pos + 1] != MLX_SEC_FEATURES)
 		return false;
-	len1 = get32(data + pos + 4);
-	pos += 8 + (size_t) len1;
+	pos += 8 + (size_t) get32(data + pos + 4);
+	if (size >= pos + 8 && data[pos] == 0 && data[pos + 1] == MLX_SEC_INPUTS)
+		pos += 8 + (size_t) get32(data + pos + 4);
 	if (size < pos + 8 || data[pos] != 0 || data[pos + 1] != MLX_SEC_LINREG)
 		return false;
 	return pos + 8 + get32(data + pos + 4) + 4 == size;
@@ -102,6 +107,27 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (err[0] == '\0' || memchr(err, '\0', sizeof(err)) == NULL)
 			fail("decode failed without a message", NULL);
 		return 0;
+	}
+
+	if (m.inputs != NULL)
+	{
+		char	  **names;
+		int32_t		i;
+
+		/* derived names exist for valid inputs; categories are findable */
+		if (mlx_inputs_feature_names(m.inputs, ctx, &names) != MLX_OK)
+			fail("feature names of decoded inputs failed", NULL);
+		free(names);
+		for (i = 0; i < m.inputs->ninputs; i++)
+		{
+			const mlx_input *in = &m.inputs->inputs[i];
+
+			if (in->kind == MLX_INPUT_CATEGORICAL &&
+				(mlx_inputs_find_category(in, in->categories[in->nfeat - 1]) !=
+				 in->nfeat - 1 ||
+				 mlx_inputs_find_category(in, in->categories[0]) != 0))
+				fail("decoded category not found", in->name);
+		}
 	}
 
 	if (mlx_model_describe_json(&m, ctx, &json) != MLX_OK)

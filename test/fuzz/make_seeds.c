@@ -1,8 +1,9 @@
 /*
  * make_seeds.c
  *	  Writes a seed corpus for fuzz_model into the directory given as argv[1]:
- *	  a few valid models of different shapes (made by the real encoder), one
- *	  with an extra optional section, and truncated copies of each.
+ *	  a few valid models of different shapes (made by the real encoder), some
+ *	  with a source-columns (inputs) section, each also with an extra
+ *	  optional section, and truncated copies of each.
  *
  * Usage: make_seeds DIR.  Exits non-zero when a model cannot be built or a
  * file cannot be written.
@@ -154,6 +155,52 @@ main(int argc, char **argv)
 	ok = ok && mlx_model_from_linreg(&fit, NULL, &mlx_malloc_ctx, &m) == MLX_OK &&
 		emit("k2_rank0", &m);
 	mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+	/* k = 7 from a table: every input kind, a NULL category, a target */
+	{
+		static double imp_num[1] = {41.5};
+		static double imp_bool[1] = {0.25};
+		static double imp_arr[2] = {0.5, -1.25};
+		static char *cats[3] = {NULL, "", "Z\xc3\xbcrich"};
+		static mlx_input in[4] = {
+			{"\xc3\xa2ge", MLX_INPUT_NUMERIC, 1, imp_num, NULL},
+			{"active", MLX_INPUT_BOOLEAN, 1, imp_bool, NULL},
+			{"city", MLX_INPUT_CATEGORICAL, 3, NULL, cats},
+			{"emb", MLX_INPUT_ARRAY, 2, imp_arr, NULL},
+		};
+		static mlx_inputs inputs = {4, in, "price", MLX_INPUT_NUMERIC};
+		double		arrays8[4 * 8];
+		char	  **names = NULL;
+
+		fill_fit(&fit, 7, true, 0.0, arrays8, dep, 0);
+		ok = ok && mlx_inputs_feature_names(&inputs, &mlx_malloc_ctx, &names) == MLX_OK &&
+			mlx_model_from_linreg(&fit, names, &mlx_malloc_ctx, &m) == MLX_OK;
+		free(names);
+		if (ok)
+		{
+			m.inputs = &inputs;
+			ok = emit("k7_inputs_every_kind", &m);
+			mlx_model_free_names(&m, &mlx_malloc_ctx);
+		}
+
+		/* unsupervised, one categorical column without a NULL category */
+		{
+			static char *abc[2] = {"a", "b"};
+			static mlx_input in2[1] = {
+				{"c", MLX_INPUT_CATEGORICAL, 2, NULL, abc},
+			};
+			static mlx_inputs inputs2 = {1, in2, NULL, 0};
+
+			fill_fit(&fit, 2, false, 1.0, arrays, dep, 0);
+			ok = ok && mlx_model_from_linreg(&fit, NULL, &mlx_malloc_ctx, &m) == MLX_OK;
+			if (ok)
+			{
+				m.inputs = &inputs2;
+				ok = emit("k2_inputs_unsupervised", &m);
+				mlx_model_free_names(&m, &mlx_malloc_ctx);
+			}
+		}
+	}
 
 	if (!ok)
 	{

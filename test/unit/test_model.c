@@ -255,7 +255,8 @@ decode_expect(const uint8_t *bytes, size_t len, mlx_status want,
 	EXPECT(memchr(err, '\0', sizeof(err)) != NULL, "message not terminated");
 	EXPECT(msg == NULL || strstr(err, msg) != NULL,
 		   "message \"%s\" lacks \"%s\"", err, msg);
-	EXPECT(st == MLX_OK || m.feature_names == NULL, "model not cleared");
+	EXPECT(st == MLX_OK || (m.feature_names == NULL && m.inputs == NULL),
+		   "model not cleared");
 	EXPECT(counts.live == live, "%ld allocations leaked", counts.live - live);
 	return true;
 }
@@ -263,7 +264,7 @@ decode_expect(const uint8_t *bytes, size_t len, mlx_status want,
 /* A value builder for hand-made models with any set of sections. */
 typedef struct builder
 {
-	uint8_t		b[4096];
+	uint8_t		b[8192];
 	size_t		n;
 } builder;
 
@@ -864,10 +865,10 @@ t_sections(void)
 
 	b_header(&x, 1, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
-	b_section(&x, 3, junk, 5);
+	b_section(&x, 4, junk, 5);
 	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
 	n = b_finish(&x);
-	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "unknown required section 3"),
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "unknown required section 4"),
 		   "unknown required: %s", reason);
 
 	b_header(&x, 1, 3);
@@ -1157,6 +1158,973 @@ t_enomem(void)
 	return ok;
 }
 
+/* ---------- source-column inputs (MLX_SEC_INPUTS) ---------- */
+
+/*
+ * k = 8: numeric "âge", boolean "active", categorical "city" (the NULL
+ * category, "", "Zürich", "東京"), array "emb" of 2; target "price".
+ */
+#define IK 8
+
+typedef struct isample
+{
+	mlx_linreg_fit fit;
+	double		coef[IK + 1];
+	double		se[IK + 1];
+	double		tval[IK + 1];
+	double		pval[IK + 1];
+	double		imp_age[1];
+	double		imp_active[1];
+	double		imp_emb[3];
+	char	   *cats[4];
+	mlx_input	in[4];
+	mlx_inputs	inputs;
+} isample;
+
+#define ZURICH "Z\xc3\xbcrich"
+#define TOKYO "\xe6\x9d\xb1\xe4\xba\xac"
+
+static char *isample_features[IK] = {
+	"\xc3\xa2ge", "active", "city IS NULL", "city=", "city=" ZURICH,
+	"city=" TOKYO, "emb[1]", "emb[2]"
+};
+
+static void
+make_isample(isample *s)
+{
+	int			i;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i <= IK; i++)
+	{
+		s->coef[i] = 0.25 * i - 1;
+		s->se[i] = 0.5;
+		s->tval[i] = s->coef[i] / 0.5;
+		s->pval[i] = 0.5;
+	}
+	s->fit.nfeat = IK;
+	s->fit.intercept = true;
+	s->fit.nrows = 40;
+	s->fit.nskipped = 3;
+	s->fit.rank = IK;
+	s->fit.df_resid = 31;
+	s->fit.rss = 2;
+	s->fit.tss = 10;
+	s->fit.r2 = 0.8;
+	s->fit.adj_r2 = 0.75;
+	s->fit.sigma = 0.25;
+	s->fit.coef = s->coef;
+	s->fit.se = s->se;
+	s->fit.tval = s->tval;
+	s->fit.pval = s->pval;
+	s->imp_age[0] = 41.5;
+	s->imp_active[0] = 0.25;
+	s->imp_emb[0] = 0.5;
+	s->imp_emb[1] = -1.25;
+	s->imp_emb[2] = 3;
+	s->cats[0] = NULL;
+	s->cats[1] = "";
+	s->cats[2] = ZURICH;
+	s->cats[3] = TOKYO;
+	s->in[0].name = "\xc3\xa2ge";
+	s->in[0].kind = MLX_INPUT_NUMERIC;
+	s->in[0].nfeat = 1;
+	s->in[0].impute = s->imp_age;
+	s->in[1].name = "active";
+	s->in[1].kind = MLX_INPUT_BOOLEAN;
+	s->in[1].nfeat = 1;
+	s->in[1].impute = s->imp_active;
+	s->in[2].name = "city";
+	s->in[2].kind = MLX_INPUT_CATEGORICAL;
+	s->in[2].nfeat = 4;
+	s->in[2].categories = s->cats;
+	s->in[3].name = "emb";
+	s->in[3].kind = MLX_INPUT_ARRAY;
+	s->in[3].nfeat = 2;
+	s->in[3].impute = s->imp_emb;
+	s->inputs.ninputs = 4;
+	s->inputs.inputs = s->in;
+	s->inputs.target = "price";
+	s->inputs.target_kind = MLX_INPUT_NUMERIC;
+}
+
+/* Encode the isample fit with the given inputs (may be NULL). */
+static mlx_status
+encode_isample_with(isample *s, mlx_inputs *in, uint8_t **out, size_t *len)
+{
+	mlx_model	m;
+	mlx_status	st;
+
+	*out = NULL;
+	st = mlx_model_from_linreg(&s->fit, isample_features, &tctx, &m);
+	if (st != MLX_OK)
+		return st;
+	m.inputs = in;
+	st = mlx_model_encode(&m, &tctx, 0, out, len);
+	mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static uint8_t *
+encode_isample(size_t *len)
+{
+	isample		s;
+	uint8_t    *out;
+
+	make_isample(&s);
+	if (encode_isample_with(&s, &s.inputs, &out, len) != MLX_OK)
+		return NULL;
+	return out;
+}
+
+/*
+ * Offsets in the isample encoding: features body at 32 (78 bytes), inputs
+ * section header at 110, body at 118 (119 bytes), linreg header at 237
+ * (body 372 bytes), CRC at 617.  Inside the inputs body (doc/model-format.md):
+ */
+#define IFEAT_BODY 32
+#define IFEAT_LEN 78
+#define IN_HDR 110
+#define IN_BODY 118
+#define IN_LEN 119
+#define ILR_HDR 237
+#define ILR_BODY 245
+#define ILR_LEN 372
+#define ISAMPLE_LEN 621
+#define I_AGE_NAME 6			/* "âge" (u16 length at 4) */
+#define I_AGE_RES 11
+#define I_CITY_NF 54
+#define I_CAT1 58				/* NULL category: 01 00 00 */
+#define I_CAT3 64				/* 00 00 07 "Zürich" */
+#define I_EMB 83				/* u16 name length of "emb" */
+#define I_EMB_NF 90
+#define I_EMB_IMP 94
+#define I_TARGET 110			/* 01 01 00 05 "price" */
+
+/* A test-side writer of the inputs layout, independent of the encoder. */
+static size_t
+w_text(uint8_t *p, const char *s)
+{
+	size_t		n = strlen(s);
+
+	p[0] = (uint8_t) (n >> 8);
+	p[1] = (uint8_t) n;
+	memcpy(p + 2, s, n);
+	return 2 + n;
+}
+
+static size_t
+w_inputs(uint8_t *out, const mlx_inputs *in)
+{
+	uint8_t    *p = out;
+	int32_t		i;
+	int32_t		j;
+
+	put32(p, (uint32_t) in->ninputs);
+	p += 4;
+	for (i = 0; i < in->ninputs; i++)
+	{
+		const mlx_input *x = &in->inputs[i];
+
+		p += w_text(p, x->name);
+		p[0] = x->kind;
+		p[1] = 0;
+		put32(p + 2, (uint32_t) x->nfeat);
+		p += 6;
+		if (x->kind == MLX_INPUT_CATEGORICAL)
+		{
+			for (j = 0; j < x->nfeat; j++)
+			{
+				if (x->categories[j] == NULL)
+				{
+					p[0] = 1;
+					p[1] = p[2] = 0;
+					p += 3;
+				}
+				else
+				{
+					p[0] = 0;
+					p += 1 + w_text(p + 1, x->categories[j]);
+				}
+			}
+		}
+		else if (x->kind == MLX_INPUT_ARRAY)
+		{
+			for (j = 0; j < x->nfeat; j++, p += 8)
+				putf64(p, x->impute[j]);
+		}
+		else if (x->kind == MLX_INPUT_NUMERIC || x->kind == MLX_INPUT_BOOLEAN)
+		{
+			putf64(p, x->impute[0]);
+			p += 8;
+		}
+	}
+	p[0] = in->target != NULL ? 1 : 0;
+	p[1] = in->target_kind;
+	p += 2;
+	if (in->target != NULL)
+		p += w_text(p, in->target);
+	return (size_t) (p - out);
+}
+
+/* features and linreg bodies of the isample encoding */
+static uint8_t g_feat[IFEAT_LEN];
+static uint8_t g_lr[ILR_LEN];
+
+static bool
+load_bodies(void)
+{
+	size_t		len;
+	uint8_t    *enc = encode_isample(&len);
+
+	if (enc == NULL || len != ISAMPLE_LEN)
+	{
+		if (enc)
+			mlx_free(&tctx, enc);
+		return false;
+	}
+	memcpy(g_feat, enc + IFEAT_BODY, IFEAT_LEN);
+	memcpy(g_lr, enc + ILR_BODY, ILR_LEN);
+	mlx_free(&tctx, enc);
+	return true;
+}
+
+/* A k = 8 model with the given inputs body, in canonical section order. */
+static size_t
+build_inputs_model(builder *x, const uint8_t *ibody, size_t ilen)
+{
+	b_header(x, 1, IK);
+	b_section(x, MLX_SEC_FEATURES, g_feat, IFEAT_LEN);
+	b_section(x, MLX_SEC_INPUTS, ibody, (uint32_t) ilen);
+	b_section(x, MLX_SEC_LINREG, g_lr, ILR_LEN);
+	return b_finish(x);
+}
+
+static bool
+t_inputs_round_trip(void)
+{
+	isample		s;
+	size_t		len;
+	size_t		len2;
+	size_t		plain_len;
+	uint8_t    *buf;
+	uint8_t    *buf2;
+	uint8_t    *plain;
+	uint8_t		w[4096];
+	size_t		wlen;
+	mlx_model	m;
+	mlx_inputs *in;
+	char		err[256];
+	int			i;
+	int			j;
+	mlx_status	st;
+
+	make_isample(&s);
+	EXPECT(encode_isample_with(&s, &s.inputs, &buf, &len) == MLX_OK, "encode");
+	EXPECT(len == ISAMPLE_LEN, "length %zu, expected %d", len, ISAMPLE_LEN);
+	EXPECT(buf[15] == IK && buf[IN_HDR + 1] == MLX_SEC_INPUTS &&
+		   buf[IN_HDR + 7] == IN_LEN && buf[ILR_HDR + 1] == MLX_SEC_LINREG,
+		   "section headers not where expected");
+	/* the encoder writes what the specification's layout says */
+	wlen = w_inputs(w, &s.inputs);
+	EXPECT(wlen == IN_LEN && memcmp(w, buf + IN_BODY, IN_LEN) == 0,
+		   "inputs body differs from the documented layout");
+	EXPECT(buf[IN_BODY + I_CAT1] == 1 && buf[IN_BODY + I_CAT3 + 2] == 7 &&
+		   buf[IN_BODY + I_TARGET] == 1 && buf[IN_BODY + I_TARGET + 3] == 5,
+		   "inputs body offsets differ");
+
+	/* the other sections are those of the same model without inputs */
+	EXPECT(encode_isample_with(&s, NULL, &plain, &plain_len) == MLX_OK,
+		   "encode plain");
+	EXPECT(plain_len == len - 8 - IN_LEN &&
+		   memcmp(plain + IFEAT_BODY, buf + IFEAT_BODY, IFEAT_LEN) == 0 &&
+		   memcmp(plain + IN_HDR, buf + ILR_HDR, ILR_LEN + 8) == 0,
+		   "inputs changed the other sections");
+	mlx_free(&tctx, plain);
+
+	st = mlx_model_decode(buf, len, &tctx, &m, err, sizeof(err));
+	EXPECT(st == MLX_OK, "decode: %s", err);
+	in = m.inputs;
+	EXPECT(in != NULL && in->ninputs == 4, "inputs missing");
+	for (i = 0; i < 4; i++)
+	{
+		const mlx_input *a = &in->inputs[i];
+		const mlx_input *b = &s.in[i];
+
+		EXPECT(strcmp(a->name, b->name) == 0 && a->kind == b->kind &&
+			   a->nfeat == b->nfeat, "input %d differs", i);
+		if (b->kind == MLX_INPUT_CATEGORICAL)
+		{
+			EXPECT(a->impute == NULL && a->categories != NULL,
+				   "input %d arrays", i);
+			for (j = 0; j < b->nfeat; j++)
+				EXPECT(b->categories[j] == NULL ? a->categories[j] == NULL :
+					   (a->categories[j] != NULL &&
+						strcmp(a->categories[j], b->categories[j]) == 0),
+					   "input %d category %d differs", i, j);
+		}
+		else
+		{
+			EXPECT(a->categories == NULL && a->impute != NULL,
+				   "input %d arrays", i);
+			for (j = 0; j < b->nfeat; j++)
+				EXPECT(same_double(a->impute[j], b->impute[j]),
+					   "input %d impute %d differs", i, j);
+		}
+	}
+	EXPECT(in->target != NULL && strcmp(in->target, "price") == 0 &&
+		   in->target_kind == MLX_INPUT_NUMERIC, "target differs");
+	for (i = 0; i < IK; i++)
+		EXPECT(strcmp(m.feature_names[i], isample_features[i]) == 0,
+			   "feature %d differs", i);
+
+	/* canonical: the decoded model re-encodes to the same bytes */
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &buf2, &len2) == MLX_OK, "re-encode");
+	EXPECT(len2 == len && memcmp(buf, buf2, len) == 0, "re-encode differs");
+	mlx_free(&tctx, buf2);
+	mlx_model_free(&m, &tctx);
+
+	/* no target, no NULL category */
+	s.inputs.target = NULL;
+	s.inputs.target_kind = 0;
+	s.cats[0] = "";
+	s.cats[1] = "A";
+	EXPECT(encode_isample_with(&s, &s.inputs, &buf2, &len2) == MLX_OK,
+		   "encode unsupervised");
+	EXPECT(len2 == len - 7 + 1 && buf2[IN_BODY + I_CAT1] == 0,
+		   "unsupervised length %zu", len2);
+	st = mlx_model_decode(buf2, len2, &tctx, &m, err, sizeof(err));
+	EXPECT(st == MLX_OK, "decode unsupervised: %s", err);
+	EXPECT(m.inputs->target == NULL && m.inputs->target_kind == 0 &&
+		   strcmp(m.inputs->inputs[2].categories[0], "") == 0 &&
+		   strcmp(m.inputs->inputs[2].categories[1], "A") == 0,
+		   "unsupervised model differs");
+	mlx_model_free(&m, &tctx);
+	mlx_free(&tctx, buf2);
+
+	/* a model without inputs decodes with inputs NULL */
+	buf2 = encode_sample(&len2);
+	st = mlx_model_decode(buf2, len2, &tctx, &m, err, sizeof(err));
+	EXPECT(st == MLX_OK && m.inputs == NULL, "plain model has inputs");
+	mlx_model_free(&m, &tctx);
+	mlx_free(&tctx, buf2);
+	mlx_free(&tctx, buf);
+	EXPECT(counts.live == 0, "%ld allocations leaked", counts.live);
+	return true;
+}
+
+/* The worked example of doc/model-format.md, byte for byte. */
+static bool
+t_inputs_doc_example(void)
+{
+	static const uint8_t want[42] = {
+		0x00, 0x00, 0x00, 0x02,
+		0x00, 0x01, 'x', 0x01, 0x00, 0x00, 0x00, 0x00, 0x01,
+		0x40, 0x04, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+		0x00, 0x01, 'c', 0x03, 0x00, 0x00, 0x00, 0x00, 0x02,
+		0x01, 0x00, 0x00,
+		0x00, 0x00, 0x01, 'a',
+		0x01, 0x01, 0x00, 0x01, 'y'
+	};
+	sample		s;
+	double		imp = 2.5;
+	char	   *cats[2] = {NULL, "a"};
+	mlx_input	xs[2];
+	mlx_inputs	in;
+	mlx_model	m;
+	uint8_t    *buf;
+	size_t		len;
+	char	   *json;
+	mlx_status	st;
+
+	memset(xs, 0, sizeof(xs));
+	xs[0].name = "x";
+	xs[0].kind = MLX_INPUT_NUMERIC;
+	xs[0].nfeat = 1;
+	xs[0].impute = &imp;
+	xs[1].name = "c";
+	xs[1].kind = MLX_INPUT_CATEGORICAL;
+	xs[1].nfeat = 2;
+	xs[1].categories = cats;
+	in.ninputs = 2;
+	in.inputs = xs;
+	in.target = "y";
+	in.target_kind = MLX_INPUT_NUMERIC;
+
+	make_sample(&s);
+	EXPECT(mlx_model_from_linreg(&s.fit, sample_names, &tctx, &m) == MLX_OK,
+		   "build");
+	m.inputs = &in;
+	st = mlx_model_encode(&m, &tctx, 0, &buf, &len);
+	EXPECT(st == MLX_OK, "encode: %s", mlx_status_str(st));
+	EXPECT(len == SAMPLE_LEN + 8 + 42, "length %zu", len);
+	EXPECT(buf[LR_HDR + 1] == MLX_SEC_INPUTS && buf[LR_HDR + 7] == 42 &&
+		   memcmp(buf + LR_BODY, want, 42) == 0, "inputs section bytes differ");
+	mlx_free(&tctx, buf);
+
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe");
+	EXPECT(strstr(json, "\"features\":[\"alpha\",\"b\xc3\xa9\\\"ta\\\\\",\"\xce\xb3\\u000a\"],"
+				  "\"inputs\":[{\"name\":\"x\",\"kind\":\"numeric\",\"n_features\":1,\"impute\":[2.5]},"
+				  "{\"name\":\"c\",\"kind\":\"categorical\",\"n_features\":2,\"categories\":[null,\"a\"]}],"
+				  "\"target\":\"y\",\"fit_intercept\":true,") != NULL,
+		   "got %s", json);
+	mlx_free(&tctx, json);
+	in.target = NULL;
+	in.target_kind = 0;
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe 2");
+	EXPECT(strstr(json, "]}],\"target\":null,\"fit_intercept\"") != NULL,
+		   "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_inputs_json_kinds(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_isample(&len);
+	mlx_model	m;
+	char	   *json;
+
+	EXPECT(buf != NULL, "encode");
+	EXPECT(mlx_model_decode(buf, len, &tctx, &m, NULL, 0) == MLX_OK, "decode");
+	mlx_free(&tctx, buf);
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe");
+	EXPECT(strstr(json, "\"inputs\":[{\"name\":\"\xc3\xa2ge\",\"kind\":\"numeric\",\"n_features\":1,\"impute\":[41.5]},"
+				  "{\"name\":\"active\",\"kind\":\"boolean\",\"n_features\":1,\"impute\":[0.25]},"
+				  "{\"name\":\"city\",\"kind\":\"categorical\",\"n_features\":4,\"categories\":[null,\"\",\"" ZURICH "\",\"" TOKYO "\"]},"
+				  "{\"name\":\"emb\",\"kind\":\"array\",\"n_features\":2,\"impute\":[0.5,-1.25]}],"
+				  "\"target\":\"price\",") != NULL, "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_find_category(void)
+{
+	isample		s;
+	char	   *abc[3] = {"a", "b", "c"};
+	mlx_input	plain;
+
+	make_isample(&s);
+	EXPECT(mlx_inputs_find_category(&s.in[2], NULL) == 0, "NULL");
+	EXPECT(mlx_inputs_find_category(&s.in[2], "") == 1, "empty");
+	EXPECT(mlx_inputs_find_category(&s.in[2], ZURICH) == 2, "zurich");
+	EXPECT(mlx_inputs_find_category(&s.in[2], TOKYO) == 3, "tokyo");
+	EXPECT(mlx_inputs_find_category(&s.in[2], "Zurich") == -1, "unseen");
+	EXPECT(mlx_inputs_find_category(&s.in[2], "zz") == -1, "after last");
+	EXPECT(mlx_inputs_find_category(&s.in[2], " ") == -1, "between");
+	memset(&plain, 0, sizeof(plain));
+	plain.name = "c";
+	plain.kind = MLX_INPUT_CATEGORICAL;
+	plain.nfeat = 3;
+	plain.categories = abc;
+	EXPECT(mlx_inputs_find_category(&plain, NULL) == -1, "no NULL category");
+	EXPECT(mlx_inputs_find_category(&plain, "a") == 0 &&
+		   mlx_inputs_find_category(&plain, "b") == 1 &&
+		   mlx_inputs_find_category(&plain, "c") == 2, "abc");
+	EXPECT(mlx_inputs_find_category(&plain, "") == -1 &&
+		   mlx_inputs_find_category(&plain, "bb") == -1 &&
+		   mlx_inputs_find_category(&plain, "d") == -1, "abc unseen");
+	EXPECT(mlx_inputs_find_category(&s.in[0], "a") == -1 &&
+		   mlx_inputs_find_category(&s.in[0], NULL) == -1, "numeric input");
+	EXPECT(mlx_inputs_find_category(NULL, "a") == -1, "NULL input");
+	return true;
+}
+
+static bool
+t_inputs_feature_names(void)
+{
+	isample		s;
+	char	  **names;
+	char		col[1021];
+	char		cat[21];
+	char	   *cats[1] = {cat};
+	mlx_input	x;
+	mlx_inputs	in;
+	mlx_model	m;
+	long		live = counts.live;
+	int			i;
+
+	make_isample(&s);
+	counts.nalloc = 0;
+	EXPECT(mlx_inputs_feature_names(&s.inputs, &tctx, &names) == MLX_OK, "names");
+	EXPECT(counts.live == live + 1, "not a single allocation");
+	for (i = 0; i < IK; i++)
+		EXPECT(strcmp(names[i], isample_features[i]) == 0,
+			   "name %d is %s", i, names[i]);
+	mlx_free(&tctx, names);
+
+	/* a 1020-byte column and a 20-byte category: cut at a character */
+	memset(col, 'n', 1020);
+	col[1020] = '\0';
+	for (i = 0; i < 10; i++)
+		memcpy(cat + 2 * i, "\xc3\xa9", 2);
+	cat[20] = '\0';
+	memset(&x, 0, sizeof(x));
+	x.name = col;
+	x.kind = MLX_INPUT_CATEGORICAL;
+	x.nfeat = 1;
+	x.categories = cats;
+	in.ninputs = 1;
+	in.inputs = &x;
+	in.target = NULL;
+	in.target_kind = 0;
+	EXPECT(mlx_inputs_feature_names(&in, &tctx, &names) == MLX_OK, "long");
+	EXPECT(strlen(names[0]) == 1023 && memcmp(names[0] + 1020, "=\xc3\xa9", 3) == 0,
+		   "cut to %zu bytes", strlen(names[0]));
+	s.fit.nfeat = 1;
+	s.fit.rank = 1;
+	EXPECT(mlx_model_from_linreg(&s.fit, names, &tctx, &m) == MLX_OK,
+		   "cut name is not a valid feature name");
+	mlx_model_free_names(&m, &tctx);
+	mlx_free(&tctx, names);
+
+	/* invalid inputs */
+	x.kind = 7;
+	EXPECT(mlx_inputs_feature_names(&in, &tctx, &names) == MLX_EINVAL &&
+		   names == NULL, "invalid inputs accepted");
+	EXPECT(mlx_inputs_feature_names(NULL, &tctx, &names) == MLX_EINVAL,
+		   "NULL inputs accepted");
+	EXPECT(counts.live == live, "leak");
+	return true;
+}
+
+/*
+ * Struct-level defects: the encoder must refuse each (MLX_EINVAL), and the
+ * same inputs written byte for byte must be rejected by the decoder with
+ * the given message.
+ */
+static char long_cat[MLX_MODEL_MAX_CATEGORY_LEN + 2];
+
+static void
+m_kind(isample *s)
+{
+	s->in[1].kind = 9;
+}
+static void
+m_kind0(isample *s)
+{
+	s->in[0].kind = 0;
+}
+static void
+m_num_nfeat(isample *s)
+{
+	s->in[0].nfeat = 2;
+}
+static void
+m_bool_nfeat(isample *s)
+{
+	s->in[1].nfeat = 2;
+}
+static void
+m_arr_nfeat0(isample *s)
+{
+	s->in[3].nfeat = 0;
+}
+static void
+m_cat_nfeat0(isample *s)
+{
+	s->in[2].nfeat = 0;
+}
+static void
+m_sum(isample *s)
+{
+	s->in[3].nfeat = 3;
+}
+static void
+m_sum_less(isample *s)
+{
+	s->in[2].nfeat = 3;
+}
+static void
+m_imp_nan(isample *s)
+{
+	s->imp_age[0] = NAN;
+}
+static void
+m_imp_inf(isample *s)
+{
+	s->imp_emb[1] = INFINITY;
+}
+static void
+m_bool_range(isample *s)
+{
+	s->imp_active[0] = 1.5;
+}
+static void
+m_bool_neg(isample *s)
+{
+	s->imp_active[0] = -0.5;
+}
+static void
+m_unsorted(isample *s)
+{
+	s->cats[2] = TOKYO;
+	s->cats[3] = ZURICH;
+}
+static void
+m_dup_cat(isample *s)
+{
+	s->cats[3] = ZURICH;
+}
+static void
+m_null_late(isample *s)
+{
+	s->cats[0] = "";
+	s->cats[1] = NULL;
+}
+static void
+m_cat_utf8(isample *s)
+{
+	s->cats[2] = "Z\xff";
+}
+static void
+m_cat_overlong(isample *s)
+{
+	s->cats[2] = "\xc0\xaf";
+}
+static void
+m_cat_long(isample *s)
+{
+	memset(long_cat, 'Z', sizeof(long_cat) - 1);
+	long_cat[sizeof(long_cat) - 1] = '\0';
+	s->cats[2] = long_cat;
+}
+static void
+m_dup_name(isample *s)
+{
+	s->in[3].name = "city";
+}
+static void
+m_dup_first(isample *s)
+{
+	s->in[2].name = "\xc3\xa2ge";
+}
+static void
+m_name_empty(isample *s)
+{
+	s->in[0].name = "";
+}
+static void
+m_name_utf8(isample *s)
+{
+	s->in[1].name = "\xed\xa0\x80";
+}
+static void
+m_target_input(isample *s)
+{
+	s->inputs.target = "active";
+}
+static void
+m_target_array(isample *s)
+{
+	s->inputs.target_kind = MLX_INPUT_ARRAY;
+}
+static void
+m_target_kind0(isample *s)
+{
+	s->inputs.target_kind = 0;
+}
+static void
+m_no_target_kind(isample *s)
+{
+	s->inputs.target = NULL;
+}
+static void
+m_target_empty(isample *s)
+{
+	s->inputs.target = "";
+}
+static void
+m_ninputs0(isample *s)
+{
+	s->inputs.ninputs = 0;
+}
+
+static bool
+t_inputs_rejected(void)
+{
+	struct
+	{
+		void		(*f) (isample *);
+		const char *msg;
+	}			cases[] = {
+		{m_kind, "input 2 has unknown kind 9"},
+		{m_kind0, "input 1 has unknown kind 0"},
+		{m_num_nfeat, "input 1 (numeric) has 2 features, expected 1"},
+		{m_bool_nfeat, "input 2 (boolean) has 2 features, expected 1"},
+		{m_arr_nfeat0, "input 4 (array) has 0 features, expected 1 to 8"},
+		{m_cat_nfeat0, "input 3 (categorical) has 0 features, expected 1 to 8"},
+		{m_sum, "inputs expand to 9 features but the model has 8"},
+		{m_sum_less, "inputs expand to 7 features but the model has 8"},
+		{m_imp_nan, "input 1 imputation value 1 is not finite"},
+		{m_imp_inf, "input 4 imputation value 2 is not finite"},
+		{m_bool_range, "input 2 (boolean) imputation value is outside 0 to 1"},
+		{m_bool_neg, "input 2 (boolean) imputation value is outside 0 to 1"},
+		{m_unsorted, "input 3 categories are not in strictly increasing byte order at category 4"},
+		{m_dup_cat, "input 3 categories are not in strictly increasing byte order at category 4"},
+		{m_null_late, "input 3 has the NULL category at position 2, allowed only first"},
+		{m_cat_utf8, "input 3 category 3 is not valid UTF-8"},
+		{m_cat_overlong, "input 3 category 3 is not valid UTF-8"},
+		{m_cat_long, "input 3 category 3 has length 1025, expected 0 to 1024 bytes"},
+		{m_dup_name, "input 4 has the same name as input 3"},
+		{m_dup_first, "input 3 has the same name as input 1"},
+		{m_name_empty, "input 1 name has length 0, expected 1 to 1024 bytes"},
+		{m_name_utf8, "input 2 name is not valid UTF-8"},
+		{m_target_input, "target column is also input 2"},
+		{m_target_array, "target kind 4 is not valid"},
+		{m_target_kind0, "target kind 0 is not valid"},
+		{m_no_target_kind, "target kind is 1 but the model has no target column"},
+		{m_target_empty, "target name has length 0"},
+		{m_ninputs0, "inputs section declares 0 inputs, expected 1 to 8"},
+	};
+	size_t		c;
+
+	EXPECT(load_bodies(), "cannot encode the isample");
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+	{
+		isample		s;
+		uint8_t		w[4096];
+		size_t		wlen;
+		builder		x;
+		size_t		n;
+		uint8_t    *out;
+		size_t		len;
+		mlx_model	m;
+		char	   *json;
+		mlx_status	st;
+
+		make_isample(&s);
+		cases[c].f(&s);
+		st = encode_isample_with(&s, &s.inputs, &out, &len);
+		EXPECT(st == MLX_EINVAL && out == NULL, "case %zu (%s): encoder says %s",
+			   c, cases[c].msg, mlx_status_str(st));
+		EXPECT(mlx_model_from_linreg(&s.fit, isample_features, &tctx, &m) == MLX_OK,
+			   "build");
+		m.inputs = &s.inputs;
+		st = mlx_model_describe_json(&m, &tctx, &json);
+		mlx_model_free_names(&m, &tctx);
+		EXPECT(st == MLX_EINVAL, "case %zu: describe says %s", c,
+			   mlx_status_str(st));
+		wlen = w_inputs(w, &s.inputs);
+		n = build_inputs_model(&x, w, wlen);
+		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, cases[c].msg),
+			   "case %zu: %s", c, reason);
+	}
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* Byte-level defects the struct cannot express. */
+typedef struct byte_case
+{
+	int			at;				/* offset in the inputs body, or -1 */
+	int			width;			/* 1: byte, 4: u32 */
+	uint32_t	value;
+	int			extra;			/* bytes appended to the body */
+	const char *msg;
+} byte_case;
+
+static bool
+t_inputs_bytes_rejected(void)
+{
+	static const byte_case cases[] = {
+		{I_AGE_RES, 1, 1, 0, "input 1 reserved byte is not zero"},
+		{I_CAT1, 1, 2, 0, "input 3 category 1 null flag is 2, expected 0 or 1"},
+		{I_CAT1 + 2, 1, 1, 0, "input 3 category 1 is the NULL category but has length 1"},
+		{I_CAT3 + 3, 1, 0, 0, "input 3 category 3 contains a NUL byte"},
+		{I_AGE_NAME + 2, 1, 0, 0, "input 1 name contains a NUL byte"},
+		{I_TARGET, 1, 2, 0, "inputs section target flag is 2, expected 0 or 1"},
+		{I_TARGET, 1, 0, 0, "inputs section has 7 trailing bytes"},
+		{I_TARGET + 1, 1, 7, 0, "target kind 7 is not valid"},
+		{I_TARGET + 2, 1, 0xFF, 0, "target name runs past the end of the inputs section"},
+		{I_TARGET + 4, 1, 0xC3, 0, "target name is not valid UTF-8"},
+		{I_TARGET + 4, 1, 0, 0, "target name contains a NUL byte"},
+		{0, 4, 9, 0, "inputs section declares 9 inputs, expected 1 to 8"},
+		{0, 4, 0xFFFFFFFF, 0, "inputs section declares 4294967295 inputs"},
+		{0, 4, 5, 0, "input 5 runs past the end of the inputs section"},
+		{I_EMB_NF, 4, 0xFFFFFFFF, 0, "input 4 (array) has 4294967295 features, expected 1 to 8"},
+		{I_EMB_NF, 4, 8, 0, "input 4 imputation values run past the end of the inputs section"},
+		{I_CITY_NF, 4, 8, 0, "input 3 category 5 runs past the end of the inputs section"},
+		{I_EMB, 1, 0xFF, 0, "input 4 runs past the end of the inputs section"},
+		{I_EMB + 1, 1, 0, 0, "input 4 name has length 0"},
+		{-1, 0, 0, 1, "inputs section has 1 trailing bytes"},
+	};
+	uint8_t		good[4096];
+	uint8_t		w[4096];
+	size_t		glen;
+	isample		s;
+	builder		x;
+	size_t		n;
+	size_t		c;
+	static const uint8_t tiny[10] = {0, 0, 0, 2, 1, 2, 3, 4, 0, 0};
+
+	EXPECT(load_bodies(), "cannot encode the isample");
+	make_isample(&s);
+	glen = w_inputs(good, &s.inputs);
+	EXPECT(glen == IN_LEN, "body length %zu", glen);
+	n = build_inputs_model(&x, good, glen);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "good body: %s", reason);
+
+	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
+	{
+		memcpy(w, good, glen);
+		if (cases[c].width == 1)
+			w[cases[c].at] = (uint8_t) cases[c].value;
+		else if (cases[c].width == 4)
+			put32(w + cases[c].at, cases[c].value);
+		memset(w + glen, 0, (size_t) cases[c].extra);
+		n = build_inputs_model(&x, w, glen + (size_t) cases[c].extra);
+		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, cases[c].msg),
+			   "case %zu: %s", c, reason);
+	}
+
+	/* counts bounded by the bytes, before anything is allocated */
+	n = build_inputs_model(&x, tiny, sizeof(tiny));
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "inputs section declares 2 inputs but its 10 bytes can hold at most 0"),
+		   "tiny: %s", reason);
+	n = build_inputs_model(&x, tiny, 5);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "inputs section has 5 bytes, expected at least 6"),
+		   "5 bytes: %s", reason);
+
+	/* every truncation of the inputs body */
+	for (c = 0; c < glen; c++)
+	{
+		n = build_inputs_model(&x, good, c);
+		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, NULL),
+			   "truncated to %zu: %s", c, reason);
+	}
+
+	/* at most once; any position */
+	b_header(&x, 1, IK);
+	b_section(&x, MLX_SEC_FEATURES, g_feat, IFEAT_LEN);
+	b_section(&x, MLX_SEC_INPUTS, good, (uint32_t) glen);
+	b_section(&x, MLX_SEC_LINREG, g_lr, ILR_LEN);
+	b_section(&x, MLX_SEC_INPUTS, good, (uint32_t) glen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has more than one inputs section"),
+		   "duplicate: %s", reason);
+	b_header(&x, 1, IK);
+	b_section(&x, MLX_SEC_INPUTS, good, (uint32_t) glen);
+	b_section(&x, MLX_SEC_LINREG, g_lr, ILR_LEN);
+	b_section(&x, MLX_SEC_FEATURES, g_feat, IFEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "inputs first: %s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/*
+ * Flip every byte of the inputs body three ways, with the CRC repaired:
+ * each result is rejected cleanly or decodes to a model that re-encodes to
+ * a value decoding to the same bytes.
+ */
+static bool
+t_inputs_flips(void)
+{
+	uint8_t		good[4096];
+	isample		s;
+	builder		x;
+	size_t		glen;
+	size_t		i;
+	int			f;
+	static const uint8_t masks[3] = {0x01, 0x80, 0xFF};
+	int			accepted = 0;
+
+	EXPECT(load_bodies(), "cannot encode the isample");
+	make_isample(&s);
+	glen = w_inputs(good, &s.inputs);
+	for (i = 0; i < glen; i++)
+	{
+		for (f = 0; f < 3; f++)
+		{
+			mlx_model	m;
+			mlx_model	m2;
+			uint8_t    *enc;
+			size_t		enclen;
+			size_t		n;
+			uint8_t    *copy;
+			mlx_status	st;
+
+			good[i] ^= masks[f];
+			n = build_inputs_model(&x, good, glen);
+			good[i] ^= masks[f];
+			copy = malloc(n);
+			memcpy(copy, x.b, n);
+			st = mlx_model_decode(copy, n, &tctx, &m, NULL, 0);
+			free(copy);
+			EXPECT(st == MLX_OK || st == MLX_ECORRUPT,
+				   "byte %zu mask %d: %s", i, f, mlx_status_str(st));
+			if (st != MLX_OK)
+				continue;
+			accepted++;
+			st = mlx_model_encode(&m, &tctx, 0, &enc, &enclen);
+			EXPECT(st == MLX_OK, "byte %zu mask %d: re-encode %s", i, f,
+				   mlx_status_str(st));
+			EXPECT(enclen == n && memcmp(enc, x.b, n) == 0,
+				   "byte %zu mask %d: canonical value re-encoded differently", i, f);
+			EXPECT(mlx_model_decode(enc, enclen, &tctx, &m2, NULL, 0) == MLX_OK,
+				   "byte %zu: re-decode", i);
+			mlx_model_free(&m2, &tctx);
+			mlx_free(&tctx, enc);
+			mlx_model_free(&m, &tctx);
+		}
+	}
+	/* flips of impute bits and category text keep some values valid */
+	EXPECT(accepted > 0, "no flipped value was accepted");
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static mlx_status
+op_encode_inputs(void)
+{
+	isample		s;
+	char	  **names;
+	mlx_model	m;
+	uint8_t    *out;
+	size_t		len;
+	mlx_status	st;
+
+	make_isample(&s);
+	st = mlx_inputs_feature_names(&s.inputs, &tctx, &names);
+	if (st != MLX_OK)
+		return st;
+	st = mlx_model_from_linreg(&s.fit, names, &tctx, &m);
+	mlx_free(&tctx, names);
+	if (st != MLX_OK)
+		return st;
+	m.inputs = &s.inputs;
+	st = mlx_model_encode(&m, &tctx, 0, &out, &len);
+	mlx_model_free_names(&m, &tctx);
+	if (st == MLX_OK)
+		mlx_free(&tctx, out);
+	return st;
+}
+
+static bool
+t_inputs_enomem(void)
+{
+	bool		ok;
+
+	ok = enomem_sweep("encode with inputs", op_encode_inputs);
+	if (!ok)
+		return false;
+	enomem_value = encode_isample(&enomem_len);
+	EXPECT(enomem_value != NULL, "encode");
+	ok = enomem_sweep("decode with inputs", op_decode) &&
+		enomem_sweep("describe with inputs", op_describe);
+	mlx_free(&tctx, enomem_value);
+	return ok;
+}
+
 static bool
 t_no_leaks(void)
 {
@@ -1181,6 +2149,15 @@ main(void)
 	run("encoder_rejects_invalid_models", t_encoder_rejects);
 	run("describe_json", t_json);
 	run("allocation_failures", t_enomem);
+	run("inputs_round_trip_every_kind", t_inputs_round_trip);
+	run("inputs_documented_example_and_json", t_inputs_doc_example);
+	run("inputs_json_every_kind", t_inputs_json_kinds);
+	run("inputs_find_category", t_find_category);
+	run("inputs_feature_names", t_inputs_feature_names);
+	run("inputs_invalid_rejected_by_encoder_and_decoder", t_inputs_rejected);
+	run("inputs_crafted_bytes_rejected", t_inputs_bytes_rejected);
+	run("inputs_byte_flips", t_inputs_flips);
+	run("inputs_allocation_failures", t_inputs_enomem);
 	run("no_leaks", t_no_leaks);
 	printf("%d passed, %d failed\n", npass, nfail);
 	return nfail > 0 ? 1 : 0;
