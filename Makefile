@@ -29,6 +29,10 @@ SHLIB_LINK = $(BLAS_LIBS)
 
 EXTRA_CLEAN = build
 
+# PGXS tracks no header dependencies: rebuild every object when any of our
+# headers changes (struct layouts are shared across the three layers)
+ML_HEADERS = $(wildcard src/*/*.h)
+
 # PGXS is only needed for the build targets; demo/test bootstrap it first.
 ifneq ($(filter demo test fuzz deps unit bench,$(MAKECMDGOALS)),)
 NO_PGXS = 1
@@ -41,6 +45,8 @@ $(error pg_config not found: run "make demo" or "make test" first, they install 
 endif
 include $(PGXS)
 endif
+
+$(OBJS): $(ML_HEADERS)
 
 .PHONY: demo test fuzz deps unit bench
 
