@@ -116,3 +116,459 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 
 COMMENT ON FUNCTION ml.model_info(bytea) IS
   'describe any ml_ext model as jsonb (algorithm, features, training figures, parameters)';
+
+------------------------------------------------------------------------------
+-- Named models: registry, training, scoring by name
+------------------------------------------------------------------------------
+
+-- How many processes took part in a scan: each process that sees a row
+-- contributes 1, and the combine step adds them up, so a parallel plan with
+-- two workers and the leader reports 3.  Used by ml.train to record how its
+-- passes ran.
+CREATE AGGREGATE ml._processes(integer) (
+    SFUNC = int4larger,
+    STYPE = integer,
+    INITCOND = '0',
+    COMBINEFUNC = int4pl,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ml._processes(integer) IS
+  'internal: number of processes (leader and parallel workers) that saw at least one row';
+
+-- Model names: the first role to train a name owns it; only members of that
+-- role may add versions, deploy or drop them.
+CREATE TABLE ml.model_names (
+    name  text PRIMARY KEY,
+    owner name NOT NULL DEFAULT current_user
+);
+COMMENT ON TABLE ml.model_names IS 'owner of each model name';
+
+CREATE TABLE ml.models (
+    id            bigserial PRIMARY KEY,
+    name          text NOT NULL REFERENCES ml.model_names(name) ON DELETE CASCADE,
+    version       integer NOT NULL CHECK (version > 0),
+    owner         name NOT NULL,
+    algorithm     text NOT NULL,
+    relation      text,
+    target        text,
+    features      text[],
+    options       jsonb NOT NULL DEFAULT '{}',
+    metrics       jsonb,
+    training_info jsonb,
+    model         bytea NOT NULL,
+    n_rows        bigint,
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    created_by    name NOT NULL DEFAULT current_user,
+    deployed      boolean NOT NULL DEFAULT false,
+    UNIQUE (name, version)
+);
+CREATE UNIQUE INDEX models_one_deployed ON ml.models (name) WHERE deployed;
+COMMENT ON TABLE ml.models IS
+  'registry of trained models: one row per (name, version); the deployed version answers ml.predict(name, ...)';
+
+-- pg_dump keeps every model (extension configuration tables)
+SELECT pg_catalog.pg_extension_config_dump('ml.model_names', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.models', '');
+SELECT pg_catalog.pg_extension_config_dump('ml.models_id_seq', '');
+
+-- Row-level security: a role sees and changes the models whose name it owns
+-- (directly or through membership in the owning role).
+ALTER TABLE ml.model_names ENABLE ROW LEVEL SECURITY;
+ALTER TABLE ml.models ENABLE ROW LEVEL SECURITY;
+CREATE POLICY model_names_read ON ml.model_names FOR SELECT USING (true);
+CREATE POLICY model_names_claim ON ml.model_names FOR INSERT
+    WITH CHECK (owner = current_user);
+CREATE POLICY model_names_owner ON ml.model_names FOR DELETE
+    USING (pg_catalog.pg_has_role(current_user, owner, 'MEMBER'));
+CREATE POLICY models_owner ON ml.models FOR ALL
+    USING (pg_catalog.pg_has_role(current_user, owner, 'MEMBER'))
+    WITH CHECK (pg_catalog.pg_has_role(current_user, owner, 'MEMBER'));
+GRANT SELECT, INSERT, DELETE ON ml.model_names TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON ml.models TO PUBLIC;
+GRANT USAGE ON SEQUENCE ml.models_id_seq TO PUBLIC;
+
+CREATE FUNCTION ml.train(model_name text, relation text, target text,
+                         algorithm text DEFAULT 'linear_regression',
+                         features text[] DEFAULT NULL,
+                         options jsonb DEFAULT '{}')
+RETURNS TABLE(model_id bigint, name text, version integer, algorithm text, metrics jsonb)
+AS 'MODULE_PATHNAME', 'ml_train'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY INVOKER;
+COMMENT ON FUNCTION ml.train(text, text, text, text, text[], jsonb) IS
+  'train a model on a table, view or (SELECT ...) and store it as the next version of model_name';
+
+CREATE FUNCTION ml.predict(model_name text, x float8[])
+RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_predict_name_array'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict(text, float8[]) IS
+  'score an encoded feature array with the deployed version of a named model';
+
+CREATE FUNCTION ml.predict(model_name text, "row" record)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_predict_name_row'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict(text, record) IS
+  'score a table row by column name with the deployed version of a named model (applies its encoding and imputation)';
+
+CREATE FUNCTION ml.predict(model bytea, "row" record)
+RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_predict_row'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict(bytea, record) IS
+  'score a table row by column name with a model trained by ml.train';
+
+CREATE FUNCTION ml.model(model_name text)
+RETURNS bytea
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT m.model FROM ml.models m WHERE m.name = model_name AND m.deployed;
+END;
+COMMENT ON FUNCTION ml.model(text) IS 'the deployed model of a name, as bytea (NULL if none)';
+
+CREATE FUNCTION ml.deploy(model_name text, version integer)
+RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE
+AS $$
+BEGIN
+  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('ml_ext.models:' || model_name, 0));
+  IF NOT EXISTS (SELECT 1 FROM ml.models m WHERE m.name = model_name AND m.version = deploy.version) THEN
+    RAISE EXCEPTION 'model "%" has no version %', model_name, version
+      USING ERRCODE = 'undefined_object';
+  END IF;
+  UPDATE ml.models m SET deployed = false WHERE m.name = model_name AND m.deployed;
+  UPDATE ml.models m SET deployed = true WHERE m.name = model_name AND m.version = deploy.version;
+END $$;
+COMMENT ON FUNCTION ml.deploy(text, integer) IS
+  'make a version the one ml.predict(name, ...) uses';
+
+CREATE FUNCTION ml.drop_model(model_name text, version integer DEFAULT NULL)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE
+AS $$
+DECLARE n integer;
+BEGIN
+  IF model_name IS NULL THEN
+    RAISE EXCEPTION 'model_name must not be NULL' USING ERRCODE = 'null_value_not_allowed';
+  END IF;
+  PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtextextended('ml_ext.models:' || model_name, 0));
+  IF version IS NULL THEN
+    DELETE FROM ml.models m WHERE m.name = model_name;
+    GET DIAGNOSTICS n = ROW_COUNT;
+    DELETE FROM ml.model_names mn WHERE mn.name = model_name;
+  ELSE
+    DELETE FROM ml.models m WHERE m.name = model_name AND m.version = drop_model.version;
+    GET DIAGNOSTICS n = ROW_COUNT;
+  END IF;
+  IF n = 0 THEN
+    RAISE EXCEPTION 'model "%"% does not exist', model_name,
+      CASE WHEN version IS NULL THEN '' ELSE ' version ' || version END
+      USING ERRCODE = 'undefined_object';
+  END IF;
+  RETURN n;
+END $$;
+COMMENT ON FUNCTION ml.drop_model(text, integer) IS
+  'delete one version of a model, or all versions and the name';
+
+CREATE FUNCTION ml.training_info(model_name text)
+RETURNS TABLE(version integer, pass integer, name text, rows bigint,
+              processes integer, seconds float8)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+  SELECT m.version, (p->>'pass')::int, p->>'name', (p->>'rows')::bigint,
+         (p->>'processes')::int, (p->>'seconds')::float8
+  FROM ml.models m, jsonb_array_elements(m.training_info->'passes') p
+  WHERE m.name = model_name AND m.deployed
+  ORDER BY 2;
+END;
+COMMENT ON FUNCTION ml.training_info(text) IS
+  'per-pass figures (rows, processes, seconds) of the deployed version of a model';
+
+-- BEGIN metrics
+------------------------------------------------------------------------------
+-- Evaluation metrics: aggregates over (actual, predicted) pairs.
+-- Rows with a NULL in any argument are ignored; no rows gives NULL;
+-- NaN/Infinity inputs are an error (22000).  States are flat bytea values
+-- with a combine function, so every metric runs in parallel workers.
+------------------------------------------------------------------------------
+
+-- regression: streaming moments of y and of e = y - yhat, and sum |e|
+CREATE FUNCTION ml.regression_metrics_sfunc(state bytea, actual float8, predicted float8)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_regression_metrics_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+
+CREATE FUNCTION ml.regression_metrics_combine(state1 bytea, state2 bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_regression_metrics_combine'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+
+CREATE FUNCTION ml.r2_final(state bytea) RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_r2_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.mse_final(state bytea) RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_mse_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.rmse_final(state bytea) RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_rmse_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.mae_final(state bytea) RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_mae_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.explained_variance_final(state bytea) RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_explained_variance_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION ml.regression_metrics_sfunc(bytea, float8, float8) IS
+  'transition function of ml.r2, ml.mse, ml.rmse, ml.mae and ml.explained_variance (Welford moments)';
+COMMENT ON FUNCTION ml.regression_metrics_combine(bytea, bytea) IS
+  'combine function of the regression metrics (Chan et al. merge of two moment states)';
+COMMENT ON FUNCTION ml.r2_final(bytea) IS 'final function of ml.r2';
+COMMENT ON FUNCTION ml.mse_final(bytea) IS 'final function of ml.mse';
+COMMENT ON FUNCTION ml.rmse_final(bytea) IS 'final function of ml.rmse';
+COMMENT ON FUNCTION ml.mae_final(bytea) IS 'final function of ml.mae';
+COMMENT ON FUNCTION ml.explained_variance_final(bytea) IS 'final function of ml.explained_variance';
+
+CREATE AGGREGATE ml.r2(actual float8, predicted float8) (
+    SFUNC = ml.regression_metrics_sfunc, STYPE = bytea,
+    FINALFUNC = ml.r2_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.regression_metrics_combine, PARALLEL = SAFE);
+CREATE AGGREGATE ml.mse(actual float8, predicted float8) (
+    SFUNC = ml.regression_metrics_sfunc, STYPE = bytea,
+    FINALFUNC = ml.mse_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.regression_metrics_combine, PARALLEL = SAFE);
+CREATE AGGREGATE ml.rmse(actual float8, predicted float8) (
+    SFUNC = ml.regression_metrics_sfunc, STYPE = bytea,
+    FINALFUNC = ml.rmse_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.regression_metrics_combine, PARALLEL = SAFE);
+CREATE AGGREGATE ml.mae(actual float8, predicted float8) (
+    SFUNC = ml.regression_metrics_sfunc, STYPE = bytea,
+    FINALFUNC = ml.mae_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.regression_metrics_combine, PARALLEL = SAFE);
+CREATE AGGREGATE ml.explained_variance(actual float8, predicted float8) (
+    SFUNC = ml.regression_metrics_sfunc, STYPE = bytea,
+    FINALFUNC = ml.explained_variance_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.regression_metrics_combine, PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE ml.r2(float8, float8) IS
+  'coefficient of determination 1 - SSE/SST (scikit-learn r2_score: 1 when SSE = 0, 0 when SST = 0 < SSE, NaN for a single row)';
+COMMENT ON AGGREGATE ml.mse(float8, float8) IS
+  'mean squared error of predicted against actual';
+COMMENT ON AGGREGATE ml.rmse(float8, float8) IS
+  'root mean squared error of predicted against actual';
+COMMENT ON AGGREGATE ml.mae(float8, float8) IS
+  'mean absolute error of predicted against actual';
+COMMENT ON AGGREGATE ml.explained_variance(float8, float8) IS
+  'explained variance 1 - Var(actual - predicted)/Var(actual) (scikit-learn explained_variance_score conventions)';
+
+-- classification: confusion tables
+CREATE FUNCTION ml.confusion_sfunc(state bytea, actual text, predicted text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_confusion_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+
+CREATE FUNCTION ml.binary_confusion_sfunc(state bytea, actual text, predicted text,
+                                          positive text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_binary_confusion_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+
+CREATE FUNCTION ml.binary_confusion_sfunc(state bytea, actual boolean, predicted boolean)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_binary_confusion_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+
+CREATE FUNCTION ml.classification_combine(state1 bytea, state2 bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_classification_combine'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+
+CREATE FUNCTION ml.accuracy_final(state bytea) RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_accuracy_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.precision_final(state bytea) RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_precision_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.recall_final(state bytea) RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_recall_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.f1_final(state bytea) RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_f1_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION ml.confusion_sfunc(bytea, text, text) IS
+  'transition function of the multiclass classification metrics (confusion table of at most 1000 labels)';
+COMMENT ON FUNCTION ml.binary_confusion_sfunc(bytea, text, text, text) IS
+  'transition function of the binary classification metrics with a positive label (one-vs-rest 2x2 table)';
+COMMENT ON FUNCTION ml.binary_confusion_sfunc(bytea, boolean, boolean) IS
+  'transition function of the boolean classification metrics (2x2 table, true is positive)';
+COMMENT ON FUNCTION ml.classification_combine(bytea, bytea) IS
+  'combine function of the classification metrics (adds confusion tables)';
+COMMENT ON FUNCTION ml.accuracy_final(bytea) IS 'final function of ml.accuracy';
+COMMENT ON FUNCTION ml.precision_final(bytea) IS 'final function of ml.precision';
+COMMENT ON FUNCTION ml.recall_final(bytea) IS 'final function of ml.recall';
+COMMENT ON FUNCTION ml.f1_final(bytea) IS 'final function of ml.f1';
+
+CREATE AGGREGATE ml.accuracy(actual text, predicted text) (
+    SFUNC = ml.confusion_sfunc, STYPE = bytea,
+    FINALFUNC = ml.accuracy_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.classification_combine, PARALLEL = SAFE);
+CREATE AGGREGATE ml.precision(actual text, predicted text) (
+    SFUNC = ml.confusion_sfunc, STYPE = bytea,
+    FINALFUNC = ml.precision_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.classification_combine, PARALLEL = SAFE);
+CREATE AGGREGATE ml.recall(actual text, predicted text) (
+    SFUNC = ml.confusion_sfunc, STYPE = bytea,
+    FINALFUNC = ml.recall_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.classification_combine, PARALLEL = SAFE);
+CREATE AGGREGATE ml.f1(actual text, predicted text) (
+    SFUNC = ml.confusion_sfunc, STYPE = bytea,
+    FINALFUNC = ml.f1_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.classification_combine, PARALLEL = SAFE);
+
+CREATE AGGREGATE ml.precision(actual text, predicted text, positive text) (
+    SFUNC = ml.binary_confusion_sfunc, STYPE = bytea,
+    FINALFUNC = ml.precision_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.classification_combine, PARALLEL = SAFE);
+CREATE AGGREGATE ml.recall(actual text, predicted text, positive text) (
+    SFUNC = ml.binary_confusion_sfunc, STYPE = bytea,
+    FINALFUNC = ml.recall_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.classification_combine, PARALLEL = SAFE);
+CREATE AGGREGATE ml.f1(actual text, predicted text, positive text) (
+    SFUNC = ml.binary_confusion_sfunc, STYPE = bytea,
+    FINALFUNC = ml.f1_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.classification_combine, PARALLEL = SAFE);
+
+CREATE AGGREGATE ml.accuracy(actual boolean, predicted boolean) (
+    SFUNC = ml.binary_confusion_sfunc, STYPE = bytea,
+    FINALFUNC = ml.accuracy_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.classification_combine, PARALLEL = SAFE);
+CREATE AGGREGATE ml.precision(actual boolean, predicted boolean) (
+    SFUNC = ml.binary_confusion_sfunc, STYPE = bytea,
+    FINALFUNC = ml.precision_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.classification_combine, PARALLEL = SAFE);
+CREATE AGGREGATE ml.recall(actual boolean, predicted boolean) (
+    SFUNC = ml.binary_confusion_sfunc, STYPE = bytea,
+    FINALFUNC = ml.recall_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.classification_combine, PARALLEL = SAFE);
+CREATE AGGREGATE ml.f1(actual boolean, predicted boolean) (
+    SFUNC = ml.binary_confusion_sfunc, STYPE = bytea,
+    FINALFUNC = ml.f1_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.classification_combine, PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE ml.accuracy(text, text) IS
+  'fraction of rows whose predicted label equals the actual label';
+COMMENT ON AGGREGATE ml.precision(text, text) IS
+  'macro-averaged precision over the labels seen in actual or predicted (scikit-learn average=''macro'', zero_division=0)';
+COMMENT ON AGGREGATE ml.recall(text, text) IS
+  'macro-averaged recall over the labels seen in actual or predicted (scikit-learn average=''macro'', zero_division=0)';
+COMMENT ON AGGREGATE ml.f1(text, text) IS
+  'macro-averaged F1 score over the labels seen in actual or predicted (scikit-learn average=''macro'', zero_division=0)';
+COMMENT ON AGGREGATE ml.precision(text, text, text) IS
+  'precision of the positive label against all others (scikit-learn pos_label, zero_division=0)';
+COMMENT ON AGGREGATE ml.recall(text, text, text) IS
+  'recall of the positive label against all others (scikit-learn pos_label, zero_division=0)';
+COMMENT ON AGGREGATE ml.f1(text, text, text) IS
+  'F1 score of the positive label against all others (scikit-learn pos_label, zero_division=0)';
+COMMENT ON AGGREGATE ml.accuracy(boolean, boolean) IS
+  'fraction of rows whose predicted value equals the actual value';
+COMMENT ON AGGREGATE ml.precision(boolean, boolean) IS
+  'precision with true as the positive class (zero_division=0)';
+COMMENT ON AGGREGATE ml.recall(boolean, boolean) IS
+  'recall with true as the positive class (zero_division=0)';
+COMMENT ON AGGREGATE ml.f1(boolean, boolean) IS
+  'F1 score with true as the positive class (zero_division=0)';
+
+-- log loss
+CREATE FUNCTION ml.log_loss_sfunc(state bytea, actual boolean, probability float8)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_log_loss_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml.log_loss_combine(state1 bytea, state2 bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_log_loss_combine'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml.log_loss_final(state bytea) RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_log_loss_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION ml.log_loss_sfunc(bytea, boolean, float8) IS
+  'transition function of ml.log_loss (compensated sum of per-row losses)';
+COMMENT ON FUNCTION ml.log_loss_combine(bytea, bytea) IS
+  'combine function of ml.log_loss';
+COMMENT ON FUNCTION ml.log_loss_final(bytea) IS 'final function of ml.log_loss';
+
+CREATE AGGREGATE ml.log_loss(actual boolean, probability float8) (
+    SFUNC = ml.log_loss_sfunc, STYPE = bytea,
+    FINALFUNC = ml.log_loss_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.log_loss_combine, PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE ml.log_loss(boolean, float8) IS
+  'mean binary cross-entropy of probability (of true) against actual; probabilities are clipped to [eps, 1 - eps], eps = 2.22e-16 (scikit-learn >= 1.2 eps="auto"); a probability outside [0, 1] is an error';
+
+-- ROC AUC: keeps every (score, label) pair; exact, ties counted half
+CREATE FUNCTION ml.roc_auc_sfunc(state bytea, actual boolean, score float8)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_roc_auc_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml.roc_auc_combine(state1 bytea, state2 bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_roc_auc_combine'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml.roc_auc_final(state bytea) RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_roc_auc_final' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+COMMENT ON FUNCTION ml.roc_auc_sfunc(bytea, boolean, float8) IS
+  'transition function of ml.roc_auc (collects scores; the state doubles as it grows, up to 1 GB)';
+COMMENT ON FUNCTION ml.roc_auc_combine(bytea, bytea) IS
+  'combine function of ml.roc_auc (concatenates collected scores)';
+COMMENT ON FUNCTION ml.roc_auc_final(bytea) IS
+  'final function of ml.roc_auc (sorts a copy of the scores; the state is not modified)';
+
+CREATE AGGREGATE ml.roc_auc(actual boolean, score float8) (
+    SFUNC = ml.roc_auc_sfunc, STYPE = bytea,
+    FINALFUNC = ml.roc_auc_final, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.roc_auc_combine, PARALLEL = SAFE);
+
+COMMENT ON AGGREGATE ml.roc_auc(boolean, float8) IS
+  'exact area under the ROC curve of score against actual, tied scores counted half (scikit-learn roc_auc_score); an error when only one class is present; memory grows with the rows (8 bytes each, at most 1 GB)';
+-- END metrics
+
+CREATE FUNCTION ml._from_item(relation text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'ml_from_item'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml._from_item(text) IS
+  'internal: a safely quoted FROM item for a table name or a parenthesised SELECT';
+
+CREATE FUNCTION ml.evaluate(model_name text, relation text)
+RETURNS TABLE(metric text, value float8)
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+AS $$
+DECLARE
+  m record;
+  src text := ml._from_item(relation);
+BEGIN
+  SELECT mm.algorithm, mm.target INTO m
+  FROM ml.models mm WHERE mm.name = model_name AND mm.deployed;
+  IF NOT FOUND THEN
+    IF EXISTS (SELECT 1 FROM ml.models mm WHERE mm.name = model_name) THEN
+      RAISE EXCEPTION 'model "%" has no deployed version', model_name
+        USING ERRCODE = 'undefined_object';
+    END IF;
+    RAISE EXCEPTION 'model "%" does not exist', model_name
+      USING ERRCODE = 'undefined_object';
+  END IF;
+  IF m.target IS NULL THEN
+    RAISE EXCEPTION 'model "%" has no target column to evaluate against', model_name
+      USING ERRCODE = 'feature_not_supported';
+  END IF;
+  -- the target must exist in the relation (clear error before scoring)
+  BEGIN
+    EXECUTE format('SELECT src.%I FROM %s AS src LIMIT 0', m.target, src);
+  EXCEPTION WHEN undefined_column THEN
+    RAISE EXCEPTION 'target column "%" of model "%" does not exist in relation %',
+      m.target, model_name, relation USING ERRCODE = 'undefined_column';
+  END;
+  RETURN QUERY EXECUTE format(
+    'SELECT x.metric, x.value FROM ('
+    '  SELECT ml.r2(y, p) AS r2, ml.mse(y, p) AS mse, ml.rmse(y, p) AS rmse,'
+    '         ml.mae(y, p) AS mae, ml.explained_variance(y, p) AS ev, count(*) AS n'
+    '  FROM (SELECT (src.%I)::float8 AS y, ml.predict(%L, src) AS p'
+    '        FROM %s AS src WHERE src.%I IS NOT NULL) s) t'
+    ' CROSS JOIN LATERAL (VALUES (''r2'', t.r2), (''mse'', t.mse), (''rmse'', t.rmse),'
+    '   (''mae'', t.mae), (''explained_variance'', t.ev), (''n'', t.n::float8)) AS x(metric, value)',
+    m.target, model_name, src, m.target);
+END $$;
+COMMENT ON FUNCTION ml.evaluate(text, text) IS
+  'score a relation with the deployed version of a model and report metrics against its target column';

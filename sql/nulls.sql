@@ -28,6 +28,6 @@ FROM nl GROUP BY 1 ORDER BY 1;
 
 -- scoring is STRICT: a NULL model or NULL features give NULL
 SELECT ml.predict(NULL, ARRAY[1, 2]::float8[]) IS NULL AS null_model,
-       ml.predict((SELECT ml.linreg_fit(y, x) FROM nl), NULL) IS NULL AS null_x;
+       ml.predict((SELECT ml.linreg_fit(y, x) FROM nl), NULL::float8[]) IS NULL AS null_x;
 SELECT count(*) AS n FROM ml.coefficients(NULL);
 SELECT ml.model_info(NULL) IS NULL AS null_info;

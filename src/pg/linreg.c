@@ -45,6 +45,13 @@ typedef struct LinregVar
 
 static const char *const linreg_what = "linear regression training";
 
+/*
+ * Set by ml.train around its fit pass: it reports rank deficiency itself,
+ * with the source columns' names and knowing which dependencies one-hot
+ * encoding creates on purpose.  The final function runs in the leader.
+ */
+bool		ml_linreg_quiet = false;
+
 static void
 require_agg_context(FunctionCallInfo fcinfo, const char *fname)
 {
@@ -340,7 +347,7 @@ ml_linreg_final(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 	ml_check_status(st, linreg_what);
 
-	if (fit.lambda == 0 && fit.rank < fit.nfeat)
+	if (fit.lambda == 0 && fit.rank < fit.nfeat && !ml_linreg_quiet)
 	{
 		StringInfoData names;
 

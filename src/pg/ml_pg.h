@@ -73,10 +73,24 @@ extern void ml_raise_length_mismatch(const char *what, int got, int expected,
 extern void ml_decode_model(Datum d, mlx_model *out);
 
 /*
- * Return the decoded model for argument 'argno' of the current call,
- * cached in fn_extra so a query decodes each distinct model value once.
+ * Return the decoded model for argument 'argno' of the current call, cached
+ * in *slot (fn_extra, or a field of a larger fn_extra struct; allocated in
+ * fn_mcxt) so a query decodes each distinct model value once.
  */
-extern const mlx_model *ml_cached_model(FunctionCallInfo fcinfo, int argno);
+extern const mlx_model *ml_cached_model(FunctionCallInfo fcinfo, int argno,
+										void **slot);
+
+/* linreg.c: suppress the final function's rank warning (ml.train) */
+extern bool ml_linreg_quiet;
+
+/* Changes whenever the model cached in a slot is (re)decoded. */
+extern uint32 ml_cached_model_generation(void *slot);
+
+/* Score features (nfeat doubles, any alignment) with a decoded model. */
+extern double ml_score(const mlx_model *m, const void *x);
+
+/* Score a float8[] datum, checking its length and values first. */
+extern double ml_score_array(const mlx_model *m, Datum array);
 
 /* Encode a model into a freshly palloc'd bytea. */
 extern bytea *ml_encode_model(const mlx_model *m);

@@ -62,15 +62,16 @@ typedef struct MlModelCache
 	bool		valid;
 	bool		stable;			/* argument cannot change within the query */
 	bool		key_is_toast_ptr;
+	uint32		generation;		/* bumped at every (re)decode */
 	Size		keylen;
 	char	   *key;
 	mlx_model	model;
 } MlModelCache;
 
 const mlx_model *
-ml_cached_model(FunctionCallInfo fcinfo, int argno)
+ml_cached_model(FunctionCallInfo fcinfo, int argno, void **slot)
 {
-	MlModelCache *c = (MlModelCache *) fcinfo->flinfo->fn_extra;
+	MlModelCache *c = (MlModelCache *) *slot;
 	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
 	bool		is_toast_ptr = VARATT_IS_EXTERNAL_ONDISK(raw);
 	const char *keydata;
@@ -84,7 +85,7 @@ ml_cached_model(FunctionCallInfo fcinfo, int argno)
 									   "ml_ext model cache",
 									   ALLOCSET_SMALL_SIZES);
 		c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
-		fcinfo->flinfo->fn_extra = c;
+		*slot = c;
 	}
 	else if (c->valid && c->stable)
 		return &c->model;
@@ -116,6 +117,13 @@ ml_cached_model(FunctionCallInfo fcinfo, int argno)
 	MemoryContextSwitchTo(old);
 	c->keylen = keylen;
 	c->key_is_toast_ptr = is_toast_ptr;
+	c->generation++;
 	c->valid = true;
 	return &c->model;
+}
+
+uint32
+ml_cached_model_generation(void *slot)
+{
+	return slot ? ((MlModelCache *) slot)->generation : 0;
 }

@@ -1,6 +1,7 @@
 /*
  * predict.c
- *	  Scoring: ml.predict(model bytea, x float8[]).
+ *	  Scoring a feature array: ml.predict(model bytea, x float8[]), and the
+ *	  per-algorithm dispatch every scoring entry point shares.
  *
  * The model is decoded once per query (fn_extra cache, see modelio.c); per
  * row we only view the feature array in place and take a dot product.
@@ -26,25 +27,38 @@ check_features(const mlx_model *m, const MlFloat8Array *x)
 	ml_check_finite(x, "feature array");
 }
 
-PG_FUNCTION_INFO_V1(ml_predict);
-Datum
-ml_predict(PG_FUNCTION_ARGS)
+double
+ml_score(const mlx_model *m, const void *x)
 {
-	const mlx_model *m = ml_cached_model(fcinfo, 0);
-	MlFloat8Array x;
-
-	ml_float8_array(PG_GETARG_DATUM(1), "feature array", &x);
-	check_features(m, &x);
-
 	switch (m->algorithm)
 	{
 		case MLX_ALG_LINEAR_REGRESSION:
-			PG_RETURN_FLOAT8(mlx_linreg_predict(&m->u.linreg, x.values));
+			return mlx_linreg_predict(&m->u.linreg, x);
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("ml.predict does not support %s models",
 							mlx_algorithm_name(m->algorithm))));
 	}
-	PG_RETURN_NULL();			/* keep compiler quiet */
+	return 0;					/* keep compiler quiet */
+}
+
+double
+ml_score_array(const mlx_model *m, Datum array)
+{
+	MlFloat8Array x;
+
+	ml_float8_array(array, "feature array", &x);
+	check_features(m, &x);
+	return ml_score(m, x.values);
+}
+
+/* ml.predict(model bytea, x float8[]) */
+PG_FUNCTION_INFO_V1(ml_predict);
+Datum
+ml_predict(PG_FUNCTION_ARGS)
+{
+	const mlx_model *m = ml_cached_model(fcinfo, 0, &fcinfo->flinfo->fn_extra);
+
+	PG_RETURN_FLOAT8(ml_score_array(m, PG_GETARG_DATUM(1)));
 }

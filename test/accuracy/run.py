@@ -22,6 +22,9 @@ import statsmodels.api as sm
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LinearRegression, Ridge
 
+import metrics
+import train
+
 RESULTS = {"passed": 0, "failed": 0}
 
 
@@ -418,6 +421,8 @@ def main():
         ("poly", check_ill_conditioned, ()),
         ("group", check_group_by, ()),
         ("parallel", check_parallel, ()),
+        ("metrics", lambda db: metrics.checks(db.conn, report, compare), ()),
+        ("train", lambda db: train.checks(db.conn, report, compare), ()),
     ]
     for name, fn, args in checks:
         if only and only not in name:

@@ -1,0 +1,379 @@
+/*
+ * rowpredict.c
+ *	  Scoring by name and by table row:
+ *		ml.predict(model_name text, x float8[])
+ *		ml.predict(model_name text, row record)
+ *		ml.predict(model bytea, row record)
+ *
+ * A model trained by ml.train records its source columns (MLX_SEC_INPUTS):
+ * name, kind, imputation values, category vocabularies.  Scoring a row
+ * finds those columns by name in the row's type, checks their types once
+ * per query, and per row applies the same encoding the training query
+ * used.  A named model is looked up once per query (and per parallel
+ * worker) and kept in fn_extra.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "access/tupdesc.h"
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/typcache.h"
+
+#include "pg/ml_pg.h"
+#include "pg/ml_train.h"
+
+/* where each input column sits in the row type seen last */
+typedef struct RowMap
+{
+	bool		valid;
+	uint32		generation;		/* bytea form: model cache generation */
+	Oid			tuptype;
+	int32		tuptypmod;
+	TupleDesc	tupdesc;		/* copy, in the cache context */
+	int		   *attidx;			/* per input: 0-based attribute index */
+	Oid		   *atttype;		/* per input: base type of that attribute */
+	Datum	   *values;			/* deform scratch, natts */
+	bool	   *nulls;
+} RowMap;
+
+typedef struct RowCache
+{
+	MemoryContext cxt;
+	char	   *name;			/* named model, or NULL */
+	mlx_model	named;			/* decoded named model */
+	void	   *bytea_cache;	/* ml_cached_model slot for the bytea form */
+	RowMap		map;
+	double	   *buf;			/* encoded features */
+	int			bufsize;
+} RowCache;
+
+static RowCache *
+row_cache(FunctionCallInfo fcinfo)
+{
+	RowCache   *c = (RowCache *) fcinfo->flinfo->fn_extra;
+
+	if (c == NULL)
+	{
+		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(RowCache));
+		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
+									   "ml_ext named model cache",
+									   ALLOCSET_SMALL_SIZES);
+		fcinfo->flinfo->fn_extra = c;
+	}
+	return c;
+}
+
+/* The deployed model of the name in argument 0, loaded once per query. */
+static const mlx_model *
+named_model(FunctionCallInfo fcinfo, RowCache *c)
+{
+	text	   *t = PG_GETARG_TEXT_PP(0);
+	char	   *name = text_to_cstring(t);
+
+	if (c->name == NULL || strcmp(c->name, name) != 0)
+	{
+		c->name = NULL;
+		c->map.valid = false;
+		c->buf = NULL;
+		c->bufsize = 0;
+		MemoryContextReset(c->cxt);
+		ml_registry_load(name, c->cxt, &c->named);
+		c->name = MemoryContextStrdup(c->cxt, name);
+	}
+	return &c->named;
+}
+
+static bool
+numeric_type(Oid t)
+{
+	return t == INT2OID || t == INT4OID || t == INT8OID || t == FLOAT4OID ||
+		t == FLOAT8OID || t == NUMERICOID;
+}
+
+static bool
+type_fits(uint8 kind, Oid t)
+{
+	switch (kind)
+	{
+		case MLX_INPUT_NUMERIC:
+			return numeric_type(t);
+		case MLX_INPUT_BOOLEAN:
+			return t == BOOLOID;
+		case MLX_INPUT_CATEGORICAL:
+			return t == TEXTOID || t == VARCHAROID || t == BPCHAROID ||
+				t == NAMEOID || type_is_enum(t);
+		case MLX_INPUT_ARRAY:
+			return t == FLOAT8ARRAYOID;
+	}
+	return false;
+}
+
+static const char *
+kind_name(uint8 kind)
+{
+	switch (kind)
+	{
+		case MLX_INPUT_NUMERIC:
+			return "a numeric";
+		case MLX_INPUT_BOOLEAN:
+			return "a boolean";
+		case MLX_INPUT_CATEGORICAL:
+			return "a text or enum";
+		case MLX_INPUT_ARRAY:
+			return "a double precision[]";
+	}
+	return "an unknown";
+}
+
+/* Find the model's input columns in the row type; check their types. */
+static void
+build_map(RowCache *c, const mlx_model *m, const char *label,
+		  Oid tuptype, int32 tuptypmod)
+{
+	const mlx_inputs *in = m->inputs;
+	TupleDesc	td = lookup_rowtype_tupdesc(tuptype, tuptypmod);
+	MemoryContext old = MemoryContextSwitchTo(c->cxt);
+	RowMap	   *map = &c->map;
+
+	map->valid = false;
+	map->tupdesc = CreateTupleDescCopy(td);
+	ReleaseTupleDesc(td);
+	td = map->tupdesc;
+	map->attidx = palloc(sizeof(int) * in->ninputs);
+	map->atttype = palloc(sizeof(Oid) * in->ninputs);
+	map->values = palloc(sizeof(Datum) * Max(td->natts, 1));
+	map->nulls = palloc(sizeof(bool) * Max(td->natts, 1));
+	MemoryContextSwitchTo(old);
+
+	for (int i = 0; i < in->ninputs; i++)
+	{
+		const mlx_input *x = &in->inputs[i];
+		int			found = -1;
+
+		for (int j = 0; j < td->natts; j++)
+		{
+			Form_pg_attribute a = TupleDescAttr(td, j);
+
+			if (!a->attisdropped && strcmp(NameStr(a->attname), x->name) == 0)
+			{
+				found = j;
+				break;
+			}
+		}
+		if (found < 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("row has no column \"%s\", which %s needs", x->name, label)));
+		map->attidx[i] = found;
+		map->atttype[i] = getBaseType(TupleDescAttr(td, found)->atttypid);
+		if (!type_fits(x->kind, map->atttype[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("column \"%s\" has type %s, but %s was trained on %s column",
+							x->name, format_type_be(map->atttype[i]), label,
+							kind_name(x->kind))));
+	}
+	map->tuptype = tuptype;
+	map->tuptypmod = tuptypmod;
+	map->valid = true;
+}
+
+static double
+numeric_value(Datum d, Oid t)
+{
+	switch (t)
+	{
+		case INT2OID:
+			return DatumGetInt16(d);
+		case INT4OID:
+			return DatumGetInt32(d);
+		case INT8OID:
+			return (double) DatumGetInt64(d);
+		case FLOAT4OID:
+			return DatumGetFloat4(d);
+		case FLOAT8OID:
+			return DatumGetFloat8(d);
+		case NUMERICOID:
+			return DatumGetFloat8(DirectFunctionCall1(numeric_float8, d));
+	}
+	elog(ERROR, "unexpected type %u", t);
+	return 0;
+}
+
+static void
+raise_nonfinite(const char *column, double v)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_DATA_EXCEPTION),
+			 errmsg("column \"%s\" is %s", column,
+					isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity")),
+			 errhint("Replace or filter non-finite values first.")));
+}
+
+/* The category text of a value, as the training query's "::text" saw it. */
+static char *
+category_text(Datum d, Oid t)
+{
+	if (t == NAMEOID)
+		return pstrdup(NameStr(*DatumGetName(d)));
+	if (t == BPCHAROID)
+	{
+		char	   *s = TextDatumGetCString(d);
+		int			len = strlen(s);
+
+		while (len > 0 && s[len - 1] == ' ')
+			s[--len] = '\0';
+		return s;
+	}
+	if (t == TEXTOID || t == VARCHAROID)
+		return TextDatumGetCString(d);
+	/* enum */
+	return DatumGetCString(DirectFunctionCall1(enum_out, d));
+}
+
+/* Encode one row into c->buf (k doubles). */
+static void
+encode_row(RowCache *c, const mlx_model *m, const char *label, HeapTupleHeader td)
+{
+	const mlx_inputs *in = m->inputs;
+	Oid			tuptype = HeapTupleHeaderGetTypeId(td);
+	int32		tuptypmod = HeapTupleHeaderGetTypMod(td);
+	HeapTupleData tuple;
+	RowMap	   *map = &c->map;
+	double	   *out;
+
+	if (in == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("%s was trained on a feature array, not on table columns", label),
+				 errhint("Score it with ml.predict(model, x float8[]).")));
+	if (!map->valid || map->tuptype != tuptype || map->tuptypmod != tuptypmod)
+		build_map(c, m, label, tuptype, tuptypmod);
+	if (c->bufsize < m->nfeat)
+	{
+		c->buf = MemoryContextAlloc(c->cxt, sizeof(double) * m->nfeat);
+		c->bufsize = m->nfeat;
+	}
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(td);
+	ItemPointerSetInvalid(&tuple.t_self);
+	tuple.t_tableOid = InvalidOid;
+	tuple.t_data = td;
+	heap_deform_tuple(&tuple, map->tupdesc, map->values, map->nulls);
+
+	out = c->buf;
+	for (int i = 0; i < in->ninputs; i++)
+	{
+		const mlx_input *x = &in->inputs[i];
+		Datum		d = map->values[map->attidx[i]];
+		bool		isnull = map->nulls[map->attidx[i]];
+
+		switch (x->kind)
+		{
+			case MLX_INPUT_NUMERIC:
+			case MLX_INPUT_BOOLEAN:
+				if (isnull)
+					out[0] = x->impute[0];
+				else if (x->kind == MLX_INPUT_BOOLEAN)
+					out[0] = DatumGetBool(d) ? 1.0 : 0.0;
+				else
+				{
+					out[0] = numeric_value(d, map->atttype[i]);
+					if (!isfinite(out[0]))
+						raise_nonfinite(x->name, out[0]);
+				}
+				break;
+			case MLX_INPUT_CATEGORICAL:
+				{
+					int32_t		hit;
+
+					memset(out, 0, sizeof(double) * x->nfeat);
+					hit = mlx_inputs_find_category(x, isnull ? NULL : category_text(d, map->atttype[i]));
+					/* unseen categories encode as all zeros */
+					if (hit >= 0)
+						out[hit] = 1.0;
+				}
+				break;
+			case MLX_INPUT_ARRAY:
+				if (isnull)
+					memcpy(out, x->impute, sizeof(double) * x->nfeat);
+				else
+				{
+					ArrayType  *a = DatumGetArrayTypeP(d);
+					Datum	   *elems;
+					bool	   *enulls;
+					int			n;
+
+					if (ARR_NDIM(a) > 1)
+						ereport(ERROR,
+								(errcode(ERRCODE_DATA_EXCEPTION),
+								 errmsg("column \"%s\" must be a one-dimensional array", x->name)));
+					deconstruct_array(a, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
+									  TYPALIGN_DOUBLE, &elems, &enulls, &n);
+					if (n != x->nfeat)
+						ereport(ERROR,
+								(errcode(ERRCODE_DATA_EXCEPTION),
+								 errmsg("column \"%s\" has %d elements, expected %d", x->name, n, x->nfeat),
+								 errdetail("%s was trained on arrays of %d elements.", label, x->nfeat)));
+					for (int j = 0; j < n; j++)
+					{
+						out[j] = enulls[j] ? x->impute[j] : DatumGetFloat8(elems[j]);
+						if (!isfinite(out[j]))
+							raise_nonfinite(x->name, out[j]);
+					}
+				}
+				break;
+		}
+		out += x->nfeat;
+	}
+}
+
+/* ml.predict(model_name text, x float8[]) */
+PG_FUNCTION_INFO_V1(ml_predict_name_array);
+Datum
+ml_predict_name_array(PG_FUNCTION_ARGS)
+{
+	RowCache   *c = row_cache(fcinfo);
+	const mlx_model *m = named_model(fcinfo, c);
+
+	PG_RETURN_FLOAT8(ml_score_array(m, PG_GETARG_DATUM(1)));
+}
+
+/* ml.predict(model_name text, row record) */
+PG_FUNCTION_INFO_V1(ml_predict_name_row);
+Datum
+ml_predict_name_row(PG_FUNCTION_ARGS)
+{
+	RowCache   *c = row_cache(fcinfo);
+	const mlx_model *m = named_model(fcinfo, c);
+	char		label[300];
+
+	snprintf(label, sizeof(label), "model \"%s\"", c->name);
+	encode_row(c, m, label, PG_GETARG_HEAPTUPLEHEADER(1));
+	PG_RETURN_FLOAT8(ml_score(m, c->buf));
+}
+
+/* ml.predict(model bytea, row record) */
+PG_FUNCTION_INFO_V1(ml_predict_row);
+Datum
+ml_predict_row(PG_FUNCTION_ARGS)
+{
+	RowCache   *c = row_cache(fcinfo);
+	const mlx_model *m = ml_cached_model(fcinfo, 0, &c->bytea_cache);
+
+	/* a different model value may expect other columns */
+	if (c->map.generation != ml_cached_model_generation(c->bytea_cache))
+	{
+		c->map.valid = false;
+		c->map.generation = ml_cached_model_generation(c->bytea_cache);
+	}
+	encode_row(c, m, "the model", PG_GETARG_HEAPTUPLEHEADER(1));
+	PG_RETURN_FLOAT8(ml_score(m, c->buf));
+}

@@ -1,0 +1,1207 @@
+/*
+ * train.c
+ *	  ml.train(model_name, relation, target, algorithm, features, options):
+ *	  the SPI driver that trains a named model from table columns and
+ *	  stores it in the registry.
+ *
+ * Every pass is one plain SELECT over the source, so the planner can run
+ * it with parallel workers like any aggregate query:
+ *
+ *	  1. statistics   row counts, means of numeric columns (imputation
+ *					  values), array lengths, NaN/Infinity detection
+ *	  2. vocabulary   distinct values of each categorical column
+ *	  3. fit          the training aggregate over the encoded feature array
+ *	  4. evaluate     metrics on the held-out rows (or the training rows)
+ *
+ * The encoding is plain SQL generated from the column list (coalesce for
+ * imputation, one comparison per category for one-hot), with every
+ * identifier quoted and every value a quoted literal; the same encoding is
+ * stored in the model (MLX_SEC_INPUTS) so scoring by column name applies
+ * it again.  The driver runs with the caller's privileges.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "core/linreg.h"
+#include "pg/ml_pg.h"
+#include "pg/ml_train.h"
+
+#define ML_MAX_CATEGORIES 1000
+#define ML_MAX_TRAIN_FEATURES MLX_LINREG_MAX_FEATURES
+
+/* one source column used as a feature */
+typedef struct TrainColumn
+{
+	char	   *name;
+	const char *qname;			/* quoted identifier */
+	Oid			typid;			/* base type */
+	uint8		kind;			/* MLX_INPUT_* */
+	int			nfeat;
+	double	   *impute;			/* numeric/boolean: 1, array: nfeat */
+	char	  **categories;		/* categorical: nfeat (NULL entry first) */
+} TrainColumn;
+
+typedef struct TrainOptions
+{
+	double		lambda;
+	bool		fit_intercept;
+	double		test_fraction;
+	int64		seed;
+	bool		deploy;
+	List	   *exclude;		/* of char * */
+} TrainOptions;
+
+typedef struct TrainPass
+{
+	const char *name;
+	int64		rows;
+	int			processes;
+	double		seconds;
+} TrainPass;
+
+typedef struct TrainRun
+{
+	MemoryContext cxt;			/* survives SPI_finish */
+	const char *model_name;
+	const char *relation;		/* as the user wrote it */
+	const char *from;			/* FROM item */
+	const char *target;
+	const char *qtarget;
+	Oid			target_type;
+	TrainOptions opt;
+	List	   *columns;		/* of TrainColumn * */
+	int			nfeat;
+	char	   *train_pred;		/* WHERE clause for training rows */
+	char	   *test_pred;		/* WHERE clause for held-out rows, or NULL */
+	TrainPass	passes[8];
+	int			npasses;
+} TrainRun;
+
+static const char *const linreg_options[] = {
+	"lambda", "fit_intercept", "test_fraction", "seed", "exclude", "deploy", NULL
+};
+
+static const char *const algorithms[] = {"linear_regression", NULL};
+
+/* ---------- small helpers ---------- */
+
+static char *
+join_names(const char *const *names)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; names[i] != NULL; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", names[i]);
+	return buf.data;
+}
+
+/* A float8 literal that reads back to the same double. */
+static void
+append_float8(StringInfo buf, double v)
+{
+	appendStringInfo(buf, "'%.17g'::float8", v);
+}
+
+static double
+elapsed_seconds(TimestampTz start)
+{
+	long		secs;
+	int			usecs;
+
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+	return secs + usecs / 1e6;
+}
+
+static void
+spi_run(const char *sql, int nargs, Oid *types, Datum *values, int expect)
+{
+	int			rc;
+
+	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed (%d): %s", rc, sql);
+	if (expect >= 0 && SPI_processed != (uint64) expect)
+		elog(ERROR, "query returned %llu rows, expected %d: %s",
+			 (unsigned long long) SPI_processed, expect, sql);
+}
+
+static Datum
+spi_value(int row, int col, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+}
+
+static void
+record_pass(TrainRun *run, const char *name, int64 rows, int processes,
+			TimestampTz start)
+{
+	TrainPass  *p;
+
+	if (run->npasses >= (int) lengthof(run->passes))
+		return;
+	p = &run->passes[run->npasses++];
+	p->name = name;
+	p->rows = rows;
+	p->processes = processes;
+	p->seconds = elapsed_seconds(start);
+}
+
+/* ---------- options ---------- */
+
+static void
+raise_option_error(const char *key, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("option \"%s\" %s", key, what),
+			 errhint("Valid options for linear_regression are: %s.",
+					 join_names(linreg_options))));
+}
+
+/*
+ * Parse the options object with SQL (jsonb_each), which keeps this file
+ * free of the jsonb iterator API and gives exact numeric conversions.
+ */
+static void
+parse_options(TrainRun *run, Jsonb *options)
+{
+	TrainOptions *o = &run->opt;
+	Oid			argtypes[1] = {JSONBOID};
+	Datum		args[1];
+
+	o->lambda = 0;
+	o->fit_intercept = true;
+	o->test_fraction = 0;
+	o->seed = 0;
+	o->deploy = true;
+	o->exclude = NIL;
+
+	if (options == NULL)
+		return;
+	args[0] = JsonbPGetDatum(options);
+	spi_run("SELECT jsonb_typeof($1)", 1, argtypes, args, 1);
+	if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "object") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options must be a JSON object"),
+				 errhint("For example '{\"lambda\": 1.0, \"test_fraction\": 0.2}'.")));
+
+	spi_run("SELECT key, jsonb_typeof(value), value #>> '{}' FROM jsonb_each($1) ORDER BY key",
+			1, argtypes, args, -1);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		char	   *key = SPI_getvalue(tup, td, 1);
+		char	   *type = SPI_getvalue(tup, td, 2);
+		char	   *text = SPI_getvalue(tup, td, 3);
+		bool		known = false;
+
+		for (int j = 0; linreg_options[j] != NULL; j++)
+			if (strcmp(key, linreg_options[j]) == 0)
+				known = true;
+		if (!known)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown option \"%s\" for algorithm linear_regression", key),
+					 errhint("Valid options are: %s.", join_names(linreg_options))));
+
+		if (strcmp(key, "lambda") == 0 || strcmp(key, "test_fraction") == 0 ||
+			strcmp(key, "seed") == 0)
+		{
+			double		v;
+
+			if (strcmp(type, "number") != 0)
+				raise_option_error(key, "must be a number");
+			v = float8in_internal(text, NULL, "double precision", text);
+			if (strcmp(key, "lambda") == 0)
+			{
+				if (!(v >= 0) || isinf(v))
+					raise_option_error(key, "must be a finite number >= 0");
+				o->lambda = v;
+			}
+			else if (strcmp(key, "test_fraction") == 0)
+			{
+				if (!(v >= 0 && v < 1))
+					raise_option_error(key, "must be at least 0 and less than 1");
+				o->test_fraction = v;
+			}
+			else
+			{
+				if (v != floor(v) || fabs(v) > 9007199254740992.0)
+					raise_option_error(key, "must be an integer");
+				o->seed = (int64) v;
+			}
+		}
+		else if (strcmp(key, "fit_intercept") == 0 || strcmp(key, "deploy") == 0)
+		{
+			if (strcmp(type, "boolean") != 0)
+				raise_option_error(key, "must be true or false");
+			if (strcmp(key, "fit_intercept") == 0)
+				o->fit_intercept = (strcmp(text, "true") == 0);
+			else
+				o->deploy = (strcmp(text, "true") == 0);
+		}
+		else if (strcmp(key, "exclude") == 0)
+		{
+			if (strcmp(type, "array") != 0)
+				raise_option_error(key, "must be an array of column names");
+		}
+	}
+
+	/* exclude: an array of strings */
+	spi_run("SELECT e, jsonb_typeof(e) FROM jsonb_array_elements(CASE WHEN jsonb_typeof($1->'exclude') = 'array' THEN $1->'exclude' ELSE '[]' END) e",
+			1, argtypes, args, -1);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		char	   *type = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
+
+		if (strcmp(type, "string") != 0)
+			raise_option_error("exclude", "must be an array of column names");
+	}
+	spi_run("SELECT e FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof($1->'exclude') = 'array' THEN $1->'exclude' ELSE '[]' END) e",
+			1, argtypes, args, -1);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		o->exclude = lappend(o->exclude, MemoryContextStrdup(run->cxt, name));
+	}
+}
+
+/* ---------- columns ---------- */
+
+static bool
+is_numeric_type(Oid t)
+{
+	return t == INT2OID || t == INT4OID || t == INT8OID || t == FLOAT4OID ||
+		t == FLOAT8OID || t == NUMERICOID;
+}
+
+static bool
+is_categorical_type(Oid t)
+{
+	return t == TEXTOID || t == VARCHAROID || t == BPCHAROID || t == NAMEOID ||
+		type_is_enum(t);
+}
+
+static uint8
+column_kind(const char *name, Oid typid)
+{
+	if (is_numeric_type(typid))
+		return MLX_INPUT_NUMERIC;
+	if (typid == BOOLOID)
+		return MLX_INPUT_BOOLEAN;
+	if (is_categorical_type(typid))
+		return MLX_INPUT_CATEGORICAL;
+	if (typid == FLOAT8ARRAYOID)
+		return MLX_INPUT_ARRAY;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("column \"%s\" has unsupported type %s", name, format_type_be(typid)),
+			 errhint("Feature columns may be numeric, integer, floating point, boolean, text, varchar, enum or double precision[]; cast others in a query, or leave the column out with \"features\" or the \"exclude\" option.")));
+	return 0;					/* keep compiler quiet */
+}
+
+static bool
+name_in_list(List *names, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (strcmp((char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Look at the source's columns (a LIMIT 0 query), check the target and the
+ * requested features, and classify every feature column.
+ */
+static void
+resolve_columns(TrainRun *run, ArrayType *features)
+{
+	StringInfoData sql;
+	TupleDesc	td;
+	int			target_att = 0;
+	List	   *wanted = NIL;
+	MemoryContext old;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT * FROM %s AS src LIMIT 0", run->from);
+	spi_run(sql.data, 0, NULL, NULL, 0);
+	td = SPI_tuptable->tupdesc;
+
+	for (int i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, i);
+
+		if (a->attisdropped)
+			continue;
+		for (int j = 0; j < i; j++)
+			if (!TupleDescAttr(td, j)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(td, j)->attname), NameStr(a->attname)) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column \"%s\" appears more than once in relation %s",
+								NameStr(a->attname), run->relation),
+						 errhint("Give the columns distinct names with AS in the query.")));
+		if (strcmp(NameStr(a->attname), run->target) == 0)
+			target_att = i + 1;
+	}
+	if (target_att == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("target column \"%s\" does not exist in relation %s",
+						run->target, run->relation)));
+	run->target_type = getBaseType(TupleDescAttr(td, target_att - 1)->atttypid);
+	if (!is_numeric_type(run->target_type))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("target column \"%s\" has type %s, but linear_regression needs a numeric target",
+						run->target, format_type_be(run->target_type))));
+
+	/* which columns are features */
+	if (features != NULL)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(features, TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &nulls, &n);
+		if (n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("features must name at least one column")));
+		for (int i = 0; i < n; i++)
+		{
+			char	   *name;
+			bool		found = false;
+
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("features must not contain NULL")));
+			name = TextDatumGetCString(elems[i]);
+			if (name_in_list(wanted, name))
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column \"%s\" is listed more than once in features", name)));
+			if (strcmp(name, run->target) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the target column \"%s\" cannot also be a feature", name)));
+			for (int j = 0; j < td->natts; j++)
+				if (!TupleDescAttr(td, j)->attisdropped &&
+					strcmp(NameStr(TupleDescAttr(td, j)->attname), name) == 0)
+					found = true;
+			if (!found)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" does not exist in relation %s",
+								name, run->relation)));
+			wanted = lappend(wanted, name);
+		}
+	}
+	else
+	{
+		ListCell   *lc;
+
+		foreach(lc, run->opt.exclude)
+		{
+			const char *ex = (const char *) lfirst(lc);
+			bool		found = false;
+
+			for (int j = 0; j < td->natts; j++)
+				if (!TupleDescAttr(td, j)->attisdropped &&
+					strcmp(NameStr(TupleDescAttr(td, j)->attname), ex) == 0)
+					found = true;
+			if (!found)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" named in option \"exclude\" does not exist in relation %s",
+								ex, run->relation)));
+		}
+		for (int j = 0; j < td->natts; j++)
+		{
+			Form_pg_attribute a = TupleDescAttr(td, j);
+
+			if (a->attisdropped || j + 1 == target_att ||
+				name_in_list(run->opt.exclude, NameStr(a->attname)))
+				continue;
+			wanted = lappend(wanted, pstrdup(NameStr(a->attname)));
+		}
+		if (wanted == NIL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("relation %s has no feature columns besides the target \"%s\"",
+							run->relation, run->target)));
+	}
+
+	/* classify, in the order given (features) or the table's order */
+	old = MemoryContextSwitchTo(run->cxt);
+	run->columns = NIL;
+	{
+		ListCell   *lc;
+
+		foreach(lc, wanted)
+		{
+			const char *name = (const char *) lfirst(lc);
+			TrainColumn *c = palloc0(sizeof(TrainColumn));
+
+			for (int j = 0; j < td->natts; j++)
+			{
+				Form_pg_attribute a = TupleDescAttr(td, j);
+
+				if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
+					c->typid = getBaseType(a->atttypid);
+			}
+			c->name = pstrdup(name);
+			c->qname = quote_identifier(c->name);
+			c->kind = column_kind(c->name, c->typid);
+			c->nfeat = 1;
+			run->columns = lappend(run->columns, c);
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
+
+/* ---------- SQL generation ---------- */
+
+/* the expression of feature j of column c, over the row alias "src" */
+static void
+append_feature_expr(StringInfo buf, const TrainColumn *c, int j)
+{
+	switch (c->kind)
+	{
+		case MLX_INPUT_NUMERIC:
+			appendStringInfo(buf, "coalesce((src.%s)::float8, ", c->qname);
+			append_float8(buf, c->impute[0]);
+			appendStringInfoChar(buf, ')');
+			break;
+		case MLX_INPUT_BOOLEAN:
+			appendStringInfo(buf, "coalesce((src.%s)::int::float8, ", c->qname);
+			append_float8(buf, c->impute[0]);
+			appendStringInfoChar(buf, ')');
+			break;
+		case MLX_INPUT_ARRAY:
+			appendStringInfo(buf, "coalesce((src.%s)[%d], ", c->qname, j + 1);
+			append_float8(buf, c->impute[j]);
+			appendStringInfoChar(buf, ')');
+			break;
+		case MLX_INPUT_CATEGORICAL:
+			if (c->categories[j] == NULL)
+				appendStringInfo(buf, "((src.%s) IS NULL)::int::float8", c->qname);
+			else
+				appendStringInfo(buf, "((src.%s)::text IS NOT DISTINCT FROM %s)::int::float8",
+								 c->qname, quote_literal_cstr(c->categories[j]));
+			break;
+	}
+}
+
+/* ARRAY[...]::float8[] of every feature, in model order */
+static char *
+feature_array_sql(TrainRun *run)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+	bool		first = true;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "ARRAY[");
+	foreach(lc, run->columns)
+	{
+		TrainColumn *c = (TrainColumn *) lfirst(lc);
+
+		for (int j = 0; j < c->nfeat; j++)
+		{
+			if (!first)
+				appendStringInfoString(&buf, ", ");
+			first = false;
+			append_feature_expr(&buf, c, j);
+		}
+	}
+	appendStringInfoString(&buf, "]::float8[]");
+	return buf.data;
+}
+
+/*
+ * The deterministic split: a row is held out when a seeded hash of its
+ * whole text form falls below test_fraction.  Reruns over the same data
+ * give the same split; parallel workers agree because it is a function of
+ * the row alone.
+ */
+static void
+build_split(TrainRun *run)
+{
+	StringInfoData h;
+
+	if (run->opt.test_fraction <= 0)
+	{
+		run->train_pred = "true";
+		run->test_pred = NULL;
+		return;
+	}
+	initStringInfo(&h);
+	appendStringInfo(&h,
+					 "((hashtextextended(src::text, " INT64_FORMAT ") & 2147483647)::float8 / 2147483648.0 < ",
+					 run->opt.seed);
+	append_float8(&h, run->opt.test_fraction);
+	appendStringInfoChar(&h, ')');
+	run->test_pred = MemoryContextStrdup(run->cxt, h.data);
+	run->train_pred = MemoryContextStrdup(run->cxt, psprintf("NOT %s", h.data));
+}
+
+/* ---------- passes ---------- */
+
+/* Pass 1: counts, means (imputation), array lengths; detects NaN/Infinity. */
+static int64
+statistics_pass(TrainRun *run, int64 *skipped)
+{
+	StringInfoData sql;
+	ListCell   *lc;
+	TimestampTz start = GetCurrentTimestamp();
+	int			col;
+	int64		nrows;
+	bool		isnull;
+	/* the rows a model learns from: training split, non-NULL target */
+	char	   *used = psprintf("src.%s IS NOT NULL", run->qtarget);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT count(*) FILTER (WHERE src.%s IS NOT NULL), count(*) FILTER (WHERE src.%s IS NULL), ml._processes(1)",
+					 run->qtarget, run->qtarget);
+	foreach(lc, run->columns)
+	{
+		TrainColumn *c = (TrainColumn *) lfirst(lc);
+
+		if (c->kind == MLX_INPUT_NUMERIC)
+			appendStringInfo(&sql, ", avg((src.%s)::float8) FILTER (WHERE %s)", c->qname, used);
+		else if (c->kind == MLX_INPUT_BOOLEAN)
+			appendStringInfo(&sql, ", avg((src.%s)::int::float8) FILTER (WHERE %s)", c->qname, used);
+		else if (c->kind == MLX_INPUT_ARRAY)
+			appendStringInfo(&sql, ", min(array_length(src.%s, 1)) FILTER (WHERE %s), max(array_length(src.%s, 1)) FILTER (WHERE %s), count(src.%s) FILTER (WHERE array_ndims(src.%s) > 1 AND %s)",
+							 c->qname, used, c->qname, used, c->qname, c->qname, used);
+	}
+	/* imputation values: means over the rows the model learns from */
+	appendStringInfo(&sql, ", avg((src.%s)::float8) FROM %s AS src WHERE %s",
+					 run->qtarget, run->from, run->train_pred);
+	spi_run(sql.data, 0, NULL, NULL, 1);
+
+	nrows = DatumGetInt64(spi_value(0, 1, &isnull));
+	*skipped = DatumGetInt64(spi_value(0, 2, &isnull));
+	record_pass(run, "statistics", nrows + *skipped,
+				DatumGetInt32(spi_value(0, 3, &isnull)), start);
+	if (nrows == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("relation %s has no rows with a non-NULL target \"%s\" to train on",
+						run->relation, run->target),
+				 run->test_pred ? errhint("The held-out fraction (test_fraction) is excluded from training.") : 0));
+	{
+		double		tmean = DatumGetFloat8(spi_value(0, SPI_tuptable->tupdesc->natts, &isnull));
+
+		if (!isnull && !isfinite(tmean))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("target column \"%s\" contains NaN or infinite values", run->target),
+					 errhint("Filter such rows out, or map them to NULL to have them skipped.")));
+	}
+
+	col = 4;
+	foreach(lc, run->columns)
+	{
+		TrainColumn *c = (TrainColumn *) lfirst(lc);
+
+		if (c->kind == MLX_INPUT_NUMERIC || c->kind == MLX_INPUT_BOOLEAN)
+		{
+			double		mean = DatumGetFloat8(spi_value(0, col++, &isnull));
+
+			if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("feature column \"%s\" is NULL in every training row", c->name),
+						 errhint("Leave it out with \"features\" or the \"exclude\" option.")));
+			if (!isfinite(mean))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("feature column \"%s\" contains NaN or infinite values", c->name),
+						 errhint("Replace or filter non-finite values first.")));
+			c->impute = MemoryContextAlloc(run->cxt, sizeof(double));
+			c->impute[0] = mean;
+		}
+		else if (c->kind == MLX_INPUT_ARRAY)
+		{
+			bool		n1,
+						n2,
+						n3;
+			int32		minlen = DatumGetInt32(spi_value(0, col, &n1));
+			int32		maxlen = DatumGetInt32(spi_value(0, col + 1, &n2));
+			int64		multi = DatumGetInt64(spi_value(0, col + 2, &n3));
+
+			col += 3;
+			if (n1 || n2)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("feature column \"%s\" has no non-empty array in any training row", c->name)));
+			if (multi > 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("feature column \"%s\" contains multi-dimensional arrays", c->name)));
+			if (minlen != maxlen)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("feature column \"%s\" has arrays of different lengths (%d to %d elements)",
+								c->name, minlen, maxlen),
+						 errhint("Every row must have the same number of elements.")));
+			c->nfeat = minlen;
+		}
+	}
+	return nrows;
+}
+
+/* Pass 1b: means of array elements, now that the lengths are known. */
+static void
+array_means_pass(TrainRun *run)
+{
+	StringInfoData sql;
+	ListCell   *lc;
+	bool		any = false;
+	int			col = 1;
+	bool		isnull;
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT true");
+	foreach(lc, run->columns)
+	{
+		TrainColumn *c = (TrainColumn *) lfirst(lc);
+
+		if (c->kind != MLX_INPUT_ARRAY)
+			continue;
+		any = true;
+		for (int j = 0; j < c->nfeat; j++)
+			appendStringInfo(&sql, ", avg((src.%s)[%d])", c->qname, j + 1);
+	}
+	if (!any)
+		return;
+	appendStringInfo(&sql, " FROM %s AS src WHERE %s AND src.%s IS NOT NULL",
+					 run->from, run->train_pred, run->qtarget);
+	spi_run(sql.data, 0, NULL, NULL, 1);
+
+	col = 2;
+	foreach(lc, run->columns)
+	{
+		TrainColumn *c = (TrainColumn *) lfirst(lc);
+
+		if (c->kind != MLX_INPUT_ARRAY)
+			continue;
+		c->impute = MemoryContextAlloc(run->cxt, sizeof(double) * c->nfeat);
+		for (int j = 0; j < c->nfeat; j++)
+		{
+			double		mean = DatumGetFloat8(spi_value(0, col++, &isnull));
+
+			if (isnull)
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("element %d of feature column \"%s\" is NULL in every training row",
+								j + 1, c->name)));
+			if (!isfinite(mean))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATA_EXCEPTION),
+						 errmsg("feature column \"%s\" contains NaN or infinite values", c->name),
+						 errhint("Replace or filter non-finite values first.")));
+			c->impute[j] = mean;
+		}
+	}
+}
+
+static int
+category_cmp(const void *a, const void *b)
+{
+	const char *x = *(const char *const *) a;
+	const char *y = *(const char *const *) b;
+
+	return strcmp(x, y);
+}
+
+/* Pass 2: the vocabulary of each categorical column (byte order, NULL first). */
+static void
+vocabulary_pass(TrainRun *run)
+{
+	ListCell   *lc;
+
+	foreach(lc, run->columns)
+	{
+		TrainColumn *c = (TrainColumn *) lfirst(lc);
+		StringInfoData sql;
+		TimestampTz start = GetCurrentTimestamp();
+		bool		has_null = false;
+		int			n = 0;
+		char	  **vals;
+
+		if (c->kind != MLX_INPUT_CATEGORICAL)
+			continue;
+		initStringInfo(&sql);
+		appendStringInfo(&sql, "SELECT DISTINCT (src.%s)::text FROM %s AS src WHERE %s AND src.%s IS NOT NULL LIMIT %d",
+						 c->qname, run->from, run->train_pred, run->qtarget,
+						 ML_MAX_CATEGORIES + 1);
+		spi_run(sql.data, 0, NULL, NULL, -1);
+		if (SPI_processed > ML_MAX_CATEGORIES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("categorical column \"%s\" has more than %d distinct values",
+							c->name, ML_MAX_CATEGORIES),
+					 errhint("Group rare values in a query, or leave the column out.")));
+		vals = MemoryContextAlloc(run->cxt, sizeof(char *) * (SPI_processed + 1));
+		for (uint64 i = 0; i < SPI_processed; i++)
+		{
+			char	   *v = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+			if (v == NULL)
+				has_null = true;
+			else if (strlen(v) > MLX_MODEL_MAX_CATEGORY_LEN)
+				ereport(ERROR,
+						(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+						 errmsg("categorical column \"%s\" has a value of %zu bytes, at most %d are supported",
+								c->name, strlen(v), MLX_MODEL_MAX_CATEGORY_LEN)));
+			else
+				vals[n++] = MemoryContextStrdup(run->cxt, v);
+		}
+		qsort(vals, n, sizeof(char *), category_cmp);
+		if (has_null)
+		{
+			memmove(vals + 1, vals, sizeof(char *) * n);
+			vals[0] = NULL;
+			n++;
+		}
+		c->categories = vals;
+		c->nfeat = n;
+		record_pass(run, "vocabulary", (int64) SPI_processed, 1, start);
+	}
+}
+
+/* Pass 3: the training aggregate.  Returns the model bytea (in run->cxt). */
+static bytea *
+fit_pass(TrainRun *run, const char *features_sql)
+{
+	StringInfoData sql;
+	TimestampTz start = GetCurrentTimestamp();
+	bool		isnull;
+	bytea	   *model;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT ml.linreg_fit((src.%s)::float8, %s, ",
+					 run->qtarget, features_sql);
+	append_float8(&sql, run->opt.lambda);
+	appendStringInfo(&sql, ", %s), ml._processes(1), count(*) FROM %s AS src WHERE %s",
+					 run->opt.fit_intercept ? "true" : "false",
+					 run->from, run->train_pred);
+	ml_linreg_quiet = true;
+	PG_TRY();
+	{
+		spi_run(sql.data, 0, NULL, NULL, 1);
+	}
+	PG_FINALLY();
+	{
+		ml_linreg_quiet = false;
+	}
+	PG_END_TRY();
+	model = DatumGetByteaPCopy(spi_value(0, 1, &isnull));
+	if (isnull)
+		elog(ERROR, "training pass returned no model");
+	record_pass(run, "fit", DatumGetInt64(spi_value(0, 3, &isnull)),
+				DatumGetInt32(spi_value(0, 2, &isnull)), start);
+	{
+		MemoryContext old = MemoryContextSwitchTo(run->cxt);
+		bytea	   *copy = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(model));
+
+		MemoryContextSwitchTo(old);
+		return copy;
+	}
+}
+
+/* Pass 4: regression metrics on held-out rows (or training rows). */
+static Jsonb *
+evaluate_pass(TrainRun *run, const char *features_sql, bytea *model,
+			  int64 ntrain, int64 skipped)
+{
+	StringInfoData sql;
+	TimestampTz start = GetCurrentTimestamp();
+	Oid			argtypes[1] = {BYTEAOID};
+	Datum		args[1];
+	const char *pred = run->test_pred ? run->test_pred : run->train_pred;
+	Jsonb	   *result;
+
+	args[0] = PointerGetDatum(model);
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT jsonb_build_object("
+					 "'r2', ml.r2(y, p), 'mse', ml.mse(y, p), 'rmse', ml.rmse(y, p), "
+					 "'mae', ml.mae(y, p), 'explained_variance', ml.explained_variance(y, p), "
+					 "'n_test', count(*), "
+					 "'evaluated_on', %s), ml._processes(1), count(*) "
+					 "FROM (SELECT (src.%s)::float8 AS y, ml.predict($1, %s) AS p "
+					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s",
+					 run->test_pred ? "'test'" : "'training'",
+					 run->qtarget, features_sql, run->from, pred, run->qtarget);
+	spi_run(sql.data, 1, argtypes, args, 1);
+	{
+		bool		isnull;
+		MemoryContext old = MemoryContextSwitchTo(run->cxt);
+
+		result = DatumGetJsonbPCopy(spi_value(0, 1, &isnull));
+		MemoryContextSwitchTo(old);
+		record_pass(run, "evaluate", DatumGetInt64(spi_value(0, 3, &isnull)),
+					DatumGetInt32(spi_value(0, 2, &isnull)), start);
+	}
+	/* add training counts */
+	{
+		Oid			t2[3] = {JSONBOID, INT8OID, INT8OID};
+		Datum		a2[3];
+		bool		isnull;
+		MemoryContext old;
+
+		a2[0] = JsonbPGetDatum(result);
+		a2[1] = Int64GetDatum(ntrain);
+		a2[2] = Int64GetDatum(skipped);
+		spi_run("SELECT $1 || jsonb_build_object('n_train', $2, 'n_skipped', $3)",
+				3, t2, a2, 1);
+		old = MemoryContextSwitchTo(run->cxt);
+		result = DatumGetJsonbPCopy(spi_value(0, 1, &isnull));
+		MemoryContextSwitchTo(old);
+	}
+	return result;
+}
+
+/* ---------- model with inputs ---------- */
+
+/*
+ * Report a rank-deficient fit by feature name.  One-hot encoding makes
+ * every categorical column's indicators sum to one, a dependency with the
+ * intercept (or with each other) that the minimum-norm solution handles by
+ * design; stay quiet when that explains every dependent feature.
+ */
+static void
+warn_rank(TrainRun *run, const mlx_model *m, char **names)
+{
+	const mlx_linreg_fit *f = &m->u.linreg;
+	int			ncat = 0;
+	bool		only_onehot = true;
+	StringInfoData list;
+	ListCell   *lc;
+
+	if (f->lambda != 0 || f->rank >= f->nfeat)
+		return;
+	foreach(lc, run->columns)
+		if (((TrainColumn *) lfirst(lc))->kind == MLX_INPUT_CATEGORICAL)
+			ncat++;
+	initStringInfo(&list);
+	for (int i = 0; i < f->ndependent; i++)
+	{
+		int			idx = f->dependent[i];
+		int			base = 0;
+
+		foreach(lc, run->columns)
+		{
+			TrainColumn *c = (TrainColumn *) lfirst(lc);
+
+			if (idx >= base && idx < base + c->nfeat && c->kind != MLX_INPUT_CATEGORICAL)
+				only_onehot = false;
+			base += c->nfeat;
+		}
+		appendStringInfo(&list, "%s\"%s\"", i > 0 ? ", " : "", names[idx]);
+	}
+	if (only_onehot && f->ndependent <= ncat && f->nrows > f->nfeat)
+		return;
+	ereport(WARNING,
+			(errcode(ERRCODE_WARNING),
+			 errmsg("features of model \"%s\" are linearly dependent: rank %d with %d features",
+					run->model_name, f->rank, f->nfeat),
+			 errdetail("Dependent or constant: %s. The coefficients are the minimum-norm solution and standard errors are not defined.",
+					   list.len > 0 ? list.data : "(unknown)"),
+			 errhint("Leave redundant columns out, or set option \"lambda\" > 0.")));
+}
+
+static bytea *
+attach_inputs(TrainRun *run, bytea *raw)
+{
+	mlx_model	m;
+	mlx_inputs *in;
+	char	  **names;
+	ListCell   *lc;
+	int			i = 0;
+
+	ml_decode_model(PointerGetDatum(raw), &m);
+	in = palloc0(sizeof(mlx_inputs));
+	in->ninputs = list_length(run->columns);
+	in->inputs = palloc0(sizeof(mlx_input) * in->ninputs);
+	foreach(lc, run->columns)
+	{
+		TrainColumn *c = (TrainColumn *) lfirst(lc);
+		mlx_input  *x = &in->inputs[i++];
+
+		x->name = c->name;
+		x->kind = c->kind;
+		x->nfeat = c->nfeat;
+		x->impute = (c->kind == MLX_INPUT_CATEGORICAL) ? NULL : c->impute;
+		x->categories = (c->kind == MLX_INPUT_CATEGORICAL) ? c->categories : NULL;
+	}
+	in->target = (char *) run->target;
+	in->target_kind = MLX_INPUT_NUMERIC;
+
+	ml_check_status(mlx_inputs_feature_names(in, &ml_pg_ctx, &names),
+					"model encoding");
+	warn_rank(run, &m, names);
+	m.feature_names = names;
+	m.inputs = in;
+	return ml_encode_model(&m);
+}
+
+/* ---------- registry ---------- */
+
+static Jsonb *
+training_info_json(TrainRun *run)
+{
+	StringInfoData buf;
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	bool		isnull;
+	Jsonb	   *result;
+	MemoryContext old;
+
+	initStringInfo(&buf);
+	appendStringInfoString(&buf, "{\"passes\": [");
+	for (int i = 0; i < run->npasses; i++)
+	{
+		TrainPass  *p = &run->passes[i];
+
+		appendStringInfo(&buf,
+						 "%s{\"pass\": %d, \"name\": \"%s\", \"rows\": " INT64_FORMAT ", \"processes\": %d, \"seconds\": %.6f}",
+						 i > 0 ? ", " : "", i + 1, p->name, p->rows,
+						 p->processes, p->seconds);
+	}
+	appendStringInfo(&buf, "], \"test_fraction\": %.17g, \"seed\": " INT64_FORMAT "}",
+					 run->opt.test_fraction, run->opt.seed);
+	args[0] = CStringGetTextDatum(buf.data);
+	spi_run("SELECT $1::jsonb", 1, argtypes, args, 1);
+	old = MemoryContextSwitchTo(run->cxt);
+	result = DatumGetJsonbPCopy(spi_value(0, 1, &isnull));
+	MemoryContextSwitchTo(old);
+	return result;
+}
+
+/*
+ * Store the model as the next version of its name.  An advisory lock on
+ * the name serializes concurrent registrations (training itself runs
+ * unserialized); the first role to use a name owns it, and only members
+ * of that role may add versions.
+ */
+static void
+register_model(TrainRun *run, bytea *model, Jsonb *metrics, Jsonb *info,
+			   Jsonb *options, ArrayType *features_used, int64 nrows,
+			   int64 *model_id, int32 *version)
+{
+	Oid			t1[1] = {TEXTOID};
+	Datum		a1[1];
+	bool		isnull;
+
+	a1[0] = CStringGetTextDatum(run->model_name);
+	spi_run("SELECT pg_advisory_xact_lock(hashtextextended('ml_ext.models:' || $1, 0))",
+			1, t1, a1, 1);
+	spi_run("INSERT INTO ml.model_names(name, owner) VALUES ($1, current_user) ON CONFLICT (name) DO NOTHING",
+			1, t1, a1, -1);
+	spi_run("SELECT owner, pg_has_role(current_user, owner, 'MEMBER') FROM ml.model_names WHERE name = $1",
+			1, t1, a1, 1);
+	if (!DatumGetBool(spi_value(0, 2, &isnull)))
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("model name \"%s\" belongs to role %s", run->model_name,
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+				 errhint("Choose another name, or ask for membership in that role.")));
+
+	spi_run("SELECT coalesce(max(version), 0) + 1 FROM ml.models WHERE name = $1",
+			1, t1, a1, 1);
+	*version = DatumGetInt32(spi_value(0, 1, &isnull));
+	if (run->opt.deploy)
+		spi_run("UPDATE ml.models SET deployed = false WHERE name = $1 AND deployed",
+				1, t1, a1, -1);
+	{
+		Oid			types[11] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
+			TEXTARRAYOID, JSONBOID, JSONBOID, JSONBOID, BYTEAOID, INT8OID};
+		Datum		vals[11];
+
+		vals[0] = a1[0];
+		vals[1] = Int32GetDatum(*version);
+		vals[2] = CStringGetTextDatum("linear_regression");
+		vals[3] = CStringGetTextDatum(run->relation);
+		vals[4] = CStringGetTextDatum(run->target);
+		vals[5] = PointerGetDatum(features_used);
+		vals[6] = JsonbPGetDatum(options);
+		vals[7] = JsonbPGetDatum(metrics);
+		vals[8] = JsonbPGetDatum(info);
+		vals[9] = PointerGetDatum(model);
+		vals[10] = Int64GetDatum(nrows);
+		spi_run(run->opt.deploy ?
+				"INSERT INTO ml.models (name, version, owner, algorithm, relation, target, features, options, metrics, training_info, model, n_rows, deployed) "
+				"SELECT $1, $2, n.owner, $3, $4, $5, $6, $7, $8, $9, $10, $11, true FROM ml.model_names n WHERE n.name = $1 RETURNING id" :
+				"INSERT INTO ml.models (name, version, owner, algorithm, relation, target, features, options, metrics, training_info, model, n_rows, deployed) "
+				"SELECT $1, $2, n.owner, $3, $4, $5, $6, $7, $8, $9, $10, $11, false FROM ml.model_names n WHERE n.name = $1 RETURNING id",
+				11, types, vals, 1);
+		*model_id = DatumGetInt64(spi_value(0, 1, &isnull));
+	}
+}
+
+/* ---------- entry point ---------- */
+
+/*
+ * ml.train(model_name text, relation text, target text,
+ *			algorithm text DEFAULT 'linear_regression',
+ *			features text[] DEFAULT NULL, options jsonb DEFAULT '{}')
+ * RETURNS TABLE(model_id bigint, name text, version int, algorithm text,
+ *				 metrics jsonb)
+ */
+PG_FUNCTION_INFO_V1(ml_train);
+Datum
+ml_train(PG_FUNCTION_ARGS)
+{
+	TrainRun	run;
+	const char *algorithm;
+	Jsonb	   *options;
+	ArrayType  *features;
+	int64		ntrain;
+	int64		skipped;
+	char	   *features_sql;
+	bytea	   *raw;
+	bytea	   *model;
+	Jsonb	   *metrics;
+	Jsonb	   *info;
+	int64		model_id;
+	int32		version;
+	TupleDesc	tupdesc;
+	Datum		values[5];
+	bool		nulls[5] = {false, false, false, false, false};
+	ArrayType  *used;
+
+	memset(&run, 0, sizeof(run));
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("model_name and relation must not be NULL")));
+	run.model_name = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (run.model_name[0] == '\0' || strlen(run.model_name) > 200)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("model name must be 1 to 200 characters long")));
+	run.relation = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	algorithm = PG_ARGISNULL(3) ? "linear_regression" : text_to_cstring(PG_GETARG_TEXT_PP(3));
+	{
+		bool		known = false;
+
+		for (int i = 0; algorithms[i] != NULL; i++)
+			if (strcmp(algorithm, algorithms[i]) == 0)
+				known = true;
+		if (!known)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown algorithm \"%s\"", algorithm),
+					 errhint("Available algorithms: %s.", join_names(algorithms))));
+	}
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("algorithm %s needs a target column", algorithm)));
+	run.target = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	run.qtarget = quote_identifier(run.target);
+	features = PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4);
+	options = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
+	if (features != NULL && (ARR_NDIM(features) > 1))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("features must be a one-dimensional array of column names")));
+
+	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tupdesc = BlessTupleDesc(tupdesc);
+
+	run.cxt = CurrentMemoryContext;
+	run.from = ml_source_from_item(run.relation);
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	parse_options(&run, options);
+	resolve_columns(&run, features);
+	build_split(&run);
+	ntrain = statistics_pass(&run, &skipped);
+	array_means_pass(&run);
+	vocabulary_pass(&run);
+
+	{
+		ListCell   *lc;
+
+		run.nfeat = 0;
+		foreach(lc, run.columns)
+			run.nfeat += ((TrainColumn *) lfirst(lc))->nfeat;
+		if (run.nfeat > ML_MAX_TRAIN_FEATURES)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("the feature columns expand to %d features, at most %d are supported",
+							run.nfeat, ML_MAX_TRAIN_FEATURES)));
+	}
+	CHECK_FOR_INTERRUPTS();
+
+	features_sql = feature_array_sql(&run);
+	raw = fit_pass(&run, features_sql);
+	{
+		MemoryContext old = MemoryContextSwitchTo(run.cxt);
+
+		model = attach_inputs(&run, raw);
+		MemoryContextSwitchTo(old);
+	}
+	metrics = evaluate_pass(&run, features_sql, model, ntrain, skipped);
+	info = training_info_json(&run);
+
+	{
+		ListCell   *lc;
+		Datum	   *names = palloc(sizeof(Datum) * list_length(run.columns));
+		int			n = 0;
+		MemoryContext old = MemoryContextSwitchTo(run.cxt);
+
+		foreach(lc, run.columns)
+			names[n++] = CStringGetTextDatum(((TrainColumn *) lfirst(lc))->name);
+		used = construct_array(names, n, TEXTOID, -1, false, TYPALIGN_INT);
+		MemoryContextSwitchTo(old);
+	}
+	if (options == NULL)
+		options = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
+	register_model(&run, model, metrics, info, options, used, ntrain,
+				   &model_id, &version);
+
+	SPI_finish();
+
+	values[0] = Int64GetDatum(model_id);
+	values[1] = CStringGetTextDatum(run.model_name);
+	values[2] = Int32GetDatum(version);
+	values[3] = CStringGetTextDatum("linear_regression");
+	values[4] = JsonbPGetDatum(metrics);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
+}
