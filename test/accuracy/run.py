@@ -23,6 +23,7 @@ from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LinearRegression, Ridge
 
 import metrics
+import registry
 import train
 
 RESULTS = {"passed": 0, "failed": 0}
@@ -423,6 +424,7 @@ def main():
         ("parallel", check_parallel, ()),
         ("metrics", lambda db: metrics.checks(db.conn, report, compare), ()),
         ("train", lambda db: train.checks(db.conn, report, compare), ()),
+        ("registry", lambda db: registry.checks(db.conn, report, compare), ()),
     ]
     for name, fn, args in checks:
         if only and only not in name:

@@ -1,0 +1,117 @@
+"""The model registry as a system: pg_dump/pg_restore keep every model,
+concurrent training of one name gives distinct versions, and scoring by name
+looks the model up once per query, not once per row.
+"""
+
+import os
+import subprocess
+import threading
+
+import psycopg2
+
+
+def _bin(name):
+    path = "/usr/lib/postgresql/15/bin/" + name
+    return path if os.path.exists(path) else name
+
+
+def _connect(dbname):
+    conn = psycopg2.connect(dbname=dbname)
+    conn.autocommit = True
+    return conn
+
+
+def checks(conn, report, compare):
+    cur = conn.cursor()
+    src_db = conn.get_dsn_parameters()["dbname"]
+    cur.execute("DROP TABLE IF EXISTS reg_data")
+    cur.execute("CREATE TABLE reg_data AS SELECT i AS id, (i % 50)::float8 AS a, "
+                "sin(i) AS b, (ARRAY['x','y','z'])[1 + i % 3] AS c, "
+                "3 + 2 * (i % 50) - sin(i) + (i % 3) AS y FROM generate_series(1, 20000) i")
+    cur.execute("ANALYZE reg_data")
+    cur.execute("SELECT ml.drop_model(name) FROM ml.model_names WHERE name LIKE 'reg_%'")
+
+    # --- two sessions training the same name at once: distinct versions
+    errors = []
+
+    def train(i):
+        try:
+            c = _connect(src_db)
+            c.cursor().execute("SELECT version FROM ml.train('reg_concurrent', 'reg_data', 'y', "
+                               "options => '{\"exclude\": [\"id\"]}')")
+            c.close()
+        except Exception as e:  # noqa: BLE001
+            errors.append(str(e))
+
+    threads = [threading.Thread(target=train, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    cur.execute("SELECT array_agg(version ORDER BY version), count(*) FILTER (WHERE deployed) "
+                "FROM ml.models WHERE name = 'reg_concurrent'")
+    versions, deployed = cur.fetchone()
+    report("registry: 4 concurrent ml.train of one name give versions 1..4, one deployed",
+           not errors and versions == [1, 2, 3, 4] and deployed == 1,
+           "errors %s, versions %s, deployed %s" % (errors, versions, deployed))
+
+    # --- by-name scoring reads ml.models once per query, not per row
+    cur.execute("BEGIN")
+    cur.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+    cur.execute("SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables "
+                "WHERE relid = 'ml.models'::regclass")
+    before = cur.fetchone()[0]
+    cur.execute("SELECT count(ml.predict('reg_concurrent', t)) FROM reg_data t")
+    scored = cur.fetchone()[0]
+    cur.execute("SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_xact_user_tables "
+                "WHERE relid = 'ml.models'::regclass")
+    after = cur.fetchone()[0]
+    cur.execute("COMMIT")
+    report("registry: scoring %d rows by name scans ml.models at most twice" % scored,
+           scored == 20000 and 1 <= after - before <= 2, "scans: %d" % (after - before))
+
+    # --- pg_dump / pg_restore keep every model, byte for byte
+    cur.execute("SELECT version FROM ml.train('reg_dump', 'reg_data', 'y', features => ARRAY['a', 'c'])")
+    cur.execute("SELECT version FROM ml.train('reg_dump', 'reg_data', 'y', features => ARRAY['a', 'b'], "
+                "options => '{\"deploy\": false}')")
+    cur.execute("SELECT name, version, deployed, owner, model, metrics::text FROM ml.models "
+                "ORDER BY name, version")
+    before_rows = cur.fetchall()
+    cur.execute("SELECT sum(ml.predict('reg_dump', t)) FROM reg_data t")
+    before_sum = cur.fetchone()[0]
+    dump = "/tmp/ml_ext_registry_%d.dump" % os.getpid()
+    restore_db = "ml_restore_%d" % os.getpid()
+    try:
+        subprocess.run([_bin("pg_dump"), "-Fc", "-f", dump, src_db], check=True,
+                       capture_output=True, text=True)
+        cur.execute("DROP DATABASE IF EXISTS %s" % restore_db)
+        cur.execute("CREATE DATABASE %s" % restore_db)
+        r = subprocess.run([_bin("pg_restore"), "--exit-on-error", "-d", restore_db, dump],
+                           capture_output=True, text=True)
+        report("registry: pg_restore of a database with models succeeds", r.returncode == 0,
+               r.stderr.strip()[:500])
+        rconn = _connect(restore_db)
+        rcur = rconn.cursor()
+        rcur.execute("SELECT name, version, deployed, owner, model, metrics::text FROM ml.models "
+                     "ORDER BY name, version")
+        after_rows = rcur.fetchall()
+        same = [(a[0], a[1], a[2], a[3], bytes(a[4]), a[5]) for a in before_rows] == \
+               [(b[0], b[1], b[2], b[3], bytes(b[4]), b[5]) for b in after_rows]
+        report("registry: every model (name, version, deployed, owner, bytes, metrics) survives "
+               "pg_dump/pg_restore", same and len(after_rows) == len(before_rows) >= 6,
+               "%d rows before, %d after" % (len(before_rows), len(after_rows)))
+        rcur.execute("SELECT sum(ml.predict('reg_dump', t)) FROM reg_data t")
+        compare("registry: by-name predictions after restore equal those before",
+                rcur.fetchone()[0], before_sum, 1e-15)
+        rcur.execute("SELECT model_id > (SELECT max(id) FROM ml.models WHERE name <> 'reg_dump' OR version < 3), "
+                     "version FROM ml.train('reg_dump', 'reg_data', 'y', features => ARRAY['a'])")
+        ok, version = rcur.fetchone()
+        report("registry: training after restore continues the versions and ids", ok and version == 3,
+               "version %s" % version)
+        rconn.close()
+    finally:
+        cur.execute("DROP DATABASE IF EXISTS %s" % restore_db)
+        if os.path.exists(dump):
+            os.unlink(dump)
+    cur.execute("SELECT ml.drop_model(name) FROM ml.model_names WHERE name LIKE 'reg_%'")
+    cur.execute("DROP TABLE reg_data")
