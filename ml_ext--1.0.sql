@@ -135,6 +135,34 @@ CREATE AGGREGATE ml._processes(integer) (
 COMMENT ON AGGREGATE ml._processes(integer) IS
   'internal: number of processes (leader and parallel workers) that saw at least one row';
 
+-- Element-wise means of a float8[] column (imputation values of array
+-- features); NULL arrays and elements are skipped, NULL when lengths differ.
+CREATE FUNCTION ml._array_avg_sfunc(state bytea, x float8[])
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_array_avg_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._array_avg_combine(state1 bytea, state2 bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_array_avg_combine'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._array_avg_final(state bytea)
+RETURNS float8[]
+AS 'MODULE_PATHNAME', 'ml_array_avg_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE ml._array_avg(float8[]) (
+    SFUNC = ml._array_avg_sfunc,
+    STYPE = bytea,
+    FINALFUNC = ml._array_avg_final,
+    FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml._array_avg_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON FUNCTION ml._array_avg_sfunc(bytea, float8[]) IS 'internal: transition function of ml._array_avg';
+COMMENT ON FUNCTION ml._array_avg_combine(bytea, bytea) IS 'internal: combine function of ml._array_avg';
+COMMENT ON FUNCTION ml._array_avg_final(bytea) IS 'internal: final function of ml._array_avg';
+COMMENT ON AGGREGATE ml._array_avg(float8[]) IS
+  'internal: element-wise means of a double precision[] column (ml.train imputation values)';
+
 -- Model names: the first role to train a name owns it; only members of that
 -- role may add versions, deploy or drop them.
 CREATE TABLE ml.model_names (
@@ -272,17 +300,17 @@ COMMENT ON FUNCTION ml.drop_model(text, integer) IS
 
 CREATE FUNCTION ml.training_info(model_name text)
 RETURNS TABLE(version integer, pass integer, name text, rows bigint,
-              processes integer, seconds float8)
+              workers_planned integer, processes integer, seconds float8)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
   SELECT m.version, (p->>'pass')::int, p->>'name', (p->>'rows')::bigint,
-         (p->>'processes')::int, (p->>'seconds')::float8
+         (p->>'workers_planned')::int, (p->>'processes')::int, (p->>'seconds')::float8
   FROM ml.models m, jsonb_array_elements(m.training_info->'passes') p
   WHERE m.name = model_name AND m.deployed
   ORDER BY 2;
 END;
 COMMENT ON FUNCTION ml.training_info(text) IS
-  'per-pass figures (rows, processes, seconds) of the deployed version of a model';
+  'per-pass figures of the deployed version of a model: rows, parallel workers planned, processes that saw rows, seconds';
 
 -- BEGIN metrics
 ------------------------------------------------------------------------------
@@ -572,3 +600,10 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION ml.evaluate(text, text) IS
   'score a relation with the deployed version of a model and report metrics against its target column';
+
+CREATE FUNCTION ml._encode(model bytea, "row" record)
+RETURNS float8[]
+AS 'MODULE_PATHNAME', 'ml_encode_row'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml._encode(bytea, record) IS
+  'internal: the feature array a model trained by ml.train makes of a row (its encoding and imputation)';

@@ -186,7 +186,7 @@ SET parallel_tuple_cost = 0;
 SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 SELECT version FROM ml.train('big', 'big', 'y', features => ARRAY['a', 'b']);
-SELECT name, rows, processes > 1 AS parallel FROM ml.training_info('big') ORDER BY pass;
+SELECT name, rows, workers_planned, processes >= 1 AS ran FROM ml.training_info('big') ORDER BY pass;
 SELECT term, round(estimate::numeric, 8) FROM ml.coefficients(ml.model('big'));
 -- scoring by name runs in parallel workers too
 EXPLAIN (COSTS OFF) SELECT sum(ml.predict('big', t)) FROM big t;

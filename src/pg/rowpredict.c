@@ -238,6 +238,34 @@ category_text(Datum d, Oid t)
 	return DatumGetCString(DirectFunctionCall1(enum_out, d));
 }
 
+/*
+ * Copy a float8[] without NULL elements straight into the features (the
+ * common case, without deconstructing it); false when the value needs the
+ * general path (NULL elements, wrong shape), which also reports errors.
+ */
+static bool
+array_fast_path(const mlx_input *x, Datum d, double *out)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	const char *body;
+	int32		hdr[4];			/* ndim, dataoffset, elemtype, dim */
+
+	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
+		return false;
+	body = VARDATA_ANY(v);
+	if (VARSIZE_ANY_EXHDR(v) < sizeof(hdr))
+		return false;
+	memcpy(hdr, body, sizeof(hdr));
+	if (hdr[0] != 1 || hdr[1] != 0 || hdr[3] != x->nfeat ||
+		VARSIZE_ANY_EXHDR(v) < ARR_OVERHEAD_NONULLS(1) - VARHDRSZ + sizeof(double) * x->nfeat)
+		return false;
+	memcpy(out, body + ARR_OVERHEAD_NONULLS(1) - VARHDRSZ, sizeof(double) * x->nfeat);
+	for (int j = 0; j < x->nfeat; j++)
+		if (!isfinite(out[j]))
+			raise_nonfinite(x->name, out[j]);
+	return true;
+}
+
 /* Encode one row into c->buf (k doubles). */
 static void
 encode_row(RowCache *c, const mlx_model *m, const char *label, HeapTupleHeader td)
@@ -304,6 +332,10 @@ encode_row(RowCache *c, const mlx_model *m, const char *label, HeapTupleHeader t
 			case MLX_INPUT_ARRAY:
 				if (isnull)
 					memcpy(out, x->impute, sizeof(double) * x->nfeat);
+				else if (array_fast_path(x, d, out))
+				{
+					/* no NULL elements: copied and checked in place */
+				}
 				else
 				{
 					ArrayType  *a = DatumGetArrayTypeP(d);
@@ -360,20 +392,57 @@ ml_predict_name_row(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(ml_score(m, c->buf));
 }
 
+/* The model value in argument 0; a different value may expect other columns. */
+static const mlx_model *
+bytea_model(FunctionCallInfo fcinfo, RowCache *c)
+{
+	const mlx_model *m = ml_cached_model(fcinfo, 0, &c->bytea_cache);
+
+	if (c->map.generation != ml_cached_model_generation(c->bytea_cache))
+	{
+		c->map.valid = false;
+		c->map.generation = ml_cached_model_generation(c->bytea_cache);
+	}
+	return m;
+}
+
 /* ml.predict(model bytea, row record) */
 PG_FUNCTION_INFO_V1(ml_predict_row);
 Datum
 ml_predict_row(PG_FUNCTION_ARGS)
 {
 	RowCache   *c = row_cache(fcinfo);
-	const mlx_model *m = ml_cached_model(fcinfo, 0, &c->bytea_cache);
+	const mlx_model *m = bytea_model(fcinfo, c);
 
-	/* a different model value may expect other columns */
-	if (c->map.generation != ml_cached_model_generation(c->bytea_cache))
-	{
-		c->map.valid = false;
-		c->map.generation = ml_cached_model_generation(c->bytea_cache);
-	}
 	encode_row(c, m, "the model", PG_GETARG_HEAPTUPLEHEADER(1));
 	PG_RETURN_FLOAT8(ml_score(m, c->buf));
+}
+
+/*
+ * ml._encode(model bytea, row record) RETURNS float8[]: the feature vector
+ * a model trained by ml.train makes of a row.  ml.train's fit pass feeds
+ * it to the training aggregate, so training and scoring share one encoder.
+ */
+PG_FUNCTION_INFO_V1(ml_encode_row);
+Datum
+ml_encode_row(PG_FUNCTION_ARGS)
+{
+	RowCache   *c = row_cache(fcinfo);
+	const mlx_model *m = bytea_model(fcinfo, c);
+	ArrayType  *result;
+	Size		nbytes;
+
+	encode_row(c, m, "the model", PG_GETARG_HEAPTUPLEHEADER(1));
+
+	/* a flat one-dimensional float8[] without nulls */
+	nbytes = ARR_OVERHEAD_NONULLS(1) + sizeof(float8) * m->nfeat;
+	result = (ArrayType *) palloc(nbytes);
+	SET_VARSIZE(result, nbytes);
+	result->ndim = 1;
+	result->dataoffset = 0;
+	result->elemtype = FLOAT8OID;
+	ARR_DIMS(result)[0] = m->nfeat;
+	ARR_LBOUND(result)[0] = 1;
+	memcpy((char *) result + ARR_OVERHEAD_NONULLS(1), c->buf, sizeof(float8) * m->nfeat);
+	PG_RETURN_ARRAYTYPE_P(result);
 }

@@ -71,7 +71,8 @@ typedef struct TrainPass
 {
 	const char *name;
 	int64		rows;
-	int			processes;
+	int			processes;		/* processes that saw rows (ml._processes) */
+	int			planned;		/* Workers Planned in the pass's plan */
 	double		seconds;
 } TrainPass;
 
@@ -98,6 +99,8 @@ static const char *const linreg_options[] = {
 };
 
 static const char *const algorithms[] = {"linear_regression", NULL};
+
+static void impute_from_means(TrainRun *run, TrainColumn *c, Datum means);
 
 /* ---------- small helpers ---------- */
 
@@ -148,9 +151,33 @@ spi_value(int row, int col, bool *isnull)
 	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
 }
 
+/*
+ * Run one pass.  Its plan is looked at first (EXPLAIN, no execution) so
+ * the training info can say how many parallel workers the planner gave it;
+ * ml._processes in the pass itself counts the processes that saw rows.
+ */
+static int
+spi_run_pass(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	char	   *explain = psprintf("EXPLAIN (FORMAT JSON) %s", sql);
+	int			planned = 0;
+	char	   *plan;
+	const char *p;
+
+	spi_run(explain, nargs, types, values, 1);
+	plan = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	for (p = plan; (p = strstr(p, "\"Workers Planned\": ")) != NULL;)
+	{
+		p += strlen("\"Workers Planned\": ");
+		planned = Max(planned, atoi(p));
+	}
+	spi_run(sql, nargs, types, values, 1);
+	return planned;
+}
+
 static void
 record_pass(TrainRun *run, const char *name, int64 rows, int processes,
-			TimestampTz start)
+			int planned, TimestampTz start)
 {
 	TrainPass  *p;
 
@@ -160,6 +187,7 @@ record_pass(TrainRun *run, const char *name, int64 rows, int processes,
 	p->name = name;
 	p->rows = rows;
 	p->processes = processes;
+	p->planned = planned;
 	p->seconds = elapsed_seconds(start);
 }
 
@@ -485,64 +513,7 @@ resolve_columns(TrainRun *run, ArrayType *features)
 	MemoryContextSwitchTo(old);
 }
 
-/* ---------- SQL generation ---------- */
-
-/* the expression of feature j of column c, over the row alias "src" */
-static void
-append_feature_expr(StringInfo buf, const TrainColumn *c, int j)
-{
-	switch (c->kind)
-	{
-		case MLX_INPUT_NUMERIC:
-			appendStringInfo(buf, "coalesce((src.%s)::float8, ", c->qname);
-			append_float8(buf, c->impute[0]);
-			appendStringInfoChar(buf, ')');
-			break;
-		case MLX_INPUT_BOOLEAN:
-			appendStringInfo(buf, "coalesce((src.%s)::int::float8, ", c->qname);
-			append_float8(buf, c->impute[0]);
-			appendStringInfoChar(buf, ')');
-			break;
-		case MLX_INPUT_ARRAY:
-			appendStringInfo(buf, "coalesce((src.%s)[%d], ", c->qname, j + 1);
-			append_float8(buf, c->impute[j]);
-			appendStringInfoChar(buf, ')');
-			break;
-		case MLX_INPUT_CATEGORICAL:
-			if (c->categories[j] == NULL)
-				appendStringInfo(buf, "((src.%s) IS NULL)::int::float8", c->qname);
-			else
-				appendStringInfo(buf, "((src.%s)::text IS NOT DISTINCT FROM %s)::int::float8",
-								 c->qname, quote_literal_cstr(c->categories[j]));
-			break;
-	}
-}
-
-/* ARRAY[...]::float8[] of every feature, in model order */
-static char *
-feature_array_sql(TrainRun *run)
-{
-	StringInfoData buf;
-	ListCell   *lc;
-	bool		first = true;
-
-	initStringInfo(&buf);
-	appendStringInfoString(&buf, "ARRAY[");
-	foreach(lc, run->columns)
-	{
-		TrainColumn *c = (TrainColumn *) lfirst(lc);
-
-		for (int j = 0; j < c->nfeat; j++)
-		{
-			if (!first)
-				appendStringInfoString(&buf, ", ");
-			first = false;
-			append_feature_expr(&buf, c, j);
-		}
-	}
-	appendStringInfoString(&buf, "]::float8[]");
-	return buf.data;
-}
+/* ---------- split ---------- */
 
 /*
  * The deterministic split: a row is held out when a seeded hash of its
@@ -583,6 +554,7 @@ statistics_pass(TrainRun *run, int64 *skipped)
 	int			col;
 	int64		nrows;
 	bool		isnull;
+	int			planned;
 	/* the rows a model learns from: training split, non-NULL target */
 	char	   *used = psprintf("src.%s IS NOT NULL", run->qtarget);
 
@@ -598,18 +570,19 @@ statistics_pass(TrainRun *run, int64 *skipped)
 		else if (c->kind == MLX_INPUT_BOOLEAN)
 			appendStringInfo(&sql, ", avg((src.%s)::int::float8) FILTER (WHERE %s)", c->qname, used);
 		else if (c->kind == MLX_INPUT_ARRAY)
-			appendStringInfo(&sql, ", min(array_length(src.%s, 1)) FILTER (WHERE %s), max(array_length(src.%s, 1)) FILTER (WHERE %s), count(src.%s) FILTER (WHERE array_ndims(src.%s) > 1 AND %s)",
-							 c->qname, used, c->qname, used, c->qname, c->qname, used);
+			appendStringInfo(&sql, ", min(array_length(src.%s, 1)) FILTER (WHERE %s), max(array_length(src.%s, 1)) FILTER (WHERE %s), count(src.%s) FILTER (WHERE array_ndims(src.%s) > 1 AND %s), ml._array_avg(src.%s) FILTER (WHERE %s)",
+							 c->qname, used, c->qname, used, c->qname, c->qname, used,
+							 c->qname, used);
 	}
 	/* imputation values: means over the rows the model learns from */
 	appendStringInfo(&sql, ", avg((src.%s)::float8) FROM %s AS src WHERE %s",
 					 run->qtarget, run->from, run->train_pred);
-	spi_run(sql.data, 0, NULL, NULL, 1);
+	planned = spi_run_pass(sql.data, 0, NULL, NULL);
 
 	nrows = DatumGetInt64(spi_value(0, 1, &isnull));
 	*skipped = DatumGetInt64(spi_value(0, 2, &isnull));
 	record_pass(run, "statistics", nrows + *skipped,
-				DatumGetInt32(spi_value(0, 3, &isnull)), start);
+				DatumGetInt32(spi_value(0, 3, &isnull)), planned, start);
 	if (nrows == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -656,8 +629,9 @@ statistics_pass(TrainRun *run, int64 *skipped)
 			int32		minlen = DatumGetInt32(spi_value(0, col, &n1));
 			int32		maxlen = DatumGetInt32(spi_value(0, col + 1, &n2));
 			int64		multi = DatumGetInt64(spi_value(0, col + 2, &n3));
+			Datum		means = spi_value(0, col + 3, &n3);
 
-			col += 3;
+			col += 4;
 			if (n1 || n2)
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -673,63 +647,39 @@ statistics_pass(TrainRun *run, int64 *skipped)
 								c->name, minlen, maxlen),
 						 errhint("Every row must have the same number of elements.")));
 			c->nfeat = minlen;
+			impute_from_means(run, c, means);
 		}
 	}
 	return nrows;
 }
 
-/* Pass 1b: means of array elements, now that the lengths are known. */
+/* The imputation values of an array column from ml._array_avg's result. */
 static void
-array_means_pass(TrainRun *run)
+impute_from_means(TrainRun *run, TrainColumn *c, Datum means)
 {
-	StringInfoData sql;
-	ListCell   *lc;
-	bool		any = false;
-	int			col = 1;
-	bool		isnull;
+	ArrayType  *a = DatumGetArrayTypeP(means);
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
 
-	initStringInfo(&sql);
-	appendStringInfoString(&sql, "SELECT true");
-	foreach(lc, run->columns)
+	deconstruct_array(a, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &elems, &nulls, &n);
+	if (n != c->nfeat)
+		elog(ERROR, "array means have %d elements, expected %d", n, c->nfeat);
+	c->impute = MemoryContextAlloc(run->cxt, sizeof(double) * c->nfeat);
+	for (int j = 0; j < n; j++)
 	{
-		TrainColumn *c = (TrainColumn *) lfirst(lc);
-
-		if (c->kind != MLX_INPUT_ARRAY)
-			continue;
-		any = true;
-		for (int j = 0; j < c->nfeat; j++)
-			appendStringInfo(&sql, ", avg((src.%s)[%d])", c->qname, j + 1);
-	}
-	if (!any)
-		return;
-	appendStringInfo(&sql, " FROM %s AS src WHERE %s AND src.%s IS NOT NULL",
-					 run->from, run->train_pred, run->qtarget);
-	spi_run(sql.data, 0, NULL, NULL, 1);
-
-	col = 2;
-	foreach(lc, run->columns)
-	{
-		TrainColumn *c = (TrainColumn *) lfirst(lc);
-
-		if (c->kind != MLX_INPUT_ARRAY)
-			continue;
-		c->impute = MemoryContextAlloc(run->cxt, sizeof(double) * c->nfeat);
-		for (int j = 0; j < c->nfeat; j++)
-		{
-			double		mean = DatumGetFloat8(spi_value(0, col++, &isnull));
-
-			if (isnull)
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("element %d of feature column \"%s\" is NULL in every training row",
-								j + 1, c->name)));
-			if (!isfinite(mean))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATA_EXCEPTION),
-						 errmsg("feature column \"%s\" contains NaN or infinite values", c->name),
-						 errhint("Replace or filter non-finite values first.")));
-			c->impute[j] = mean;
-		}
+		if (nulls[j])
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("element %d of feature column \"%s\" is NULL in every training row",
+							j + 1, c->name)));
+		c->impute[j] = DatumGetFloat8(elems[j]);
+		if (!isfinite(c->impute[j]))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_EXCEPTION),
+					 errmsg("feature column \"%s\" contains NaN or infinite values", c->name),
+					 errhint("Replace or filter non-finite values first.")));
 	}
 }
 
@@ -794,42 +744,53 @@ vocabulary_pass(TrainRun *run)
 		}
 		c->categories = vals;
 		c->nfeat = n;
-		record_pass(run, "vocabulary", (int64) SPI_processed, 1, start);
+		/* a DISTINCT query: workers and processes are not measured (0) */
+		record_pass(run, "vocabulary", (int64) SPI_processed, 0, 0, start);
 	}
 }
 
-/* Pass 3: the training aggregate.  Returns the model bytea (in run->cxt). */
+/*
+ * Pass 3: the training aggregate over the encoded rows.  The encoder is a
+ * model bytea that carries the inputs (and zero coefficients): ml._encode
+ * turns each row into its feature array with the same code that scores
+ * rows later.  Rows without a target are filtered here (their features may
+ * be anything) and counted by the statistics pass.
+ */
 static bytea *
-fit_pass(TrainRun *run, const char *features_sql)
+fit_pass(TrainRun *run, bytea *encoder)
 {
 	StringInfoData sql;
 	TimestampTz start = GetCurrentTimestamp();
 	bool		isnull;
+	Oid			argtypes[1] = {BYTEAOID};
+	Datum		args[1];
 	bytea	   *model;
+	volatile int planned = 0;
 
+	args[0] = PointerGetDatum(encoder);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT ml.linreg_fit((src.%s)::float8, %s, ",
-					 run->qtarget, features_sql);
+					 "SELECT ml.linreg_fit((src.%s)::float8, ml._encode($1, src), ",
+					 run->qtarget);
 	append_float8(&sql, run->opt.lambda);
-	appendStringInfo(&sql, ", %s), ml._processes(1), count(*) FROM %s AS src WHERE %s",
+	appendStringInfo(&sql, ", %s), ml._processes(1), count(*) FROM %s AS src WHERE %s AND src.%s IS NOT NULL",
 					 run->opt.fit_intercept ? "true" : "false",
-					 run->from, run->train_pred);
+					 run->from, run->train_pred, run->qtarget);
 	ml_linreg_quiet = true;
 	PG_TRY();
 	{
-		spi_run(sql.data, 0, NULL, NULL, 1);
+		planned = spi_run_pass(sql.data, 1, argtypes, args);
 	}
 	PG_FINALLY();
 	{
 		ml_linreg_quiet = false;
 	}
 	PG_END_TRY();
-	model = DatumGetByteaPCopy(spi_value(0, 1, &isnull));
+	model = DatumGetByteaPP(spi_value(0, 1, &isnull));
 	if (isnull)
 		elog(ERROR, "training pass returned no model");
 	record_pass(run, "fit", DatumGetInt64(spi_value(0, 3, &isnull)),
-				DatumGetInt32(spi_value(0, 2, &isnull)), start);
+				DatumGetInt32(spi_value(0, 2, &isnull)), planned, start);
 	{
 		MemoryContext old = MemoryContextSwitchTo(run->cxt);
 		bytea	   *copy = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(model));
@@ -841,8 +802,7 @@ fit_pass(TrainRun *run, const char *features_sql)
 
 /* Pass 4: regression metrics on held-out rows (or training rows). */
 static Jsonb *
-evaluate_pass(TrainRun *run, const char *features_sql, bytea *model,
-			  int64 ntrain, int64 skipped)
+evaluate_pass(TrainRun *run, bytea *model, int64 ntrain, int64 skipped)
 {
 	StringInfoData sql;
 	TimestampTz start = GetCurrentTimestamp();
@@ -850,6 +810,7 @@ evaluate_pass(TrainRun *run, const char *features_sql, bytea *model,
 	Datum		args[1];
 	const char *pred = run->test_pred ? run->test_pred : run->train_pred;
 	Jsonb	   *result;
+	int			planned;
 
 	args[0] = PointerGetDatum(model);
 	initStringInfo(&sql);
@@ -859,11 +820,11 @@ evaluate_pass(TrainRun *run, const char *features_sql, bytea *model,
 					 "'mae', ml.mae(y, p), 'explained_variance', ml.explained_variance(y, p), "
 					 "'n_test', count(*), "
 					 "'evaluated_on', %s), ml._processes(1), count(*) "
-					 "FROM (SELECT (src.%s)::float8 AS y, ml.predict($1, %s) AS p "
+					 "FROM (SELECT (src.%s)::float8 AS y, ml.predict($1, src) AS p "
 					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s",
 					 run->test_pred ? "'test'" : "'training'",
-					 run->qtarget, features_sql, run->from, pred, run->qtarget);
-	spi_run(sql.data, 1, argtypes, args, 1);
+					 run->qtarget, run->from, pred, run->qtarget);
+	planned = spi_run_pass(sql.data, 1, argtypes, args);
 	{
 		bool		isnull;
 		MemoryContext old = MemoryContextSwitchTo(run->cxt);
@@ -871,7 +832,7 @@ evaluate_pass(TrainRun *run, const char *features_sql, bytea *model,
 		result = DatumGetJsonbPCopy(spi_value(0, 1, &isnull));
 		MemoryContextSwitchTo(old);
 		record_pass(run, "evaluate", DatumGetInt64(spi_value(0, 3, &isnull)),
-					DatumGetInt32(spi_value(0, 2, &isnull)), start);
+					DatumGetInt32(spi_value(0, 2, &isnull)), planned, start);
 	}
 	/* add training counts */
 	{
@@ -941,16 +902,15 @@ warn_rank(TrainRun *run, const mlx_model *m, char **names)
 			 errhint("Leave redundant columns out, or set option \"lambda\" > 0.")));
 }
 
-static bytea *
-attach_inputs(TrainRun *run, bytea *raw)
+/* The model's description of its source columns (memory in run->cxt). */
+static mlx_inputs *
+make_inputs(TrainRun *run, char ***names)
 {
-	mlx_model	m;
+	MemoryContext old = MemoryContextSwitchTo(run->cxt);
 	mlx_inputs *in;
-	char	  **names;
 	ListCell   *lc;
 	int			i = 0;
 
-	ml_decode_model(PointerGetDatum(raw), &m);
 	in = palloc0(sizeof(mlx_inputs));
 	in->ninputs = list_length(run->columns);
 	in->inputs = palloc0(sizeof(mlx_input) * in->ninputs);
@@ -967,12 +927,57 @@ attach_inputs(TrainRun *run, bytea *raw)
 	}
 	in->target = (char *) run->target;
 	in->target_kind = MLX_INPUT_NUMERIC;
-
-	ml_check_status(mlx_inputs_feature_names(in, &ml_pg_ctx, &names),
+	ml_check_status(mlx_inputs_feature_names(in, &ml_pg_ctx, names),
 					"model encoding");
+	MemoryContextSwitchTo(old);
+	return in;
+}
+
+/*
+ * The encoder handed to the fit pass: a model with the inputs and zero
+ * coefficients, which ml._encode reads like any model.
+ */
+static bytea *
+make_encoder(TrainRun *run, mlx_inputs *in, char **names)
+{
+	MemoryContext old = MemoryContextSwitchTo(run->cxt);
+	mlx_linreg_fit fit;
+	mlx_model	m;
+	int			k = run->nfeat;
+	bytea	   *result;
+
+	memset(&fit, 0, sizeof(fit));
+	fit.nfeat = k;
+	fit.intercept = true;
+	fit.nrows = 1;
+	fit.df_resid = fit.rss = fit.tss = fit.r2 = fit.adj_r2 = fit.sigma = NAN;
+	fit.coef = palloc0(sizeof(double) * (k + 1));
+	fit.se = palloc(sizeof(double) * (k + 1));
+	fit.tval = palloc(sizeof(double) * (k + 1));
+	fit.pval = palloc(sizeof(double) * (k + 1));
+	for (int i = 0; i <= k; i++)
+		fit.se[i] = fit.tval[i] = fit.pval[i] = NAN;
+	ml_check_status(mlx_model_from_linreg(&fit, names, &ml_pg_ctx, &m),
+					"model encoding");
+	m.inputs = in;
+	result = ml_encode_model(&m);
+	MemoryContextSwitchTo(old);
+	return result;
+}
+
+/* The trained model with its inputs, names and the skipped-row count. */
+static bytea *
+attach_inputs(TrainRun *run, bytea *raw, mlx_inputs *in, char **names,
+			  int64 skipped)
+{
+	mlx_model	m;
+
+	ml_decode_model(PointerGetDatum(raw), &m);
 	warn_rank(run, &m, names);
 	m.feature_names = names;
 	m.inputs = in;
+	/* the fit pass filtered the rows without a target; count them here */
+	m.u.linreg.nskipped = skipped;
 	return ml_encode_model(&m);
 }
 
@@ -995,9 +1000,9 @@ training_info_json(TrainRun *run)
 		TrainPass  *p = &run->passes[i];
 
 		appendStringInfo(&buf,
-						 "%s{\"pass\": %d, \"name\": \"%s\", \"rows\": " INT64_FORMAT ", \"processes\": %d, \"seconds\": %.6f}",
+						 "%s{\"pass\": %d, \"name\": \"%s\", \"rows\": " INT64_FORMAT ", \"workers_planned\": %d, \"processes\": %d, \"seconds\": %.6f}",
 						 i > 0 ? ", " : "", i + 1, p->name, p->rows,
-						 p->processes, p->seconds);
+						 p->planned, p->processes, p->seconds);
 	}
 	appendStringInfo(&buf, "], \"test_fraction\": %.17g, \"seed\": " INT64_FORMAT "}",
 					 run->opt.test_fraction, run->opt.seed);
@@ -1089,7 +1094,9 @@ ml_train(PG_FUNCTION_ARGS)
 	ArrayType  *features;
 	int64		ntrain;
 	int64		skipped;
-	char	   *features_sql;
+	mlx_inputs *inputs;
+	char	  **names;
+	bytea	   *encoder;
 	bytea	   *raw;
 	bytea	   *model;
 	Jsonb	   *metrics;
@@ -1152,7 +1159,6 @@ ml_train(PG_FUNCTION_ARGS)
 	resolve_columns(&run, features);
 	build_split(&run);
 	ntrain = statistics_pass(&run, &skipped);
-	array_means_pass(&run);
 	vocabulary_pass(&run);
 
 	{
@@ -1169,15 +1175,16 @@ ml_train(PG_FUNCTION_ARGS)
 	}
 	CHECK_FOR_INTERRUPTS();
 
-	features_sql = feature_array_sql(&run);
-	raw = fit_pass(&run, features_sql);
+	inputs = make_inputs(&run, &names);
+	encoder = make_encoder(&run, inputs, names);
+	raw = fit_pass(&run, encoder);
 	{
 		MemoryContext old = MemoryContextSwitchTo(run.cxt);
 
-		model = attach_inputs(&run, raw);
+		model = attach_inputs(&run, raw, inputs, names, skipped);
 		MemoryContextSwitchTo(old);
 	}
-	metrics = evaluate_pass(&run, features_sql, model, ntrain, skipped);
+	metrics = evaluate_pass(&run, model, ntrain, skipped);
 	info = training_info_json(&run);
 
 	{

@@ -70,6 +70,25 @@ def checks(conn, report, compare):
     report("registry: scoring %d rows by name scans ml.models at most twice" % scored,
            scored == 20000 and 1 <= after - before <= 2, "scans: %d" % (after - before))
 
+    # --- ml.train's passes really run in parallel workers (forced parallel
+    # plan, a table big enough that workers start before the leader is done)
+    cur.execute("DROP TABLE IF EXISTS reg_big")
+    cur.execute("CREATE TABLE reg_big AS SELECT i AS id, (i % 97)::float8 AS a, cos(i) AS b, "
+                "1 + 2 * (i % 97) + cos(i) AS y FROM generate_series(1, 400000) i")
+    cur.execute("ANALYZE reg_big")
+    for s in ("parallel_setup_cost = 0", "parallel_tuple_cost = 0",
+              "min_parallel_table_scan_size = 0", "max_parallel_workers_per_gather = 2"):
+        cur.execute("SET " + s)
+    cur.execute("SELECT version FROM ml.train('reg_parallel', '(SELECT * FROM reg_big)', 'y', "
+                "features => ARRAY['a', 'b'])")
+    cur.execute("SELECT name, workers_planned, processes FROM ml.training_info('reg_parallel') ORDER BY pass")
+    passes = cur.fetchall()
+    report("registry: every ml.train pass is planned with 2 workers and seen by more than one process",
+           len(passes) == 3 and all(p[1] == 2 and p[2] > 1 for p in passes), "passes %s" % passes)
+    cur.execute("RESET ALL")
+    cur.execute("SET client_min_messages = warning")
+    cur.execute("DROP TABLE reg_big")
+
     # --- pg_dump / pg_restore keep every model, byte for byte
     cur.execute("SELECT version FROM ml.train('reg_dump', 'reg_data', 'y', features => ARRAY['a', 'c'])")
     cur.execute("SELECT version FROM ml.train('reg_dump', 'reg_data', 'y', features => ARRAY['a', 'b'], "
