@@ -100,3 +100,25 @@ JOIN diabetes_by_sex g USING (sex)
 CROSS JOIN diabetes_model m
 GROUP BY d.sex
 ORDER BY d.sex;
+
+\echo
+\echo '== 4. Named models: ml.train on the table, score rows by column name, retrain'
+\echo
+-- (a rerun of the demo starts the name afresh)
+DO $$ BEGIN PERFORM ml.drop_model(name) FROM ml.model_names WHERE name = 'progression'; END $$;
+SELECT name, version, round((metrics->>'r2')::numeric, 4) AS held_out_r2,
+       metrics->'n_train' AS n_train, metrics->'n_test' AS n_test
+FROM ml.train('progression', 'diabetes', 'progression',
+              options => '{"exclude": ["id"], "test_fraction": 0.2, "seed": 42}');
+
+\echo 'Scoring rows by column name (the model knows its columns):'
+SELECT d.id, d.progression AS actual, round(ml.predict('progression', d)::numeric, 1) AS predicted
+FROM diabetes d ORDER BY d.id LIMIT 5;
+
+\echo 'Metrics on the whole table:'
+SELECT metric, round(value::numeric, 4) AS value FROM ml.evaluate('progression', 'diabetes');
+
+\echo 'Retrain on three columns: version 2 is stored and deployed'
+SELECT version, round((metrics->>'r2')::numeric, 4) AS training_r2
+FROM ml.train('progression', 'diabetes', 'progression', features => ARRAY['bmi', 'bp', 's5']);
+SELECT name, version, deployed, features FROM ml.models WHERE name = 'progression' ORDER BY version;

@@ -23,6 +23,7 @@ from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LinearRegression, Ridge
 
 import metrics
+import readme
 import registry
 import train
 
@@ -425,6 +426,7 @@ def main():
         ("metrics", lambda db: metrics.checks(db.conn, report, compare), ()),
         ("train", lambda db: train.checks(db.conn, report, compare), ()),
         ("registry", lambda db: registry.checks(db.conn, report, compare), ()),
+        ("readme", lambda db: readme.checks(db.conn, report, compare, root), ()),
     ]
     for name, fn, args in checks:
         if only and only not in name:
