@@ -49,8 +49,16 @@ SELECT pg_temp.try_model(m || '\x00'::bytea) AS outcome FROM mf;
 SELECT ml.model_info('\x'::bytea);
 SELECT ml.model_info('not a model'::bytea);
 SELECT ml.model_info(substr(m, 1, length(m) - 10)) FROM mf;
-SELECT ml.model_info(set_byte(m, 40, get_byte(m, 40) # 1)) FROM mf;
-SELECT ml.predict(set_byte(m, 40, get_byte(m, 40) # 1), ARRAY[1, 2]::float8[]) FROM mf;
+-- (checksums masked: they depend on the last bits of the fitted values)
+CREATE FUNCTION pg_temp.error_of(q text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+  EXECUTE q;
+  RETURN 'no error';
+EXCEPTION WHEN OTHERS THEN
+  RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM, '0x[0-9a-f]{8}', '0x########', 'g');
+END $$;
+SELECT pg_temp.error_of($q$SELECT ml.model_info(set_byte(m, 40, get_byte(m, 40) # 1)) FROM mf$q$);
+SELECT pg_temp.error_of($q$SELECT ml.predict(set_byte(m, 40, get_byte(m, 40) # 1), ARRAY[1, 2]::float8[]) FROM mf$q$);
 SELECT * FROM ml.coefficients((SELECT substr(m, 1, 30) FROM mf));
 
 -- a model from a newer format version is refused as unsupported, not corrupt
