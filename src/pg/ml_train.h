@@ -9,6 +9,74 @@
 #include "postgres.h"
 
 #include "model/model.h"
+#include "core/linreg.h"
+
+#include "nodes/pg_list.h"
+#include "utils/array.h"
+#include "utils/jsonb.h"
+
+#define ML_MAX_CATEGORIES 1000
+#define ML_MAX_TRAIN_FEATURES MLX_LINREG_MAX_FEATURES
+
+/* one source column used as a feature */
+typedef struct TrainColumn
+{
+	char	   *name;
+	const char *qname;			/* quoted identifier */
+	Oid			typid;			/* base type */
+	uint8		kind;			/* MLX_INPUT_* */
+	int			nfeat;
+	double	   *impute;			/* numeric/boolean: 1, array: nfeat */
+	char	  **categories;		/* categorical: nfeat (NULL entry first) */
+} TrainColumn;
+
+typedef struct TrainOptions
+{
+	double		lambda;
+	bool		fit_intercept;
+	double		test_fraction;
+	int64		seed;
+	bool		deploy;
+	List	   *exclude;		/* of char * */
+} TrainOptions;
+
+typedef struct TrainPass
+{
+	const char *name;
+	int64		rows;
+	int			processes;		/* processes that saw rows (ml._processes) */
+	int			planned;		/* Workers Planned in the pass's plan */
+	double		seconds;
+} TrainPass;
+
+typedef struct TrainRun
+{
+	MemoryContext cxt;			/* survives SPI_finish */
+	const char *model_name;
+	const char *relation;		/* as the user wrote it */
+	const char *from;			/* FROM item */
+	const char *target;
+	const char *qtarget;
+	Oid			target_type;
+	TrainOptions opt;
+	List	   *columns;		/* of TrainColumn * */
+	int			nfeat;
+	char	   *train_pred;		/* WHERE clause for training rows */
+	char	   *test_pred;		/* WHERE clause for held-out rows, or NULL */
+	TrainPass	passes[8];
+	int			npasses;
+} TrainRun;
+
+/* algorithm names ml.train accepts, NULL-terminated */
+extern const char *const ml_train_algorithms[];
+
+/* train_setup.c */
+extern void ml_train_parse_options(TrainRun *run, Jsonb *options);
+extern void ml_train_resolve_columns(TrainRun *run, ArrayType *features);
+extern char *ml_join_names(const char *const *names);
+extern void ml_spi_run(const char *sql, int nargs, Oid *types, Datum *values,
+					   int expect);
+extern Datum ml_spi_value(int row, int col, bool *isnull);
 
 /*
  * A FROM item for the user's relation argument: a re-quoted qualified name

@@ -42,78 +42,10 @@
 #include "pg/ml_pg.h"
 #include "pg/ml_train.h"
 
-#define ML_MAX_CATEGORIES 1000
-#define ML_MAX_TRAIN_FEATURES MLX_LINREG_MAX_FEATURES
-
-/* one source column used as a feature */
-typedef struct TrainColumn
-{
-	char	   *name;
-	const char *qname;			/* quoted identifier */
-	Oid			typid;			/* base type */
-	uint8		kind;			/* MLX_INPUT_* */
-	int			nfeat;
-	double	   *impute;			/* numeric/boolean: 1, array: nfeat */
-	char	  **categories;		/* categorical: nfeat (NULL entry first) */
-} TrainColumn;
-
-typedef struct TrainOptions
-{
-	double		lambda;
-	bool		fit_intercept;
-	double		test_fraction;
-	int64		seed;
-	bool		deploy;
-	List	   *exclude;		/* of char * */
-} TrainOptions;
-
-typedef struct TrainPass
-{
-	const char *name;
-	int64		rows;
-	int			processes;		/* processes that saw rows (ml._processes) */
-	int			planned;		/* Workers Planned in the pass's plan */
-	double		seconds;
-} TrainPass;
-
-typedef struct TrainRun
-{
-	MemoryContext cxt;			/* survives SPI_finish */
-	const char *model_name;
-	const char *relation;		/* as the user wrote it */
-	const char *from;			/* FROM item */
-	const char *target;
-	const char *qtarget;
-	Oid			target_type;
-	TrainOptions opt;
-	List	   *columns;		/* of TrainColumn * */
-	int			nfeat;
-	char	   *train_pred;		/* WHERE clause for training rows */
-	char	   *test_pred;		/* WHERE clause for held-out rows, or NULL */
-	TrainPass	passes[8];
-	int			npasses;
-} TrainRun;
-
-static const char *const linreg_options[] = {
-	"lambda", "fit_intercept", "test_fraction", "seed", "exclude", "deploy", NULL
-};
-
-static const char *const algorithms[] = {"linear_regression", NULL};
 
 static void impute_from_means(TrainRun *run, TrainColumn *c, Datum means);
 
 /* ---------- small helpers ---------- */
-
-static char *
-join_names(const char *const *names)
-{
-	StringInfoData buf;
-
-	initStringInfo(&buf);
-	for (int i = 0; names[i] != NULL; i++)
-		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", names[i]);
-	return buf.data;
-}
 
 /* A float8 literal that reads back to the same double. */
 static void
@@ -132,25 +64,6 @@ elapsed_seconds(TimestampTz start)
 	return secs + usecs / 1e6;
 }
 
-static void
-spi_run(const char *sql, int nargs, Oid *types, Datum *values, int expect)
-{
-	int			rc;
-
-	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "SPI_execute_with_args failed (%d): %s", rc, sql);
-	if (expect >= 0 && SPI_processed != (uint64) expect)
-		elog(ERROR, "query returned %llu rows, expected %d: %s",
-			 (unsigned long long) SPI_processed, expect, sql);
-}
-
-static Datum
-spi_value(int row, int col, bool *isnull)
-{
-	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
-}
-
 /*
  * Run one pass.  Its plan is looked at first (EXPLAIN, no execution) so
  * the training info can say how many parallel workers the planner gave it;
@@ -164,14 +77,14 @@ spi_run_pass(const char *sql, int nargs, Oid *types, Datum *values)
 	char	   *plan;
 	const char *p;
 
-	spi_run(explain, nargs, types, values, 1);
+	ml_spi_run(explain, nargs, types, values, 1);
 	plan = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
 	for (p = plan; (p = strstr(p, "\"Workers Planned\": ")) != NULL;)
 	{
 		p += strlen("\"Workers Planned\": ");
 		planned = Max(planned, atoi(p));
 	}
-	spi_run(sql, nargs, types, values, 1);
+	ml_spi_run(sql, nargs, types, values, 1);
 	return planned;
 }
 
@@ -189,328 +102,6 @@ record_pass(TrainRun *run, const char *name, int64 rows, int processes,
 	p->processes = processes;
 	p->planned = planned;
 	p->seconds = elapsed_seconds(start);
-}
-
-/* ---------- options ---------- */
-
-static void
-raise_option_error(const char *key, const char *what)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("option \"%s\" %s", key, what),
-			 errhint("Valid options for linear_regression are: %s.",
-					 join_names(linreg_options))));
-}
-
-/*
- * Parse the options object with SQL (jsonb_each), which keeps this file
- * free of the jsonb iterator API and gives exact numeric conversions.
- */
-static void
-parse_options(TrainRun *run, Jsonb *options)
-{
-	TrainOptions *o = &run->opt;
-	Oid			argtypes[1] = {JSONBOID};
-	Datum		args[1];
-
-	o->lambda = 0;
-	o->fit_intercept = true;
-	o->test_fraction = 0;
-	o->seed = 0;
-	o->deploy = true;
-	o->exclude = NIL;
-
-	if (options == NULL)
-		return;
-	args[0] = JsonbPGetDatum(options);
-	spi_run("SELECT jsonb_typeof($1)", 1, argtypes, args, 1);
-	if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "object") != 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("options must be a JSON object"),
-				 errhint("For example '{\"lambda\": 1.0, \"test_fraction\": 0.2}'.")));
-
-	spi_run("SELECT key, jsonb_typeof(value), value #>> '{}' FROM jsonb_each($1) ORDER BY key",
-			1, argtypes, args, -1);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	td = SPI_tuptable->tupdesc;
-		char	   *key = SPI_getvalue(tup, td, 1);
-		char	   *type = SPI_getvalue(tup, td, 2);
-		char	   *text = SPI_getvalue(tup, td, 3);
-		bool		known = false;
-
-		for (int j = 0; linreg_options[j] != NULL; j++)
-			if (strcmp(key, linreg_options[j]) == 0)
-				known = true;
-		if (!known)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown option \"%s\" for algorithm linear_regression", key),
-					 errhint("Valid options are: %s.", join_names(linreg_options))));
-
-		if (strcmp(key, "lambda") == 0 || strcmp(key, "test_fraction") == 0 ||
-			strcmp(key, "seed") == 0)
-		{
-			double		v;
-
-			if (strcmp(type, "number") != 0)
-				raise_option_error(key, "must be a number");
-			v = float8in_internal(text, NULL, "double precision", text);
-			if (strcmp(key, "lambda") == 0)
-			{
-				if (!(v >= 0) || isinf(v))
-					raise_option_error(key, "must be a finite number >= 0");
-				o->lambda = v;
-			}
-			else if (strcmp(key, "test_fraction") == 0)
-			{
-				if (!(v >= 0 && v < 1))
-					raise_option_error(key, "must be at least 0 and less than 1");
-				o->test_fraction = v;
-			}
-			else
-			{
-				if (v != floor(v) || fabs(v) > 9007199254740992.0)
-					raise_option_error(key, "must be an integer");
-				o->seed = (int64) v;
-			}
-		}
-		else if (strcmp(key, "fit_intercept") == 0 || strcmp(key, "deploy") == 0)
-		{
-			if (strcmp(type, "boolean") != 0)
-				raise_option_error(key, "must be true or false");
-			if (strcmp(key, "fit_intercept") == 0)
-				o->fit_intercept = (strcmp(text, "true") == 0);
-			else
-				o->deploy = (strcmp(text, "true") == 0);
-		}
-		else if (strcmp(key, "exclude") == 0)
-		{
-			if (strcmp(type, "array") != 0)
-				raise_option_error(key, "must be an array of column names");
-		}
-	}
-
-	/* exclude: an array of strings */
-	spi_run("SELECT e, jsonb_typeof(e) FROM jsonb_array_elements(CASE WHEN jsonb_typeof($1->'exclude') = 'array' THEN $1->'exclude' ELSE '[]' END) e",
-			1, argtypes, args, -1);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		char	   *type = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
-
-		if (strcmp(type, "string") != 0)
-			raise_option_error("exclude", "must be an array of column names");
-	}
-	spi_run("SELECT e FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof($1->'exclude') = 'array' THEN $1->'exclude' ELSE '[]' END) e",
-			1, argtypes, args, -1);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-
-		o->exclude = lappend(o->exclude, MemoryContextStrdup(run->cxt, name));
-	}
-}
-
-/* ---------- columns ---------- */
-
-static bool
-is_numeric_type(Oid t)
-{
-	return t == INT2OID || t == INT4OID || t == INT8OID || t == FLOAT4OID ||
-		t == FLOAT8OID || t == NUMERICOID;
-}
-
-static bool
-is_categorical_type(Oid t)
-{
-	return t == TEXTOID || t == VARCHAROID || t == BPCHAROID || t == NAMEOID ||
-		type_is_enum(t);
-}
-
-static uint8
-column_kind(const char *name, Oid typid)
-{
-	if (is_numeric_type(typid))
-		return MLX_INPUT_NUMERIC;
-	if (typid == BOOLOID)
-		return MLX_INPUT_BOOLEAN;
-	if (is_categorical_type(typid))
-		return MLX_INPUT_CATEGORICAL;
-	if (typid == FLOAT8ARRAYOID)
-		return MLX_INPUT_ARRAY;
-	ereport(ERROR,
-			(errcode(ERRCODE_DATATYPE_MISMATCH),
-			 errmsg("column \"%s\" has unsupported type %s", name, format_type_be(typid)),
-			 errhint("Feature columns may be numeric, integer, floating point, boolean, text, varchar, enum or double precision[]; cast others in a query, or leave the column out with \"features\" or the \"exclude\" option.")));
-	return 0;					/* keep compiler quiet */
-}
-
-static bool
-name_in_list(List *names, const char *name)
-{
-	ListCell   *lc;
-
-	foreach(lc, names)
-		if (strcmp((char *) lfirst(lc), name) == 0)
-			return true;
-	return false;
-}
-
-/*
- * Look at the source's columns (a LIMIT 0 query), check the target and the
- * requested features, and classify every feature column.
- */
-static void
-resolve_columns(TrainRun *run, ArrayType *features)
-{
-	StringInfoData sql;
-	TupleDesc	td;
-	int			target_att = 0;
-	List	   *wanted = NIL;
-	MemoryContext old;
-
-	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT * FROM %s AS src LIMIT 0", run->from);
-	spi_run(sql.data, 0, NULL, NULL, 0);
-	td = SPI_tuptable->tupdesc;
-
-	for (int i = 0; i < td->natts; i++)
-	{
-		Form_pg_attribute a = TupleDescAttr(td, i);
-
-		if (a->attisdropped)
-			continue;
-		for (int j = 0; j < i; j++)
-			if (!TupleDescAttr(td, j)->attisdropped &&
-				strcmp(NameStr(TupleDescAttr(td, j)->attname), NameStr(a->attname)) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_DUPLICATE_COLUMN),
-						 errmsg("column \"%s\" appears more than once in relation %s",
-								NameStr(a->attname), run->relation),
-						 errhint("Give the columns distinct names with AS in the query.")));
-		if (strcmp(NameStr(a->attname), run->target) == 0)
-			target_att = i + 1;
-	}
-	if (target_att == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_COLUMN),
-				 errmsg("target column \"%s\" does not exist in relation %s",
-						run->target, run->relation)));
-	run->target_type = getBaseType(TupleDescAttr(td, target_att - 1)->atttypid);
-	if (!is_numeric_type(run->target_type))
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("target column \"%s\" has type %s, but linear_regression needs a numeric target",
-						run->target, format_type_be(run->target_type))));
-
-	/* which columns are features */
-	if (features != NULL)
-	{
-		Datum	   *elems;
-		bool	   *nulls;
-		int			n;
-
-		deconstruct_array(features, TEXTOID, -1, false, TYPALIGN_INT,
-						  &elems, &nulls, &n);
-		if (n == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("features must name at least one column")));
-		for (int i = 0; i < n; i++)
-		{
-			char	   *name;
-			bool		found = false;
-
-			if (nulls[i])
-				ereport(ERROR,
-						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-						 errmsg("features must not contain NULL")));
-			name = TextDatumGetCString(elems[i]);
-			if (name_in_list(wanted, name))
-				ereport(ERROR,
-						(errcode(ERRCODE_DUPLICATE_COLUMN),
-						 errmsg("column \"%s\" is listed more than once in features", name)));
-			if (strcmp(name, run->target) == 0)
-				ereport(ERROR,
-						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-						 errmsg("the target column \"%s\" cannot also be a feature", name)));
-			for (int j = 0; j < td->natts; j++)
-				if (!TupleDescAttr(td, j)->attisdropped &&
-					strcmp(NameStr(TupleDescAttr(td, j)->attname), name) == 0)
-					found = true;
-			if (!found)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_COLUMN),
-						 errmsg("column \"%s\" does not exist in relation %s",
-								name, run->relation)));
-			wanted = lappend(wanted, name);
-		}
-	}
-	else
-	{
-		ListCell   *lc;
-
-		foreach(lc, run->opt.exclude)
-		{
-			const char *ex = (const char *) lfirst(lc);
-			bool		found = false;
-
-			for (int j = 0; j < td->natts; j++)
-				if (!TupleDescAttr(td, j)->attisdropped &&
-					strcmp(NameStr(TupleDescAttr(td, j)->attname), ex) == 0)
-					found = true;
-			if (!found)
-				ereport(ERROR,
-						(errcode(ERRCODE_UNDEFINED_COLUMN),
-						 errmsg("column \"%s\" named in option \"exclude\" does not exist in relation %s",
-								ex, run->relation)));
-		}
-		for (int j = 0; j < td->natts; j++)
-		{
-			Form_pg_attribute a = TupleDescAttr(td, j);
-
-			if (a->attisdropped || j + 1 == target_att ||
-				name_in_list(run->opt.exclude, NameStr(a->attname)))
-				continue;
-			wanted = lappend(wanted, pstrdup(NameStr(a->attname)));
-		}
-		if (wanted == NIL)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("relation %s has no feature columns besides the target \"%s\"",
-							run->relation, run->target)));
-	}
-
-	/* classify, in the order given (features) or the table's order */
-	old = MemoryContextSwitchTo(run->cxt);
-	run->columns = NIL;
-	{
-		ListCell   *lc;
-
-		foreach(lc, wanted)
-		{
-			const char *name = (const char *) lfirst(lc);
-			TrainColumn *c = palloc0(sizeof(TrainColumn));
-
-			for (int j = 0; j < td->natts; j++)
-			{
-				Form_pg_attribute a = TupleDescAttr(td, j);
-
-				if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
-					c->typid = getBaseType(a->atttypid);
-			}
-			c->name = pstrdup(name);
-			c->qname = quote_identifier(c->name);
-			c->kind = column_kind(c->name, c->typid);
-			c->nfeat = 1;
-			run->columns = lappend(run->columns, c);
-		}
-	}
-	MemoryContextSwitchTo(old);
 }
 
 /* ---------- split ---------- */
@@ -579,10 +170,10 @@ statistics_pass(TrainRun *run, int64 *skipped)
 					 run->qtarget, run->from, run->train_pred);
 	planned = spi_run_pass(sql.data, 0, NULL, NULL);
 
-	nrows = DatumGetInt64(spi_value(0, 1, &isnull));
-	*skipped = DatumGetInt64(spi_value(0, 2, &isnull));
+	nrows = DatumGetInt64(ml_spi_value(0, 1, &isnull));
+	*skipped = DatumGetInt64(ml_spi_value(0, 2, &isnull));
 	record_pass(run, "statistics", nrows + *skipped,
-				DatumGetInt32(spi_value(0, 3, &isnull)), planned, start);
+				DatumGetInt32(ml_spi_value(0, 3, &isnull)), planned, start);
 	if (nrows == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -590,7 +181,7 @@ statistics_pass(TrainRun *run, int64 *skipped)
 						run->relation, run->target),
 				 run->test_pred ? errhint("The held-out fraction (test_fraction) is excluded from training.") : 0));
 	{
-		double		tmean = DatumGetFloat8(spi_value(0, SPI_tuptable->tupdesc->natts, &isnull));
+		double		tmean = DatumGetFloat8(ml_spi_value(0, SPI_tuptable->tupdesc->natts, &isnull));
 
 		if (!isnull && !isfinite(tmean))
 			ereport(ERROR,
@@ -606,7 +197,7 @@ statistics_pass(TrainRun *run, int64 *skipped)
 
 		if (c->kind == MLX_INPUT_NUMERIC || c->kind == MLX_INPUT_BOOLEAN)
 		{
-			double		mean = DatumGetFloat8(spi_value(0, col++, &isnull));
+			double		mean = DatumGetFloat8(ml_spi_value(0, col++, &isnull));
 
 			if (isnull)
 				ereport(ERROR,
@@ -626,10 +217,10 @@ statistics_pass(TrainRun *run, int64 *skipped)
 			bool		n1,
 						n2,
 						n3;
-			int32		minlen = DatumGetInt32(spi_value(0, col, &n1));
-			int32		maxlen = DatumGetInt32(spi_value(0, col + 1, &n2));
-			int64		multi = DatumGetInt64(spi_value(0, col + 2, &n3));
-			Datum		means = spi_value(0, col + 3, &n3);
+			int32		minlen = DatumGetInt32(ml_spi_value(0, col, &n1));
+			int32		maxlen = DatumGetInt32(ml_spi_value(0, col + 1, &n2));
+			int64		multi = DatumGetInt64(ml_spi_value(0, col + 2, &n3));
+			Datum		means = ml_spi_value(0, col + 3, &n3);
 
 			col += 4;
 			if (n1 || n2)
@@ -713,7 +304,7 @@ vocabulary_pass(TrainRun *run)
 		appendStringInfo(&sql, "SELECT DISTINCT (src.%s)::text FROM %s AS src WHERE %s AND src.%s IS NOT NULL LIMIT %d",
 						 c->qname, run->from, run->train_pred, run->qtarget,
 						 ML_MAX_CATEGORIES + 1);
-		spi_run(sql.data, 0, NULL, NULL, -1);
+		ml_spi_run(sql.data, 0, NULL, NULL, -1);
 		if (SPI_processed > ML_MAX_CATEGORIES)
 			ereport(ERROR,
 					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
@@ -786,11 +377,11 @@ fit_pass(TrainRun *run, bytea *encoder)
 		ml_linreg_quiet = false;
 	}
 	PG_END_TRY();
-	model = DatumGetByteaPP(spi_value(0, 1, &isnull));
+	model = DatumGetByteaPP(ml_spi_value(0, 1, &isnull));
 	if (isnull)
 		elog(ERROR, "training pass returned no model");
-	record_pass(run, "fit", DatumGetInt64(spi_value(0, 3, &isnull)),
-				DatumGetInt32(spi_value(0, 2, &isnull)), planned, start);
+	record_pass(run, "fit", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
+				DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start);
 	{
 		MemoryContext old = MemoryContextSwitchTo(run->cxt);
 		bytea	   *copy = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(model));
@@ -829,10 +420,10 @@ evaluate_pass(TrainRun *run, bytea *model, int64 ntrain, int64 skipped)
 		bool		isnull;
 		MemoryContext old = MemoryContextSwitchTo(run->cxt);
 
-		result = DatumGetJsonbPCopy(spi_value(0, 1, &isnull));
+		result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
 		MemoryContextSwitchTo(old);
-		record_pass(run, "evaluate", DatumGetInt64(spi_value(0, 3, &isnull)),
-					DatumGetInt32(spi_value(0, 2, &isnull)), planned, start);
+		record_pass(run, "evaluate", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
+					DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start);
 	}
 	/* add training counts */
 	{
@@ -844,10 +435,10 @@ evaluate_pass(TrainRun *run, bytea *model, int64 ntrain, int64 skipped)
 		a2[0] = JsonbPGetDatum(result);
 		a2[1] = Int64GetDatum(ntrain);
 		a2[2] = Int64GetDatum(skipped);
-		spi_run("SELECT $1 || jsonb_build_object('n_train', $2, 'n_skipped', $3)",
+		ml_spi_run("SELECT $1 || jsonb_build_object('n_train', $2, 'n_skipped', $3)",
 				3, t2, a2, 1);
 		old = MemoryContextSwitchTo(run->cxt);
-		result = DatumGetJsonbPCopy(spi_value(0, 1, &isnull));
+		result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
 		MemoryContextSwitchTo(old);
 	}
 	return result;
@@ -1007,9 +598,9 @@ training_info_json(TrainRun *run)
 	appendStringInfo(&buf, "], \"test_fraction\": %.17g, \"seed\": " INT64_FORMAT "}",
 					 run->opt.test_fraction, run->opt.seed);
 	args[0] = CStringGetTextDatum(buf.data);
-	spi_run("SELECT $1::jsonb", 1, argtypes, args, 1);
+	ml_spi_run("SELECT $1::jsonb", 1, argtypes, args, 1);
 	old = MemoryContextSwitchTo(run->cxt);
-	result = DatumGetJsonbPCopy(spi_value(0, 1, &isnull));
+	result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
 	MemoryContextSwitchTo(old);
 	return result;
 }
@@ -1030,24 +621,24 @@ register_model(TrainRun *run, bytea *model, Jsonb *metrics, Jsonb *info,
 	bool		isnull;
 
 	a1[0] = CStringGetTextDatum(run->model_name);
-	spi_run("SELECT pg_advisory_xact_lock(hashtextextended('ml_ext.models:' || $1, 0))",
+	ml_spi_run("SELECT pg_advisory_xact_lock(hashtextextended('ml_ext.models:' || $1, 0))",
 			1, t1, a1, 1);
-	spi_run("INSERT INTO ml.model_names(name, owner) VALUES ($1, current_user) ON CONFLICT (name) DO NOTHING",
+	ml_spi_run("INSERT INTO ml.model_names(name, owner) VALUES ($1, current_user) ON CONFLICT (name) DO NOTHING",
 			1, t1, a1, -1);
-	spi_run("SELECT owner, pg_has_role(current_user, owner, 'MEMBER') FROM ml.model_names WHERE name = $1",
+	ml_spi_run("SELECT owner, pg_has_role(current_user, owner, 'MEMBER') FROM ml.model_names WHERE name = $1",
 			1, t1, a1, 1);
-	if (!DatumGetBool(spi_value(0, 2, &isnull)))
+	if (!DatumGetBool(ml_spi_value(0, 2, &isnull)))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("model name \"%s\" belongs to role %s", run->model_name,
 						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
 				 errhint("Choose another name, or ask for membership in that role.")));
 
-	spi_run("SELECT coalesce(max(version), 0) + 1 FROM ml.models WHERE name = $1",
+	ml_spi_run("SELECT coalesce(max(version), 0) + 1 FROM ml.models WHERE name = $1",
 			1, t1, a1, 1);
-	*version = DatumGetInt32(spi_value(0, 1, &isnull));
+	*version = DatumGetInt32(ml_spi_value(0, 1, &isnull));
 	if (run->opt.deploy)
-		spi_run("UPDATE ml.models SET deployed = false WHERE name = $1 AND deployed",
+		ml_spi_run("UPDATE ml.models SET deployed = false WHERE name = $1 AND deployed",
 				1, t1, a1, -1);
 	{
 		Oid			types[11] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
@@ -1065,13 +656,13 @@ register_model(TrainRun *run, bytea *model, Jsonb *metrics, Jsonb *info,
 		vals[8] = JsonbPGetDatum(info);
 		vals[9] = PointerGetDatum(model);
 		vals[10] = Int64GetDatum(nrows);
-		spi_run(run->opt.deploy ?
+		ml_spi_run(run->opt.deploy ?
 				"INSERT INTO ml.models (name, version, owner, algorithm, relation, target, features, options, metrics, training_info, model, n_rows, deployed) "
 				"SELECT $1, $2, n.owner, $3, $4, $5, $6, $7, $8, $9, $10, $11, true FROM ml.model_names n WHERE n.name = $1 RETURNING id" :
 				"INSERT INTO ml.models (name, version, owner, algorithm, relation, target, features, options, metrics, training_info, model, n_rows, deployed) "
 				"SELECT $1, $2, n.owner, $3, $4, $5, $6, $7, $8, $9, $10, $11, false FROM ml.model_names n WHERE n.name = $1 RETURNING id",
 				11, types, vals, 1);
-		*model_id = DatumGetInt64(spi_value(0, 1, &isnull));
+		*model_id = DatumGetInt64(ml_spi_value(0, 1, &isnull));
 	}
 }
 
@@ -1123,14 +714,14 @@ ml_train(PG_FUNCTION_ARGS)
 	{
 		bool		known = false;
 
-		for (int i = 0; algorithms[i] != NULL; i++)
-			if (strcmp(algorithm, algorithms[i]) == 0)
+		for (int i = 0; ml_train_algorithms[i] != NULL; i++)
+			if (strcmp(algorithm, ml_train_algorithms[i]) == 0)
 				known = true;
 		if (!known)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("unknown algorithm \"%s\"", algorithm),
-					 errhint("Available algorithms: %s.", join_names(algorithms))));
+					 errhint("Available algorithms: %s.", ml_join_names(ml_train_algorithms))));
 	}
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
@@ -1155,8 +746,8 @@ ml_train(PG_FUNCTION_ARGS)
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 
-	parse_options(&run, options);
-	resolve_columns(&run, features);
+	ml_train_parse_options(&run, options);
+	ml_train_resolve_columns(&run, features);
 	build_split(&run);
 	ntrain = statistics_pass(&run, &skipped);
 	vocabulary_pass(&run);

@@ -1,0 +1,379 @@
+/*
+ * train_setup.c
+ *	  ml.train's set-up before any pass over the data: the options object,
+ *	  and the source's columns (target check, feature selection, kinds).
+ *	  Also the small SPI helpers the training driver shares.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/float.h"
+#include "utils/jsonb.h"
+#include "utils/lsyscache.h"
+
+#include "pg/ml_pg.h"
+#include "pg/ml_train.h"
+
+const char *const ml_train_algorithms[] = {"linear_regression", NULL};
+
+static const char *const linreg_options[] = {
+	"lambda", "fit_intercept", "test_fraction", "seed", "exclude", "deploy", NULL
+};
+
+char *
+ml_join_names(const char *const *names)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	for (int i = 0; names[i] != NULL; i++)
+		appendStringInfo(&buf, "%s%s", i > 0 ? ", " : "", names[i]);
+	return buf.data;
+}
+
+void
+ml_spi_run(const char *sql, int nargs, Oid *types, Datum *values, int expect)
+{
+	int			rc;
+
+	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
+	if (rc < 0)
+		elog(ERROR, "SPI_execute_with_args failed (%d): %s", rc, sql);
+	if (expect >= 0 && SPI_processed != (uint64) expect)
+		elog(ERROR, "query returned %llu rows, expected %d: %s",
+			 (unsigned long long) SPI_processed, expect, sql);
+}
+
+Datum
+ml_spi_value(int row, int col, bool *isnull)
+{
+	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, col, isnull);
+}
+
+/* ---------- options ---------- */
+
+static void
+raise_option_error(const char *key, const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("option \"%s\" %s", key, what),
+			 errhint("Valid options for linear_regression are: %s.",
+					 ml_join_names(linreg_options))));
+}
+
+/*
+ * Parse the options object with SQL (jsonb_each), which keeps this file
+ * free of the jsonb iterator API and gives exact numeric conversions.
+ */
+void
+ml_train_parse_options(TrainRun *run, Jsonb *options)
+{
+	TrainOptions *o = &run->opt;
+	Oid			argtypes[1] = {JSONBOID};
+	Datum		args[1];
+
+	o->lambda = 0;
+	o->fit_intercept = true;
+	o->test_fraction = 0;
+	o->seed = 0;
+	o->deploy = true;
+	o->exclude = NIL;
+
+	if (options == NULL)
+		return;
+	args[0] = JsonbPGetDatum(options);
+	ml_spi_run("SELECT jsonb_typeof($1)", 1, argtypes, args, 1);
+	if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "object") != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("options must be a JSON object"),
+				 errhint("For example '{\"lambda\": 1.0, \"test_fraction\": 0.2}'.")));
+
+	ml_spi_run("SELECT key, jsonb_typeof(value), value #>> '{}' FROM jsonb_each($1) ORDER BY key",
+			1, argtypes, args, -1);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	td = SPI_tuptable->tupdesc;
+		char	   *key = SPI_getvalue(tup, td, 1);
+		char	   *type = SPI_getvalue(tup, td, 2);
+		char	   *text = SPI_getvalue(tup, td, 3);
+		bool		known = false;
+
+		for (int j = 0; linreg_options[j] != NULL; j++)
+			if (strcmp(key, linreg_options[j]) == 0)
+				known = true;
+		if (!known)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("unknown option \"%s\" for algorithm linear_regression", key),
+					 errhint("Valid options are: %s.", ml_join_names(linreg_options))));
+
+		if (strcmp(key, "lambda") == 0 || strcmp(key, "test_fraction") == 0 ||
+			strcmp(key, "seed") == 0)
+		{
+			double		v;
+
+			if (strcmp(type, "number") != 0)
+				raise_option_error(key, "must be a number");
+			v = float8in_internal(text, NULL, "double precision", text);
+			if (strcmp(key, "lambda") == 0)
+			{
+				if (!(v >= 0) || isinf(v))
+					raise_option_error(key, "must be a finite number >= 0");
+				o->lambda = v;
+			}
+			else if (strcmp(key, "test_fraction") == 0)
+			{
+				if (!(v >= 0 && v < 1))
+					raise_option_error(key, "must be at least 0 and less than 1");
+				o->test_fraction = v;
+			}
+			else
+			{
+				if (v != floor(v) || fabs(v) > 9007199254740992.0)
+					raise_option_error(key, "must be an integer");
+				o->seed = (int64) v;
+			}
+		}
+		else if (strcmp(key, "fit_intercept") == 0 || strcmp(key, "deploy") == 0)
+		{
+			if (strcmp(type, "boolean") != 0)
+				raise_option_error(key, "must be true or false");
+			if (strcmp(key, "fit_intercept") == 0)
+				o->fit_intercept = (strcmp(text, "true") == 0);
+			else
+				o->deploy = (strcmp(text, "true") == 0);
+		}
+		else if (strcmp(key, "exclude") == 0)
+		{
+			if (strcmp(type, "array") != 0)
+				raise_option_error(key, "must be an array of column names");
+		}
+	}
+
+	/* exclude: an array of strings */
+	ml_spi_run("SELECT e, jsonb_typeof(e) FROM jsonb_array_elements(CASE WHEN jsonb_typeof($1->'exclude') = 'array' THEN $1->'exclude' ELSE '[]' END) e",
+			1, argtypes, args, -1);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		char	   *type = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
+
+		if (strcmp(type, "string") != 0)
+			raise_option_error("exclude", "must be an array of column names");
+	}
+	ml_spi_run("SELECT e FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof($1->'exclude') = 'array' THEN $1->'exclude' ELSE '[]' END) e",
+			1, argtypes, args, -1);
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		o->exclude = lappend(o->exclude, MemoryContextStrdup(run->cxt, name));
+	}
+}
+
+/* ---------- columns ---------- */
+
+static bool
+is_numeric_type(Oid t)
+{
+	return t == INT2OID || t == INT4OID || t == INT8OID || t == FLOAT4OID ||
+		t == FLOAT8OID || t == NUMERICOID;
+}
+
+static bool
+is_categorical_type(Oid t)
+{
+	return t == TEXTOID || t == VARCHAROID || t == BPCHAROID || t == NAMEOID ||
+		type_is_enum(t);
+}
+
+static uint8
+column_kind(const char *name, Oid typid)
+{
+	if (is_numeric_type(typid))
+		return MLX_INPUT_NUMERIC;
+	if (typid == BOOLOID)
+		return MLX_INPUT_BOOLEAN;
+	if (is_categorical_type(typid))
+		return MLX_INPUT_CATEGORICAL;
+	if (typid == FLOAT8ARRAYOID)
+		return MLX_INPUT_ARRAY;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("column \"%s\" has unsupported type %s", name, format_type_be(typid)),
+			 errhint("Feature columns may be numeric, integer, floating point, boolean, text, varchar, enum or double precision[]; cast others in a query, or leave the column out with \"features\" or the \"exclude\" option.")));
+	return 0;					/* keep compiler quiet */
+}
+
+static bool
+name_in_list(List *names, const char *name)
+{
+	ListCell   *lc;
+
+	foreach(lc, names)
+		if (strcmp((char *) lfirst(lc), name) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Look at the source's columns (a LIMIT 0 query), check the target and the
+ * requested features, and classify every feature column.
+ */
+void
+ml_train_resolve_columns(TrainRun *run, ArrayType *features)
+{
+	StringInfoData sql;
+	TupleDesc	td;
+	int			target_att = 0;
+	List	   *wanted = NIL;
+	MemoryContext old;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT * FROM %s AS src LIMIT 0", run->from);
+	ml_spi_run(sql.data, 0, NULL, NULL, 0);
+	td = SPI_tuptable->tupdesc;
+
+	for (int i = 0; i < td->natts; i++)
+	{
+		Form_pg_attribute a = TupleDescAttr(td, i);
+
+		if (a->attisdropped)
+			continue;
+		for (int j = 0; j < i; j++)
+			if (!TupleDescAttr(td, j)->attisdropped &&
+				strcmp(NameStr(TupleDescAttr(td, j)->attname), NameStr(a->attname)) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column \"%s\" appears more than once in relation %s",
+								NameStr(a->attname), run->relation),
+						 errhint("Give the columns distinct names with AS in the query.")));
+		if (strcmp(NameStr(a->attname), run->target) == 0)
+			target_att = i + 1;
+	}
+	if (target_att == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("target column \"%s\" does not exist in relation %s",
+						run->target, run->relation)));
+	run->target_type = getBaseType(TupleDescAttr(td, target_att - 1)->atttypid);
+	if (!is_numeric_type(run->target_type))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("target column \"%s\" has type %s, but linear_regression needs a numeric target",
+						run->target, format_type_be(run->target_type))));
+
+	/* which columns are features */
+	if (features != NULL)
+	{
+		Datum	   *elems;
+		bool	   *nulls;
+		int			n;
+
+		deconstruct_array(features, TEXTOID, -1, false, TYPALIGN_INT,
+						  &elems, &nulls, &n);
+		if (n == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("features must name at least one column")));
+		for (int i = 0; i < n; i++)
+		{
+			char	   *name;
+			bool		found = false;
+
+			if (nulls[i])
+				ereport(ERROR,
+						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+						 errmsg("features must not contain NULL")));
+			name = TextDatumGetCString(elems[i]);
+			if (name_in_list(wanted, name))
+				ereport(ERROR,
+						(errcode(ERRCODE_DUPLICATE_COLUMN),
+						 errmsg("column \"%s\" is listed more than once in features", name)));
+			if (strcmp(name, run->target) == 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the target column \"%s\" cannot also be a feature", name)));
+			for (int j = 0; j < td->natts; j++)
+				if (!TupleDescAttr(td, j)->attisdropped &&
+					strcmp(NameStr(TupleDescAttr(td, j)->attname), name) == 0)
+					found = true;
+			if (!found)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" does not exist in relation %s",
+								name, run->relation)));
+			wanted = lappend(wanted, name);
+		}
+	}
+	else
+	{
+		ListCell   *lc;
+
+		foreach(lc, run->opt.exclude)
+		{
+			const char *ex = (const char *) lfirst(lc);
+			bool		found = false;
+
+			for (int j = 0; j < td->natts; j++)
+				if (!TupleDescAttr(td, j)->attisdropped &&
+					strcmp(NameStr(TupleDescAttr(td, j)->attname), ex) == 0)
+					found = true;
+			if (!found)
+				ereport(ERROR,
+						(errcode(ERRCODE_UNDEFINED_COLUMN),
+						 errmsg("column \"%s\" named in option \"exclude\" does not exist in relation %s",
+								ex, run->relation)));
+		}
+		for (int j = 0; j < td->natts; j++)
+		{
+			Form_pg_attribute a = TupleDescAttr(td, j);
+
+			if (a->attisdropped || j + 1 == target_att ||
+				name_in_list(run->opt.exclude, NameStr(a->attname)))
+				continue;
+			wanted = lappend(wanted, pstrdup(NameStr(a->attname)));
+		}
+		if (wanted == NIL)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("relation %s has no feature columns besides the target \"%s\"",
+							run->relation, run->target)));
+	}
+
+	/* classify, in the order given (features) or the table's order */
+	old = MemoryContextSwitchTo(run->cxt);
+	run->columns = NIL;
+	{
+		ListCell   *lc;
+
+		foreach(lc, wanted)
+		{
+			const char *name = (const char *) lfirst(lc);
+			TrainColumn *c = palloc0(sizeof(TrainColumn));
+
+			for (int j = 0; j < td->natts; j++)
+			{
+				Form_pg_attribute a = TupleDescAttr(td, j);
+
+				if (!a->attisdropped && strcmp(NameStr(a->attname), name) == 0)
+					c->typid = getBaseType(a->atttypid);
+			}
+			c->name = pstrdup(name);
+			c->qname = quote_identifier(c->name);
+			c->kind = column_kind(c->name, c->typid);
+			c->nfeat = 1;
+			run->columns = lappend(run->columns, c);
+		}
+	}
+	MemoryContextSwitchTo(old);
+}
