@@ -19,7 +19,7 @@ MLX_PYTHON=/usr/bin/python3  # Debian's, with python3-sklearn etc. (not a pyenv 
 # Package groups.  "core" is what building and running the demo needs; "test" is
 # installed by "make test" only; "bench" is what scripts/bench.sh needs on top of core.
 MLX_PKGS_CORE="make gcc libc6-dev postgresql-${MLX_PG_MAJOR} postgresql-server-dev-${MLX_PG_MAJOR} liblapacke-dev libopenblas-dev"
-MLX_PKGS_TEST="python3-sklearn python3-statsmodels python3-psycopg2 python3-numpy clang libclang-rt-14-dev"
+MLX_PKGS_TEST="python3-sklearn python3-statsmodels python3-psycopg2 python3-numpy clang libclang-rt-14-dev libpostgresql-jdbc-java openjdk-17-jdk-headless postgresql-${MLX_PG_MAJOR}-cron"
 MLX_PKGS_BENCH="python3-psycopg2"
 
 mlx_say() { printf '==> %s\n' "$*" >&2; }
@@ -94,6 +94,9 @@ mlx_install() {
 # BASE is $MLX_ROOT/.cluster when the server's OS user can reach and write it,
 # otherwise a private directory /tmp/ml_ext-<uid>-<hash of checkout path>.
 # As root the server runs as the "postgres" OS user (postgres refuses root).
+# MLX_CLUSTER_SUB=NAME (set by a script, e.g. test/cron/run.sh) selects a second
+# cluster in BASE/NAME/{data,run,log}; MLX_CLUSTER_CONF_EXTRA holds extra
+# postgresql.conf lines for it, and the script sets MLX_PORT.
 
 # The OS user the server runs as.
 mlx_pg_osuser() {
@@ -143,6 +146,7 @@ mlx_cluster_base() {
 # Set MLX_BASE MLX_DATA MLX_RUN MLX_LOGDIR MLX_LOG.
 mlx_cluster_paths() {
 	MLX_BASE="$(mlx_cluster_base)"
+	[ -z "${MLX_CLUSTER_SUB:-}" ] || MLX_BASE="$MLX_BASE/$MLX_CLUSTER_SUB"
 	MLX_DATA="$MLX_BASE/data"
 	MLX_RUN="$MLX_BASE/run"
 	MLX_LOGDIR="$MLX_BASE/log"
@@ -167,16 +171,17 @@ mlx_cluster_ready() {
 
 # Create the directories (private, owned by the server's OS user).
 mlx_cluster_mkdirs() {
-	local u d
+	local u d top
 	u="$(mlx_pg_osuser)"
-	if [ "$MLX_BASE" != "$MLX_ROOT/.cluster" ]; then
+	top="$(mlx_cluster_base)" # = MLX_BASE unless MLX_CLUSTER_SUB is set
+	if [ "$top" != "$MLX_ROOT/.cluster" ]; then
 		# /tmp fallback: refuse a directory someone else planted there
-		if [ -e "$MLX_BASE" ] && { [ -L "$MLX_BASE" ] || [ "$(stat -c %U "$MLX_BASE")" != "$u" ]; }; then
-			mlx_die "$MLX_BASE exists and is not a directory owned by $u; remove it"
+		if [ -e "$top" ] && { [ -L "$top" ] || [ "$(stat -c %U "$top")" != "$u" ]; }; then
+			mlx_die "$top exists and is not a directory owned by $u; remove it"
 		fi
 	fi
-	mkdir -p "$MLX_BASE" "$MLX_RUN" "$MLX_LOGDIR"
-	for d in "$MLX_BASE" "$MLX_RUN" "$MLX_LOGDIR"; do
+	mkdir -p "$top" "$MLX_BASE" "$MLX_RUN" "$MLX_LOGDIR"
+	for d in "$top" "$MLX_BASE" "$MLX_RUN" "$MLX_LOGDIR"; do
 		chmod 700 "$d"
 		mlx_is_root && chown postgres:postgres "$d"
 	done
@@ -213,6 +218,7 @@ max_parallel_workers_per_gather = 2
 log_min_messages = warning
 log_line_prefix = '%m [%p] '
 EOF
+	[ -z "${MLX_CLUSTER_CONF_EXTRA:-}" ] || printf '%s\n' "$MLX_CLUSTER_CONF_EXTRA" >>"$f"
 	mlx_is_root && chown postgres:postgres "$f"
 	return 0
 }

@@ -5,6 +5,8 @@
 #   unit        scripts/unit.sh (C, ASan + UBSan)
 #   regress     make installcheck (pg_regress, sql/ + expected/)
 #   accuracy    test/accuracy/run.py (vs scikit-learn / statsmodels)
+#   jdbc        test/jdbc/run.sh (PostgreSQL JDBC driver, as a BI tool would)
+#   cron        test/cron/run.sh (pg_cron jobs; its own cluster on port ML_PORT+1)
 #   fuzz        scripts/fuzz.sh, FUZZ_SECONDS=30
 #
 # The last line printed is "N passed, M failed" (summed over suites); the exit status
@@ -15,7 +17,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$MLX_ROOT" || exit 1
 
-SUITES="${ML_SUITES:-unit regress accuracy fuzz}"
+SUITES="${ML_SUITES:-unit regress accuracy jdbc cron fuzz}"
 LOGDIR="$MLX_ROOT/build/test"
 total_passed=0
 total_failed=0
@@ -80,7 +82,7 @@ fi
 if [ "$built" = 0 ]; then
 	record build 0 1 "build or install failed, see above"
 fi
-if [ "$built" = 1 ] && { want regress || want accuracy; }; then
+if [ "$built" = 1 ] && { want regress || want accuracy || want jdbc; }; then
 	started_cluster=1 # stop it at exit even when start fails half-way
 	if (mlx_cluster_start); then
 		mlx_cluster_export
@@ -161,7 +163,17 @@ if want accuracy && [ "$built" = 1 ]; then
 	record accuracy "$p" "$f" "$note"
 fi
 
-# ---- 4. fuzz
+# ---- 4. JDBC (a fresh database ml_jdbc on the throwaway cluster)
+if want jdbc && [ "$built" = 1 ]; then
+	run_counted jdbc bash test/jdbc/run.sh
+fi
+
+# ---- 5. pg_cron (a second throwaway cluster with pg_cron preloaded)
+if want cron && [ "$built" = 1 ]; then
+	run_counted cron bash test/cron/run.sh
+fi
+
+# ---- 6. fuzz
 if want fuzz; then
 	if [ -x scripts/fuzz.sh ] || [ -f scripts/fuzz.sh ]; then
 		FUZZ_SECONDS="${FUZZ_SECONDS:-30}" run_counted fuzz bash scripts/fuzz.sh
