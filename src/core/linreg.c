@@ -232,15 +232,19 @@ mlx_linreg_flush(mlx_linreg_state *s, const mlx_ctx *ctx)
 /*
  * Append a row.  The buffer is folded lazily, when a row arrives and finds
  * it full, so every failure (non-finite input, no memory, interrupt) leaves
- * the state exactly as it was.
+ * the state exactly as it was.  All values are checked (and, when
+ * weighted, their scaled products) before anything is touched.  With
+ * weight 1 the scale factor is exactly 1 and the values are copied as they
+ * are, so the unweighted entry point below is this one with weight 1.
  */
 mlx_status
-mlx_linreg_add_row(mlx_linreg_state *s, double y, const void *x,
-				   const mlx_ctx *ctx, int *bad_index)
+mlx_linreg_add_row_weighted(mlx_linreg_state *s, double y, const void *x,
+							double weight, const mlx_ctx *ctx, int *bad_index)
 {
 	int			k = s->nfeat;
 	int			c = (s->flags & MLX_LINREG_F_INTERCEPT) ? 1 : 0;
 	int			p = k + 1 + c;
+	double		sw;
 	double	   *row;
 	int			j;
 
@@ -262,6 +266,34 @@ mlx_linreg_add_row(mlx_linreg_state *s, double y, const void *x,
 			*bad_index = -1;
 		return MLX_ENONFINITE;
 	}
+	if (!isfinite(weight) || !(weight >= 0.0))
+	{
+		if (bad_index != NULL)
+			*bad_index = -2;
+		return MLX_ENONFINITE;
+	}
+	if (weight == 0.0)
+		return MLX_OK;
+	sw = (weight == 1.0) ? 1.0 : sqrt(weight);
+	if (sw != 1.0)
+	{
+		/* a huge weight times a huge value must not put an inf into R */
+		bool		over = !isfinite(sw * y);
+
+		for (j = 0; j < k && !over; j++)
+		{
+			double		v;
+
+			memcpy(&v, (const char *) x + (size_t) j * sizeof(double), sizeof(double));
+			over = !isfinite(sw * v);
+		}
+		if (over)
+		{
+			if (bad_index != NULL)
+				*bad_index = -2;
+			return MLX_ENONFINITE;
+		}
+	}
 	if (s->nbuf >= s->bufrows)
 	{
 		mlx_status	st = mlx_linreg_flush(s, ctx);
@@ -271,12 +303,24 @@ mlx_linreg_add_row(mlx_linreg_state *s, double y, const void *x,
 	}
 	row = state_buf(s, p) + (size_t) s->nbuf * p;
 	if (c)
-		row[0] = 1.0;
+		row[0] = sw;
 	memcpy(row + c, x, (size_t) k * sizeof(double));
 	row[p - 1] = y;
+	if (sw != 1.0)
+	{
+		for (j = c; j < p; j++)
+			row[j] *= sw;
+	}
 	s->nbuf++;
 	s->nrows++;
 	return MLX_OK;
+}
+
+mlx_status
+mlx_linreg_add_row(mlx_linreg_state *s, double y, const void *x,
+				   const mlx_ctx *ctx, int *bad_index)
+{
+	return mlx_linreg_add_row_weighted(s, y, x, 1.0, ctx, bad_index);
 }
 
 /*

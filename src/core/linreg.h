@@ -86,6 +86,23 @@ mlx_status	mlx_linreg_state_validate(const mlx_linreg_state *s, size_t size,
 mlx_status	mlx_linreg_add_row(mlx_linreg_state *s, double y, const void *x,
 							   const mlx_ctx *ctx, int *bad_index);
 
+/*
+ * Append one row with a weight: the row [1 (with an intercept), x, y] is
+ * multiplied by sqrt(weight) before it is folded in, so the fit minimizes
+ * sum weight * (y - intercept - x.beta)^2 (+ lambda |beta|^2).  This is the
+ * weighted least-squares step of IRLS (logistic regression, GLMs).
+ * weight must be finite and >= 0, else MLX_ENONFINITE with *bad_index = -2
+ * (also when a weighted value would overflow to infinity); non-finite x or
+ * y are reported as by mlx_linreg_add_row.  A row of weight 0 adds nothing
+ * and is NOT counted in nrows (it is checked, then dropped), so nrows is the
+ * number of rows of positive weight.  mlx_linreg_add_row(s, y, x, ...) is
+ * this function with weight 1 and gives the same state bit for bit.  On any
+ * failure the state is unchanged.
+ */
+mlx_status	mlx_linreg_add_row_weighted(mlx_linreg_state *s, double y,
+										const void *x, double weight,
+										const mlx_ctx *ctx, int *bad_index);
+
 /* Fold buffered rows into R (no-op when the buffer is empty). */
 mlx_status	mlx_linreg_flush(mlx_linreg_state *s, const mlx_ctx *ctx);
 

@@ -433,6 +433,98 @@ decode_linreg(const uint8_t *body, uint32_t slen, int32_t k,
 	return MLX_OK;
 }
 
+/* Allocate and copy a label of len bytes as a C string. */
+static char *
+read_label(const uint8_t *p, size_t len, const mlx_ctx *ctx)
+{
+	char	   *s = mlx_alloc(ctx, len + 1);
+
+	if (s == NULL)
+		return NULL;
+	memcpy(s, p, len);
+	s[len] = '\0';
+	return s;
+}
+
+/*
+ * Parse MLX_SEC_LOGREG into out->u.logreg.  The two class labels at the end
+ * are framed by their u16 lengths, each checked against the bytes left, and
+ * the section's length must be exactly what k and those lengths imply; the
+ * field values are then checked by mlx_check_logreg_fit, as the encoder
+ * does.
+ */
+static mlx_status
+decode_logreg(const uint8_t *body, uint32_t slen, int32_t k,
+			  const mlx_ctx *ctx, mlx_model *out, decode_err *err)
+{
+	mlx_logreg_fit *fit = &out->u.logreg;
+	uint64_t	min_size = mlx_logreg_section_size(k, 0, 0);
+	uint64_t	arrays_at = MLX_LOGREG_FIXED_SIZE;
+	uint64_t	labels_at;
+	uint16_t	len0;
+	uint16_t	len1;
+	int32_t		n = k + 1;
+	const uint8_t *p;
+
+	if (slen < min_size)
+		return fail(err, MLX_ECORRUPT,
+					"logistic regression section has %u bytes, expected at least %llu for %d features",
+					(unsigned) slen, (unsigned long long) min_size, (int) k);
+	labels_at = arrays_at + (uint64_t) MLX_LOGREG_ARRAYS * 8 * (uint64_t) n;
+	len0 = mlx_get_u16(body + labels_at);
+	if ((uint64_t) len0 > slen - min_size)
+		return fail(err, MLX_ECORRUPT,
+					"logistic regression class label 0 runs past the end of its section");
+	len1 = mlx_get_u16(body + labels_at + 2 + len0);
+	if (slen != mlx_logreg_section_size(k, len0, len1))
+		return fail(err, MLX_ECORRUPT,
+					"logistic regression section has %u bytes, expected %llu for %d features and class labels of %u and %u bytes",
+					(unsigned) slen,
+					(unsigned long long) mlx_logreg_section_size(k, len0, len1),
+					(int) k, (unsigned) len0, (unsigned) len1);
+	if ((body[0] & ~MLX_LOGREG_FLAGS_KNOWN) != 0)
+		return fail(err, MLX_ECORRUPT,
+					"logistic regression flags 0x%02x are not defined",
+					(unsigned) body[0]);
+	if (body[1] != 0 || body[2] != 0 || body[3] != 0)
+		return fail(err, MLX_ECORRUPT,
+					"logistic regression section reserved bytes are not zero");
+	if (!mlx_check_text(body + labels_at + 2, len0, 1, MLX_MODEL_MAX_NAME_LEN,
+						"class label 0", err->buf, err->len) ||
+		!mlx_check_text(body + labels_at + 4 + len0, len1, 1,
+						MLX_MODEL_MAX_NAME_LEN, "class label 1",
+						err->buf, err->len))
+		return MLX_ECORRUPT;
+
+	fit->nfeat = k;
+	fit->intercept = (body[0] & MLX_LOGREG_FLAG_INTERCEPT) != 0;
+	fit->converged = (body[0] & MLX_LOGREG_FLAG_CONVERGED) != 0;
+	fit->separation = (body[0] & MLX_LOGREG_FLAG_SEPARATION) != 0;
+	fit->iterations = (int32_t) mlx_get_u32(body + 4);
+	fit->nrows = (int64_t) mlx_get_u64(body + 8);
+	fit->nskipped = (int64_t) mlx_get_u64(body + 16);
+	p = body + 24;
+	fit->lambda = mlx_get_f64(p);
+	fit->loglik = mlx_get_f64(p + 8);
+	fit->loglik_null = mlx_get_f64(p + 16);
+	fit->deviance = mlx_get_f64(p + 24);
+	fit->class_weight[0] = mlx_get_f64(p + 32);
+	fit->class_weight[1] = mlx_get_f64(p + 40);
+
+	p = body + arrays_at;
+	if ((fit->coef = read_f64_array(p, n, ctx)) == NULL ||
+		(fit->se = read_f64_array(p + 8 * (size_t) n, n, ctx)) == NULL ||
+		(fit->zval = read_f64_array(p + 16 * (size_t) n, n, ctx)) == NULL ||
+		(fit->pval = read_f64_array(p + 24 * (size_t) n, n, ctx)) == NULL ||
+		(fit->classes[0] = read_label(body + labels_at + 2, len0, ctx)) == NULL ||
+		(fit->classes[1] = read_label(body + labels_at + 4 + len0, len1, ctx)) == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+
+	if (!mlx_check_logreg_fit(fit, k, err->buf, err->len))
+		return MLX_ECORRUPT;
+	return MLX_OK;
+}
+
 /*
  * Check the fixed header and the trailer: magic, version, declared length
  * against the actual one, checksum, then the remaining header fields.  The
@@ -503,22 +595,37 @@ decode_header(const uint8_t *buf, size_t len, mlx_model *out, decode_err *err)
 	return MLX_OK;
 }
 
-/* Section tags the decoder knows, by slot; only the first two are required. */
-static const uint16_t known_tags[3] = {MLX_SEC_FEATURES, MLX_SEC_LINREG,
-MLX_SEC_INPUTS};
-static const char *const known_names[3] = {"feature names", "linear regression",
-"inputs"};
+/*
+ * Section tags the decoder knows, by slot.  The feature names are always
+ * required, the inputs optional, and of the algorithm sections exactly the
+ * one of the header's algorithm is required and any other is an error.
+ */
+#define SLOT_FEATURES 0
+#define SLOT_LINREG 1
+#define SLOT_INPUTS 2
+#define SLOT_LOGREG 3
+#define KNOWN_SECTIONS 4
 
-#define REQUIRED_SECTIONS 2
-#define KNOWN_SECTIONS 3
+static const uint16_t known_tags[KNOWN_SECTIONS] = {MLX_SEC_FEATURES,
+MLX_SEC_LINREG, MLX_SEC_INPUTS, MLX_SEC_LOGREG};
+static const char *const known_names[KNOWN_SECTIONS] = {"feature names",
+"linear regression", "inputs", "logistic regression"};
+
+/* The slot of the section an algorithm requires (algorithm known). */
+static int
+algorithm_slot(uint16_t algorithm)
+{
+	return algorithm == MLX_ALG_LOGISTIC_REGRESSION ? SLOT_LOGREG : SLOT_LINREG;
+}
 
 mlx_status
 mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 				 mlx_model *out, char *errbuf, size_t errlen)
 {
 	decode_err	err = {errbuf, errlen};
-	const uint8_t *sec_body[KNOWN_SECTIONS] = {NULL, NULL, NULL};
-	uint32_t	sec_len[KNOWN_SECTIONS] = {0, 0, 0};
+	const uint8_t *sec_body[KNOWN_SECTIONS] = {NULL, NULL, NULL, NULL};
+	uint32_t	sec_len[KNOWN_SECTIONS] = {0, 0, 0, 0};
+	int			fit_slot;
 	size_t		pos;
 	size_t		end;
 	mlx_status	st;
@@ -535,7 +642,7 @@ mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 		return st;
 	}
 
-	/* find the sections: [0] feature names, [1] the linear model, [2] inputs */
+	/* find the sections, by slot (SLOT_*) */
 	pos = MLX_MODEL_HEADER_SIZE;
 	end = len - MLX_MODEL_CRC_SIZE;
 	while (pos < end)
@@ -588,9 +695,19 @@ mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 		}
 		pos += MLX_SECTION_HEADER_SIZE + (size_t) slen;
 	}
-	for (s = 0; s < REQUIRED_SECTIONS; s++)
+	fit_slot = algorithm_slot(out->algorithm);
+	for (s = 0; s < KNOWN_SECTIONS; s++)
 	{
-		if (sec_body[s] == NULL)
+		if ((s == SLOT_LINREG || s == SLOT_LOGREG) && s != fit_slot &&
+			sec_body[s] != NULL)
+		{
+			st = fail(&err, MLX_ECORRUPT,
+					  "model has a %s section but its algorithm is %s",
+					  known_names[s], mlx_algorithm_name(out->algorithm));
+			memset(out, 0, sizeof(*out));
+			return st;
+		}
+		if ((s == SLOT_FEATURES || s == fit_slot) && sec_body[s] == NULL)
 		{
 			memset(out, 0, sizeof(*out));
 			return fail(&err, MLX_ECORRUPT, "model has no %s section",
@@ -598,11 +715,17 @@ mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 		}
 	}
 
-	st = decode_features(sec_body[0], sec_len[0], out->nfeat, ctx, out, &err);
-	if (st == MLX_OK && sec_body[2] != NULL)
-		st = decode_inputs(sec_body[2], sec_len[2], out->nfeat, ctx, out, &err);
-	if (st == MLX_OK)
-		st = decode_linreg(sec_body[1], sec_len[1], out->nfeat, ctx, out, &err);
+	st = decode_features(sec_body[SLOT_FEATURES], sec_len[SLOT_FEATURES],
+						 out->nfeat, ctx, out, &err);
+	if (st == MLX_OK && sec_body[SLOT_INPUTS] != NULL)
+		st = decode_inputs(sec_body[SLOT_INPUTS], sec_len[SLOT_INPUTS],
+						   out->nfeat, ctx, out, &err);
+	if (st == MLX_OK && fit_slot == SLOT_LOGREG)
+		st = decode_logreg(sec_body[SLOT_LOGREG], sec_len[SLOT_LOGREG],
+						   out->nfeat, ctx, out, &err);
+	else if (st == MLX_OK)
+		st = decode_linreg(sec_body[SLOT_LINREG], sec_len[SLOT_LINREG],
+						   out->nfeat, ctx, out, &err);
 	if (st != MLX_OK)
 		mlx_model_free(out, ctx);
 	return st;

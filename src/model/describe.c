@@ -171,32 +171,14 @@ put_inputs(json_out *o, const mlx_inputs *in)
 		put_json_string(o, in->target);
 }
 
-/* The whole document; o->len must be 0 on entry. */
+/* The keys of a linear regression, after the features and inputs. */
 static void
-put_model(json_out *o, const mlx_model *m)
+put_linreg(json_out *o, const mlx_model *m)
 {
 	const mlx_linreg_fit *fit = &m->u.linreg;
 	int32_t		k = m->nfeat;
 	int32_t		i;
 
-	put_bytes(o, "{", 1);
-	put_key(o, "algorithm");
-	put_json_string(o, mlx_algorithm_name(m->algorithm));
-	put_key(o, "format_version");
-	put_int(o, m->format_version);
-	put_key(o, "n_features");
-	put_int(o, k);
-	put_key(o, "features");
-	put_bytes(o, "[", 1);
-	for (i = 0; i < k; i++)
-	{
-		if (i > 0)
-			put_bytes(o, ",", 1);
-		put_json_string(o, m->feature_names[i]);
-	}
-	put_bytes(o, "]", 1);
-	if (m->inputs != NULL)
-		put_inputs(o, m->inputs);
 	put_key(o, "fit_intercept");
 	put_str(o, fit->intercept ? "true" : "false");
 	put_key(o, "lambda");
@@ -238,6 +220,100 @@ put_model(json_out *o, const mlx_model *m)
 		put_json_string(o, m->feature_names[fit->dependent[i]]);
 	}
 	put_bytes(o, "]", 1);
+}
+
+static void
+put_bool(json_out *o, bool b)
+{
+	put_str(o, b ? "true" : "false");
+}
+
+/* The keys of a logistic regression, after the features and inputs. */
+static void
+put_logreg(json_out *o, const mlx_model *m)
+{
+	const mlx_logreg_fit *fit = &m->u.logreg;
+	int32_t		k = m->nfeat;
+
+	put_key(o, "classes");
+	put_bytes(o, "[", 1);
+	put_json_string(o, fit->classes[0]);
+	put_bytes(o, ",", 1);
+	put_json_string(o, fit->classes[1]);
+	put_bytes(o, "]", 1);
+	put_key(o, "positive_class");
+	put_json_string(o, fit->classes[1]);
+	put_key(o, "fit_intercept");
+	put_bool(o, fit->intercept);
+	put_key(o, "lambda");
+	put_double(o, fit->lambda);
+	put_key(o, "class_weight");
+	put_bytes(o, "{", 1);
+	put_json_string(o, fit->classes[0]);
+	put_bytes(o, ":", 1);
+	put_double(o, fit->class_weight[0]);
+	put_bytes(o, ",", 1);
+	put_json_string(o, fit->classes[1]);
+	put_bytes(o, ":", 1);
+	put_double(o, fit->class_weight[1]);
+	put_bytes(o, "}", 1);
+	put_key(o, "n_rows");
+	put_int(o, (long long) fit->nrows);
+	put_key(o, "n_skipped");
+	put_int(o, (long long) fit->nskipped);
+	put_key(o, "iterations");
+	put_int(o, fit->iterations);
+	put_key(o, "converged");
+	put_bool(o, fit->converged);
+	put_key(o, "separation");
+	put_bool(o, fit->separation);
+	put_key(o, "log_likelihood");
+	put_double(o, fit->loglik);
+	put_key(o, "null_log_likelihood");
+	put_double(o, fit->loglik_null);
+	put_key(o, "deviance");
+	put_double(o, fit->deviance);
+	put_key(o, "intercept");
+	put_double(o, fit->coef[0]);
+	put_key(o, "coefficients");
+	put_double_array(o, fit->coef + 1, k);
+	put_key(o, "std_errors");
+	put_double_array(o, fit->se, k + 1);
+	put_key(o, "z_values");
+	put_double_array(o, fit->zval, k + 1);
+	put_key(o, "p_values");
+	put_double_array(o, fit->pval, k + 1);
+}
+
+/* The whole document; o->len must be 0 on entry. */
+static void
+put_model(json_out *o, const mlx_model *m)
+{
+	int32_t		k = m->nfeat;
+	int32_t		i;
+
+	put_bytes(o, "{", 1);
+	put_key(o, "algorithm");
+	put_json_string(o, mlx_algorithm_name(m->algorithm));
+	put_key(o, "format_version");
+	put_int(o, m->format_version);
+	put_key(o, "n_features");
+	put_int(o, k);
+	put_key(o, "features");
+	put_bytes(o, "[", 1);
+	for (i = 0; i < k; i++)
+	{
+		if (i > 0)
+			put_bytes(o, ",", 1);
+		put_json_string(o, m->feature_names[i]);
+	}
+	put_bytes(o, "]", 1);
+	if (m->inputs != NULL)
+		put_inputs(o, m->inputs);
+	if (m->algorithm == MLX_ALG_LOGISTIC_REGRESSION)
+		put_logreg(o, m);
+	else
+		put_linreg(o, m);
 	put_bytes(o, "}", 1);
 }
 
@@ -254,14 +330,14 @@ mlx_model_describe_json(const mlx_model *m, const mlx_ctx *ctx, char **json)
 	int32_t		i;
 
 	*json = NULL;
-	if (m == NULL || m->algorithm != MLX_ALG_LINEAR_REGRESSION ||
+	if (m == NULL || mlx_algorithm_name(m->algorithm) == NULL ||
 		m->feature_names == NULL ||
 		m->nfeat < 1 || m->nfeat > MLX_MODEL_MAX_FEATURES)
 		return MLX_EINVAL;
 	for (i = 0; i < m->nfeat; i++)
 		if (m->feature_names[i] == NULL)
 			return MLX_EINVAL;
-	if (!mlx_check_linreg_fit(&m->u.linreg, m->nfeat, errbuf, sizeof(errbuf)))
+	if (!mlx_check_model_fit(m, errbuf, sizeof(errbuf)))
 		return MLX_EINVAL;
 	if (m->inputs != NULL)
 	{

@@ -126,6 +126,48 @@ put_linreg(uint8_t *p, const mlx_linreg_fit *fit)
 	return p;
 }
 
+/* Write the MLX_SEC_LOGREG body; returns the position after it. */
+static uint8_t *
+put_logreg(uint8_t *p, const mlx_logreg_fit *fit)
+{
+	int32_t		n = fit->nfeat + 1;
+	const double *arrays[MLX_LOGREG_ARRAYS];
+	int			a;
+	int32_t		i;
+
+	p[0] = (uint8_t) ((fit->intercept ? MLX_LOGREG_FLAG_INTERCEPT : 0) |
+					  (fit->converged ? MLX_LOGREG_FLAG_CONVERGED : 0) |
+					  (fit->separation ? MLX_LOGREG_FLAG_SEPARATION : 0));
+	p[1] = p[2] = p[3] = 0;
+	mlx_put_u32(p + 4, (uint32_t) fit->iterations);
+	mlx_put_u64(p + 8, (uint64_t) fit->nrows);
+	mlx_put_u64(p + 16, (uint64_t) fit->nskipped);
+	p += 24;
+	mlx_put_f64(p, fit->lambda);
+	mlx_put_f64(p + 8, fit->loglik);
+	mlx_put_f64(p + 16, fit->loglik_null);
+	mlx_put_f64(p + 24, fit->deviance);
+	mlx_put_f64(p + 32, fit->class_weight[0]);
+	mlx_put_f64(p + 40, fit->class_weight[1]);
+	p += 48;
+
+	arrays[0] = fit->coef;
+	arrays[1] = fit->se;
+	arrays[2] = fit->zval;
+	arrays[3] = fit->pval;
+	for (a = 0; a < MLX_LOGREG_ARRAYS; a++)
+	{
+		for (i = 0; i < n; i++)
+		{
+			mlx_put_f64(p, arrays[a][i]);
+			p += 8;
+		}
+	}
+	p = put_text(p, fit->classes[0]);
+	p = put_text(p, fit->classes[1]);
+	return p;
+}
+
 /*
  * Check the model (MLX_EINVAL for anything the decoder would reject), size
  * it, then write it in one pass into a single allocation.
@@ -139,7 +181,7 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 	int32_t		i;
 	uint64_t	names_size = 0;
 	uint64_t	inputs_size = 0;
-	uint64_t	linreg_size;
+	uint64_t	fit_size;
 	uint64_t	payload;
 	uint64_t	total;
 	uint8_t    *buf;
@@ -147,7 +189,7 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 
 	*out = NULL;
 	*outlen = 0;
-	if (m == NULL || m->algorithm != MLX_ALG_LINEAR_REGRESSION ||
+	if (m == NULL || mlx_algorithm_name(m->algorithm) == NULL ||
 		m->flags != 0 || m->feature_names == NULL)
 		return MLX_EINVAL;
 	k = m->nfeat;
@@ -165,9 +207,13 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 			return MLX_EINVAL;
 		names_size += 2 + (uint64_t) len;
 	}
-	if (!mlx_check_linreg_fit(&m->u.linreg, k, errbuf, sizeof(errbuf)))
+	if (!mlx_check_model_fit(m, errbuf, sizeof(errbuf)))
 		return MLX_EINVAL;
-	linreg_size = mlx_linreg_section_size(k, m->u.linreg.ndependent);
+	if (m->algorithm == MLX_ALG_LOGISTIC_REGRESSION)
+		fit_size = mlx_logreg_section_size(k, strlen(m->u.logreg.classes[0]),
+										   strlen(m->u.logreg.classes[1]));
+	else
+		fit_size = mlx_linreg_section_size(k, m->u.linreg.ndependent);
 	if (m->inputs != NULL)
 	{
 		mlx_status	st = mlx_check_inputs(m->inputs, k, ctx, NULL,
@@ -185,7 +231,7 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 	 * total might not, and is then refused.
 	 */
 	payload = 2 * MLX_SECTION_HEADER_SIZE + names_size + inputs_size +
-		linreg_size;
+		fit_size;
 	total = MLX_MODEL_HEADER_SIZE + payload + MLX_MODEL_CRC_SIZE;
 	if (payload > UINT32_MAX || total > SIZE_MAX - reserve)
 		return MLX_EINVAL;
@@ -226,8 +272,16 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 	}
 
 	/* fitted model */
-	p = put_section_header(p, MLX_SEC_LINREG, (uint32_t) linreg_size);
-	p = put_linreg(p, &m->u.linreg);
+	if (m->algorithm == MLX_ALG_LOGISTIC_REGRESSION)
+	{
+		p = put_section_header(p, MLX_SEC_LOGREG, (uint32_t) fit_size);
+		p = put_logreg(p, &m->u.logreg);
+	}
+	else
+	{
+		p = put_section_header(p, MLX_SEC_LINREG, (uint32_t) fit_size);
+		p = put_linreg(p, &m->u.linreg);
+	}
 
 	mlx_put_u32(p, mlx_crc32c(0, buf + reserve, (size_t) (p - (buf + reserve))));
 

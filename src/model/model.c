@@ -16,6 +16,8 @@ mlx_algorithm_name(uint16_t algorithm)
 	{
 		case MLX_ALG_LINEAR_REGRESSION:
 			return "linear_regression";
+		case MLX_ALG_LOGISTIC_REGRESSION:
+			return "logistic_regression";
 	}
 	return NULL;
 }
@@ -230,21 +232,160 @@ mlx_check_linreg_fit(const mlx_linreg_fit *fit, int32_t nfeat,
 	return true;
 }
 
-mlx_status
-mlx_model_from_linreg(const mlx_linreg_fit *fit, char **feature_names,
-					  const mlx_ctx *ctx, mlx_model *out)
+/* NaN, or finite and <= 0 (a log-likelihood) */
+static bool
+nan_or_nonpos(double d)
+{
+	return isnan(d) || (isfinite(d) && d <= 0);
+}
+
+/*
+ * Check a logistic fit for internal consistency, as for linear regression:
+ * coefficients finite, statistics NaN when undefined, z values infinite
+ * only where the standard error is 0; plus the class labels (valid text,
+ * distinct), the class weights (finite, > 0) and the log-likelihoods
+ * (<= 0).
+ */
+bool
+mlx_check_logreg_fit(const mlx_logreg_fit *fit, int32_t nfeat,
+					 char *errbuf, size_t errlen)
+{
+	int32_t		k = nfeat;
+	int32_t		i;
+
+	if (fit->nfeat != nfeat)
+	{
+		snprintf(errbuf, errlen,
+				 "logistic regression has %d features but the model has %d",
+				 (int) fit->nfeat, (int) nfeat);
+		return false;
+	}
+	if (fit->coef == NULL || fit->se == NULL || fit->zval == NULL ||
+		fit->pval == NULL || fit->classes[0] == NULL || fit->classes[1] == NULL)
+	{
+		snprintf(errbuf, errlen, "logistic regression arrays or class labels are missing");
+		return false;
+	}
+	if (fit->iterations < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "logistic regression iteration count %d is negative",
+				 (int) fit->iterations);
+		return false;
+	}
+	if (fit->nrows < 1 || fit->nskipped < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "logistic regression row counts are invalid (%lld rows, %lld skipped)",
+				 (long long) fit->nrows, (long long) fit->nskipped);
+		return false;
+	}
+	if (!isfinite(fit->lambda) || fit->lambda < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "logistic regression penalty lambda is negative or not finite");
+		return false;
+	}
+	if (!nan_or_nonpos(fit->loglik) || !nan_or_nonpos(fit->loglik_null) ||
+		!nan_or_nonneg(fit->deviance))
+	{
+		snprintf(errbuf, errlen,
+				 "logistic regression log-likelihood or deviance is out of range");
+		return false;
+	}
+	for (i = 0; i < 2; i++)
+	{
+		if (!isfinite(fit->class_weight[i]) || !(fit->class_weight[i] > 0))
+		{
+			snprintf(errbuf, errlen,
+					 "logistic regression class weight %d is not a finite number > 0",
+					 (int) i);
+			return false;
+		}
+	}
+	for (i = 0; i <= k; i++)
+	{
+		if (!isfinite(fit->coef[i]))
+		{
+			snprintf(errbuf, errlen,
+					 "logistic regression coefficient %d is not finite", (int) i);
+			return false;
+		}
+		if (!nan_or_nonneg(fit->se[i]))
+		{
+			snprintf(errbuf, errlen,
+					 "logistic regression standard error %d is negative or infinite",
+					 (int) i);
+			return false;
+		}
+		if (isinf(fit->zval[i]) && fit->se[i] != 0)
+		{
+			snprintf(errbuf, errlen,
+					 "logistic regression z value %d is infinite but its standard error is not 0",
+					 (int) i);
+			return false;
+		}
+		if (!isnan(fit->pval[i]) && !(fit->pval[i] >= 0 && fit->pval[i] <= 1))
+		{
+			snprintf(errbuf, errlen,
+					 "logistic regression p value %d is outside 0 to 1", (int) i);
+			return false;
+		}
+	}
+	if (!fit->intercept && fit->coef[0] != 0)
+	{
+		snprintf(errbuf, errlen,
+				 "logistic regression without intercept has a non-zero intercept");
+		return false;
+	}
+	for (i = 0; i < 2; i++)
+	{
+		char		what[32];
+
+		snprintf(what, sizeof(what), "class label %d", (int) i);
+		if (!mlx_check_text((const uint8_t *) fit->classes[i],
+							strlen(fit->classes[i]), 1, MLX_MODEL_MAX_NAME_LEN,
+							what, errbuf, errlen))
+			return false;
+	}
+	if (strcmp(fit->classes[0], fit->classes[1]) == 0)
+	{
+		snprintf(errbuf, errlen,
+				 "logistic regression class labels 0 and 1 are equal");
+		return false;
+	}
+	return true;
+}
+
+bool
+mlx_check_model_fit(const mlx_model *m, char *errbuf, size_t errlen)
+{
+	switch (m->algorithm)
+	{
+		case MLX_ALG_LINEAR_REGRESSION:
+			return mlx_check_linreg_fit(&m->u.linreg, m->nfeat, errbuf, errlen);
+		case MLX_ALG_LOGISTIC_REGRESSION:
+			return mlx_check_logreg_fit(&m->u.logreg, m->nfeat, errbuf, errlen);
+	}
+	snprintf(errbuf, errlen, "model algorithm %u is not supported",
+			 (unsigned) m->algorithm);
+	return false;
+}
+
+/*
+ * Give out k feature names (copies of feature_names, or "x1".."xk" when
+ * it is NULL), checked, in one block of strings plus the pointer array.
+ */
+static mlx_status
+model_names(int32_t k, char **feature_names, const mlx_ctx *ctx,
+			mlx_model *out)
 {
 	char		errbuf[128];
-	int32_t		k;
 	int32_t		i;
 	size_t		total = 0;
 	char	  **names;
 	char	   *block;
 
-	memset(out, 0, sizeof(*out));
-	if (fit == NULL)
-		return MLX_EINVAL;
-	k = fit->nfeat;
 	if (k < 1 || k > MLX_MODEL_MAX_FEATURES)
 		return MLX_EINVAL;
 
@@ -293,11 +434,43 @@ mlx_model_from_linreg(const mlx_linreg_fit *fit, char **feature_names,
 	}
 
 	out->format_version = MLX_MODEL_FORMAT_VERSION;
-	out->algorithm = MLX_ALG_LINEAR_REGRESSION;
 	out->flags = 0;
 	out->nfeat = k;
 	out->feature_names = names;
+	return MLX_OK;
+}
+
+mlx_status
+mlx_model_from_linreg(const mlx_linreg_fit *fit, char **feature_names,
+					  const mlx_ctx *ctx, mlx_model *out)
+{
+	mlx_status	st;
+
+	memset(out, 0, sizeof(*out));
+	if (fit == NULL)
+		return MLX_EINVAL;
+	st = model_names(fit->nfeat, feature_names, ctx, out);
+	if (st != MLX_OK)
+		return st;
+	out->algorithm = MLX_ALG_LINEAR_REGRESSION;
 	out->u.linreg = *fit;
+	return MLX_OK;
+}
+
+mlx_status
+mlx_model_from_logreg(const mlx_logreg_fit *fit, char **feature_names,
+					  const mlx_ctx *ctx, mlx_model *out)
+{
+	mlx_status	st;
+
+	memset(out, 0, sizeof(*out));
+	if (fit == NULL)
+		return MLX_EINVAL;
+	st = model_names(fit->nfeat, feature_names, ctx, out);
+	if (st != MLX_OK)
+		return st;
+	out->algorithm = MLX_ALG_LOGISTIC_REGRESSION;
+	out->u.logreg = *fit;
 	return MLX_OK;
 }
 
@@ -339,6 +512,17 @@ mlx_model_free(mlx_model *m, const mlx_ctx *ctx)
 		free_if(ctx, fit->tval);
 		free_if(ctx, fit->pval);
 		free_if(ctx, fit->dependent);
+	}
+	else if (m->algorithm == MLX_ALG_LOGISTIC_REGRESSION)
+	{
+		mlx_logreg_fit *fit = &m->u.logreg;
+
+		free_if(ctx, fit->coef);
+		free_if(ctx, fit->se);
+		free_if(ctx, fit->zval);
+		free_if(ctx, fit->pval);
+		free_if(ctx, fit->classes[0]);
+		free_if(ctx, fit->classes[1]);
 	}
 	memset(m, 0, sizeof(*m));
 }

@@ -20,9 +20,11 @@
  *	  24+L   4    CRC-32C (Castagnoli) of bytes 0 .. 24+L-1
  *
  * Sections of version 1: MLX_SEC_FEATURES (k names, each u16 byte length +
- * UTF-8 bytes, no NUL), MLX_SEC_LINREG (the fitted linear model), and the
- * optional MLX_SEC_INPUTS (how source table columns become the k features;
- * only in models trained from a table by ml.train).  A decoder rejects a
+ * UTF-8 bytes, no NUL), the algorithm's own section (MLX_SEC_LINREG for
+ * linear regression, MLX_SEC_LOGREG for logistic regression; exactly the
+ * one of the header's algorithm), and the optional MLX_SEC_INPUTS (how
+ * source table columns become the k features; only in models trained from
+ * a table by ml.train).  A decoder rejects a
  * missing required section, any duplicated section, and unknown section
  * tags below MLX_SEC_OPTIONAL_BASE; unknown tags at or above it are skipped
  * (room for later additions that old readers may ignore).
@@ -32,6 +34,7 @@
 
 #include "core/mlx_core.h"
 #include "core/linreg.h"
+#include "core/logreg.h"
 
 #define MLX_MODEL_MAGIC "MLXM"
 #define MLX_MODEL_FORMAT_VERSION 1
@@ -46,13 +49,15 @@
 /* algorithm ids: never renumber, only append */
 typedef enum mlx_algorithm
 {
-	MLX_ALG_LINEAR_REGRESSION = 1
+	MLX_ALG_LINEAR_REGRESSION = 1,
+	MLX_ALG_LOGISTIC_REGRESSION = 2
 } mlx_algorithm;
 
 /* section tags: never renumber, only append */
 #define MLX_SEC_FEATURES 1
 #define MLX_SEC_LINREG 2
 #define MLX_SEC_INPUTS 3
+#define MLX_SEC_LOGREG 4
 #define MLX_SEC_OPTIONAL_BASE 0x8000
 
 /* how a source column becomes features: never renumber, only append */
@@ -120,6 +125,7 @@ typedef struct mlx_model
 	union
 	{
 		mlx_linreg_fit linreg;	/* MLX_ALG_LINEAR_REGRESSION */
+		mlx_logreg_fit logreg;	/* MLX_ALG_LOGISTIC_REGRESSION */
 	}			u;
 } mlx_model;
 
@@ -133,6 +139,15 @@ const char *mlx_algorithm_name(uint16_t algorithm);
  * (owning that memory itself) before encoding.
  */
 mlx_status	mlx_model_from_linreg(const mlx_linreg_fit *fit,
+								  char **feature_names, const mlx_ctx *ctx,
+								  mlx_model *out);
+
+/*
+ * Build a logistic-regression model from a fit, as mlx_model_from_linreg
+ * does (feature_names NULL means "x1".."xk"; the model references the
+ * fit's arrays and class labels, no copy; m->inputs is left NULL).
+ */
+mlx_status	mlx_model_from_logreg(const mlx_logreg_fit *fit,
 								  char **feature_names, const mlx_ctx *ctx,
 								  mlx_model *out);
 
@@ -159,13 +174,15 @@ mlx_status	mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 /*
  * Release, through ctx, everything a model from mlx_model_decode owns: the
  * feature names, the inputs (which the decoder allocates as one block) and
- * the algorithm's arrays.  The struct is zeroed.
+ * the algorithm's arrays (and, for logistic regression, the two class
+ * labels).  The struct is zeroed.
  */
 void		mlx_model_free(mlx_model *m, const mlx_ctx *ctx);
 
 /*
- * Release only the feature names: for a model from mlx_model_from_linreg,
- * which owns its names but shares the fit's arrays with the caller.
+ * Release only the feature names: for a model from mlx_model_from_linreg
+ * or mlx_model_from_logreg, which owns its names but shares the fit's
+ * arrays (and class labels) with the caller.
  */
 void		mlx_model_free_names(mlx_model *m, const mlx_ctx *ctx);
 

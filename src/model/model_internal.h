@@ -102,6 +102,34 @@ mlx_put_f64(uint8_t *p, double d)
 #define MLX_INPUTS_COUNT_SIZE 4
 #define MLX_INPUTS_TARGET_MIN_SIZE 2
 
+/*
+ * MLX_SEC_LOGREG: bytes before the four per-coefficient arrays (flags,
+ * reserved, iterations, nrows, nskipped, then lambda, loglik, loglik_null,
+ * deviance and the two class weights), the arrays, and the part after them
+ * without the label bytes (two u16 label lengths).
+ */
+#define MLX_LOGREG_FIXED_SIZE (1 + 3 + 4 + 8 + 8 + 6 * 8)
+#define MLX_LOGREG_ARRAYS 4
+#define MLX_LOGREG_LABELS_MIN_SIZE 4
+
+/* MLX_SEC_LOGREG flag bits */
+#define MLX_LOGREG_FLAG_INTERCEPT 0x01
+#define MLX_LOGREG_FLAG_CONVERGED 0x02
+#define MLX_LOGREG_FLAG_SEPARATION 0x04
+#define MLX_LOGREG_FLAGS_KNOWN 0x07
+
+/*
+ * Bytes of the MLX_SEC_LOGREG body for k features and class labels of
+ * len0 and len1 bytes.
+ */
+static inline uint64_t
+mlx_logreg_section_size(int32_t k, size_t len0, size_t len1)
+{
+	return (uint64_t) MLX_LOGREG_FIXED_SIZE +
+		(uint64_t) MLX_LOGREG_ARRAYS * 8 * ((uint64_t) k + 1) +
+		MLX_LOGREG_LABELS_MIN_SIZE + (uint64_t) len0 + (uint64_t) len1;
+}
+
 /* Bytes of the MLX_SEC_LINREG body for k features and ndependent entries. */
 static inline uint64_t
 mlx_linreg_section_size(int32_t k, int32_t ndependent)
@@ -123,6 +151,15 @@ extern bool mlx_check_feature_name(const uint8_t *name, size_t len, int32_t i,
 								   char *errbuf, size_t errlen);
 extern bool mlx_check_linreg_fit(const mlx_linreg_fit *fit, int32_t nfeat,
 								 char *errbuf, size_t errlen);
+extern bool mlx_check_logreg_fit(const mlx_logreg_fit *fit, int32_t nfeat,
+								 char *errbuf, size_t errlen);
+
+/*
+ * Check the fit of a model of any known algorithm against its nfeat (the
+ * check above of the algorithm's fit); false with a message for an unknown
+ * algorithm.
+ */
+extern bool mlx_check_model_fit(const mlx_model *m, char *errbuf, size_t errlen);
 
 /*
  * Check inputs for consistency (see mlx_inputs in model.h); k < 0 skips the

@@ -1,9 +1,10 @@
 /*
  * make_seeds.c
  *	  Writes a seed corpus for fuzz_model into the directory given as argv[1]:
- *	  a few valid models of different shapes (made by the real encoder), some
- *	  with a source-columns (inputs) section, each also with an extra
- *	  optional section, and truncated copies of each.
+ *	  a few valid models of different shapes (made by the real encoder):
+ *	  linear and logistic regressions, some with a source-columns (inputs)
+ *	  section, each also with an extra optional section, and truncated
+ *	  copies of each.
  *
  * Usage: make_seeds DIR.  Exits non-zero when a model cannot be built or a
  * file cannot be written.
@@ -118,6 +119,49 @@ fill_fit(mlx_linreg_fit *fit, int32_t k, bool intercept, double lambda,
 	fit->dependent = ndep > 0 ? dep : NULL;
 }
 
+/* A logistic fit of k features with simple made-up numbers. */
+static void
+fill_logreg(mlx_logreg_fit *fit, int32_t k, bool intercept, double lambda,
+			double *arrays, char *label0, char *label1)
+{
+	int32_t		i;
+
+	memset(fit, 0, sizeof(*fit));
+	fit->nfeat = k;
+	fit->intercept = intercept;
+	fit->lambda = lambda;
+	fit->nrows = 80 + k;
+	fit->nskipped = k % 3;
+	fit->iterations = 5 + k;
+	fit->converged = lambda == 0;
+	fit->separation = lambda > 0;
+	fit->loglik = -30.5;
+	fit->loglik_null = -55.25;
+	fit->deviance = 61.0;
+	fit->class_weight[0] = 1.0;
+	fit->class_weight[1] = intercept ? 1.0 : 3.5;
+	fit->classes[0] = label0;
+	fit->classes[1] = label1;
+	fit->coef = arrays;
+	fit->se = arrays + (k + 1);
+	fit->zval = arrays + 2 * (k + 1);
+	fit->pval = arrays + 3 * (k + 1);
+	for (i = 0; i <= k; i++)
+	{
+		fit->coef[i] = (i == 0 && !intercept) ? 0.0 : 0.75 * i - 0.5;
+		fit->se[i] = (lambda > 0 || (i == 0 && !intercept)) ? NAN : 0.25 * (i + 1);
+		fit->zval[i] = fit->coef[i] / fit->se[i];
+		fit->pval[i] = isnan(fit->se[i]) ? NAN : 0.0625 * i;
+	}
+	if (intercept && lambda == 0 && k >= 2)
+	{
+		/* a zero standard error and its infinite z value */
+		fit->se[2] = 0.0;
+		fit->zval[2] = INFINITY;
+		fit->pval[2] = 0.0;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -197,6 +241,47 @@ main(int argc, char **argv)
 			{
 				m.inputs = &inputs2;
 				ok = emit("k2_inputs_unsupervised", &m);
+				mlx_model_free_names(&m, &mlx_malloc_ctx);
+			}
+		}
+	}
+
+	/* logistic regression: plain, ridge without intercept, with inputs */
+	{
+		mlx_logreg_fit lfit;
+		double		larrays[4 * 8];
+
+		fill_logreg(&lfit, 2, true, 0.0, larrays, "no", "yes");
+		ok = ok && mlx_model_from_logreg(&lfit, NULL, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("logreg_k2", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		fill_logreg(&lfit, 3, false, 0.5, larrays, "f\xc3\xa4lse", "\"t\"");
+		ok = ok && mlx_model_from_logreg(&lfit, names3, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("logreg_k3_ridge_no_intercept", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		{
+			static double imp_num[1] = {41.5};
+			static char *cats[3] = {NULL, "", "Z\xc3\xbcrich"};
+			static mlx_input in[3] = {
+				{"\xc3\xa2ge", MLX_INPUT_NUMERIC, 1, imp_num, NULL},
+				{"city", MLX_INPUT_CATEGORICAL, 3, NULL, cats},
+				{"emb", MLX_INPUT_ARRAY, 3, NULL, NULL},
+			};
+			static double imp_arr[3] = {0.5, -1.25, 2.0};
+			static mlx_inputs inputs = {3, in, "churned", MLX_INPUT_BOOLEAN};
+			char	  **names = NULL;
+
+			in[2].impute = imp_arr;
+			fill_logreg(&lfit, 7, true, 0.0, larrays, "false", "true");
+			ok = ok && mlx_inputs_feature_names(&inputs, &mlx_malloc_ctx, &names) == MLX_OK &&
+				mlx_model_from_logreg(&lfit, names, &mlx_malloc_ctx, &m) == MLX_OK;
+			free(names);
+			if (ok)
+			{
+				m.inputs = &inputs;
+				ok = emit("logreg_k7_inputs", &m);
 				mlx_model_free_names(&m, &mlx_malloc_ctx);
 			}
 		}

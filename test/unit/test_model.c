@@ -865,11 +865,30 @@ t_sections(void)
 
 	b_header(&x, 1, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
-	b_section(&x, 4, junk, 5);
+	b_section(&x, 5, junk, 5);
 	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
 	n = b_finish(&x);
-	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "unknown required section 4"),
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "unknown required section 5"),
 		   "unknown required: %s", reason);
+
+	/* another algorithm's section is not ignored */
+	b_header(&x, 1, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_LOGREG, junk, 5);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has a logistic regression section but its algorithm is linear_regression"),
+		   "logreg section in a linear model: %s", reason);
+
+	/* a linear section under the logistic algorithm id */
+	b_header(&x, MLX_ALG_LOGISTIC_REGRESSION, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has a linear regression section but its algorithm is logistic_regression"),
+		   "linreg section in a logistic model: %s", reason);
 
 	b_header(&x, 1, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
@@ -2125,6 +2144,980 @@ t_inputs_enomem(void)
 	return ok;
 }
 
+/* ---------- logistic regression (MLX_SEC_LOGREG) ---------- */
+
+typedef struct lsample
+{
+	mlx_logreg_fit fit;
+	double		coef[IK + 1];
+	double		se[IK + 1];
+	double		zval[IK + 1];
+	double		pval[IK + 1];
+} lsample;
+
+static char *lsample_names[2] = {"a", "b\xc3\xa9"};
+
+/*
+ * k = 2, intercept, converged; a zero standard error with an infinite z
+ * value; classes "no" and "yes" weighted 1 and 2.5.
+ */
+static void
+make_lsample(lsample *s)
+{
+	static const double coef[3] = {-0.5, 1.25, -2.0};
+	static const double se[3] = {0.25, 0.5, 0.0};
+	static const double zval[3] = {-2.0, 2.5, 0.0};
+	static const double pval[3] = {0.046875, 0.01171875, 0.0};
+
+	memset(s, 0, sizeof(*s));
+	memcpy(s->coef, coef, sizeof(coef));
+	memcpy(s->se, se, sizeof(se));
+	memcpy(s->zval, zval, sizeof(zval));
+	memcpy(s->pval, pval, sizeof(pval));
+	s->zval[2] = -INFINITY;
+	s->fit.nfeat = 2;
+	s->fit.intercept = true;
+	s->fit.lambda = 0;
+	s->fit.nrows = 120;
+	s->fit.nskipped = 4;
+	s->fit.iterations = 6;
+	s->fit.converged = true;
+	s->fit.separation = false;
+	s->fit.loglik = -61.25;
+	s->fit.loglik_null = -83.0;
+	s->fit.deviance = 122.5;
+	s->fit.coef = s->coef;
+	s->fit.se = s->se;
+	s->fit.zval = s->zval;
+	s->fit.pval = s->pval;
+	s->fit.class_weight[0] = 1.0;
+	s->fit.class_weight[1] = 2.5;
+	s->fit.classes[0] = "no";
+	s->fit.classes[1] = "yes";
+}
+
+/* Encode a logistic fit with names (NULL: defaults) and inputs (may be NULL). */
+static mlx_status
+encode_logreg_with(const mlx_logreg_fit *fit, char **names, mlx_inputs *in,
+				   uint8_t **out, size_t *len)
+{
+	mlx_model	m;
+	mlx_status	st;
+
+	*out = NULL;
+	st = mlx_model_from_logreg(fit, names, &tctx, &m);
+	if (st != MLX_OK)
+		return st;
+	m.inputs = in;
+	st = mlx_model_encode(&m, &tctx, 0, out, len);
+	mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static uint8_t *
+encode_lsample(size_t *len)
+{
+	lsample		s;
+	uint8_t    *out;
+
+	make_lsample(&s);
+	if (encode_logreg_with(&s.fit, lsample_names, NULL, &out, len) != MLX_OK)
+		return NULL;
+	return out;
+}
+
+/*
+ * Offsets in the lsample encoding: features body at 32 (8 bytes: 2+1,
+ * 2+3), logreg section header at 40, body at 48 (177 bytes = 72 + 32 * 3 +
+ * 2 + 2 + 2 + 3), CRC at 225.  Inside the logreg body (doc/model-format.md):
+ * flags 0, reserved 1..3, iterations 4, nrows 8, nskipped 16, lambda 24,
+ * loglik 32, loglik_null 40, deviance 48, class weights 56 and 64, coef 72,
+ * se 96, zval 120, pval 144, label 0 length at 168, label 1 length at 172.
+ */
+#define LFEAT_BODY 32
+#define LFEAT_LEN 8
+#define LG_HDR 40
+#define LG_BODY 48
+#define LG_LEN 177
+#define LSAMPLE_LEN 229
+
+/* A test-side writer of the logreg layout, independent of the encoder. */
+static size_t
+w_logreg(uint8_t *out, const mlx_logreg_fit *f)
+{
+	uint8_t    *p = out;
+	const double *arrays[4] = {f->coef, f->se, f->zval, f->pval};
+	int			a;
+	int32_t		i;
+
+	p[0] = (uint8_t) ((f->intercept ? 1 : 0) | (f->converged ? 2 : 0) |
+					  (f->separation ? 4 : 0));
+	p[1] = p[2] = p[3] = 0;
+	put32(p + 4, (uint32_t) f->iterations);
+	put64(p + 8, (uint64_t) f->nrows);
+	put64(p + 16, (uint64_t) f->nskipped);
+	putf64(p + 24, f->lambda);
+	putf64(p + 32, f->loglik);
+	putf64(p + 40, f->loglik_null);
+	putf64(p + 48, f->deviance);
+	putf64(p + 56, f->class_weight[0]);
+	putf64(p + 64, f->class_weight[1]);
+	p += 72;
+	for (a = 0; a < 4; a++)
+		for (i = 0; i <= f->nfeat; i++, p += 8)
+			putf64(p, arrays[a][i]);
+	p += w_text(p, f->classes[0]);
+	p += w_text(p, f->classes[1]);
+	return (size_t) (p - out);
+}
+
+/* A k = 2 logistic model with the lsample names and the given logreg body. */
+static size_t
+build_logreg_model(builder *x, const uint8_t *body, size_t len)
+{
+	uint8_t		feat[LFEAT_LEN];
+	size_t		n = 0;
+
+	n += w_text(feat + n, lsample_names[0]);
+	n += w_text(feat + n, lsample_names[1]);
+	b_header(x, MLX_ALG_LOGISTIC_REGRESSION, 2);
+	b_section(x, MLX_SEC_FEATURES, feat, (uint32_t) n);
+	b_section(x, MLX_SEC_LOGREG, body, (uint32_t) len);
+	return b_finish(x);
+}
+
+/* Every field of two logistic fits is the same (doubles bit for bit). */
+static bool
+same_logreg(const mlx_logreg_fit *a, const mlx_logreg_fit *b)
+{
+	int32_t		i;
+
+	EXPECT(a->nfeat == b->nfeat && a->intercept == b->intercept &&
+		   a->converged == b->converged && a->separation == b->separation &&
+		   a->iterations == b->iterations && a->nrows == b->nrows &&
+		   a->nskipped == b->nskipped, "integer fields differ");
+	EXPECT(same_double(a->lambda, b->lambda) && same_double(a->loglik, b->loglik) &&
+		   same_double(a->loglik_null, b->loglik_null) &&
+		   same_double(a->deviance, b->deviance) &&
+		   same_double(a->class_weight[0], b->class_weight[0]) &&
+		   same_double(a->class_weight[1], b->class_weight[1]),
+		   "summary doubles differ");
+	for (i = 0; i <= a->nfeat; i++)
+		EXPECT(same_double(a->coef[i], b->coef[i]) &&
+			   same_double(a->se[i], b->se[i]) &&
+			   same_double(a->zval[i], b->zval[i]) &&
+			   same_double(a->pval[i], b->pval[i]), "array entry %d differs", (int) i);
+	EXPECT(strcmp(a->classes[0], b->classes[0]) == 0 &&
+		   strcmp(a->classes[1], b->classes[1]) == 0, "class labels differ");
+	return true;
+}
+
+static bool
+t_logreg_round_trip(void)
+{
+	lsample		s;
+	size_t		len;
+	size_t		len2;
+	uint8_t    *buf = encode_lsample(&len);
+	uint8_t    *buf2;
+	mlx_model	m;
+	char		err[256];
+	mlx_status	st;
+
+	make_lsample(&s);
+	EXPECT(buf != NULL, "encode failed");
+	EXPECT(len == LSAMPLE_LEN, "length %zu, expected %d", len, LSAMPLE_LEN);
+	st = mlx_model_decode(buf, len, &tctx, &m, err, sizeof(err));
+	EXPECT(st == MLX_OK, "decode: %s", err);
+	EXPECT(m.format_version == 1 && m.algorithm == MLX_ALG_LOGISTIC_REGRESSION &&
+		   m.nfeat == 2 && m.inputs == NULL, "header fields differ");
+	EXPECT(strcmp(m.feature_names[0], "a") == 0 &&
+		   strcmp(m.feature_names[1], lsample_names[1]) == 0, "names differ");
+	if (!same_logreg(&m.u.logreg, &s.fit))
+		return false;
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &buf2, &len2) == MLX_OK, "re-encode");
+	EXPECT(len2 == len && memcmp(buf, buf2, len) == 0, "re-encode differs");
+	mlx_free(&tctx, buf2);
+	mlx_free(&tctx, buf);
+	mlx_model_free(&m, &tctx);
+	EXPECT(counts.live == 0, "%ld allocations leaked", counts.live);
+	return true;
+}
+
+static bool
+t_logreg_layout(void)
+{
+	lsample		s;
+	uint8_t    *a;
+	uint8_t    *b;
+	size_t		alen;
+	size_t		blen;
+	uint8_t		w[512];
+	size_t		wlen;
+	builder		x;
+	size_t		n;
+	mlx_model	m;
+	static const uint8_t head[24] = {
+		'M', 'L', 'X', 'M', 0, 1, 0, 2, 0, 0, 0, 0, 0, 0, 0, 2,
+		0, 0, 0, LSAMPLE_LEN - 28, 0, 0, 0, 0
+	};
+	static const uint8_t cw1[8] = {0x40, 0x04, 0, 0, 0, 0, 0, 0};
+	static const uint8_t labels[9] = {0, 2, 'n', 'o', 0, 3, 'y', 'e', 's'};
+
+	make_lsample(&s);
+	a = encode_lsample(&alen);
+	EXPECT(a != NULL, "encode");
+	EXPECT(memcmp(a, head, 24) == 0, "header bytes differ");
+	EXPECT(a[LG_HDR + 1] == MLX_SEC_LOGREG && a[LG_HDR + 7] == LG_LEN,
+		   "logreg section header differs");
+	EXPECT(a[LG_BODY] == 0x03 && a[LG_BODY + 7] == 6 && a[LG_BODY + 15] == 120 &&
+		   a[LG_BODY + 23] == 4, "flags/iterations/nrows/nskipped bytes differ");
+	EXPECT(memcmp(a + LG_BODY + 64, cw1, 8) == 0,
+		   "class weight 1 is not big-endian binary64");
+	EXPECT(memcmp(a + LG_BODY + 168, labels, 9) == 0, "class label bytes differ");
+	/* the encoder writes what the documented layout says */
+	wlen = w_logreg(w, &s.fit);
+	EXPECT(wlen == LG_LEN && memcmp(w, a + LG_BODY, LG_LEN) == 0,
+		   "logreg body differs from the documented layout");
+	n = build_logreg_model(&x, w, wlen);
+	EXPECT(n == alen && memcmp(x.b, a, n) == 0, "builder differs from encoder");
+
+	/* deterministic, and the reserve only shifts the bytes */
+	EXPECT(mlx_model_from_logreg(&s.fit, lsample_names, &tctx, &m) == MLX_OK, "build");
+	EXPECT(mlx_model_encode(&m, &tctx, 4, &b, &blen) == MLX_OK, "encode 2");
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(blen == alen && memcmp(a, b + 4, alen) == 0, "reserve changed the bytes");
+	mlx_free(&tctx, b);
+	b = encode_lsample(&blen);
+	EXPECT(b != NULL && blen == alen && memcmp(a, b, alen) == 0,
+		   "two encodings differ");
+	mlx_free(&tctx, a);
+	mlx_free(&tctx, b);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_logreg_variants(void)
+{
+	lsample		s;
+	uint8_t    *buf;
+	size_t		len;
+	mlx_model	m;
+	char		err[256];
+	int32_t		i;
+
+	/* no intercept, ridge (no statistics), separated, not converged, defaults */
+	make_lsample(&s);
+	s.fit.intercept = false;
+	s.fit.converged = false;
+	s.fit.separation = true;
+	s.fit.lambda = 2.0;
+	s.fit.iterations = 0;
+	s.fit.nskipped = 0;
+	s.fit.loglik = NAN;
+	s.fit.loglik_null = -0.0;
+	s.fit.deviance = NAN;
+	s.fit.class_weight[0] = 1e-300;
+	s.fit.classes[0] = "\xe6\x9d\xb1";
+	s.fit.classes[1] = "\xe6\x9d\xb1\xe4\xba\xac";
+	s.coef[0] = 0.0;
+	for (i = 0; i <= 2; i++)
+		s.se[i] = s.zval[i] = s.pval[i] = NAN;
+	EXPECT(encode_logreg_with(&s.fit, NULL, NULL, &buf, &len) == MLX_OK, "encode");
+	/* "x1", "x2" take as many bytes as the lsample names; labels 4 more */
+	EXPECT(len == LSAMPLE_LEN + 4 && buf[LG_HDR + 1] == MLX_SEC_LOGREG,
+		   "section header");
+	EXPECT(mlx_model_decode(buf, len, &tctx, &m, err, sizeof(err)) == MLX_OK,
+		   "decode: %s", err);
+	EXPECT(strcmp(m.feature_names[0], "x1") == 0 &&
+		   strcmp(m.feature_names[1], "x2") == 0, "default names");
+	EXPECT(buf[LG_BODY] == 0x04, "flags byte 0x%02x, expected 0x04", buf[LG_BODY]);
+	if (!same_logreg(&m.u.logreg, &s.fit))
+		return false;
+	mlx_model_free(&m, &tctx);
+	mlx_free(&tctx, buf);
+
+	/* the longest labels */
+	{
+		char		l0[MLX_MODEL_MAX_NAME_LEN + 1];
+		char		l1[MLX_MODEL_MAX_NAME_LEN + 1];
+
+		memset(l0, 'p', MLX_MODEL_MAX_NAME_LEN);
+		memset(l1, 'q', MLX_MODEL_MAX_NAME_LEN);
+		l0[MLX_MODEL_MAX_NAME_LEN] = l1[MLX_MODEL_MAX_NAME_LEN] = '\0';
+		s.fit.classes[0] = l0;
+		s.fit.classes[1] = l1;
+		EXPECT(encode_logreg_with(&s.fit, NULL, NULL, &buf, &len) == MLX_OK,
+			   "encode long labels");
+		EXPECT(decode_expect(buf, len, MLX_OK, NULL), "long labels: %s", reason);
+		mlx_free(&tctx, buf);
+	}
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* k = 8 logistic fit for the isample inputs */
+static void
+make_lsample8(lsample *s)
+{
+	int			i;
+
+	make_lsample(s);
+	s->fit.nfeat = IK;
+	for (i = 0; i <= IK; i++)
+	{
+		s->coef[i] = 0.125 * i - 0.5;
+		s->se[i] = 0.25;
+		s->zval[i] = s->coef[i] / 0.25;
+		s->pval[i] = 0.5;
+	}
+}
+
+static bool
+t_logreg_inputs_round_trip(void)
+{
+	isample		is;
+	lsample		s;
+	uint8_t    *buf;
+	uint8_t    *buf2;
+	uint8_t    *plain;
+	size_t		len;
+	size_t		len2;
+	size_t		plain_len;
+	size_t		pos;
+	uint32_t	slen;
+	mlx_model	m;
+	char		err[256];
+
+	make_isample(&is);
+	is.inputs.target = "churned";
+	is.inputs.target_kind = MLX_INPUT_BOOLEAN;
+	make_lsample8(&s);
+	EXPECT(encode_logreg_with(&s.fit, isample_features, &is.inputs, &buf, &len) ==
+		   MLX_OK, "encode");
+	/* canonical order: features, inputs, logreg */
+	pos = 24;
+	EXPECT(buf[pos + 1] == MLX_SEC_FEATURES, "first section");
+	pos += 8 + ((size_t) buf[pos + 6] << 8 | buf[pos + 7]);
+	EXPECT(buf[pos + 1] == MLX_SEC_INPUTS, "second section");
+	pos += 8 + ((size_t) buf[pos + 6] << 8 | buf[pos + 7]);
+	EXPECT(buf[pos + 1] == MLX_SEC_LOGREG, "third section");
+	slen = (uint32_t) buf[pos + 6] << 8 | buf[pos + 7];
+	EXPECT(pos + 8 + slen + 4 == len, "logreg is not the last section");
+
+	/* the logreg section is that of the same model without inputs */
+	EXPECT(encode_logreg_with(&s.fit, isample_features, NULL, &plain, &plain_len) ==
+		   MLX_OK, "encode plain");
+	EXPECT(memcmp(plain + plain_len - 4 - slen - 8, buf + pos, slen + 8) == 0,
+		   "inputs changed the logreg section");
+	mlx_free(&tctx, plain);
+
+	EXPECT(mlx_model_decode(buf, len, &tctx, &m, err, sizeof(err)) == MLX_OK,
+		   "decode: %s", err);
+	EXPECT(m.inputs != NULL && m.inputs->ninputs == 4 &&
+		   strcmp(m.inputs->target, "churned") == 0 &&
+		   m.inputs->target_kind == MLX_INPUT_BOOLEAN, "inputs differ");
+	if (!same_logreg(&m.u.logreg, &s.fit))
+		return false;
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &buf2, &len2) == MLX_OK, "re-encode");
+	EXPECT(len2 == len && memcmp(buf, buf2, len) == 0, "re-encode differs");
+	mlx_free(&tctx, buf2);
+	mlx_model_free(&m, &tctx);
+	mlx_free(&tctx, buf);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* Encode the lsample, edit it with f, reseal, and expect msg. */
+static bool
+ledit_expect(void (*f) (uint8_t *), const char *msg)
+{
+	size_t		len;
+	uint8_t    *buf = encode_lsample(&len);
+	bool		ok;
+
+	f(buf);
+	reseal(buf, len);
+	ok = decode_expect(buf, len, MLX_ECORRUPT, msg);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+static void
+le_flags(uint8_t *v)
+{
+	v[LG_BODY] |= 0x08;
+}
+
+static void
+le_reserved(uint8_t *v)
+{
+	v[LG_BODY + 3] = 1;
+}
+
+static void
+le_no_intercept(uint8_t *v)
+{
+	v[LG_BODY] &= (uint8_t) ~1;	/* coef[0] is -0.5: inconsistent */
+}
+
+static void
+le_iterations(uint8_t *v)
+{
+	put32(v + LG_BODY + 4, 0xFFFFFFFFu);
+}
+
+static void
+le_nrows(uint8_t *v)
+{
+	put64(v + LG_BODY + 8, 0);
+}
+
+static void
+le_nskipped(uint8_t *v)
+{
+	put64(v + LG_BODY + 16, UINT64_MAX);
+}
+
+static void
+le_lambda(uint8_t *v)
+{
+	putf64(v + LG_BODY + 24, INFINITY);
+}
+
+static void
+le_loglik(uint8_t *v)
+{
+	putf64(v + LG_BODY + 32, 0.5);
+}
+
+static void
+le_loglik_inf(uint8_t *v)
+{
+	putf64(v + LG_BODY + 40, -INFINITY);
+}
+
+static void
+le_deviance(uint8_t *v)
+{
+	putf64(v + LG_BODY + 48, -1.0);
+}
+
+static void
+le_cw0_zero(uint8_t *v)
+{
+	putf64(v + LG_BODY + 56, 0.0);
+}
+
+static void
+le_cw1_nan(uint8_t *v)
+{
+	putf64(v + LG_BODY + 64, NAN);
+}
+
+static void
+le_cw1_inf(uint8_t *v)
+{
+	putf64(v + LG_BODY + 64, INFINITY);
+}
+
+static void
+le_cw0_negative(uint8_t *v)
+{
+	putf64(v + LG_BODY + 56, -1.0);
+}
+
+static void
+le_coef_nan(uint8_t *v)
+{
+	putf64(v + LG_BODY + 72 + 8, NAN);
+}
+
+static void
+le_coef_inf(uint8_t *v)
+{
+	putf64(v + LG_BODY + 72 + 16, INFINITY);
+}
+
+static void
+le_se_negative(uint8_t *v)
+{
+	putf64(v + LG_BODY + 96, -0.25);
+}
+
+static void
+le_zval_inf(uint8_t *v)
+{
+	putf64(v + LG_BODY + 120 + 8, INFINITY);	/* se[1] is 0.5 */
+}
+
+static void
+le_pval(uint8_t *v)
+{
+	putf64(v + LG_BODY + 144 + 16, -0.5);
+}
+
+static void
+le_label_nul(uint8_t *v)
+{
+	v[LG_BODY + 171] = 0;		/* "no" -> "n\0" */
+}
+
+static void
+le_label_utf8(uint8_t *v)
+{
+	v[LG_BODY + 176] = 0xC3;	/* "ye\xc3": truncated sequence */
+}
+
+static void
+le_label0_past_end(uint8_t *v)
+{
+	v[LG_BODY + 169] = 9;		/* label 0 claims 9 of the 7 bytes left */
+}
+
+static void
+le_label1_length(uint8_t *v)
+{
+	v[LG_BODY + 173] = 2;		/* label 1 "ye": one byte left over */
+}
+
+static void
+le_section_long(uint8_t *v)
+{
+	put32(v + LG_HDR + 4, LG_LEN + 1);
+}
+
+static bool
+t_logreg_crafted(void)
+{
+	struct
+	{
+		void		(*f) (uint8_t *);
+		const char *msg;
+	}			cases[] = {
+		{le_flags, "logistic regression flags 0x0b are not defined"},
+		{le_reserved, "logistic regression section reserved bytes are not zero"},
+		{le_no_intercept, "logistic regression without intercept has a non-zero intercept"},
+		{le_iterations, "iteration count -1 is negative"},
+		{le_nrows, "logistic regression row counts are invalid (0 rows"},
+		{le_nskipped, "row counts"},
+		{le_lambda, "penalty lambda"},
+		{le_loglik, "log-likelihood or deviance is out of range"},
+		{le_loglik_inf, "log-likelihood or deviance"},
+		{le_deviance, "log-likelihood or deviance"},
+		{le_cw0_zero, "class weight 0 is not a finite number > 0"},
+		{le_cw0_negative, "class weight 0"},
+		{le_cw1_nan, "class weight 1 is not a finite number > 0"},
+		{le_cw1_inf, "class weight 1"},
+		{le_coef_nan, "logistic regression coefficient 1 is not finite"},
+		{le_coef_inf, "logistic regression coefficient 2 is not finite"},
+		{le_se_negative, "standard error 0 is negative or infinite"},
+		{le_zval_inf, "z value 1 is infinite but its standard error is not 0"},
+		{le_pval, "p value 2 is outside 0 to 1"},
+		{le_label_nul, "class label 0 contains a NUL byte"},
+		{le_label_utf8, "class label 1 is not valid UTF-8"},
+		{le_label0_past_end, "class label 0 runs past the end of its section"},
+		{le_label1_length, "logistic regression section has 177 bytes, expected 176"},
+		{le_section_long, "declares 178 bytes but only 177 remain"},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		EXPECT(ledit_expect(cases[i].f, cases[i].msg), "case %zu: %s", i, reason);
+	return true;
+}
+
+/* Layout-level rejections built with the test-side writer. */
+static bool
+t_logreg_bytes_rejected(void)
+{
+	lsample		s;
+	uint8_t		w[512];
+	size_t		wlen;
+	builder		x;
+	size_t		n;
+	uint8_t		feat[LFEAT_LEN];
+
+	n = w_text(feat, lsample_names[0]);
+	w_text(feat + n, lsample_names[1]);
+
+	make_lsample(&s);
+	s.fit.classes[1] = "no";
+	wlen = w_logreg(w, &s.fit);
+	n = build_logreg_model(&x, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "logistic regression class labels 0 and 1 are equal"),
+		   "equal labels: %s", reason);
+
+	make_lsample(&s);
+	s.fit.classes[0] = "";
+	wlen = w_logreg(w, &s.fit);
+	n = build_logreg_model(&x, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "class label 0 has length 0, expected 1 to 1024 bytes"),
+		   "empty label: %s", reason);
+
+	make_lsample(&s);
+	s.fit.classes[1] = "";
+	wlen = w_logreg(w, &s.fit);
+	n = build_logreg_model(&x, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "class label 1 has length 0"),
+		   "empty label 1: %s", reason);
+
+	/* a label of 1025 bytes */
+	{
+		static char longl[MLX_MODEL_MAX_NAME_LEN + 2];
+		uint8_t		big[2048];
+
+		memset(longl, 'z', MLX_MODEL_MAX_NAME_LEN + 1);
+		make_lsample(&s);
+		s.fit.classes[0] = longl;
+		wlen = w_logreg(big, &s.fit);
+		n = build_logreg_model(&x, big, wlen);
+		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "class label 0 has length 1025"),
+			   "long label: %s", reason);
+	}
+
+	/* wrong lengths: a spare byte, a short section, a missing label 1 */
+	make_lsample(&s);
+	wlen = w_logreg(w, &s.fit);
+	w[wlen] = 'x';
+	n = build_logreg_model(&x, w, wlen + 1);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "logistic regression section has 178 bytes, expected 177 for 2 features and class labels of 2 and 3 bytes"),
+		   "spare byte: %s", reason);
+	n = build_logreg_model(&x, w, 100);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "logistic regression section has 100 bytes, expected at least 172 for 2 features"),
+		   "short: %s", reason);
+	n = build_logreg_model(&x, w, 172);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "class label 0 runs past the end"),
+		   "no label bytes: %s", reason);
+
+	/* section set */
+	b_header(&x, MLX_ALG_LOGISTIC_REGRESSION, 2);
+	b_section(&x, MLX_SEC_FEATURES, feat, LFEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has no logistic regression section"),
+		   "missing: %s", reason);
+	b_header(&x, MLX_ALG_LOGISTIC_REGRESSION, 2);
+	b_section(&x, MLX_SEC_FEATURES, feat, LFEAT_LEN);
+	b_section(&x, MLX_SEC_LOGREG, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_LOGREG, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has more than one logistic regression section"),
+		   "duplicate: %s", reason);
+	b_header(&x, MLX_ALG_LOGISTIC_REGRESSION, 2);
+	b_section(&x, MLX_SEC_LOGREG, w, (uint32_t) wlen);
+	b_section(&x, 0x8123, w, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, LFEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", reason);
+	/*
+	 * k in the header must match the arrays: with k = 1 the label lengths
+	 * are read from inside the arrays
+	 */
+	b_header(&x, MLX_ALG_LOGISTIC_REGRESSION, 1);
+	b_section(&x, MLX_SEC_FEATURES, feat, 3);
+	b_section(&x, MLX_SEC_LOGREG, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "logistic regression"),
+		   "k mismatch: %s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_logreg_truncations(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_lsample(&len);
+	size_t		n;
+
+	EXPECT(buf != NULL, "encode");
+	for (n = 0; n < len; n++)
+	{
+		if (!decode_expect(buf, n, MLX_ECORRUPT, NULL))
+		{
+			mlx_free(&tctx, buf);
+			snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+					 " at length %zu", n);
+			return false;
+		}
+	}
+	mlx_free(&tctx, buf);
+	return true;
+}
+
+/*
+ * Every byte flipped three ways: without a CRC repair always rejected; with
+ * it, rejected cleanly or decoded into a model that re-encodes to the very
+ * same bytes.
+ */
+static bool
+t_logreg_byte_flips(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_lsample(&len);
+	size_t		i;
+	int			f;
+	static const uint8_t masks[3] = {0x01, 0x80, 0xFF};
+	int			accepted = 0;
+
+	EXPECT(buf != NULL, "encode");
+	for (i = 0; i < len; i++)
+	{
+		for (f = 0; f < 3; f++)
+		{
+			mlx_status	want;
+			mlx_model	m;
+			mlx_status	st;
+			uint8_t    *enc;
+			size_t		enclen;
+
+			buf[i] ^= masks[f];
+			want = (i == 4 || (i == 5 && buf[5] > 1)) ?
+				MLX_EUNSUPPORTED : MLX_ECORRUPT;
+			if (!decode_expect(buf, len, want, NULL))
+			{
+				snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+						 " flipping byte %zu with 0x%02x", i, masks[f]);
+				return false;
+			}
+			if (i < len - 4)
+			{
+				reseal(buf, len);
+				st = mlx_model_decode(buf, len, &tctx, &m, NULL, 0);
+				EXPECT(st == MLX_OK || st == MLX_ECORRUPT || st == MLX_EUNSUPPORTED,
+					   "byte %zu: %s", i, mlx_status_str(st));
+				if (st == MLX_OK)
+				{
+					accepted++;
+					EXPECT(mlx_model_encode(&m, &tctx, 0, &enc, &enclen) == MLX_OK,
+						   "byte %zu mask %d: re-encode", i, f);
+					EXPECT(enclen == len && memcmp(enc, buf, len) == 0,
+						   "byte %zu mask %d: re-encoded differently", i, f);
+					mlx_free(&tctx, enc);
+					mlx_model_free(&m, &tctx);
+				}
+			}
+			buf[i] ^= masks[f];
+			reseal(buf, len);
+		}
+	}
+	EXPECT(accepted > 0, "no resealed flip was accepted");
+	EXPECT(decode_expect(buf, len, MLX_OK, NULL), "restored: %s", reason);
+	mlx_free(&tctx, buf);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_logreg_encoder_rejects(void)
+{
+	lsample		s;
+	mlx_model	m;
+	uint8_t    *out;
+	size_t		len;
+	char	   *js;
+	char		badutf[2] = {'\xff', 0};
+
+	make_lsample(&s);
+	EXPECT(mlx_model_from_logreg(&s.fit, lsample_names, &tctx, &m) == MLX_OK, "build");
+#define REFUSED(what) \
+	do { \
+		out = (uint8_t *) 1; \
+		EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_EINVAL && \
+			   out == NULL, "%s encoded", what); \
+		EXPECT(mlx_model_describe_json(&m, &tctx, &js) == MLX_EINVAL && js == NULL, \
+			   "%s described", what); \
+	} while (0)
+	m.u.logreg.classes[1] = "no";
+	REFUSED("equal labels");
+	m.u.logreg.classes[1] = "";
+	REFUSED("empty label");
+	m.u.logreg.classes[1] = badutf;
+	REFUSED("invalid UTF-8 label");
+	m.u.logreg.classes[1] = NULL;
+	REFUSED("NULL label");
+	m.u.logreg.classes[1] = "yes";
+	m.u.logreg.class_weight[1] = 0;
+	REFUSED("zero class weight");
+	m.u.logreg.class_weight[1] = NAN;
+	REFUSED("NaN class weight");
+	m.u.logreg.class_weight[1] = 2.5;
+	s.coef[1] = INFINITY;
+	REFUSED("infinite coefficient");
+	s.coef[1] = 1.25;
+	s.zval[1] = INFINITY;
+	REFUSED("infinite z with se > 0");
+	s.zval[1] = 2.5;
+	m.u.logreg.iterations = -1;
+	REFUSED("negative iterations");
+	m.u.logreg.iterations = 6;
+	m.u.logreg.loglik = 1.0;
+	REFUSED("positive log-likelihood");
+	m.u.logreg.loglik = -61.25;
+	m.u.logreg.nrows = 0;
+	REFUSED("no rows");
+	m.u.logreg.nrows = 120;
+	m.u.logreg.intercept = false;
+	REFUSED("intercept without the flag");
+	m.u.logreg.intercept = true;
+	m.u.logreg.nfeat = 3;
+	REFUSED("nfeat mismatch");
+	m.u.logreg.nfeat = 2;
+	m.u.logreg.zval = NULL;
+	REFUSED("missing array");
+	m.u.logreg.zval = s.zval;
+	m.algorithm = 3;
+	REFUSED("unknown algorithm");
+	m.algorithm = MLX_ALG_LOGISTIC_REGRESSION;
+#undef REFUSED
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_OK, "restored model");
+	mlx_free(&tctx, out);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_logreg_json(void)
+{
+	lsample		s;
+	isample		is;
+	mlx_model	m;
+	char	   *json;
+	const char *want =
+	"{\"algorithm\":\"logistic_regression\",\"format_version\":1,"
+	"\"n_features\":2,\"features\":[\"a\",\"b\xc3\xa9\"],"
+	"\"classes\":[\"no\",\"yes\"],\"positive_class\":\"yes\","
+	"\"fit_intercept\":true,\"lambda\":0,"
+	"\"class_weight\":{\"no\":1,\"yes\":2.5},"
+	"\"n_rows\":120,\"n_skipped\":4,\"iterations\":6,"
+	"\"converged\":true,\"separation\":false,"
+	"\"log_likelihood\":-61.25,\"null_log_likelihood\":-83,\"deviance\":122.5,"
+	"\"intercept\":-0.5,\"coefficients\":[1.25,-2],"
+	"\"std_errors\":[0.25,0.5,0],\"z_values\":[-2,2.5,null],"
+	"\"p_values\":[0.046875,0.01171875,0]}";
+
+	make_lsample(&s);
+	EXPECT(mlx_model_from_logreg(&s.fit, lsample_names, &tctx, &m) == MLX_OK, "build");
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe");
+	EXPECT(strcmp(json, want) == 0, "got %s", json);
+	mlx_free(&tctx, json);
+
+	/* escaped labels, NaN statistics, flags, no intercept */
+	m.u.logreg.classes[0] = "n\"o";
+	m.u.logreg.classes[1] = "y\\es";
+	m.u.logreg.intercept = false;
+	m.u.logreg.separation = true;
+	m.u.logreg.converged = false;
+	m.u.logreg.loglik = NAN;
+	s.coef[0] = 0;
+	s.se[0] = NAN;
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe 2");
+	EXPECT(strstr(json, "\"classes\":[\"n\\\"o\",\"y\\\\es\"],\"positive_class\":\"y\\\\es\",\"fit_intercept\":false,") &&
+		   strstr(json, "\"class_weight\":{\"n\\\"o\":1,\"y\\\\es\":2.5}") &&
+		   strstr(json, "\"converged\":false,\"separation\":true,\"log_likelihood\":null,") &&
+		   strstr(json, "\"intercept\":0,") &&
+		   strstr(json, "\"std_errors\":[null,0.5,0]"), "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free_names(&m, &tctx);
+
+	/* with inputs: inputs and target straight after the features */
+	make_isample(&is);
+	make_lsample8(&s);
+	EXPECT(mlx_model_from_logreg(&s.fit, isample_features, &tctx, &m) == MLX_OK,
+		   "build 8");
+	m.inputs = &is.inputs;
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe 3");
+	EXPECT(strstr(json, "\"emb[2]\"],\"inputs\":[{\"name\":") &&
+		   strstr(json, "]}],\"target\":\"price\",\"classes\":[\"no\",\"yes\"],"),
+		   "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static mlx_status
+op_from_logreg(void)
+{
+	lsample		s;
+	mlx_model	m;
+	mlx_status	st;
+
+	make_lsample(&s);
+	st = mlx_model_from_logreg(&s.fit, lsample_names, &tctx, &m);
+	if (st == MLX_OK)
+		mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static mlx_status
+op_encode_logreg(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_lsample(&len);
+
+	if (buf == NULL)
+		return MLX_ENOMEM;
+	mlx_free(&tctx, buf);
+	return MLX_OK;
+}
+
+static mlx_status
+op_encode_logreg_inputs(void)
+{
+	isample		is;
+	lsample		s;
+	uint8_t    *buf;
+	size_t		len;
+	mlx_status	st;
+
+	make_isample(&is);
+	make_lsample8(&s);
+	st = encode_logreg_with(&s.fit, isample_features, &is.inputs, &buf, &len);
+	if (st == MLX_OK)
+		mlx_free(&tctx, buf);
+	return st;
+}
+
+static bool
+t_logreg_enomem(void)
+{
+	bool		ok;
+	isample		is;
+	lsample		s;
+	mlx_status	st;
+
+	ok = enomem_sweep("from_logreg", op_from_logreg) &&
+		enomem_sweep("encode logistic", op_encode_logreg) &&
+		enomem_sweep("encode logistic with inputs", op_encode_logreg_inputs);
+	if (!ok)
+		return false;
+	enomem_value = encode_lsample(&enomem_len);
+	EXPECT(enomem_value != NULL, "encode");
+	ok = enomem_sweep("decode logistic", op_decode) &&
+		enomem_sweep("describe logistic", op_describe);
+	mlx_free(&tctx, enomem_value);
+	if (!ok)
+		return false;
+	make_isample(&is);
+	make_lsample8(&s);
+	st = encode_logreg_with(&s.fit, isample_features, &is.inputs, &enomem_value,
+							&enomem_len);
+	EXPECT(st == MLX_OK, "encode with inputs");
+	ok = enomem_sweep("decode logistic with inputs", op_decode) &&
+		enomem_sweep("describe logistic with inputs", op_describe);
+	mlx_free(&tctx, enomem_value);
+	return ok;
+}
+
 static bool
 t_no_leaks(void)
 {
@@ -2158,6 +3151,17 @@ main(void)
 	run("inputs_crafted_bytes_rejected", t_inputs_bytes_rejected);
 	run("inputs_byte_flips", t_inputs_flips);
 	run("inputs_allocation_failures", t_inputs_enomem);
+	run("logreg_round_trip_field_by_field", t_logreg_round_trip);
+	run("logreg_documented_layout_deterministic", t_logreg_layout);
+	run("logreg_variants_defaults_and_flags", t_logreg_variants);
+	run("logreg_with_inputs_round_trip", t_logreg_inputs_round_trip);
+	run("logreg_crafted_inconsistent_values", t_logreg_crafted);
+	run("logreg_crafted_layouts_rejected", t_logreg_bytes_rejected);
+	run("logreg_every_truncation_rejected", t_logreg_truncations);
+	run("logreg_byte_flips", t_logreg_byte_flips);
+	run("logreg_encoder_rejects_invalid_models", t_logreg_encoder_rejects);
+	run("logreg_describe_json", t_logreg_json);
+	run("logreg_allocation_failures", t_logreg_enomem);
 	run("no_leaks", t_no_leaks);
 	printf("%d passed, %d failed\n", npass, nfail);
 	return nfail > 0 ? 1 : 0;

@@ -1,0 +1,150 @@
+/*
+ * logreg.c
+ *	  Binary logistic regression: stable sigmoid and log-likelihood terms,
+ *	  the IRLS working quantities of one row, scoring, and the inference
+ *	  statistics of a fit (see logreg.h for how training works).
+ */
+#include "core/logreg.h"
+
+#include <math.h>
+#include <string.h>
+
+/* the variance p (1 - p) is clamped here so the working response stays finite */
+#define LOGREG_MIN_VARIANCE 1e-10
+
+/* 1 / sqrt(2) */
+#define LOGREG_SQRT1_2 0.70710678118654752440
+
+/* sigma(t) = 1 / (1 + exp(-t)), no overflow and no cancellation either side */
+static double
+sigmoid(double t)
+{
+	if (t >= 0)
+		return 1.0 / (1.0 + exp(-t));
+	else
+	{
+		double		e = exp(t);
+
+		return e / (1.0 + e);
+	}
+}
+
+/* log sigma(t) = -log(1 + exp(-t)), finite for every finite t */
+static double
+log_sigmoid(double t)
+{
+	if (t >= 0)
+		return -log1p(exp(-t));
+	return t - log1p(exp(t));
+}
+
+void
+mlx_logreg_working(double eta, double y, double cw, double *w, double *z,
+				   double *loglik)
+{
+	double		p = sigmoid(eta);
+	double		q = sigmoid(-eta);	/* 1 - p without cancellation */
+	double		v = p * q;
+	double		r;
+
+	if (!(v >= LOGREG_MIN_VARIANCE))
+		v = LOGREG_MIN_VARIANCE;
+	/* y - p, exact for the two labels */
+	if (y == 1.0)
+		r = q;
+	else if (y == 0.0)
+		r = -p;
+	else
+		r = y - p;
+	*w = cw * v;
+	*z = eta + r / v;
+	if (y == 1.0)
+		*loglik = cw * log_sigmoid(eta);
+	else if (y == 0.0)
+		*loglik = cw * log_sigmoid(-eta);
+	else
+		*loglik = cw * (y * log_sigmoid(eta) + (1.0 - y) * log_sigmoid(-eta));
+}
+
+double
+mlx_logreg_eta(const mlx_logreg_fit *f, const void *x)
+{
+	double		v = f->intercept ? f->coef[0] : 0.0;
+	int32_t		j;
+
+	for (j = 0; j < f->nfeat; j++)
+	{
+		double		xj;
+
+		memcpy(&xj, (const char *) x + (size_t) j * sizeof(double), sizeof(double));
+		v += f->coef[j + 1] * xj;
+	}
+	return v;
+}
+
+double
+mlx_logreg_prob(const mlx_logreg_fit *f, const void *x)
+{
+	return sigmoid(mlx_logreg_eta(f, x));
+}
+
+double
+mlx_norm_pvalue2(double z)
+{
+	if (isnan(z))
+		return NAN;
+	return erfc(fabs(z) * LOGREG_SQRT1_2);
+}
+
+mlx_status
+mlx_logreg_from_wls(const mlx_linreg_fit *wls, const mlx_ctx *ctx,
+					mlx_logreg_fit *out)
+{
+	int32_t		n;
+	int32_t		i;
+	double	   *coef,
+			   *se,
+			   *zval,
+			   *pval;
+	/* se / sigma is the unscaled standard error; without sigma, none */
+	bool		have_se;
+
+	if (wls == NULL || out == NULL || wls->nfeat < 1 || wls->coef == NULL ||
+		wls->se == NULL)
+		return MLX_EINVAL;
+	n = wls->nfeat + 1;
+	have_se = wls->lambda == 0.0 && isfinite(wls->sigma) && wls->sigma > 0.0;
+	coef = mlx_alloc(ctx, sizeof(double) * (size_t) n);
+	se = mlx_alloc(ctx, sizeof(double) * (size_t) n);
+	zval = mlx_alloc(ctx, sizeof(double) * (size_t) n);
+	pval = mlx_alloc(ctx, sizeof(double) * (size_t) n);
+	if (coef == NULL || se == NULL || zval == NULL || pval == NULL)
+	{
+		if (coef != NULL)
+			mlx_free(ctx, coef);
+		if (se != NULL)
+			mlx_free(ctx, se);
+		if (zval != NULL)
+			mlx_free(ctx, zval);
+		if (pval != NULL)
+			mlx_free(ctx, pval);
+		out->coef = out->se = out->zval = out->pval = NULL;
+		return MLX_ENOMEM;
+	}
+	for (i = 0; i < n; i++)
+	{
+		double		s = NAN;
+
+		coef[i] = wls->coef[i];
+		if (have_se && isfinite(wls->se[i]) && wls->se[i] >= 0.0)
+			s = wls->se[i] / wls->sigma;
+		se[i] = s;
+		zval[i] = isnan(s) ? NAN : coef[i] / s;
+		pval[i] = mlx_norm_pvalue2(zval[i]);
+	}
+	out->coef = coef;
+	out->se = se;
+	out->zval = zval;
+	out->pval = pval;
+	return MLX_OK;
+}
