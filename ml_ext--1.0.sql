@@ -107,7 +107,7 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 ROWS 10;
 
 COMMENT ON FUNCTION ml.coefficients(bytea) IS
-  'coefficients of a linear model with standard errors, t statistics and two-sided p-values';
+  'coefficients of a linear or logistic model with standard errors, t (linear) or z (logistic) statistics and two-sided p-values';
 
 CREATE FUNCTION ml.model_info(model bytea)
 RETURNS jsonb
@@ -300,17 +300,19 @@ COMMENT ON FUNCTION ml.drop_model(text, integer) IS
 
 CREATE FUNCTION ml.training_info(model_name text)
 RETURNS TABLE(version integer, pass integer, name text, rows bigint,
-              workers_planned integer, processes integer, seconds float8)
+              workers_planned integer, processes integer, seconds float8,
+              loss float8)
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
   SELECT m.version, (p->>'pass')::int, p->>'name', (p->>'rows')::bigint,
-         (p->>'workers_planned')::int, (p->>'processes')::int, (p->>'seconds')::float8
+         (p->>'workers_planned')::int, (p->>'processes')::int, (p->>'seconds')::float8,
+         (p->>'loss')::float8
   FROM ml.models m, jsonb_array_elements(m.training_info->'passes') p
   WHERE m.name = model_name AND m.deployed
   ORDER BY 2;
 END;
 COMMENT ON FUNCTION ml.training_info(text) IS
-  'per-pass figures of the deployed version of a model: rows, parallel workers planned, processes that saw rows, seconds';
+  'per-pass figures of the deployed version of a model: rows, parallel workers planned, processes that saw rows, seconds, and for iterative passes the loss (negative log-likelihood) of the coefficients the pass started from';
 
 -- BEGIN metrics
 ------------------------------------------------------------------------------
@@ -565,6 +567,8 @@ LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 AS $$
 DECLARE
   m record;
+  r record;
+  pos text;
   src text := ml._from_item(relation);
 BEGIN
   SELECT mm.algorithm, mm.target INTO m
@@ -588,6 +592,32 @@ BEGIN
     RAISE EXCEPTION 'target column "%" of model "%" does not exist in relation %',
       m.target, model_name, relation USING ERRCODE = 'undefined_column';
   END;
+  IF m.algorithm = 'logistic_regression' THEN
+    pos := (ml.classes(model_name))[2];
+    EXECUTE format(
+      'SELECT ml.accuracy(a, l) AS accuracy, ml.precision(a, l, $1) AS prec,'
+      '       ml.recall(a, l, $1) AS recall, ml.f1(a, l, $1) AS f1,'
+      '       ml.log_loss(a = $1, p) AS log_loss, count(*) AS n,'
+      '       count(*) FILTER (WHERE a = $1) AS npos'
+      '  FROM (SELECT (src.%I)::text AS a, ml.predict_label($2, src) AS l,'
+      '               (ml.predict_proba($2, src))[2] AS p'
+      '        FROM %s AS src WHERE src.%I IS NOT NULL) s',
+      m.target, src, m.target) INTO r USING pos, model_name;
+    metric := 'accuracy'; value := r.accuracy; RETURN NEXT;
+    metric := 'precision'; value := r.prec; RETURN NEXT;
+    metric := 'recall'; value := r.recall; RETURN NEXT;
+    metric := 'f1'; value := r.f1; RETURN NEXT;
+    metric := 'log_loss'; value := r.log_loss; RETURN NEXT;
+    IF r.npos > 0 AND r.npos < r.n THEN
+      EXECUTE format(
+        'SELECT ml.roc_auc((src.%I)::text = $1, (ml.predict_proba($2, src))[2])'
+        '  FROM %s AS src WHERE src.%I IS NOT NULL',
+        m.target, src, m.target) INTO value USING pos, model_name;
+      metric := 'roc_auc'; RETURN NEXT;
+    END IF;
+    metric := 'n'; value := r.n; RETURN NEXT;
+    RETURN;
+  END IF;
   RETURN QUERY EXECUTE format(
     'SELECT x.metric, x.value FROM ('
     '  SELECT ml.r2(y, p) AS r2, ml.mse(y, p) AS mse, ml.rmse(y, p) AS rmse,'
@@ -599,7 +629,95 @@ BEGIN
     m.target, model_name, src, m.target);
 END $$;
 COMMENT ON FUNCTION ml.evaluate(text, text) IS
-  'score a relation with the deployed version of a model and report metrics against its target column';
+  'score a relation with the deployed version of a model and report metrics against its target column (regression: r2, mse, rmse, mae, explained_variance; classification: accuracy, precision, recall, f1, log_loss, roc_auc)';
+
+-- The model's target column and a check that the relation has it.
+CREATE FUNCTION ml._classifier_target(model_name text, src text, relation text)
+RETURNS text
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+AS $$
+DECLARE
+  m record;
+BEGIN
+  SELECT mm.algorithm, mm.target INTO m
+  FROM ml.models mm WHERE mm.name = model_name AND mm.deployed;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION 'model "%" does not exist or has no deployed version', model_name
+      USING ERRCODE = 'undefined_object';
+  END IF;
+  IF m.algorithm <> 'logistic_regression' THEN
+    RAISE EXCEPTION 'model "%" is a % model, not a classifier', model_name, m.algorithm
+      USING ERRCODE = 'wrong_object_type';
+  END IF;
+  BEGIN
+    EXECUTE format('SELECT src.%I FROM %s AS src LIMIT 0', m.target, src);
+  EXCEPTION WHEN undefined_column THEN
+    RAISE EXCEPTION 'target column "%" of model "%" does not exist in relation %',
+      m.target, model_name, relation USING ERRCODE = 'undefined_column';
+  END;
+  RETURN m.target;
+END $$;
+COMMENT ON FUNCTION ml._classifier_target(text, text, text) IS
+  'internal: target column of a deployed classifier, checked against a relation';
+
+CREATE FUNCTION ml.confusion_matrix(model_name text, relation text)
+RETURNS TABLE(actual text, predicted text, count bigint)
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+AS $$
+DECLARE
+  src text := ml._from_item(relation);
+  target text := ml._classifier_target(model_name, src, relation);
+BEGIN
+  RETURN QUERY EXECUTE format(
+    'WITH s AS (SELECT (src.%I)::text AS a, ml.predict_label($2, src) AS l'
+    '           FROM %s AS src WHERE src.%I IS NOT NULL),'
+    ' labels AS (SELECT c, o FROM unnest($1) WITH ORDINALITY AS u(c, o)'
+    '            UNION ALL'
+    '            SELECT DISTINCT a, 1000000 FROM s WHERE a <> ALL ($1))'
+    ' SELECT la.c, lp.c, count(s.a)'
+    ' FROM labels la CROSS JOIN unnest($1) WITH ORDINALITY AS lp(c, o)'
+    ' LEFT JOIN s ON s.a = la.c AND s.l = lp.c'
+    ' GROUP BY la.c, la.o, lp.c, lp.o ORDER BY la.o, la.c, lp.o',
+    target, src, target) USING ml.classes(model_name), model_name;
+END $$;
+COMMENT ON FUNCTION ml.confusion_matrix(text, text) IS
+  'counts of (actual, predicted) label pairs of a classifier over a relation, zeros included';
+
+CREATE FUNCTION ml.roc_curve(model_name text, relation text)
+RETURNS TABLE(threshold float8, fpr float8, tpr float8)
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+AS $$
+DECLARE
+  src text := ml._from_item(relation);
+  target text := ml._classifier_target(model_name, src, relation);
+  pos text := (ml.classes(model_name))[2];
+  npos bigint;
+  nneg bigint;
+BEGIN
+  EXECUTE format('SELECT count(*) FILTER (WHERE (src.%I)::text = $1),'
+                 '       count(*) FILTER (WHERE (src.%I)::text <> $1)'
+                 '  FROM %s AS src WHERE src.%I IS NOT NULL', target, target, src, target)
+    INTO npos, nneg USING pos;
+  IF npos = 0 OR nneg = 0 THEN
+    RAISE EXCEPTION 'ROC curve is undefined: relation % has only one class of "%"', relation, target
+      USING ERRCODE = 'invalid_parameter_value';
+  END IF;
+  RETURN QUERY EXECUTE format(
+    'WITH s AS (SELECT (src.%I)::text = $1 AS y, (ml.predict_proba($2, src))[2] AS score'
+    '           FROM %s AS src WHERE src.%I IS NOT NULL),'
+    ' g AS (SELECT score, count(*) FILTER (WHERE y) AS tp, count(*) FILTER (WHERE NOT y) AS fp'
+    '       FROM s GROUP BY score),'
+    ' c AS (SELECT score, sum(tp) OVER w AS tps, sum(fp) OVER w AS fps'
+    '       FROM g WINDOW w AS (ORDER BY score DESC))'
+    ' SELECT t.threshold, t.fpr, t.tpr FROM ('
+    '   SELECT ''Infinity''::float8 AS threshold, 0::float8 AS fpr, 0::float8 AS tpr'
+    '   UNION ALL'
+    '   SELECT score, fps::float8 / $3, tps::float8 / $4 FROM c) t'
+    ' ORDER BY t.threshold DESC',
+    target, src, target) USING pos, model_name, nneg, npos;
+END $$;
+COMMENT ON FUNCTION ml.roc_curve(text, text) IS
+  'ROC curve of a binary classifier over a relation: one point per distinct score, highest threshold first';
 
 CREATE FUNCTION ml._encode(model bytea, "row" record)
 RETURNS float8[]
@@ -607,3 +725,76 @@ AS 'MODULE_PATHNAME', 'ml_encode_row'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ml._encode(bytea, record) IS
   'internal: the feature array a model trained by ml.train makes of a row (its encoding and imputation)';
+
+------------------------------------------------------------------------------
+-- Logistic regression: one IRLS pass as a parallel aggregate (ml.train runs
+-- one per iteration), and classifier scoring
+------------------------------------------------------------------------------
+
+CREATE FUNCTION ml._logreg_pass_sfunc(state bytea, y float8, x float8[], current bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_logreg_pass_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._logreg_pass_combine(state1 bytea, state2 bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_logreg_pass_combine'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._logreg_pass_final(state bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_logreg_pass_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE ml._logreg_pass(y float8, x float8[], current bytea) (
+    SFUNC = ml._logreg_pass_sfunc,
+    STYPE = bytea,
+    FINALFUNC = ml._logreg_pass_final,
+    FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml._logreg_pass_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON FUNCTION ml._logreg_pass_sfunc(bytea, float8, float8[], bytea) IS
+  'internal: transition function of ml._logreg_pass (folds one weighted working-response row)';
+COMMENT ON FUNCTION ml._logreg_pass_combine(bytea, bytea) IS
+  'internal: combine function of ml._logreg_pass (TSQR merge, log-likelihoods added)';
+COMMENT ON FUNCTION ml._logreg_pass_final(bytea) IS
+  'internal: final function of ml._logreg_pass (the next coefficients as a model)';
+COMMENT ON AGGREGATE ml._logreg_pass(float8, float8[], bytea) IS
+  'internal: one IRLS iteration of logistic regression over 0/1 labels, starting from the coefficients of the given model';
+
+CREATE FUNCTION ml.predict_proba(model bytea, x float8[]) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'ml_predict_proba_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.predict_proba(model bytea, "row" record) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'ml_predict_proba_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.predict_proba(model_name text, x float8[]) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'ml_predict_proba_name_array' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.predict_proba(model_name text, "row" record) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'ml_predict_proba_name_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict_proba(bytea, float8[]) IS
+  'class probabilities, in the order of ml.classes(model), of a feature array';
+COMMENT ON FUNCTION ml.predict_proba(bytea, record) IS
+  'class probabilities, in the order of ml.classes(model), of a table row';
+COMMENT ON FUNCTION ml.predict_proba(text, float8[]) IS
+  'class probabilities of a feature array with the deployed version of a named model';
+COMMENT ON FUNCTION ml.predict_proba(text, record) IS
+  'class probabilities of a table row with the deployed version of a named model';
+
+CREATE FUNCTION ml.predict_label(model bytea, x float8[]) RETURNS text
+AS 'MODULE_PATHNAME', 'ml_predict_label_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.predict_label(model bytea, "row" record) RETURNS text
+AS 'MODULE_PATHNAME', 'ml_predict_label_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.predict_label(model_name text, x float8[]) RETURNS text
+AS 'MODULE_PATHNAME', 'ml_predict_label_name_array' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.predict_label(model_name text, "row" record) RETURNS text
+AS 'MODULE_PATHNAME', 'ml_predict_label_name_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.predict_label(bytea, float8[]) IS 'most probable class label of a feature array';
+COMMENT ON FUNCTION ml.predict_label(bytea, record) IS 'most probable class label of a table row';
+COMMENT ON FUNCTION ml.predict_label(text, float8[]) IS
+  'most probable class label of a feature array with the deployed version of a named model';
+COMMENT ON FUNCTION ml.predict_label(text, record) IS
+  'most probable class label of a table row with the deployed version of a named model';
+
+CREATE FUNCTION ml.classes(model bytea) RETURNS text[]
+AS 'MODULE_PATHNAME', 'ml_classes' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.classes(model_name text) RETURNS text[]
+AS 'MODULE_PATHNAME', 'ml_classes_name' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.classes(bytea) IS 'class labels of a classifier, the positive class last';
+COMMENT ON FUNCTION ml.classes(text) IS 'class labels of the deployed version of a named classifier';

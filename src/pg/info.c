@@ -18,6 +18,11 @@
 typedef struct CoefIter
 {
 	mlx_model	model;
+	bool		intercept;
+	const double *coef;			/* nfeat + 1 each, intercept first */
+	const double *se;
+	const double *stat;			/* t (linear) or z (logistic) statistics */
+	const double *pval;
 	int			first;			/* 0 with an intercept row, else 1 */
 } CoefIter;
 
@@ -32,7 +37,9 @@ float8_or_null(double v, bool *isnull)
  * ml.coefficients(model bytea) RETURNS TABLE(term text, estimate float8,
  *		std_error float8, t_value float8, p_value float8)
  * One row per term: 'intercept' (when fitted), then each feature by name.
- * Undefined statistics are NULL.
+ * For logistic regression t_value holds the z statistic (Wald test against
+ * the normal distribution, as statsmodels' Logit).  Undefined statistics
+ * are NULL.
  */
 PG_FUNCTION_INFO_V1(ml_coefficients);
 Datum
@@ -55,12 +62,32 @@ ml_coefficients(PG_FUNCTION_ARGS)
 
 		it = palloc0(sizeof(CoefIter));
 		ml_decode_model(PG_GETARG_DATUM(0), &it->model);
-		if (it->model.algorithm != MLX_ALG_LINEAR_REGRESSION)
+		if (it->model.algorithm == MLX_ALG_LINEAR_REGRESSION)
+		{
+			const mlx_linreg_fit *f = &it->model.u.linreg;
+
+			it->intercept = f->intercept;
+			it->coef = f->coef;
+			it->se = f->se;
+			it->stat = f->tval;
+			it->pval = f->pval;
+		}
+		else if (it->model.algorithm == MLX_ALG_LOGISTIC_REGRESSION)
+		{
+			const mlx_logreg_fit *f = &it->model.u.logreg;
+
+			it->intercept = f->intercept;
+			it->coef = f->coef;
+			it->se = f->se;
+			it->stat = f->zval;
+			it->pval = f->pval;
+		}
+		else
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 					 errmsg("ml.coefficients does not support %s models",
 							mlx_algorithm_name(it->model.algorithm))));
-		it->first = it->model.u.linreg.intercept ? 0 : 1;
+		it->first = it->intercept ? 0 : 1;
 		funcctx->user_fctx = it;
 		funcctx->max_calls = it->model.nfeat + 1 - it->first;
 		MemoryContextSwitchTo(old);
@@ -71,7 +98,6 @@ ml_coefficients(PG_FUNCTION_ARGS)
 
 	if (funcctx->call_cntr < funcctx->max_calls)
 	{
-		const mlx_linreg_fit *f = &it->model.u.linreg;
 		int			i = (int) funcctx->call_cntr + it->first;
 		Datum		values[5];
 		bool		nulls[5] = {false, false, false, false, false};
@@ -79,10 +105,10 @@ ml_coefficients(PG_FUNCTION_ARGS)
 
 		values[0] = CStringGetTextDatum(i == 0 ? "intercept"
 										: it->model.feature_names[i - 1]);
-		values[1] = float8_or_null(f->coef[i], &nulls[1]);
-		values[2] = float8_or_null(f->se[i], &nulls[2]);
-		values[3] = float8_or_null(f->tval[i], &nulls[3]);
-		values[4] = float8_or_null(f->pval[i], &nulls[4]);
+		values[1] = float8_or_null(it->coef[i], &nulls[1]);
+		values[2] = float8_or_null(it->se[i], &nulls[2]);
+		values[3] = float8_or_null(it->stat[i], &nulls[3]);
+		values[4] = float8_or_null(it->pval[i], &nulls[4]);
 		tuple = heap_form_tuple(funcctx->tuple_desc, values, nulls);
 		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(tuple));
 	}

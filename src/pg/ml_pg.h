@@ -89,6 +89,17 @@ extern uint32 ml_cached_model_generation(void *slot);
 /* Score features (nfeat doubles, any alignment) with a decoded model. */
 extern double ml_score(const mlx_model *m, const void *x);
 
+/* Check a feature array's length against the model and its values. */
+extern void ml_check_features(const mlx_model *m, const MlFloat8Array *x);
+
+/* classify.c: class label i of a classifier as a number (ml.predict) */
+extern double ml_label_value(const mlx_model *m, int i);
+
+/* rowpredict.c: the model of argument 0 and the features of argument 1 */
+extern const mlx_model *ml_model_and_features(FunctionCallInfo fcinfo,
+											  bool by_name, bool row,
+											  const void **x);
+
 /* Score a float8[] datum, checking its length and values first. */
 extern double ml_score_array(const mlx_model *m, Datum array);
 

@@ -11,11 +11,14 @@
 #include "model/model.h"
 #include "core/linreg.h"
 
+#include "datatype/timestamp.h"
+#include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
 
 #define ML_MAX_CATEGORIES 1000
+#define ML_MAX_TRAIN_PASSES 128
 #define ML_MAX_TRAIN_FEATURES MLX_LINREG_MAX_FEATURES
 
 /* one source column used as a feature */
@@ -38,6 +41,9 @@ typedef struct TrainOptions
 	int64		seed;
 	bool		deploy;
 	List	   *exclude;		/* of char * */
+	int			max_iter;		/* classifiers: IRLS passes at most */
+	double		tol;			/* classifiers: convergence tolerance */
+	char	   *class_weight;	/* classifiers: "balanced", a JSON object, or NULL */
 } TrainOptions;
 
 typedef struct TrainPass
@@ -47,11 +53,14 @@ typedef struct TrainPass
 	int			processes;		/* processes that saw rows (ml._processes) */
 	int			planned;		/* Workers Planned in the pass's plan */
 	double		seconds;
+	double		loss;			/* iterative passes: -log-likelihood, else NaN */
 } TrainPass;
 
 typedef struct TrainRun
 {
 	MemoryContext cxt;			/* survives SPI_finish */
+	const char *algorithm;		/* one of ml_train_algorithms */
+	bool		classifier;		/* logistic_regression */
 	const char *model_name;
 	const char *relation;		/* as the user wrote it */
 	const char *from;			/* FROM item */
@@ -63,7 +72,8 @@ typedef struct TrainRun
 	int			nfeat;
 	char	   *train_pred;		/* WHERE clause for training rows */
 	char	   *test_pred;		/* WHERE clause for held-out rows, or NULL */
-	TrainPass	passes[8];
+	char	   *classes[2];		/* classifiers: labels as text, [1] positive */
+	TrainPass	passes[ML_MAX_TRAIN_PASSES];
 	int			npasses;
 } TrainRun;
 
@@ -77,6 +87,16 @@ extern char *ml_join_names(const char *const *names);
 extern void ml_spi_run(const char *sql, int nargs, Oid *types, Datum *values,
 					   int expect);
 extern Datum ml_spi_value(int row, int col, bool *isnull);
+extern int	ml_spi_run_pass(const char *sql, int nargs, Oid *types, Datum *values);
+extern void ml_record_pass(TrainRun *run, const char *name, int64 rows,
+						   int processes, int planned, TimestampTz start);
+extern void ml_append_float8(StringInfo buf, double v);
+extern double ml_elapsed_seconds(TimestampTz start);
+
+/* train_logreg.c */
+extern void ml_train_classes(TrainRun *run);
+extern bytea *ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names);
+extern Jsonb *ml_train_classifier_metrics(TrainRun *run, bytea *model);
 
 /*
  * A FROM item for the user's relation argument: a re-quoted qualified name

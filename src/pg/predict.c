@@ -11,10 +11,11 @@
 #include "fmgr.h"
 
 #include "core/linreg.h"
+#include "core/logreg.h"
 #include "pg/ml_pg.h"
 
-static void
-check_features(const mlx_model *m, const MlFloat8Array *x)
+void
+ml_check_features(const mlx_model *m, const MlFloat8Array *x)
 {
 	if (unlikely(x->n != m->nfeat))
 	{
@@ -34,6 +35,8 @@ ml_score(const mlx_model *m, const void *x)
 	{
 		case MLX_ALG_LINEAR_REGRESSION:
 			return mlx_linreg_predict(&m->u.linreg, x);
+		case MLX_ALG_LOGISTIC_REGRESSION:
+			return ml_label_value(m, mlx_logreg_prob(&m->u.logreg, x) >= 0.5 ? 1 : 0);
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -49,7 +52,7 @@ ml_score_array(const mlx_model *m, Datum array)
 	MlFloat8Array x;
 
 	ml_float8_array(array, "feature array", &x);
-	check_features(m, &x);
+	ml_check_features(m, &x);
 	return ml_score(m, x.values);
 }
 

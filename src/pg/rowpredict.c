@@ -47,6 +47,7 @@ typedef struct RowCache
 {
 	MemoryContext cxt;
 	char	   *name;			/* named model, or NULL */
+	Size		namelen;
 	mlx_model	named;			/* decoded named model */
 	void	   *bytea_cache;	/* ml_cached_model slot for the bytea form */
 	RowMap		map;
@@ -75,18 +76,21 @@ static const mlx_model *
 named_model(FunctionCallInfo fcinfo, RowCache *c)
 {
 	text	   *t = PG_GETARG_TEXT_PP(0);
-	char	   *name = text_to_cstring(t);
+	char	   *name;
 
-	if (c->name == NULL || strcmp(c->name, name) != 0)
-	{
-		c->name = NULL;
-		c->map.valid = false;
-		c->buf = NULL;
-		c->bufsize = 0;
-		MemoryContextReset(c->cxt);
-		ml_registry_load(name, c->cxt, &c->named);
-		c->name = MemoryContextStrdup(c->cxt, name);
-	}
+	/* the usual case: the same name as the previous row, no copy */
+	if (c->name != NULL && VARSIZE_ANY_EXHDR(t) == c->namelen &&
+		memcmp(VARDATA_ANY(t), c->name, c->namelen) == 0)
+		return &c->named;
+	name = text_to_cstring(t);
+	c->name = NULL;
+	c->map.valid = false;
+	c->buf = NULL;
+	c->bufsize = 0;
+	MemoryContextReset(c->cxt);
+	ml_registry_load(name, c->cxt, &c->named);
+	c->name = MemoryContextStrdup(c->cxt, name);
+	c->namelen = strlen(name);
 	return &c->named;
 }
 
@@ -367,31 +371,6 @@ encode_row(RowCache *c, const mlx_model *m, const char *label, HeapTupleHeader t
 	}
 }
 
-/* ml.predict(model_name text, x float8[]) */
-PG_FUNCTION_INFO_V1(ml_predict_name_array);
-Datum
-ml_predict_name_array(PG_FUNCTION_ARGS)
-{
-	RowCache   *c = row_cache(fcinfo);
-	const mlx_model *m = named_model(fcinfo, c);
-
-	PG_RETURN_FLOAT8(ml_score_array(m, PG_GETARG_DATUM(1)));
-}
-
-/* ml.predict(model_name text, row record) */
-PG_FUNCTION_INFO_V1(ml_predict_name_row);
-Datum
-ml_predict_name_row(PG_FUNCTION_ARGS)
-{
-	RowCache   *c = row_cache(fcinfo);
-	const mlx_model *m = named_model(fcinfo, c);
-	char		label[300];
-
-	snprintf(label, sizeof(label), "model \"%s\"", c->name);
-	encode_row(c, m, label, PG_GETARG_HEAPTUPLEHEADER(1));
-	PG_RETURN_FLOAT8(ml_score(m, c->buf));
-}
-
 /* The model value in argument 0; a different value may expect other columns. */
 static const mlx_model *
 bytea_model(FunctionCallInfo fcinfo, RowCache *c)
@@ -406,16 +385,72 @@ bytea_model(FunctionCallInfo fcinfo, RowCache *c)
 	return m;
 }
 
+/*
+ * The model of argument 0 (a name when by_name, else a bytea) and the
+ * features of argument 1 (a float8[] when !row, else a record encoded by
+ * the model's inputs).  *x points at nfeat doubles valid until the next
+ * call (possibly unaligned).
+ */
+const mlx_model *
+ml_model_and_features(FunctionCallInfo fcinfo, bool by_name, bool row,
+					  const void **x)
+{
+	RowCache   *c = row_cache(fcinfo);
+	const mlx_model *m = by_name ? named_model(fcinfo, c) : bytea_model(fcinfo, c);
+
+	if (row)
+	{
+		char		label[300];
+
+		if (by_name)
+			snprintf(label, sizeof(label), "model \"%s\"", c->name);
+		else
+			strlcpy(label, "the model", sizeof(label));
+		encode_row(c, m, label, PG_GETARG_HEAPTUPLEHEADER(1));
+		*x = c->buf;
+	}
+	else
+	{
+		MlFloat8Array a;
+
+		ml_float8_array(PG_GETARG_DATUM(1), "feature array", &a);
+		ml_check_features(m, &a);
+		*x = a.values;
+	}
+	return m;
+}
+
+/* ml.predict(model_name text, x float8[]) */
+PG_FUNCTION_INFO_V1(ml_predict_name_array);
+Datum
+ml_predict_name_array(PG_FUNCTION_ARGS)
+{
+	const void *x;
+	const mlx_model *m = ml_model_and_features(fcinfo, true, false, &x);
+
+	PG_RETURN_FLOAT8(ml_score(m, x));
+}
+
+/* ml.predict(model_name text, row record) */
+PG_FUNCTION_INFO_V1(ml_predict_name_row);
+Datum
+ml_predict_name_row(PG_FUNCTION_ARGS)
+{
+	const void *x;
+	const mlx_model *m = ml_model_and_features(fcinfo, true, true, &x);
+
+	PG_RETURN_FLOAT8(ml_score(m, x));
+}
+
 /* ml.predict(model bytea, row record) */
 PG_FUNCTION_INFO_V1(ml_predict_row);
 Datum
 ml_predict_row(PG_FUNCTION_ARGS)
 {
-	RowCache   *c = row_cache(fcinfo);
-	const mlx_model *m = bytea_model(fcinfo, c);
+	const void *x;
+	const mlx_model *m = ml_model_and_features(fcinfo, false, true, &x);
 
-	encode_row(c, m, "the model", PG_GETARG_HEAPTUPLEHEADER(1));
-	PG_RETURN_FLOAT8(ml_score(m, c->buf));
+	PG_RETURN_FLOAT8(ml_score(m, x));
 }
 
 /*

@@ -47,63 +47,6 @@ static void impute_from_means(TrainRun *run, TrainColumn *c, Datum means);
 
 /* ---------- small helpers ---------- */
 
-/* A float8 literal that reads back to the same double. */
-static void
-append_float8(StringInfo buf, double v)
-{
-	appendStringInfo(buf, "'%.17g'::float8", v);
-}
-
-static double
-elapsed_seconds(TimestampTz start)
-{
-	long		secs;
-	int			usecs;
-
-	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
-	return secs + usecs / 1e6;
-}
-
-/*
- * Run one pass.  Its plan is looked at first (EXPLAIN, no execution) so
- * the training info can say how many parallel workers the planner gave it;
- * ml._processes in the pass itself counts the processes that saw rows.
- */
-static int
-spi_run_pass(const char *sql, int nargs, Oid *types, Datum *values)
-{
-	char	   *explain = psprintf("EXPLAIN (FORMAT JSON) %s", sql);
-	int			planned = 0;
-	char	   *plan;
-	const char *p;
-
-	ml_spi_run(explain, nargs, types, values, 1);
-	plan = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	for (p = plan; (p = strstr(p, "\"Workers Planned\": ")) != NULL;)
-	{
-		p += strlen("\"Workers Planned\": ");
-		planned = Max(planned, atoi(p));
-	}
-	ml_spi_run(sql, nargs, types, values, 1);
-	return planned;
-}
-
-static void
-record_pass(TrainRun *run, const char *name, int64 rows, int processes,
-			int planned, TimestampTz start)
-{
-	TrainPass  *p;
-
-	if (run->npasses >= (int) lengthof(run->passes))
-		return;
-	p = &run->passes[run->npasses++];
-	p->name = name;
-	p->rows = rows;
-	p->processes = processes;
-	p->planned = planned;
-	p->seconds = elapsed_seconds(start);
-}
-
 /* ---------- split ---------- */
 
 /*
@@ -127,7 +70,7 @@ build_split(TrainRun *run)
 	appendStringInfo(&h,
 					 "((hashtextextended(src::text, " INT64_FORMAT ") & 2147483647)::float8 / 2147483648.0 < ",
 					 run->opt.seed);
-	append_float8(&h, run->opt.test_fraction);
+	ml_append_float8(&h, run->opt.test_fraction);
 	appendStringInfoChar(&h, ')');
 	run->test_pred = MemoryContextStrdup(run->cxt, h.data);
 	run->train_pred = MemoryContextStrdup(run->cxt, psprintf("NOT %s", h.data));
@@ -166,13 +109,22 @@ statistics_pass(TrainRun *run, int64 *skipped)
 							 c->qname, used);
 	}
 	/* imputation values: means over the rows the model learns from */
-	appendStringInfo(&sql, ", avg((src.%s)::float8) FROM %s AS src WHERE %s",
-					 run->qtarget, run->from, run->train_pred);
-	planned = spi_run_pass(sql.data, 0, NULL, NULL);
+	if (run->target_type == BOOLOID || !(run->target_type == INT2OID ||
+											 run->target_type == INT4OID ||
+											 run->target_type == INT8OID ||
+											 run->target_type == FLOAT4OID ||
+											 run->target_type == FLOAT8OID ||
+											 run->target_type == NUMERICOID))
+		appendStringInfo(&sql, ", NULL::float8 FROM %s AS src WHERE %s",
+						 run->from, run->train_pred);
+	else
+		appendStringInfo(&sql, ", avg((src.%s)::float8) FROM %s AS src WHERE %s",
+						 run->qtarget, run->from, run->train_pred);
+	planned = ml_spi_run_pass(sql.data, 0, NULL, NULL);
 
 	nrows = DatumGetInt64(ml_spi_value(0, 1, &isnull));
 	*skipped = DatumGetInt64(ml_spi_value(0, 2, &isnull));
-	record_pass(run, "statistics", nrows + *skipped,
+	ml_record_pass(run, "statistics", nrows + *skipped,
 				DatumGetInt32(ml_spi_value(0, 3, &isnull)), planned, start);
 	if (nrows == 0)
 		ereport(ERROR,
@@ -336,7 +288,7 @@ vocabulary_pass(TrainRun *run)
 		c->categories = vals;
 		c->nfeat = n;
 		/* a DISTINCT query: workers and processes are not measured (0) */
-		record_pass(run, "vocabulary", (int64) SPI_processed, 0, 0, start);
+		ml_record_pass(run, "vocabulary", (int64) SPI_processed, 0, 0, start);
 	}
 }
 
@@ -363,14 +315,14 @@ fit_pass(TrainRun *run, bytea *encoder)
 	appendStringInfo(&sql,
 					 "SELECT ml.linreg_fit((src.%s)::float8, ml._encode($1, src), ",
 					 run->qtarget);
-	append_float8(&sql, run->opt.lambda);
+	ml_append_float8(&sql, run->opt.lambda);
 	appendStringInfo(&sql, ", %s), ml._processes(1), count(*) FROM %s AS src WHERE %s AND src.%s IS NOT NULL",
 					 run->opt.fit_intercept ? "true" : "false",
 					 run->from, run->train_pred, run->qtarget);
 	ml_linreg_quiet = true;
 	PG_TRY();
 	{
-		planned = spi_run_pass(sql.data, 1, argtypes, args);
+		planned = ml_spi_run_pass(sql.data, 1, argtypes, args);
 	}
 	PG_FINALLY();
 	{
@@ -380,7 +332,7 @@ fit_pass(TrainRun *run, bytea *encoder)
 	model = DatumGetByteaPP(ml_spi_value(0, 1, &isnull));
 	if (isnull)
 		elog(ERROR, "training pass returned no model");
-	record_pass(run, "fit", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
+	ml_record_pass(run, "fit", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
 				DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start);
 	{
 		MemoryContext old = MemoryContextSwitchTo(run->cxt);
@@ -393,7 +345,7 @@ fit_pass(TrainRun *run, bytea *encoder)
 
 /* Pass 4: regression metrics on held-out rows (or training rows). */
 static Jsonb *
-evaluate_pass(TrainRun *run, bytea *model, int64 ntrain, int64 skipped)
+evaluate_pass(TrainRun *run, bytea *model)
 {
 	StringInfoData sql;
 	TimestampTz start = GetCurrentTimestamp();
@@ -415,32 +367,37 @@ evaluate_pass(TrainRun *run, bytea *model, int64 ntrain, int64 skipped)
 					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s",
 					 run->test_pred ? "'test'" : "'training'",
 					 run->qtarget, run->from, pred, run->qtarget);
-	planned = spi_run_pass(sql.data, 1, argtypes, args);
+	planned = ml_spi_run_pass(sql.data, 1, argtypes, args);
 	{
 		bool		isnull;
 		MemoryContext old = MemoryContextSwitchTo(run->cxt);
 
 		result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
 		MemoryContextSwitchTo(old);
-		record_pass(run, "evaluate", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
+		ml_record_pass(run, "evaluate", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
 					DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start);
 	}
-	/* add training counts */
-	{
-		Oid			t2[3] = {JSONBOID, INT8OID, INT8OID};
-		Datum		a2[3];
-		bool		isnull;
-		MemoryContext old;
+	return result;
+}
 
-		a2[0] = JsonbPGetDatum(result);
-		a2[1] = Int64GetDatum(ntrain);
-		a2[2] = Int64GetDatum(skipped);
-		ml_spi_run("SELECT $1 || jsonb_build_object('n_train', $2, 'n_skipped', $3)",
-				3, t2, a2, 1);
-		old = MemoryContextSwitchTo(run->cxt);
-		result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
-		MemoryContextSwitchTo(old);
-	}
+/* The metrics object plus the training row counts. */
+static Jsonb *
+add_counts(TrainRun *run, Jsonb *metrics, int64 ntrain, int64 skipped)
+{
+	Oid			t2[3] = {JSONBOID, INT8OID, INT8OID};
+	Datum		a2[3];
+	bool		isnull;
+	MemoryContext old;
+	Jsonb	   *result;
+
+	a2[0] = JsonbPGetDatum(metrics);
+	a2[1] = Int64GetDatum(ntrain);
+	a2[2] = Int64GetDatum(skipped);
+	ml_spi_run("SELECT $1 || jsonb_build_object('n_train', $2, 'n_skipped', $3)",
+			   3, t2, a2, 1);
+	old = MemoryContextSwitchTo(run->cxt);
+	result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
+	MemoryContextSwitchTo(old);
 	return result;
 }
 
@@ -517,7 +474,11 @@ make_inputs(TrainRun *run, char ***names)
 		x->categories = (c->kind == MLX_INPUT_CATEGORICAL) ? c->categories : NULL;
 	}
 	in->target = (char *) run->target;
-	in->target_kind = MLX_INPUT_NUMERIC;
+	in->target_kind = (run->target_type == BOOLOID) ? MLX_INPUT_BOOLEAN :
+		(!run->classifier || run->target_type == INT2OID || run->target_type == INT4OID ||
+		 run->target_type == INT8OID || run->target_type == FLOAT4OID ||
+		 run->target_type == FLOAT8OID || run->target_type == NUMERICOID) ?
+		MLX_INPUT_NUMERIC : MLX_INPUT_CATEGORICAL;
 	ml_check_status(mlx_inputs_feature_names(in, &ml_pg_ctx, names),
 					"model encoding");
 	MemoryContextSwitchTo(old);
@@ -564,11 +525,16 @@ attach_inputs(TrainRun *run, bytea *raw, mlx_inputs *in, char **names,
 	mlx_model	m;
 
 	ml_decode_model(PointerGetDatum(raw), &m);
-	warn_rank(run, &m, names);
 	m.feature_names = names;
 	m.inputs = in;
-	/* the fit pass filtered the rows without a target; count them here */
-	m.u.linreg.nskipped = skipped;
+	/* the fit passes filtered the rows without a target; count them here */
+	if (m.algorithm == MLX_ALG_LINEAR_REGRESSION)
+	{
+		warn_rank(run, &m, names);
+		m.u.linreg.nskipped = skipped;
+	}
+	else
+		m.u.logreg.nskipped = skipped;
 	return ml_encode_model(&m);
 }
 
@@ -591,9 +557,12 @@ training_info_json(TrainRun *run)
 		TrainPass  *p = &run->passes[i];
 
 		appendStringInfo(&buf,
-						 "%s{\"pass\": %d, \"name\": \"%s\", \"rows\": " INT64_FORMAT ", \"workers_planned\": %d, \"processes\": %d, \"seconds\": %.6f}",
+						 "%s{\"pass\": %d, \"name\": \"%s\", \"rows\": " INT64_FORMAT ", \"workers_planned\": %d, \"processes\": %d, \"seconds\": %.6f",
 						 i > 0 ? ", " : "", i + 1, p->name, p->rows,
 						 p->planned, p->processes, p->seconds);
+		if (isfinite(p->loss))
+			appendStringInfo(&buf, ", \"loss\": %.17g", p->loss);
+		appendStringInfoChar(&buf, '}');
 	}
 	appendStringInfo(&buf, "], \"test_fraction\": %.17g, \"seed\": " INT64_FORMAT "}",
 					 run->opt.test_fraction, run->opt.seed);
@@ -647,7 +616,7 @@ register_model(TrainRun *run, bytea *model, Jsonb *metrics, Jsonb *info,
 
 		vals[0] = a1[0];
 		vals[1] = Int32GetDatum(*version);
-		vals[2] = CStringGetTextDatum("linear_regression");
+		vals[2] = CStringGetTextDatum(run->algorithm);
 		vals[3] = CStringGetTextDatum(run->relation);
 		vals[4] = CStringGetTextDatum(run->target);
 		vals[5] = PointerGetDatum(features_used);
@@ -727,6 +696,8 @@ ml_train(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("algorithm %s needs a target column", algorithm)));
+	run.algorithm = algorithm;
+	run.classifier = (strcmp(algorithm, "logistic_regression") == 0);
 	run.target = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	run.qtarget = quote_identifier(run.target);
 	features = PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4);
@@ -750,6 +721,8 @@ ml_train(PG_FUNCTION_ARGS)
 	ml_train_resolve_columns(&run, features);
 	build_split(&run);
 	ntrain = statistics_pass(&run, &skipped);
+	if (run.classifier)
+		ml_train_classes(&run);
 	vocabulary_pass(&run);
 
 	{
@@ -768,14 +741,17 @@ ml_train(PG_FUNCTION_ARGS)
 
 	inputs = make_inputs(&run, &names);
 	encoder = make_encoder(&run, inputs, names);
-	raw = fit_pass(&run, encoder);
+	raw = run.classifier ? ml_train_logreg_fit(&run, encoder, names)
+		: fit_pass(&run, encoder);
 	{
 		MemoryContext old = MemoryContextSwitchTo(run.cxt);
 
 		model = attach_inputs(&run, raw, inputs, names, skipped);
 		MemoryContextSwitchTo(old);
 	}
-	metrics = evaluate_pass(&run, model, ntrain, skipped);
+	metrics = run.classifier ? ml_train_classifier_metrics(&run, model)
+		: evaluate_pass(&run, model);
+	metrics = add_counts(&run, metrics, ntrain, skipped);
 	info = training_info_json(&run);
 
 	{
@@ -799,7 +775,7 @@ ml_train(PG_FUNCTION_ARGS)
 	values[0] = Int64GetDatum(model_id);
 	values[1] = CStringGetTextDatum(run.model_name);
 	values[2] = Int32GetDatum(version);
-	values[3] = CStringGetTextDatum("linear_regression");
+	values[3] = CStringGetTextDatum(run.algorithm);
 	values[4] = JsonbPGetDatum(metrics);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }

@@ -16,15 +16,27 @@
 #include "utils/float.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/timestamp.h"
 
 #include "pg/ml_pg.h"
 #include "pg/ml_train.h"
 
-const char *const ml_train_algorithms[] = {"linear_regression", NULL};
+const char *const ml_train_algorithms[] = {"linear_regression", "logistic_regression", NULL};
 
 static const char *const linreg_options[] = {
 	"lambda", "fit_intercept", "test_fraction", "seed", "exclude", "deploy", NULL
 };
+
+static const char *const logreg_options[] = {
+	"lambda", "fit_intercept", "class_weight", "max_iter", "tol",
+	"test_fraction", "seed", "exclude", "deploy", NULL
+};
+
+static const char *const *
+algorithm_options(const TrainRun *run)
+{
+	return run->classifier ? logreg_options : linreg_options;
+}
 
 char *
 ml_join_names(const char *const *names)
@@ -59,13 +71,13 @@ ml_spi_value(int row, int col, bool *isnull)
 /* ---------- options ---------- */
 
 static void
-raise_option_error(const char *key, const char *what)
+raise_option_error(const TrainRun *run, const char *key, const char *what)
 {
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("option \"%s\" %s", key, what),
-			 errhint("Valid options for linear_regression are: %s.",
-					 ml_join_names(linreg_options))));
+			 errhint("Valid options for %s are: %s.", run->algorithm,
+					 ml_join_names(algorithm_options(run)))));
 }
 
 /*
@@ -85,6 +97,9 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 	o->seed = 0;
 	o->deploy = true;
 	o->exclude = NIL;
+	o->max_iter = 100;
+	o->tol = 1e-10;
+	o->class_weight = NULL;
 
 	if (options == NULL)
 		return;
@@ -107,46 +122,75 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 		char	   *text = SPI_getvalue(tup, td, 3);
 		bool		known = false;
 
-		for (int j = 0; linreg_options[j] != NULL; j++)
-			if (strcmp(key, linreg_options[j]) == 0)
+		for (int j = 0; algorithm_options(run)[j] != NULL; j++)
+			if (strcmp(key, algorithm_options(run)[j]) == 0)
 				known = true;
 		if (!known)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("unknown option \"%s\" for algorithm linear_regression", key),
-					 errhint("Valid options are: %s.", ml_join_names(linreg_options))));
+					 errmsg("unknown option \"%s\" for algorithm %s", key, run->algorithm),
+					 errhint("Valid options are: %s.", ml_join_names(algorithm_options(run)))));
 
-		if (strcmp(key, "lambda") == 0 || strcmp(key, "test_fraction") == 0 ||
-			strcmp(key, "seed") == 0)
+		if (strcmp(key, "class_weight") == 0)
+		{
+			if (strcmp(type, "string") == 0 && strcmp(text, "balanced") == 0)
+				o->class_weight = MemoryContextStrdup(run->cxt, "balanced");
+			else if (strcmp(type, "object") == 0)
+				o->class_weight = MemoryContextStrdup(run->cxt, text);
+			else
+				raise_option_error(run, key, "must be \"balanced\" or an object of class weights like {\"yes\": 2}");
+		}
+		else if (strcmp(key, "max_iter") == 0 || strcmp(key, "tol") == 0)
 		{
 			double		v;
 
 			if (strcmp(type, "number") != 0)
-				raise_option_error(key, "must be a number");
+				raise_option_error(run, key, "must be a number");
+			v = float8in_internal(text, NULL, "double precision", text);
+			if (strcmp(key, "max_iter") == 0)
+			{
+				if (v != floor(v) || v < 1 || v > 10000)
+					raise_option_error(run, key, "must be an integer from 1 to 10000");
+				o->max_iter = (int) v;
+			}
+			else
+			{
+				if (!(v > 0 && v < 1))
+					raise_option_error(run, key, "must be greater than 0 and less than 1");
+				o->tol = v;
+			}
+		}
+		else if (strcmp(key, "lambda") == 0 || strcmp(key, "test_fraction") == 0 ||
+				 strcmp(key, "seed") == 0)
+		{
+			double		v;
+
+			if (strcmp(type, "number") != 0)
+				raise_option_error(run, key, "must be a number");
 			v = float8in_internal(text, NULL, "double precision", text);
 			if (strcmp(key, "lambda") == 0)
 			{
 				if (!(v >= 0) || isinf(v))
-					raise_option_error(key, "must be a finite number >= 0");
+					raise_option_error(run, key, "must be a finite number >= 0");
 				o->lambda = v;
 			}
 			else if (strcmp(key, "test_fraction") == 0)
 			{
 				if (!(v >= 0 && v < 1))
-					raise_option_error(key, "must be at least 0 and less than 1");
+					raise_option_error(run, key, "must be at least 0 and less than 1");
 				o->test_fraction = v;
 			}
 			else
 			{
 				if (v != floor(v) || fabs(v) > 9007199254740992.0)
-					raise_option_error(key, "must be an integer");
+					raise_option_error(run, key, "must be an integer");
 				o->seed = (int64) v;
 			}
 		}
 		else if (strcmp(key, "fit_intercept") == 0 || strcmp(key, "deploy") == 0)
 		{
 			if (strcmp(type, "boolean") != 0)
-				raise_option_error(key, "must be true or false");
+				raise_option_error(run, key, "must be true or false");
 			if (strcmp(key, "fit_intercept") == 0)
 				o->fit_intercept = (strcmp(text, "true") == 0);
 			else
@@ -155,7 +199,7 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 		else if (strcmp(key, "exclude") == 0)
 		{
 			if (strcmp(type, "array") != 0)
-				raise_option_error(key, "must be an array of column names");
+				raise_option_error(run, key, "must be an array of column names");
 		}
 	}
 
@@ -168,7 +212,7 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 		char	   *type = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
 
 		if (strcmp(type, "string") != 0)
-			raise_option_error("exclude", "must be an array of column names");
+			raise_option_error(run, "exclude", "must be an array of column names");
 	}
 	ml_spi_run("SELECT e FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof($1->'exclude') = 'array' THEN $1->'exclude' ELSE '[]' END) e",
 			1, argtypes, args, -1);
@@ -266,7 +310,16 @@ ml_train_resolve_columns(TrainRun *run, ArrayType *features)
 				 errmsg("target column \"%s\" does not exist in relation %s",
 						run->target, run->relation)));
 	run->target_type = getBaseType(TupleDescAttr(td, target_att - 1)->atttypid);
-	if (!is_numeric_type(run->target_type))
+	if (run->classifier)
+	{
+		if (!is_numeric_type(run->target_type) && run->target_type != BOOLOID &&
+			!is_categorical_type(run->target_type))
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("target column \"%s\" has type %s, but %s needs a boolean, text, enum or numeric class label",
+							run->target, format_type_be(run->target_type), run->algorithm)));
+	}
+	else if (!is_numeric_type(run->target_type))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("target column \"%s\" has type %s, but linear_regression needs a numeric target",
@@ -376,4 +429,64 @@ ml_train_resolve_columns(TrainRun *run, ArrayType *features)
 		}
 	}
 	MemoryContextSwitchTo(old);
+}
+
+/* ---------- shared by the passes ---------- */
+
+/* A float8 literal that reads back to the same double. */
+void
+ml_append_float8(StringInfo buf, double v)
+{
+	appendStringInfo(buf, "'%.17g'::float8", v);
+}
+
+double
+ml_elapsed_seconds(TimestampTz start)
+{
+	long		secs;
+	int			usecs;
+
+	TimestampDifference(start, GetCurrentTimestamp(), &secs, &usecs);
+	return secs + usecs / 1e6;
+}
+
+/*
+ * Run one pass.  Its plan is looked at first (EXPLAIN, no execution) so
+ * the training info can say how many parallel workers the planner gave it;
+ * ml._processes in the pass itself counts the processes that saw rows.
+ */
+int
+ml_spi_run_pass(const char *sql, int nargs, Oid *types, Datum *values)
+{
+	char	   *explain = psprintf("EXPLAIN (FORMAT JSON) %s", sql);
+	int			planned = 0;
+	char	   *plan;
+	const char *p;
+
+	ml_spi_run(explain, nargs, types, values, 1);
+	plan = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	for (p = plan; (p = strstr(p, "\"Workers Planned\": ")) != NULL;)
+	{
+		p += strlen("\"Workers Planned\": ");
+		planned = Max(planned, atoi(p));
+	}
+	ml_spi_run(sql, nargs, types, values, 1);
+	return planned;
+}
+
+void
+ml_record_pass(TrainRun *run, const char *name, int64 rows, int processes,
+			int planned, TimestampTz start)
+{
+	TrainPass  *p;
+
+	if (run->npasses >= (int) lengthof(run->passes))
+		return;
+	p = &run->passes[run->npasses++];
+	p->name = name;
+	p->rows = rows;
+	p->processes = processes;
+	p->planned = planned;
+	p->seconds = ml_elapsed_seconds(start);
+	p->loss = NAN;
 }

@@ -22,6 +22,7 @@ import statsmodels.api as sm
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LinearRegression, Ridge
 
+import logreg
 import metrics
 import readme
 import registry
@@ -426,6 +427,7 @@ def main():
         ("metrics", lambda db: metrics.checks(db.conn, report, compare), ()),
         ("train", lambda db: train.checks(db.conn, report, compare), ()),
         ("registry", lambda db: registry.checks(db.conn, report, compare), ()),
+        ("logreg", lambda db: logreg.checks(db.conn, report, compare), ()),
         ("readme", lambda db: readme.checks(db.conn, report, compare, root), ()),
     ]
     for name, fn, args in checks:

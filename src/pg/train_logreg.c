@@ -1,0 +1,349 @@
+/*
+ * train_logreg.c
+ *	  ml.train for logistic regression: the classes of the target, the IRLS
+ *	  loop (one parallel aggregate pass per iteration) and the classifier
+ *	  metrics on the held-out rows.
+ *
+ * Every iteration is one plain SELECT of ml._logreg_pass over the encoded
+ * rows with the current model as a parameter, so each pass is a parallel
+ * aggregate exactly like linear regression's single pass.
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/jsonb.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "core/logreg.h"
+#include "pg/ml_pg.h"
+#include "pg/ml_train.h"
+
+/* class counts of the training rows, for balanced weights and the null model */
+static int64 class_count[2];
+static double class_weight[2];
+
+/* "(src.target)::text = '<positive label>'", as 0/1 */
+static char *
+label01_sql(TrainRun *run)
+{
+	return psprintf("((src.%s)::text = %s)::int::float8", run->qtarget,
+					quote_literal_cstr(run->classes[1]));
+}
+
+/*
+ * The two classes of the target over the training rows, in the target
+ * type's order (false < true, 0 < 1, text by collation); the second is the
+ * positive class.  One class, or more than two, is an error.
+ */
+void
+ml_train_classes(TrainRun *run)
+{
+	StringInfoData sql;
+	TimestampTz start = GetCurrentTimestamp();
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT (src.%s)::text, count(*) FROM %s AS src WHERE %s AND src.%s IS NOT NULL "
+					 "GROUP BY src.%s ORDER BY src.%s LIMIT 3",
+					 run->qtarget, run->from, run->train_pred, run->qtarget,
+					 run->qtarget, run->qtarget);
+	ml_spi_run(sql.data, 0, NULL, NULL, -1);
+	if (SPI_processed == 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("target column \"%s\" has a single class (%s) in the training rows; %s needs two",
+						run->target,
+						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+						run->algorithm)));
+	if (SPI_processed > 2)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("target column \"%s\" has more than two classes; %s supports binary targets",
+						run->target, run->algorithm),
+				 errhint("Multinomial logistic regression is not available yet; map the target to two classes in a query.")));
+	for (int i = 0; i < 2; i++)
+	{
+		bool		isnull;
+		char	   *label = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+		if (strlen(label) == 0 || strlen(label) > MLX_MODEL_MAX_CATEGORY_LEN)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("class label of target column \"%s\" must be 1 to %d bytes long",
+							run->target, MLX_MODEL_MAX_CATEGORY_LEN)));
+		run->classes[i] = MemoryContextStrdup(run->cxt, label);
+		class_count[i] = DatumGetInt64(ml_spi_value(i, 2, &isnull));
+	}
+	ml_record_pass(run, "classes", class_count[0] + class_count[1], 0, 0, start);
+
+	/* class weights: 1, "balanced" (n / (2 n_c), as scikit-learn), or given */
+	class_weight[0] = class_weight[1] = 1;
+	if (run->opt.class_weight != NULL && strcmp(run->opt.class_weight, "balanced") == 0)
+	{
+		double		n = class_count[0] + class_count[1];
+
+		for (int i = 0; i < 2; i++)
+			class_weight[i] = n / (2.0 * class_count[i]);
+	}
+	else if (run->opt.class_weight != NULL)
+	{
+		Oid			types[1] = {TEXTOID};
+		Datum		args[1];
+
+		args[0] = CStringGetTextDatum(run->opt.class_weight);
+		ml_spi_run("SELECT key, jsonb_typeof(value), value #>> '{}' FROM jsonb_each($1::jsonb)",
+				   1, types, args, -1);
+		for (uint64 r = 0; r < SPI_processed; r++)
+		{
+			char	   *key = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 1);
+			char	   *type = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 2);
+			char	   *val = SPI_getvalue(SPI_tuptable->vals[r], SPI_tuptable->tupdesc, 3);
+			int			which = -1;
+			double		w;
+
+			for (int i = 0; i < 2; i++)
+				if (strcmp(key, run->classes[i]) == 0)
+					which = i;
+			if (which < 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"class_weight\" names class \"%s\", which is not in the target column", key),
+						 errhint("The classes are \"%s\" and \"%s\".", run->classes[0], run->classes[1])));
+			if (strcmp(type, "number") != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"class_weight\" must give a number for class \"%s\"", key)));
+			w = strtod(val, NULL);
+			if (!(w > 0) || !isfinite(w))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("option \"class_weight\" for class \"%s\" must be a finite number > 0", key)));
+			class_weight[which] = w;
+		}
+	}
+}
+
+/* An encoded logistic model (no inputs) with the given fit. */
+static bytea *
+encode_logreg(mlx_logreg_fit *fit, char **names)
+{
+	mlx_model	m;
+
+	ml_check_status(mlx_model_from_logreg(fit, names, &ml_pg_ctx, &m),
+					"model encoding");
+	return ml_encode_model(&m);
+}
+
+/* fill the fields the pass aggregate cannot know */
+static void
+complete_fit(TrainRun *run, mlx_logreg_fit *f, int64 nrows)
+{
+	f->intercept = run->opt.fit_intercept;
+	f->lambda = run->opt.lambda;
+	f->nrows = nrows;
+	f->class_weight[0] = class_weight[0];
+	f->class_weight[1] = class_weight[1];
+	f->classes[0] = run->classes[0];
+	f->classes[1] = run->classes[1];
+}
+
+/*
+ * The IRLS loop.  Starts from zero coefficients; each pass returns the
+ * next coefficients and the log-likelihood of the ones it started from.
+ * Stops when no coefficient moves by more than tol (relative to the largest
+ * one), at max_iter, or when the classes are separated (coefficients grow
+ * without bound: only a penalty gives a finite answer).
+ */
+bytea *
+ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names)
+{
+	int			k = run->nfeat;
+	mlx_logreg_fit cur;
+	mlx_model	next;
+	bytea	   *cur_bytes;
+	StringInfoData sql;
+	char	   *y01 = label01_sql(run);
+	bool		converged = false;
+	bool		separated = false;
+	int			iter;
+	double		loglik = NAN;
+	double		wsum[2];
+	MemoryContext old;
+
+	memset(&cur, 0, sizeof(cur));
+	cur.nfeat = k;
+	cur.coef = palloc0(sizeof(double) * (k + 1));
+	cur.se = palloc(sizeof(double) * (k + 1));
+	cur.zval = palloc(sizeof(double) * (k + 1));
+	cur.pval = palloc(sizeof(double) * (k + 1));
+	for (int i = 0; i <= k; i++)
+		cur.se[i] = cur.zval[i] = cur.pval[i] = NAN;
+	cur.loglik = cur.loglik_null = cur.deviance = NAN;
+	complete_fit(run, &cur, class_count[0] + class_count[1]);
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT ml._logreg_pass(%s, ml._encode($1, src), $2), ml._processes(1), count(*) "
+					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL",
+					 y01, run->from, run->train_pred, run->qtarget);
+
+	for (iter = 1; iter <= run->opt.max_iter; iter++)
+	{
+		TimestampTz start = GetCurrentTimestamp();
+		Oid			types[2] = {BYTEAOID, BYTEAOID};
+		Datum		args[2];
+		bool		isnull;
+		int			planned;
+		double		maxstep = 0,
+					maxcoef = 0;
+
+		CHECK_FOR_INTERRUPTS();
+		cur_bytes = encode_logreg(&cur, names);
+		args[0] = PointerGetDatum(encoder);
+		args[1] = PointerGetDatum(cur_bytes);
+		planned = ml_spi_run_pass(sql.data, 2, types, args);
+		old = MemoryContextSwitchTo(run->cxt);
+		ml_decode_model(ml_spi_value(0, 1, &isnull), &next);
+		MemoryContextSwitchTo(old);
+		ml_record_pass(run, "irls", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
+					   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start);
+		loglik = next.u.logreg.loglik;
+		run->passes[run->npasses - 1].loss = -loglik;
+		ereport(DEBUG1,
+				(errmsg_internal("ml.train \"%s\": IRLS iteration %d, log-likelihood %.10g",
+								 run->model_name, iter, loglik)));
+
+		for (int i = 0; i <= k; i++)
+		{
+			maxstep = Max(maxstep, fabs(next.u.logreg.coef[i] - cur.coef[i]));
+			maxcoef = Max(maxcoef, fabs(next.u.logreg.coef[i]));
+		}
+		/* adopt the new coefficients; statistics are those of the pass */
+		next.u.logreg.iterations = iter;
+		cur = next.u.logreg;
+		complete_fit(run, &cur, class_count[0] + class_count[1]);
+
+		if (maxstep <= run->opt.tol * (1 + maxcoef))
+		{
+			converged = true;
+			break;
+		}
+		/*
+		 * Without a penalty, coefficients that classify every row strictly
+		 * right prove complete separation: the likelihood has no maximum.
+		 */
+		if (run->opt.lambda == 0 &&
+			(next.u.logreg.separation || maxcoef > 1e8 ||
+			 -loglik < 1e-9 * (class_count[0] + class_count[1])))
+		{
+			separated = true;
+			break;
+		}
+	}
+
+	cur.iterations = Min(iter, run->opt.max_iter);
+	cur.converged = converged;
+	cur.separation = separated;
+	cur.loglik = loglik;
+	cur.deviance = -2 * loglik;
+	wsum[0] = class_weight[0] * class_count[0];
+	wsum[1] = class_weight[1] * class_count[1];
+	if (run->opt.fit_intercept)
+	{
+		double		p1 = wsum[1] / (wsum[0] + wsum[1]);
+
+		cur.loglik_null = wsum[1] * log(p1) + wsum[0] * log1p(-p1);
+	}
+	else
+		cur.loglik_null = (wsum[0] + wsum[1]) * log(0.5);
+
+	if (separated)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("the classes of model \"%s\" are perfectly separated by the features",
+						run->model_name),
+				 errdetail("Without a penalty the coefficients grow without bound; training stopped after %d iterations.",
+						   cur.iterations),
+				 errhint("Set option \"lambda\" > 0 for a finite, regularized solution.")));
+	else if (!converged)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("logistic regression of model \"%s\" did not converge in %d iterations",
+						run->model_name, run->opt.max_iter),
+				 errhint("Raise option \"max_iter\", loosen \"tol\", or scale the features.")));
+	old = MemoryContextSwitchTo(run->cxt);
+	cur_bytes = encode_logreg(&cur, names);
+	MemoryContextSwitchTo(old);
+	return cur_bytes;
+}
+
+/*
+ * Classifier metrics on the held-out rows (or the training rows):
+ * accuracy, precision/recall/F1 of the positive class, log loss and ROC
+ * AUC (the last only when both classes are present).
+ */
+Jsonb *
+ml_train_classifier_metrics(TrainRun *run, bytea *model)
+{
+	StringInfoData sql;
+	TimestampTz start = GetCurrentTimestamp();
+	Oid			types[1] = {BYTEAOID};
+	Datum		args[1];
+	const char *pred = run->test_pred ? run->test_pred : run->train_pred;
+	const char *pos = quote_literal_cstr(run->classes[1]);
+	Jsonb	   *result;
+	bool		isnull;
+	int			planned;
+	int64		npos,
+				n;
+	MemoryContext old;
+
+	args[0] = PointerGetDatum(model);
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT jsonb_build_object("
+					 "'accuracy', ml.accuracy(a, l), 'precision', ml.precision(a, l, %s), "
+					 "'recall', ml.recall(a, l, %s), 'f1', ml.f1(a, l, %s), "
+					 "'log_loss', ml.log_loss(a = %s, p), "
+					 "'n_test', count(*), 'evaluated_on', %s), "
+					 "ml._processes(1), count(*), count(*) FILTER (WHERE a = %s) "
+					 "FROM (SELECT (src.%s)::text AS a, ml.predict_label($1, src) AS l, "
+					 "(ml.predict_proba($1, src))[2] AS p "
+					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s",
+					 pos, pos, pos, pos, run->test_pred ? "'test'" : "'training'", pos,
+					 run->qtarget, run->from, pred, run->qtarget);
+	planned = ml_spi_run_pass(sql.data, 1, types, args);
+	old = MemoryContextSwitchTo(run->cxt);
+	result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
+	MemoryContextSwitchTo(old);
+	n = DatumGetInt64(ml_spi_value(0, 3, &isnull));
+	npos = DatumGetInt64(ml_spi_value(0, 4, &isnull));
+	ml_record_pass(run, "evaluate", n, DatumGetInt32(ml_spi_value(0, 2, &isnull)),
+				   planned, start);
+
+	/* ROC AUC needs both classes among the evaluated rows */
+	if (npos > 0 && npos < n)
+	{
+		Oid			t2[2] = {JSONBOID, BYTEAOID};
+		Datum		a2[2];
+
+		resetStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "SELECT $1 || jsonb_build_object('roc_auc', ml.roc_auc((src.%s)::text = %s, "
+						 "(ml.predict_proba($2, src))[2])) FROM %s AS src WHERE %s AND src.%s IS NOT NULL",
+						 run->qtarget, pos, run->from, pred, run->qtarget);
+		a2[0] = JsonbPGetDatum(result);
+		a2[1] = PointerGetDatum(model);
+		ml_spi_run(sql.data, 2, t2, a2, 1);
+		old = MemoryContextSwitchTo(run->cxt);
+		result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
+		MemoryContextSwitchTo(old);
+	}
+	return result;
+}
