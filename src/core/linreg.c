@@ -230,6 +230,91 @@ mlx_linreg_flush(mlx_linreg_state *s, const mlx_ctx *ctx)
 }
 
 /*
+ * Fold the rows buffered in s into Rc, a p-by-p copy of s's R, leaving s
+ * alone: how a const state yields the R of all its rows.
+ */
+static mlx_status
+fold_buffered_copy(const mlx_linreg_state *s, double *Rc, const mlx_ctx *ctx)
+{
+	int			p = state_ncols(s);
+	int			m = s->nbuf;
+	double	   *blk;
+	mlx_status	st;
+
+	if (m == 0)
+		return MLX_OK;
+	blk = mlx_alloc(ctx, sizeof(double) * ((size_t) m * p +
+										   2 * (size_t) linreg_nb(p) * p));
+	if (blk == NULL)
+		return MLX_ENOMEM;
+	rows_to_colmajor(blk, m, state_buf_const(s, p), m, p);
+	st = fold_block(Rc, p, blk, m, m, 0, blk + (size_t) m * p);
+	mlx_free(ctx, blk);
+	return st;
+}
+
+/*
+ * Is column col of R (p-by-p, c = 1 with an intercept) constant, i.e. is
+ * its part below row c rounding noise next to its whole norm?  The
+ * Householder step that centres a constant column leaves a residue of the
+ * order of eps sqrt(n) |x|, never exactly zero; that residue must not be
+ * mistaken for variance, whatever the column's scale.  Without an
+ * intercept only an all-zero column qualifies.
+ */
+static bool
+centred_is_noise(const double *R, int p, int c, int col, int64_t nrows)
+{
+	double		ctol = 16.0 * DBL_EPSILON * sqrt((double) nrows + 1.0);
+	double		full = 0.0,
+				cen = 0.0;
+	int			i;
+
+	for (i = 0; i <= col; i++)
+	{
+		double		v = R[i + (size_t) col * p];
+
+		full += v * v;
+		if (i >= c)
+			cen += v * v;
+	}
+	return sqrt(cen) <= ctol * sqrt(full);
+}
+
+mlx_status
+mlx_linreg_copy_r(const mlx_linreg_state *s, const mlx_ctx *ctx, double **R)
+{
+	int			c = (s->flags & MLX_LINREG_F_INTERCEPT) ? 1 : 0;
+	int			p = state_ncols(s);
+	double	   *Rc;
+	mlx_status	st;
+	int			i,
+				j;
+
+	*R = NULL;
+	if (mlx_interrupted(ctx))
+		return MLX_EINTR;
+	Rc = mlx_alloc(ctx, sizeof(double) * (size_t) p * p);
+	if (Rc == NULL)
+		return MLX_ENOMEM;
+	copy_upper(Rc, state_R_const(s), p);
+	st = fold_buffered_copy(s, Rc, ctx);
+	if (st != MLX_OK)
+	{
+		mlx_free(ctx, Rc);
+		return st;
+	}
+	if (c)
+	{
+		for (j = c; j < p; j++)
+			if (centred_is_noise(Rc, p, c, j, s->nrows))
+				for (i = c; i <= j; i++)
+					Rc[i + (size_t) j * p] = 0.0;
+	}
+	*R = Rc;
+	return MLX_OK;
+}
+
+/*
  * Append a row.  The buffer is folded lazily, when a row arrives and finds
  * it full, so every failure (non-finite input, no memory, interrupt) leaves
  * the state exactly as it was.  All values are checked (and, when
@@ -718,7 +803,6 @@ mlx_linreg_solve(const mlx_linreg_state *s, const mlx_ctx *ctx,
 	int			k = s->nfeat;
 	int			c = (s->flags & MLX_LINREG_F_INTERCEPT) ? 1 : 0;
 	int			p = k + 1 + c;
-	int			nb = linreg_nb(p);
 	scratch_list sl;
 	double	   *Rc,
 			   *A,
@@ -727,8 +811,7 @@ mlx_linreg_solve(const mlx_linreg_state *s, const mlx_ctx *ctx,
 	const double *z;
 	double		ryy,
 				rss,
-				tss,
-				ctol;
+				tss;
 	int			rank = k;
 	int			i,
 				j;
@@ -767,22 +850,9 @@ mlx_linreg_solve(const mlx_linreg_state *s, const mlx_ctx *ctx,
 
 	/* R of everything, buffered rows included, on a private copy */
 	copy_upper(Rc, state_R_const(s), p);
-	if (s->nbuf > 0)
-	{
-		double	   *blk = scratch_alloc(&sl, sizeof(double) *
-										((size_t) s->nbuf * p + 2 * (size_t) nb * p));
-
-		if (blk == NULL)
-		{
-			st = MLX_ENOMEM;
-			goto fail;
-		}
-		rows_to_colmajor(blk, s->nbuf, state_buf_const(s, p), s->nbuf, p);
-		st = fold_block(Rc, p, blk, s->nbuf, s->nbuf, 0,
-						blk + (size_t) s->nbuf * p);
-		if (st != MLX_OK)
-			goto fail;
-	}
+	st = fold_buffered_copy(s, Rc, ctx);
+	if (st != MLX_OK)
+		goto fail;
 	z = Rc + (size_t) (p - 1) * p;
 	ryy = Rc[(p - 1) + (size_t) (p - 1) * p];
 
@@ -792,23 +862,11 @@ mlx_linreg_solve(const mlx_linreg_state *s, const mlx_ctx *ctx,
 	 * (centred away by the intercept): zero it so that it is dependent
 	 * whatever its scale.
 	 */
-	ctol = 16.0 * DBL_EPSILON * sqrt((double) s->nrows + 1.0);
 	for (j = 0; j < k; j++)
 	{
-		double		full = 0.0,
-					cen = 0.0;
-
 		for (i = 0; i < k; i++)
 			A[i + (size_t) j * k] = (i <= j) ? Rc[c + i + (size_t) (c + j) * p] : 0.0;
-		for (i = 0; i <= c + j; i++)
-		{
-			double		v = Rc[i + (size_t) (c + j) * p];
-
-			full += v * v;
-			if (i >= c)
-				cen += v * v;
-		}
-		if (sqrt(cen) <= ctol * sqrt(full))
+		if (centred_is_noise(Rc, p, c, c + j, s->nrows))
 			for (i = 0; i < k; i++)
 				A[i + (size_t) j * k] = 0.0;
 		b[j] = z[c + j];

@@ -107,6 +107,20 @@ mlx_status	mlx_linreg_add_row_weighted(mlx_linreg_state *s, double y,
 mlx_status	mlx_linreg_flush(mlx_linreg_state *s, const mlx_ctx *ctx);
 
 /*
+ * A copy of the p-by-p R factor of all the rows in s, the buffered ones
+ * folded in (s is not modified), for models that work on R itself (PCA,
+ * elastic net).  *R is allocated from ctx, column-major, with the strict
+ * lower triangle zero.  With an intercept, a column whose centred part
+ * (rows 1 and below) is only the rounding residue of centring a constant
+ * -- a constant feature or a constant y -- gets that part set to exactly
+ * zero (the test mlx_linreg_solve applies to features), so a constant has
+ * exactly zero centred sum of squares.  Returns MLX_ENOMEM, MLX_ELAPACK or
+ * MLX_EINTR with *R = NULL on failure.
+ */
+mlx_status	mlx_linreg_copy_r(const mlx_linreg_state *s, const mlx_ctx *ctx,
+							  double **R);
+
+/*
  * Merge 'other' into 's' (TSQR).  Both must have the same nfeat, flags and
  * lambda, else MLX_EMISMATCH.  'other' is not modified.
  */
