@@ -526,6 +526,117 @@ decode_logreg(const uint8_t *body, uint32_t slen, int32_t k,
 }
 
 /*
+ * Parse MLX_SEC_ENET (lasso or elastic net, as the header's algorithm says)
+ * into out->u.enet.  The section's length must be exactly what k implies;
+ * the field values are then checked by mlx_check_enet_fit, as the encoder
+ * does.
+ */
+static mlx_status
+decode_enet(const uint8_t *body, uint32_t slen, int32_t k,
+			const mlx_ctx *ctx, mlx_model *out, decode_err *err)
+{
+	mlx_enet_fit *fit = &out->u.enet;
+	const char *what = out->algorithm == MLX_ALG_LASSO ? "lasso" : "elastic net";
+	const uint8_t *p;
+
+	if (slen != mlx_enet_section_size(k))
+		return fail(err, MLX_ECORRUPT,
+					"%s section has %u bytes, expected %llu for %d features",
+					what, (unsigned) slen,
+					(unsigned long long) mlx_enet_section_size(k), (int) k);
+	if ((body[0] & ~MLX_ENET_FLAGS_KNOWN) != 0)
+		return fail(err, MLX_ECORRUPT, "%s flags 0x%02x are not defined",
+					what, (unsigned) body[0]);
+	if (body[1] != 0 || body[2] != 0 || body[3] != 0 ||
+		mlx_get_u32(body + 28) != 0)
+		return fail(err, MLX_ECORRUPT,
+					"%s section reserved bytes are not zero", what);
+
+	fit->nfeat = k;
+	fit->intercept = (body[0] & MLX_ENET_FLAG_INTERCEPT) != 0;
+	fit->converged = (body[0] & MLX_ENET_FLAG_CONVERGED) != 0;
+	fit->iterations = (int32_t) mlx_get_u32(body + 4);
+	fit->nrows = (int64_t) mlx_get_u64(body + 8);
+	fit->nskipped = (int64_t) mlx_get_u64(body + 16);
+	fit->nonzero = (int32_t) mlx_get_u32(body + 24);
+	p = body + 32;
+	fit->alpha = mlx_get_f64(p);
+	fit->l1_ratio = mlx_get_f64(p + 8);
+	fit->dual_gap = mlx_get_f64(p + 16);
+	fit->r2 = mlx_get_f64(p + 24);
+
+	fit->coef = read_f64_array(body + MLX_ENET_FIXED_SIZE, k + 1, ctx);
+	if (fit->coef == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+
+	if (!mlx_check_enet_fit(fit, out->algorithm, k, err->buf, err->len))
+		return MLX_ECORRUPT;
+	return MLX_OK;
+}
+
+/*
+ * Parse MLX_SEC_PCA into out->u.pca.  The component count is checked
+ * against k (1 to k) before it is used, and the section's length must then
+ * be exactly what k and the count imply, so every array allocated is backed
+ * by section bytes.  The field values are then checked by mlx_check_pca_fit,
+ * as the encoder does.
+ */
+static mlx_status
+decode_pca(const uint8_t *body, uint32_t slen, int32_t k,
+		   const mlx_ctx *ctx, mlx_model *out, decode_err *err)
+{
+	mlx_pca_fit *fit = &out->u.pca;
+	uint32_t	nc;
+	size_t		ncomp_k;
+	const uint8_t *p;
+
+	if (slen < mlx_pca_section_size(k, 1))
+		return fail(err, MLX_ECORRUPT,
+					"pca section has %u bytes, expected at least %llu for %d features",
+					(unsigned) slen,
+					(unsigned long long) mlx_pca_section_size(k, 1), (int) k);
+	nc = mlx_get_u32(body);
+	if (nc < 1 || nc > (uint32_t) k)
+		return fail(err, MLX_ECORRUPT,
+					"pca component count %u is outside 1 to %d",
+					(unsigned) nc, (int) k);
+	if (slen != mlx_pca_section_size(k, nc))
+		return fail(err, MLX_ECORRUPT,
+					"pca section has %u bytes, expected %llu for %d features and %u components",
+					(unsigned) slen,
+					(unsigned long long) mlx_pca_section_size(k, nc), (int) k,
+					(unsigned) nc);
+	if (mlx_get_u32(body + 4) != 0)
+		return fail(err, MLX_ECORRUPT,
+					"pca section reserved bytes are not zero");
+
+	fit->nfeat = k;
+	fit->ncomp = (int32_t) nc;
+	fit->nrows = (int64_t) mlx_get_u64(body + 8);
+	fit->nskipped = (int64_t) mlx_get_u64(body + 16);
+	fit->total_variance = mlx_get_f64(body + 24);
+
+	/* nc * k doubles fit in the section, so in an int32 too */
+	ncomp_k = (size_t) nc * (size_t) k;
+	p = body + MLX_PCA_FIXED_SIZE;
+	if ((fit->mean = read_f64_array(p, k, ctx)) == NULL ||
+		(fit->components = read_f64_array(p + 8 * (size_t) k,
+										  (int32_t) ncomp_k, ctx)) == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+	p += 8 * ((size_t) k + ncomp_k);
+	if ((fit->explained_variance = read_f64_array(p, (int32_t) nc, ctx)) == NULL ||
+		(fit->explained_variance_ratio =
+		 read_f64_array(p + 8 * (size_t) nc, (int32_t) nc, ctx)) == NULL ||
+		(fit->singular_values =
+		 read_f64_array(p + 16 * (size_t) nc, (int32_t) nc, ctx)) == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+
+	if (!mlx_check_pca_fit(fit, k, err->buf, err->len))
+		return MLX_ECORRUPT;
+	return MLX_OK;
+}
+
+/*
  * Check the fixed header and the trailer: magic, version, declared length
  * against the actual one, checksum, then the remaining header fields.  The
  * version is checked right after the magic, so that a later format may
@@ -604,18 +715,39 @@ decode_header(const uint8_t *buf, size_t len, mlx_model *out, decode_err *err)
 #define SLOT_LINREG 1
 #define SLOT_INPUTS 2
 #define SLOT_LOGREG 3
-#define KNOWN_SECTIONS 4
+#define SLOT_ENET 4
+#define SLOT_PCA 5
+#define KNOWN_SECTIONS 6
 
 static const uint16_t known_tags[KNOWN_SECTIONS] = {MLX_SEC_FEATURES,
-MLX_SEC_LINREG, MLX_SEC_INPUTS, MLX_SEC_LOGREG};
+MLX_SEC_LINREG, MLX_SEC_INPUTS, MLX_SEC_LOGREG, MLX_SEC_ENET, MLX_SEC_PCA};
 static const char *const known_names[KNOWN_SECTIONS] = {"feature names",
-"linear regression", "inputs", "logistic regression"};
+"linear regression", "inputs", "logistic regression", "lasso/elastic net",
+"pca"};
 
 /* The slot of the section an algorithm requires (algorithm known). */
 static int
 algorithm_slot(uint16_t algorithm)
 {
-	return algorithm == MLX_ALG_LOGISTIC_REGRESSION ? SLOT_LOGREG : SLOT_LINREG;
+	switch (algorithm)
+	{
+		case MLX_ALG_LOGISTIC_REGRESSION:
+			return SLOT_LOGREG;
+		case MLX_ALG_LASSO:
+		case MLX_ALG_ELASTIC_NET:
+			return SLOT_ENET;
+		case MLX_ALG_PCA:
+			return SLOT_PCA;
+	}
+	return SLOT_LINREG;
+}
+
+/* True for the slots of algorithm sections. */
+static bool
+is_fit_slot(int s)
+{
+	return s == SLOT_LINREG || s == SLOT_LOGREG || s == SLOT_ENET ||
+		s == SLOT_PCA;
 }
 
 mlx_status
@@ -623,8 +755,8 @@ mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 				 mlx_model *out, char *errbuf, size_t errlen)
 {
 	decode_err	err = {errbuf, errlen};
-	const uint8_t *sec_body[KNOWN_SECTIONS] = {NULL, NULL, NULL, NULL};
-	uint32_t	sec_len[KNOWN_SECTIONS] = {0, 0, 0, 0};
+	const uint8_t *sec_body[KNOWN_SECTIONS] = {NULL};
+	uint32_t	sec_len[KNOWN_SECTIONS] = {0};
 	int			fit_slot;
 	size_t		pos;
 	size_t		end;
@@ -698,8 +830,7 @@ mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 	fit_slot = algorithm_slot(out->algorithm);
 	for (s = 0; s < KNOWN_SECTIONS; s++)
 	{
-		if ((s == SLOT_LINREG || s == SLOT_LOGREG) && s != fit_slot &&
-			sec_body[s] != NULL)
+		if (is_fit_slot(s) && s != fit_slot && sec_body[s] != NULL)
 		{
 			st = fail(&err, MLX_ECORRUPT,
 					  "model has a %s section but its algorithm is %s",
@@ -720,12 +851,27 @@ mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 	if (st == MLX_OK && sec_body[SLOT_INPUTS] != NULL)
 		st = decode_inputs(sec_body[SLOT_INPUTS], sec_len[SLOT_INPUTS],
 						   out->nfeat, ctx, out, &err);
-	if (st == MLX_OK && fit_slot == SLOT_LOGREG)
-		st = decode_logreg(sec_body[SLOT_LOGREG], sec_len[SLOT_LOGREG],
-						   out->nfeat, ctx, out, &err);
-	else if (st == MLX_OK)
-		st = decode_linreg(sec_body[SLOT_LINREG], sec_len[SLOT_LINREG],
-						   out->nfeat, ctx, out, &err);
+	if (st == MLX_OK)
+	{
+		const uint8_t *body = sec_body[fit_slot];
+		uint32_t	slen = sec_len[fit_slot];
+
+		switch (fit_slot)
+		{
+			case SLOT_LOGREG:
+				st = decode_logreg(body, slen, out->nfeat, ctx, out, &err);
+				break;
+			case SLOT_ENET:
+				st = decode_enet(body, slen, out->nfeat, ctx, out, &err);
+				break;
+			case SLOT_PCA:
+				st = decode_pca(body, slen, out->nfeat, ctx, out, &err);
+				break;
+			default:
+				st = decode_linreg(body, slen, out->nfeat, ctx, out, &err);
+				break;
+		}
+	}
 	if (st != MLX_OK)
 		mlx_model_free(out, ctx);
 	return st;

@@ -285,6 +285,76 @@ put_logreg(json_out *o, const mlx_model *m)
 	put_double_array(o, fit->pval, k + 1);
 }
 
+/* The keys of a lasso or elastic net, after the features and inputs. */
+static void
+put_enet(json_out *o, const mlx_model *m)
+{
+	const mlx_enet_fit *fit = &m->u.enet;
+
+	put_key(o, "fit_intercept");
+	put_bool(o, fit->intercept);
+	put_key(o, "alpha");
+	put_double(o, fit->alpha);
+	put_key(o, "l1_ratio");
+	put_double(o, fit->l1_ratio);
+	put_key(o, "n_rows");
+	put_int(o, (long long) fit->nrows);
+	put_key(o, "n_skipped");
+	put_int(o, (long long) fit->nskipped);
+	put_key(o, "iterations");
+	put_int(o, fit->iterations);
+	put_key(o, "converged");
+	put_bool(o, fit->converged);
+	put_key(o, "dual_gap");
+	put_double(o, fit->dual_gap);
+	put_key(o, "r2");
+	put_double(o, fit->r2);
+	put_key(o, "nonzero");
+	put_int(o, fit->nonzero);
+	put_key(o, "intercept");
+	put_double(o, fit->coef[0]);
+	put_key(o, "coefficients");
+	put_double_array(o, fit->coef + 1, m->nfeat);
+}
+
+/*
+ * The keys of a PCA, after the features and inputs: per-feature means,
+ * per-component figures, and the components as ncomp arrays of k.
+ */
+static void
+put_pca(json_out *o, const mlx_model *m)
+{
+	const mlx_pca_fit *fit = &m->u.pca;
+	int32_t		k = m->nfeat;
+	int32_t		c;
+
+	put_key(o, "n_components");
+	put_int(o, fit->ncomp);
+	put_key(o, "n_rows");
+	put_int(o, (long long) fit->nrows);
+	put_key(o, "n_skipped");
+	put_int(o, (long long) fit->nskipped);
+	put_key(o, "total_variance");
+	put_double(o, fit->total_variance);
+	put_key(o, "mean");
+	put_double_array(o, fit->mean, k);
+	put_key(o, "explained_variance");
+	put_double_array(o, fit->explained_variance, fit->ncomp);
+	put_key(o, "explained_variance_ratio");
+	put_double_array(o, fit->explained_variance_ratio, fit->ncomp);
+	put_key(o, "singular_values");
+	put_double_array(o, fit->singular_values, fit->ncomp);
+	put_key(o, "components");
+	put_bytes(o, "[", 1);
+	for (c = 0; c < fit->ncomp; c++)
+	{
+		if (c > 0)
+			put_bytes(o, ",", 1);
+		put_double_array(o, fit->components + (size_t) c * (size_t) k, k);
+	}
+	put_bytes(o, "]", 1);
+}
+
 /* The whole document; o->len must be 0 on entry. */
 static void
 put_model(json_out *o, const mlx_model *m)
@@ -310,10 +380,22 @@ put_model(json_out *o, const mlx_model *m)
 	put_bytes(o, "]", 1);
 	if (m->inputs != NULL)
 		put_inputs(o, m->inputs);
-	if (m->algorithm == MLX_ALG_LOGISTIC_REGRESSION)
-		put_logreg(o, m);
-	else
-		put_linreg(o, m);
+	switch (m->algorithm)
+	{
+		case MLX_ALG_LOGISTIC_REGRESSION:
+			put_logreg(o, m);
+			break;
+		case MLX_ALG_LASSO:
+		case MLX_ALG_ELASTIC_NET:
+			put_enet(o, m);
+			break;
+		case MLX_ALG_PCA:
+			put_pca(o, m);
+			break;
+		default:
+			put_linreg(o, m);
+			break;
+	}
 	put_bytes(o, "}", 1);
 }
 

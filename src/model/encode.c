@@ -169,6 +169,87 @@ put_logreg(uint8_t *p, const mlx_logreg_fit *fit)
 }
 
 /*
+ * Write the MLX_SEC_ENET body (lasso and elastic net); returns the position
+ * after it.
+ */
+static uint8_t *
+put_enet(uint8_t *p, const mlx_enet_fit *fit)
+{
+	int32_t		i;
+
+	p[0] = (uint8_t) ((fit->intercept ? MLX_ENET_FLAG_INTERCEPT : 0) |
+					  (fit->converged ? MLX_ENET_FLAG_CONVERGED : 0));
+	p[1] = p[2] = p[3] = 0;
+	mlx_put_u32(p + 4, (uint32_t) fit->iterations);
+	mlx_put_u64(p + 8, (uint64_t) fit->nrows);
+	mlx_put_u64(p + 16, (uint64_t) fit->nskipped);
+	mlx_put_u32(p + 24, (uint32_t) fit->nonzero);
+	mlx_put_u32(p + 28, 0);
+	mlx_put_f64(p + 32, fit->alpha);
+	mlx_put_f64(p + 40, fit->l1_ratio);
+	mlx_put_f64(p + 48, fit->dual_gap);
+	mlx_put_f64(p + 56, fit->r2);
+	p += MLX_ENET_FIXED_SIZE;
+	for (i = 0; i <= fit->nfeat; i++)
+	{
+		mlx_put_f64(p, fit->coef[i]);
+		p += 8;
+	}
+	return p;
+}
+
+/* Write n doubles; returns the position after them. */
+static uint8_t *
+put_f64_array(uint8_t *p, const double *a, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+	{
+		mlx_put_f64(p, a[i]);
+		p += 8;
+	}
+	return p;
+}
+
+/* Write the MLX_SEC_PCA body; returns the position after it. */
+static uint8_t *
+put_pca(uint8_t *p, const mlx_pca_fit *fit)
+{
+	size_t		k = (size_t) fit->nfeat;
+	size_t		nc = (size_t) fit->ncomp;
+
+	mlx_put_u32(p, (uint32_t) fit->ncomp);
+	mlx_put_u32(p + 4, 0);
+	mlx_put_u64(p + 8, (uint64_t) fit->nrows);
+	mlx_put_u64(p + 16, (uint64_t) fit->nskipped);
+	mlx_put_f64(p + 24, fit->total_variance);
+	p += MLX_PCA_FIXED_SIZE;
+	p = put_f64_array(p, fit->mean, k);
+	p = put_f64_array(p, fit->components, nc * k);
+	p = put_f64_array(p, fit->explained_variance, nc);
+	p = put_f64_array(p, fit->explained_variance_ratio, nc);
+	return put_f64_array(p, fit->singular_values, nc);
+}
+
+/* The tag of the algorithm's section (algorithm known). */
+static uint16_t
+fit_tag(uint16_t algorithm)
+{
+	switch (algorithm)
+	{
+		case MLX_ALG_LOGISTIC_REGRESSION:
+			return MLX_SEC_LOGREG;
+		case MLX_ALG_LASSO:
+		case MLX_ALG_ELASTIC_NET:
+			return MLX_SEC_ENET;
+		case MLX_ALG_PCA:
+			return MLX_SEC_PCA;
+	}
+	return MLX_SEC_LINREG;
+}
+
+/*
  * Check the model (MLX_EINVAL for anything the decoder would reject), size
  * it, then write it in one pass into a single allocation.
  */
@@ -209,11 +290,22 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 	}
 	if (!mlx_check_model_fit(m, errbuf, sizeof(errbuf)))
 		return MLX_EINVAL;
-	if (m->algorithm == MLX_ALG_LOGISTIC_REGRESSION)
-		fit_size = mlx_logreg_section_size(k, strlen(m->u.logreg.classes[0]),
-										   strlen(m->u.logreg.classes[1]));
-	else
-		fit_size = mlx_linreg_section_size(k, m->u.linreg.ndependent);
+	switch (fit_tag(m->algorithm))
+	{
+		case MLX_SEC_LOGREG:
+			fit_size = mlx_logreg_section_size(k, strlen(m->u.logreg.classes[0]),
+											   strlen(m->u.logreg.classes[1]));
+			break;
+		case MLX_SEC_ENET:
+			fit_size = mlx_enet_section_size(k);
+			break;
+		case MLX_SEC_PCA:
+			fit_size = mlx_pca_section_size(k, (uint64_t) m->u.pca.ncomp);
+			break;
+		default:
+			fit_size = mlx_linreg_section_size(k, m->u.linreg.ndependent);
+			break;
+	}
 	if (m->inputs != NULL)
 	{
 		mlx_status	st = mlx_check_inputs(m->inputs, k, ctx, NULL,
@@ -227,8 +319,9 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 
 	/*
 	 * The features section (k <= 10^6 names of <= 1 kB each) fits in 32
-	 * bits; with the inputs (up to 10^6 categories of <= 1 kB each) the
-	 * total might not, and is then refused.
+	 * bits; with the inputs (up to 10^6 categories of <= 1 kB each) or the
+	 * components of a PCA (ncomp * k doubles) the total might not, and is
+	 * then refused.
 	 */
 	payload = 2 * MLX_SECTION_HEADER_SIZE + names_size + inputs_size +
 		fit_size;
@@ -272,15 +365,21 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 	}
 
 	/* fitted model */
-	if (m->algorithm == MLX_ALG_LOGISTIC_REGRESSION)
+	p = put_section_header(p, fit_tag(m->algorithm), (uint32_t) fit_size);
+	switch (fit_tag(m->algorithm))
 	{
-		p = put_section_header(p, MLX_SEC_LOGREG, (uint32_t) fit_size);
-		p = put_logreg(p, &m->u.logreg);
-	}
-	else
-	{
-		p = put_section_header(p, MLX_SEC_LINREG, (uint32_t) fit_size);
-		p = put_linreg(p, &m->u.linreg);
+		case MLX_SEC_LOGREG:
+			p = put_logreg(p, &m->u.logreg);
+			break;
+		case MLX_SEC_ENET:
+			p = put_enet(p, &m->u.enet);
+			break;
+		case MLX_SEC_PCA:
+			p = put_pca(p, &m->u.pca);
+			break;
+		default:
+			p = put_linreg(p, &m->u.linreg);
+			break;
 	}
 
 	mlx_put_u32(p, mlx_crc32c(0, buf + reserve, (size_t) (p - (buf + reserve))));

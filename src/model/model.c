@@ -18,6 +18,12 @@ mlx_algorithm_name(uint16_t algorithm)
 			return "linear_regression";
 		case MLX_ALG_LOGISTIC_REGRESSION:
 			return "logistic_regression";
+		case MLX_ALG_LASSO:
+			return "lasso";
+		case MLX_ALG_ELASTIC_NET:
+			return "elastic_net";
+		case MLX_ALG_PCA:
+			return "pca";
 	}
 	return NULL;
 }
@@ -357,6 +363,264 @@ mlx_check_logreg_fit(const mlx_logreg_fit *fit, int32_t nfeat,
 	return true;
 }
 
+/*
+ * Check a lasso or elastic-net fit (algorithm MLX_ALG_LASSO or
+ * MLX_ALG_ELASTIC_NET, which names it in the messages): coefficients
+ * finite, the penalty finite and >= 0, the mixing parameter in [0, 1] and
+ * exactly 1 for a lasso, statistics NaN when undefined, and the stored
+ * count of nonzero slopes equal to a recount (so damage that turns a zero
+ * coefficient into a finite nonzero one is still caught).
+ */
+bool
+mlx_check_enet_fit(const mlx_enet_fit *fit, uint16_t algorithm, int32_t nfeat,
+				   char *errbuf, size_t errlen)
+{
+	const char *what = algorithm == MLX_ALG_LASSO ? "lasso" : "elastic net";
+	int32_t		k = nfeat;
+	int32_t		nonzero = 0;
+	int32_t		i;
+
+	if (algorithm != MLX_ALG_LASSO && algorithm != MLX_ALG_ELASTIC_NET)
+	{
+		snprintf(errbuf, errlen,
+				 "model algorithm %u is neither lasso nor elastic net",
+				 (unsigned) algorithm);
+		return false;
+	}
+	if (fit->nfeat != nfeat)
+	{
+		snprintf(errbuf, errlen, "%s has %d features but the model has %d",
+				 what, (int) fit->nfeat, (int) nfeat);
+		return false;
+	}
+	if (fit->coef == NULL)
+	{
+		snprintf(errbuf, errlen, "%s coefficients are missing", what);
+		return false;
+	}
+	if (fit->iterations < 0)
+	{
+		snprintf(errbuf, errlen, "%s iteration count %d is negative",
+				 what, (int) fit->iterations);
+		return false;
+	}
+	if (fit->nrows < 1 || fit->nskipped < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "%s row counts are invalid (%lld rows, %lld skipped)",
+				 what, (long long) fit->nrows, (long long) fit->nskipped);
+		return false;
+	}
+	if (!isfinite(fit->alpha) || fit->alpha < 0)
+	{
+		snprintf(errbuf, errlen, "%s penalty alpha is negative or not finite",
+				 what);
+		return false;
+	}
+	if (!(fit->l1_ratio >= 0 && fit->l1_ratio <= 1))
+	{
+		snprintf(errbuf, errlen, "%s l1_ratio %g is outside 0 to 1",
+				 what, fit->l1_ratio);
+		return false;
+	}
+	if (algorithm == MLX_ALG_LASSO && fit->l1_ratio != 1)
+	{
+		snprintf(errbuf, errlen, "lasso l1_ratio is %g, expected 1",
+				 fit->l1_ratio);
+		return false;
+	}
+	if (!nan_or_nonneg(fit->dual_gap))
+	{
+		snprintf(errbuf, errlen, "%s duality gap is negative or infinite",
+				 what);
+		return false;
+	}
+	if (!isnan(fit->r2) && !(isfinite(fit->r2) && fit->r2 <= 1))
+	{
+		snprintf(errbuf, errlen, "%s r2 is greater than 1 or infinite", what);
+		return false;
+	}
+	for (i = 0; i <= k; i++)
+	{
+		if (!isfinite(fit->coef[i]))
+		{
+			snprintf(errbuf, errlen, "%s coefficient %d is not finite",
+					 what, (int) i);
+			return false;
+		}
+		if (i > 0 && fit->coef[i] != 0)
+			nonzero++;
+	}
+	if (!fit->intercept && fit->coef[0] != 0)
+	{
+		snprintf(errbuf, errlen,
+				 "%s without intercept has a non-zero intercept", what);
+		return false;
+	}
+	if (fit->nonzero != nonzero)
+	{
+		snprintf(errbuf, errlen,
+				 "%s nonzero count %d does not match its %d nonzero coefficients",
+				 what, (int) fit->nonzero, (int) nonzero);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Check a PCA fit: 1 <= ncomp <= min(k, nrows), at least 2 rows, every
+ * value finite, variances and singular values >= 0, explained variances
+ * non-increasing (up to a relative 1e-12), ratios in [0, 1 + 1e-9], and
+ * the components orthonormal to within 1e-6: each row's norm always, and
+ * every pair's dot product when ncomp^2 k <= MLX_PCA_ORTHO_CHECK_MAX (the
+ * pairwise check costs ncomp times more than reading the components, so
+ * it is skipped for very large models).  The tolerances are far above the
+ * rounding of an SVD and far below any damage that matters.
+ */
+bool
+mlx_check_pca_fit(const mlx_pca_fit *fit, int32_t nfeat,
+				  char *errbuf, size_t errlen)
+{
+	int32_t		k = nfeat;
+	int32_t		nc;
+	int32_t		c;
+	int32_t		d;
+	int32_t		j;
+
+	if (fit->nfeat != nfeat)
+	{
+		snprintf(errbuf, errlen, "pca has %d features but the model has %d",
+				 (int) fit->nfeat, (int) nfeat);
+		return false;
+	}
+	if (fit->mean == NULL || fit->components == NULL ||
+		fit->explained_variance == NULL ||
+		fit->explained_variance_ratio == NULL || fit->singular_values == NULL)
+	{
+		snprintf(errbuf, errlen, "pca arrays are missing");
+		return false;
+	}
+	nc = fit->ncomp;
+	if (nc < 1 || nc > k)
+	{
+		snprintf(errbuf, errlen, "pca component count %d is outside 1 to %d",
+				 (int) nc, (int) k);
+		return false;
+	}
+	if (fit->nrows < 2 || fit->nskipped < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "pca row counts are invalid (%lld rows, %lld skipped), expected at least 2 rows",
+				 (long long) fit->nrows, (long long) fit->nskipped);
+		return false;
+	}
+	if (nc > fit->nrows)
+	{
+		snprintf(errbuf, errlen,
+				 "pca has %d components but was fitted on only %lld rows",
+				 (int) nc, (long long) fit->nrows);
+		return false;
+	}
+	if (!isfinite(fit->total_variance) || fit->total_variance < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "pca total variance is negative or not finite");
+		return false;
+	}
+	for (j = 0; j < k; j++)
+	{
+		if (!isfinite(fit->mean[j]))
+		{
+			snprintf(errbuf, errlen, "pca mean of feature %d is not finite",
+					 (int) j + 1);
+			return false;
+		}
+	}
+	for (c = 0; c < nc; c++)
+	{
+		const double *row = fit->components + (size_t) c * (size_t) k;
+		double		ss = 0;
+
+		for (j = 0; j < k; j++)
+		{
+			if (!isfinite(row[j]))
+			{
+				snprintf(errbuf, errlen,
+						 "pca component %d entry %d is not finite",
+						 (int) c + 1, (int) j + 1);
+				return false;
+			}
+			ss += row[j] * row[j];
+		}
+		if (!(fabs(sqrt(ss) - 1) <= 1e-6))
+		{
+			snprintf(errbuf, errlen,
+					 "pca component %d has norm %.9g, expected 1",
+					 (int) c + 1, sqrt(ss));
+			return false;
+		}
+	}
+	if ((double) nc * (double) nc * (double) k <= MLX_PCA_ORTHO_CHECK_MAX)
+	{
+		for (c = 0; c < nc; c++)
+		{
+			const double *a = fit->components + (size_t) c * (size_t) k;
+
+			for (d = c + 1; d < nc; d++)
+			{
+				const double *b = fit->components + (size_t) d * (size_t) k;
+				double		dot = 0;
+
+				for (j = 0; j < k; j++)
+					dot += a[j] * b[j];
+				if (!(fabs(dot) <= 1e-6))
+				{
+					snprintf(errbuf, errlen,
+							 "pca components %d and %d are not orthogonal (dot product %g)",
+							 (int) c + 1, (int) d + 1, dot);
+					return false;
+				}
+			}
+		}
+	}
+	for (c = 0; c < nc; c++)
+	{
+		double		ev = fit->explained_variance[c];
+		double		ratio = fit->explained_variance_ratio[c];
+
+		if (!isfinite(ev) || ev < 0)
+		{
+			snprintf(errbuf, errlen,
+					 "pca explained variance %d is negative or not finite",
+					 (int) c + 1);
+			return false;
+		}
+		if (c > 0 && ev - fit->explained_variance[c - 1] >
+			1e-12 * fit->explained_variance[c - 1])
+		{
+			snprintf(errbuf, errlen,
+					 "pca explained variance %d is larger than explained variance %d",
+					 (int) c + 1, (int) c);
+			return false;
+		}
+		if (!(ratio >= 0 && ratio <= 1 + 1e-9))
+		{
+			snprintf(errbuf, errlen,
+					 "pca explained variance ratio %d is outside 0 to 1",
+					 (int) c + 1);
+			return false;
+		}
+		if (!isfinite(fit->singular_values[c]) || fit->singular_values[c] < 0)
+		{
+			snprintf(errbuf, errlen,
+					 "pca singular value %d is negative or not finite",
+					 (int) c + 1);
+			return false;
+		}
+	}
+	return true;
+}
+
 bool
 mlx_check_model_fit(const mlx_model *m, char *errbuf, size_t errlen)
 {
@@ -366,6 +630,12 @@ mlx_check_model_fit(const mlx_model *m, char *errbuf, size_t errlen)
 			return mlx_check_linreg_fit(&m->u.linreg, m->nfeat, errbuf, errlen);
 		case MLX_ALG_LOGISTIC_REGRESSION:
 			return mlx_check_logreg_fit(&m->u.logreg, m->nfeat, errbuf, errlen);
+		case MLX_ALG_LASSO:
+		case MLX_ALG_ELASTIC_NET:
+			return mlx_check_enet_fit(&m->u.enet, m->algorithm, m->nfeat,
+									  errbuf, errlen);
+		case MLX_ALG_PCA:
+			return mlx_check_pca_fit(&m->u.pca, m->nfeat, errbuf, errlen);
 	}
 	snprintf(errbuf, errlen, "model algorithm %u is not supported",
 			 (unsigned) m->algorithm);
@@ -474,6 +744,41 @@ mlx_model_from_logreg(const mlx_logreg_fit *fit, char **feature_names,
 	return MLX_OK;
 }
 
+mlx_status
+mlx_model_from_enet(const mlx_enet_fit *fit, uint16_t algorithm,
+					char **feature_names, const mlx_ctx *ctx, mlx_model *out)
+{
+	mlx_status	st;
+
+	memset(out, 0, sizeof(*out));
+	if (fit == NULL ||
+		(algorithm != MLX_ALG_LASSO && algorithm != MLX_ALG_ELASTIC_NET))
+		return MLX_EINVAL;
+	st = model_names(fit->nfeat, feature_names, ctx, out);
+	if (st != MLX_OK)
+		return st;
+	out->algorithm = algorithm;
+	out->u.enet = *fit;
+	return MLX_OK;
+}
+
+mlx_status
+mlx_model_from_pca(const mlx_pca_fit *fit, char **feature_names,
+				   const mlx_ctx *ctx, mlx_model *out)
+{
+	mlx_status	st;
+
+	memset(out, 0, sizeof(*out));
+	if (fit == NULL)
+		return MLX_EINVAL;
+	st = model_names(fit->nfeat, feature_names, ctx, out);
+	if (st != MLX_OK)
+		return st;
+	out->algorithm = MLX_ALG_PCA;
+	out->u.pca = *fit;
+	return MLX_OK;
+}
+
 /* mlx_free, tolerating NULL pointers */
 static void
 free_if(const mlx_ctx *ctx, void *p)
@@ -523,6 +828,19 @@ mlx_model_free(mlx_model *m, const mlx_ctx *ctx)
 		free_if(ctx, fit->pval);
 		free_if(ctx, fit->classes[0]);
 		free_if(ctx, fit->classes[1]);
+	}
+	else if (m->algorithm == MLX_ALG_LASSO ||
+			 m->algorithm == MLX_ALG_ELASTIC_NET)
+		free_if(ctx, m->u.enet.coef);
+	else if (m->algorithm == MLX_ALG_PCA)
+	{
+		mlx_pca_fit *fit = &m->u.pca;
+
+		free_if(ctx, fit->mean);
+		free_if(ctx, fit->components);
+		free_if(ctx, fit->explained_variance);
+		free_if(ctx, fit->explained_variance_ratio);
+		free_if(ctx, fit->singular_values);
 	}
 	memset(m, 0, sizeof(*m));
 }

@@ -21,11 +21,12 @@
  *
  * Sections of version 1: MLX_SEC_FEATURES (k names, each u16 byte length +
  * UTF-8 bytes, no NUL), the algorithm's own section (MLX_SEC_LINREG for
- * linear regression, MLX_SEC_LOGREG for logistic regression; exactly the
- * one of the header's algorithm), and the optional MLX_SEC_INPUTS (how
- * source table columns become the k features; only in models trained from
- * a table by ml.train).  A decoder rejects a
- * missing required section, any duplicated section, and unknown section
+ * linear regression, MLX_SEC_LOGREG for logistic regression, MLX_SEC_ENET
+ * for lasso and elastic net, MLX_SEC_PCA for principal component analysis;
+ * exactly the one of the header's algorithm), and the optional
+ * MLX_SEC_INPUTS (how source table columns become the k features; only in
+ * models trained from a table by ml.train).  A decoder rejects a missing
+ * required section, any duplicated section, and unknown section
  * tags below MLX_SEC_OPTIONAL_BASE; unknown tags at or above it are skipped
  * (room for later additions that old readers may ignore).
  */
@@ -35,6 +36,8 @@
 #include "core/mlx_core.h"
 #include "core/linreg.h"
 #include "core/logreg.h"
+#include "core/enet.h"
+#include "core/pca.h"
 
 #define MLX_MODEL_MAGIC "MLXM"
 #define MLX_MODEL_FORMAT_VERSION 1
@@ -50,7 +53,10 @@
 typedef enum mlx_algorithm
 {
 	MLX_ALG_LINEAR_REGRESSION = 1,
-	MLX_ALG_LOGISTIC_REGRESSION = 2
+	MLX_ALG_LOGISTIC_REGRESSION = 2,
+	MLX_ALG_LASSO = 3,
+	MLX_ALG_ELASTIC_NET = 4,
+	MLX_ALG_PCA = 5
 } mlx_algorithm;
 
 /* section tags: never renumber, only append */
@@ -58,6 +64,8 @@ typedef enum mlx_algorithm
 #define MLX_SEC_LINREG 2
 #define MLX_SEC_INPUTS 3
 #define MLX_SEC_LOGREG 4
+#define MLX_SEC_ENET 5			/* MLX_ALG_LASSO and MLX_ALG_ELASTIC_NET */
+#define MLX_SEC_PCA 6
 #define MLX_SEC_OPTIONAL_BASE 0x8000
 
 /* how a source column becomes features: never renumber, only append */
@@ -126,6 +134,8 @@ typedef struct mlx_model
 	{
 		mlx_linreg_fit linreg;	/* MLX_ALG_LINEAR_REGRESSION */
 		mlx_logreg_fit logreg;	/* MLX_ALG_LOGISTIC_REGRESSION */
+		mlx_enet_fit enet;		/* MLX_ALG_LASSO, MLX_ALG_ELASTIC_NET */
+		mlx_pca_fit pca;		/* MLX_ALG_PCA */
 	}			u;
 } mlx_model;
 
@@ -152,6 +162,24 @@ mlx_status	mlx_model_from_logreg(const mlx_logreg_fit *fit,
 								  mlx_model *out);
 
 /*
+ * Build a lasso or elastic-net model from a coordinate-descent fit, as
+ * mlx_model_from_linreg does.  algorithm is MLX_ALG_LASSO (the fit's
+ * l1_ratio must then be 1, which mlx_model_encode checks) or
+ * MLX_ALG_ELASTIC_NET; anything else is MLX_EINVAL.  The model references
+ * the fit's coefficient array (no copy).
+ */
+mlx_status	mlx_model_from_enet(const mlx_enet_fit *fit, uint16_t algorithm,
+								char **feature_names, const mlx_ctx *ctx,
+								mlx_model *out);
+
+/*
+ * Build a PCA model from a fit, as mlx_model_from_linreg does.  The model
+ * references the fit's arrays (no copy).
+ */
+mlx_status	mlx_model_from_pca(const mlx_pca_fit *fit, char **feature_names,
+							   const mlx_ctx *ctx, mlx_model *out);
+
+/*
  * Serialize.  *out is allocated from ctx and holds *outlen bytes.  When
  * 'reserve' > 0, that many bytes are left free before the model bytes (so
  * the caller can put a varlena header there without copying); *out then
@@ -174,15 +202,17 @@ mlx_status	mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 /*
  * Release, through ctx, everything a model from mlx_model_decode owns: the
  * feature names, the inputs (which the decoder allocates as one block) and
- * the algorithm's arrays (and, for logistic regression, the two class
- * labels).  The struct is zeroed.
+ * the algorithm's arrays (for logistic regression also the two class
+ * labels; for PCA the mean, components and the three per-component
+ * arrays).  The struct is zeroed.
  */
 void		mlx_model_free(mlx_model *m, const mlx_ctx *ctx);
 
 /*
- * Release only the feature names: for a model from mlx_model_from_linreg
- * or mlx_model_from_logreg, which owns its names but shares the fit's
- * arrays (and class labels) with the caller.
+ * Release only the feature names: for a model from mlx_model_from_linreg,
+ * mlx_model_from_logreg, mlx_model_from_enet or mlx_model_from_pca, which
+ * owns its names but shares the fit's arrays (and class labels) with the
+ * caller.
  */
 void		mlx_model_free_names(mlx_model *m, const mlx_ctx *ctx);
 

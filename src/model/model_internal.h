@@ -130,6 +130,46 @@ mlx_logreg_section_size(int32_t k, size_t len0, size_t len1)
 		MLX_LOGREG_LABELS_MIN_SIZE + (uint64_t) len0 + (uint64_t) len1;
 }
 
+/*
+ * MLX_SEC_ENET (lasso and elastic net): bytes before the coefficients
+ * (flags, reserved, iterations, nrows, nskipped, nonzero, reserved, then
+ * alpha, l1_ratio, dual_gap and r2), and its flag bits.
+ */
+#define MLX_ENET_FIXED_SIZE (1 + 3 + 4 + 8 + 8 + 4 + 4 + 4 * 8)
+#define MLX_ENET_FLAG_INTERCEPT 0x01
+#define MLX_ENET_FLAG_CONVERGED 0x02
+#define MLX_ENET_FLAGS_KNOWN 0x03
+
+/* Bytes of the MLX_SEC_ENET body for k features. */
+static inline uint64_t
+mlx_enet_section_size(int32_t k)
+{
+	return (uint64_t) MLX_ENET_FIXED_SIZE + 8 * ((uint64_t) k + 1);
+}
+
+/*
+ * MLX_SEC_PCA: bytes before the arrays (ncomp, reserved, nrows, nskipped,
+ * total_variance), and the number of per-component arrays after the
+ * components (explained variance, its ratio, singular values).
+ */
+#define MLX_PCA_FIXED_SIZE (4 + 4 + 8 + 8 + 8)
+#define MLX_PCA_COMPONENT_ARRAYS 3
+
+/*
+ * Largest ncomp * ncomp * k for which the checks compare every pair of
+ * components for orthogonality (about ncomp^2 k / 2 multiply-adds); above
+ * it only the norms are checked.
+ */
+#define MLX_PCA_ORTHO_CHECK_MAX 100000000.0
+
+/* Bytes of the MLX_SEC_PCA body for k features and ncomp components. */
+static inline uint64_t
+mlx_pca_section_size(int32_t k, uint64_t ncomp)
+{
+	return (uint64_t) MLX_PCA_FIXED_SIZE + 8 * (uint64_t) k +
+		8 * ncomp * ((uint64_t) k + MLX_PCA_COMPONENT_ARRAYS);
+}
+
 /* Bytes of the MLX_SEC_LINREG body for k features and ndependent entries. */
 static inline uint64_t
 mlx_linreg_section_size(int32_t k, int32_t ndependent)
@@ -153,6 +193,10 @@ extern bool mlx_check_linreg_fit(const mlx_linreg_fit *fit, int32_t nfeat,
 								 char *errbuf, size_t errlen);
 extern bool mlx_check_logreg_fit(const mlx_logreg_fit *fit, int32_t nfeat,
 								 char *errbuf, size_t errlen);
+extern bool mlx_check_enet_fit(const mlx_enet_fit *fit, uint16_t algorithm,
+							   int32_t nfeat, char *errbuf, size_t errlen);
+extern bool mlx_check_pca_fit(const mlx_pca_fit *fit, int32_t nfeat,
+							  char *errbuf, size_t errlen);
 
 /*
  * Check the fit of a model of any known algorithm against its nfeat (the

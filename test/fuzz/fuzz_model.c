@@ -7,7 +7,7 @@
  * can be described and re-encoded.  A model has one canonical encoding, so
  * an input holding exactly the version-1 sections in encoder order (feature
  * names, the inputs section when present, the algorithm's section: linear
- * or logistic regression) must
+ * or logistic regression, lasso / elastic net, PCA) must
  * re-encode to the very same bytes; any other accepted input (sections
  * reordered, optional sections) must re-encode to something that decodes
  * and re-encodes to itself.
@@ -60,9 +60,9 @@ LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 
 /*
  * True when the payload is exactly a features section, optionally an inputs
- * section, then an algorithm section (linreg or logreg; the decoder accepts
- * only the header's algorithm's) (called only on values that decoded, so
- * the section lengths are known to fit).
+ * section, then an algorithm section (linreg, logreg, enet or pca; the
+ * decoder accepts only the header's algorithm's) (called only on values that
+ * decoded, so the section lengths are known to fit).
  */
 static bool
 canonical_layout(const uint8_t *data, size_t size)
@@ -75,7 +75,8 @@ canonical_layout(const uint8_t *data, size_t size)
 	if (size >= pos + 8 && data[pos] == 0 && data[pos + 1] == MLX_SEC_INPUTS)
 		pos += 8 + (size_t) get32(data + pos + 4);
 	if (size < pos + 8 || data[pos] != 0 ||
-		(data[pos + 1] != MLX_SEC_LINREG && data[pos + 1] != MLX_SEC_LOGREG))
+		(data[pos + 1] != MLX_SEC_LINREG && data[pos + 1] != MLX_SEC_LOGREG &&
+		 data[pos + 1] != MLX_SEC_ENET && data[pos + 1] != MLX_SEC_PCA))
 		return false;
 	return pos + 8 + get32(data + pos + 4) + 4 == size;
 }

@@ -2,9 +2,9 @@
  * make_seeds.c
  *	  Writes a seed corpus for fuzz_model into the directory given as argv[1]:
  *	  a few valid models of different shapes (made by the real encoder):
- *	  linear and logistic regressions, some with a source-columns (inputs)
- *	  section, each also with an extra optional section, and truncated
- *	  copies of each.
+ *	  linear and logistic regressions, lassos, elastic nets and PCAs, some
+ *	  with a source-columns (inputs) section, each also with an extra
+ *	  optional section, and truncated copies of each.
  *
  * Usage: make_seeds DIR.  Exits non-zero when a model cannot be built or a
  * file cannot be written.
@@ -162,6 +162,75 @@ fill_logreg(mlx_logreg_fit *fit, int32_t k, bool intercept, double lambda,
 	}
 }
 
+/*
+ * A lasso / elastic-net fit of k features with simple made-up numbers:
+ * every third slope is exactly 0, as a sparse fit has.
+ */
+static void
+fill_enet(mlx_enet_fit *fit, int32_t k, double l1_ratio, double *coef)
+{
+	int32_t		i;
+
+	memset(fit, 0, sizeof(*fit));
+	fit->nfeat = k;
+	fit->intercept = true;
+	fit->alpha = 0.25;
+	fit->l1_ratio = l1_ratio;
+	fit->nrows = 60 + k;
+	fit->nskipped = k % 2;
+	fit->iterations = 12 + k;
+	fit->converged = l1_ratio == 1;
+	fit->dual_gap = l1_ratio == 1 ? 1.5e-6 : NAN;
+	fit->r2 = 0.75;
+	fit->coef = coef;
+	coef[0] = 3.5;
+	for (i = 1; i <= k; i++)
+	{
+		coef[i] = i % 3 == 0 ? 0.0 : 0.5 * i - 1.25;
+		if (coef[i] != 0)
+			fit->nonzero++;
+	}
+}
+
+/*
+ * A PCA of k features with ncomp components: the unit vectors of features
+ * ncomp..1 (an orthonormal set, each with its largest entry positive, as
+ * the core makes them), and consistent variances.
+ */
+static void
+fill_pca(mlx_pca_fit *fit, int32_t k, int32_t ncomp, double *mean,
+		 double *comp, double *ev, double *evr, double *sv)
+{
+	int32_t		c;
+	int32_t		j;
+
+	memset(fit, 0, sizeof(*fit));
+	fit->nfeat = k;
+	fit->ncomp = ncomp;
+	fit->nrows = 40 + k;
+	fit->nskipped = k % 3;
+	fit->total_variance = 0;
+	for (j = 0; j < k; j++)
+	{
+		mean[j] = 0.25 * j - 1;
+		fit->total_variance += 8.0 / (j + 1);
+	}
+	for (c = 0; c < ncomp; c++)
+	{
+		for (j = 0; j < k; j++)
+			comp[c * k + j] = 0.0;
+		comp[c * k + (ncomp - 1 - c)] = 1.0;
+		ev[c] = 8.0 / (c + 1);
+		evr[c] = ev[c] / fit->total_variance;
+		sv[c] = sqrt(ev[c] * (double) (fit->nrows - 1));
+	}
+	fit->mean = mean;
+	fit->components = comp;
+	fit->explained_variance = ev;
+	fit->explained_variance_ratio = evr;
+	fit->singular_values = sv;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -282,6 +351,68 @@ main(int argc, char **argv)
 			{
 				m.inputs = &inputs;
 				ok = emit("logreg_k7_inputs", &m);
+				mlx_model_free_names(&m, &mlx_malloc_ctx);
+			}
+		}
+	}
+
+	/* lasso, elastic net (no duality gap), one with unsupervised inputs */
+	{
+		mlx_enet_fit efit;
+		double		ecoef[8];
+
+		fill_enet(&efit, 3, 1.0, ecoef);
+		ok = ok && mlx_model_from_enet(&efit, MLX_ALG_LASSO, names3,
+									   &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("lasso_k3", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		fill_enet(&efit, 2, 0.5, ecoef);
+		ok = ok && mlx_model_from_enet(&efit, MLX_ALG_ELASTIC_NET, NULL,
+									   &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("enet_k2", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+	}
+
+	/* PCA: plain, all components, from a table without a target */
+	{
+		mlx_pca_fit pfit;
+		double		mean[7];
+		double		comp[7 * 7];
+		double		ev[7];
+		double		evr[7];
+		double		sv[7];
+
+		fill_pca(&pfit, 3, 2, mean, comp, ev, evr, sv);
+		ok = ok && mlx_model_from_pca(&pfit, names3, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("pca_k3_c2", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		fill_pca(&pfit, 4, 4, mean, comp, ev, evr, sv);
+		ok = ok && mlx_model_from_pca(&pfit, NULL, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("pca_k4_full", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		{
+			static double imp_num[1] = {41.5};
+			static char *cats[3] = {NULL, "", "Z\xc3\xbcrich"};
+			static double imp_arr[3] = {0.5, -1.25, 2.0};
+			static mlx_input in[3] = {
+				{"\xc3\xa2ge", MLX_INPUT_NUMERIC, 1, imp_num, NULL},
+				{"city", MLX_INPUT_CATEGORICAL, 3, NULL, cats},
+				{"emb", MLX_INPUT_ARRAY, 3, imp_arr, NULL},
+			};
+			static mlx_inputs inputs = {3, in, NULL, 0};
+			char	  **names = NULL;
+
+			fill_pca(&pfit, 7, 3, mean, comp, ev, evr, sv);
+			ok = ok && mlx_inputs_feature_names(&inputs, &mlx_malloc_ctx, &names) == MLX_OK &&
+				mlx_model_from_pca(&pfit, names, &mlx_malloc_ctx, &m) == MLX_OK;
+			free(names);
+			if (ok)
+			{
+				m.inputs = &inputs;
+				ok = emit("pca_k7_inputs", &m);
 				mlx_model_free_names(&m, &mlx_malloc_ctx);
 			}
 		}

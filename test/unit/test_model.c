@@ -865,10 +865,10 @@ t_sections(void)
 
 	b_header(&x, 1, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
-	b_section(&x, 5, junk, 5);
+	b_section(&x, 7, junk, 5);
 	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
 	n = b_finish(&x);
-	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "unknown required section 5"),
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "unknown required section 7"),
 		   "unknown required: %s", reason);
 
 	/* another algorithm's section is not ignored */
@@ -2973,7 +2973,7 @@ t_logreg_encoder_rejects(void)
 	m.u.logreg.zval = NULL;
 	REFUSED("missing array");
 	m.u.logreg.zval = s.zval;
-	m.algorithm = 3;
+	m.algorithm = 999;
 	REFUSED("unknown algorithm");
 	m.algorithm = MLX_ALG_LOGISTIC_REGRESSION;
 #undef REFUSED
@@ -3118,6 +3118,1949 @@ t_logreg_enomem(void)
 	return ok;
 }
 
+/* ---------- shared by the lasso / elastic net and PCA cases ---------- */
+
+/* Every truncation of an encoded value is rejected as corrupt. */
+static bool
+every_truncation_rejected(const uint8_t *buf, size_t len)
+{
+	size_t		n;
+
+	for (n = 0; n < len; n++)
+	{
+		if (!decode_expect(buf, n, MLX_ECORRUPT, NULL))
+		{
+			snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+					 " at length %zu", n);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * True when byte i of the valid value buf is the first byte of a section
+ * tag (flipping its top bit turns the section into an optional one, which
+ * the decoder skips).
+ */
+static bool
+is_tag_high_byte(const uint8_t *buf, size_t len, size_t i)
+{
+	size_t		pos = MLX_MODEL_HEADER_SIZE;
+
+	while (pos + 8 <= len - 4)
+	{
+		if (pos == i)
+			return true;
+		pos += 8 + (((size_t) buf[pos + 4] << 24) | ((size_t) buf[pos + 5] << 16) |
+					((size_t) buf[pos + 6] << 8) | buf[pos + 7]);
+	}
+	return false;
+}
+
+/*
+ * Every byte of an encoded value flipped three ways: without a CRC repair
+ * always rejected; with it, rejected cleanly or decoded into a model that
+ * re-encodes to the very same bytes.  The one exception is a section whose
+ * tag became optional (>= 0x8000) and was skipped, as the inputs section
+ * can be: the value is then no longer canonical, and its re-encoding must
+ * decode and re-encode to itself.  buf is restored before returning.
+ */
+static bool
+flips_rejected_or_canonical(uint8_t *buf, size_t len)
+{
+	static const uint8_t masks[3] = {0x01, 0x80, 0xFF};
+	size_t		i;
+	int			f;
+	int			accepted = 0;
+
+	for (i = 0; i < len; i++)
+	{
+		bool		tag_byte = is_tag_high_byte(buf, len, i);
+
+		for (f = 0; f < 3; f++)
+		{
+			mlx_status	want;
+			mlx_status	st;
+			mlx_model	m;
+			uint8_t    *enc = NULL;
+			size_t		enclen = 0;
+			bool		same = true;
+
+			buf[i] ^= masks[f];
+			want = (i == 4 || (i == 5 && buf[5] > 1)) ?
+				MLX_EUNSUPPORTED : MLX_ECORRUPT;
+			if (!decode_expect(buf, len, want, NULL))
+			{
+				buf[i] ^= masks[f];
+				snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+						 " flipping byte %zu with 0x%02x", i, masks[f]);
+				return false;
+			}
+			reseal(buf, len);
+			st = mlx_model_decode(buf, len, &tctx, &m, NULL, 0);
+			if (st == MLX_OK)
+			{
+				accepted++;
+				st = mlx_model_encode(&m, &tctx, 0, &enc, &enclen);
+				same = st == MLX_OK && enclen == len && memcmp(enc, buf, len) == 0;
+				if (!same && st == MLX_OK && tag_byte && (buf[i] & 0x80) != 0)
+				{
+					mlx_model	m2;
+					uint8_t    *enc2;
+					size_t		enc2len;
+
+					same = mlx_model_decode(enc, enclen, &tctx, &m2, NULL, 0) == MLX_OK;
+					if (same)
+					{
+						same = mlx_model_encode(&m2, &tctx, 0, &enc2, &enc2len) == MLX_OK;
+						if (same)
+						{
+							same = enc2len == enclen && memcmp(enc, enc2, enclen) == 0;
+							mlx_free(&tctx, enc2);
+						}
+						mlx_model_free(&m2, &tctx);
+					}
+				}
+				if (enc != NULL)
+					mlx_free(&tctx, enc);
+				mlx_model_free(&m, &tctx);
+			}
+			buf[i] ^= masks[f];
+			reseal(buf, len);
+			EXPECT(st == MLX_OK || st == MLX_ECORRUPT || st == MLX_EUNSUPPORTED,
+				   "byte %zu: %s", i, mlx_status_str(st));
+			EXPECT(same, "byte %zu mask 0x%02x: accepted but re-encoded differently",
+				   i, masks[f]);
+		}
+	}
+	EXPECT(accepted > 0, "no resealed flip was accepted");
+	EXPECT(decode_expect(buf, len, MLX_OK, NULL), "restored: %s", reason);
+	return true;
+}
+
+/* The k = 3 features body of the linear sample's names. */
+static size_t
+w_sample_features(uint8_t *out)
+{
+	size_t		n = 0;
+	int			i;
+
+	for (i = 0; i < 3; i++)
+		n += w_text(out + n, sample_names[i]);
+	return n;
+}
+
+/* A k = 3 model of algorithm alg with the sample names and one fit section. */
+static size_t
+build_k3_model(builder *x, uint16_t alg, uint16_t tag, const uint8_t *body,
+			   size_t len)
+{
+	uint8_t		feat[FEAT_LEN];
+
+	w_sample_features(feat);
+	b_header(x, alg, 3);
+	b_section(x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(x, tag, body, (uint32_t) len);
+	return b_finish(x);
+}
+
+/* ---------- lasso and elastic net (MLX_SEC_ENET) ---------- */
+
+typedef struct esample
+{
+	mlx_enet_fit fit;
+	double		coef[IK + 1];
+} esample;
+
+/*
+ * k = 3 lasso with the linear sample's names: intercept, converged after 17
+ * sweeps, one slope exactly 0 (so 2 nonzero).  For elastic net, l1_ratio
+ * 0.5 and the same numbers.
+ */
+static void
+make_esample(esample *s, uint16_t alg)
+{
+	static const double coef[4] = {2.5, 0.75, 0.0, -1.25};
+
+	memset(s, 0, sizeof(*s));
+	memcpy(s->coef, coef, sizeof(coef));
+	s->fit.nfeat = 3;
+	s->fit.intercept = true;
+	s->fit.alpha = 0.125;
+	s->fit.l1_ratio = alg == MLX_ALG_LASSO ? 1.0 : 0.5;
+	s->fit.nrows = 200;
+	s->fit.nskipped = 3;
+	s->fit.iterations = 17;
+	s->fit.converged = true;
+	s->fit.dual_gap = 0.0009765625;
+	s->fit.r2 = 0.8125;
+	s->fit.nonzero = 2;
+	s->fit.coef = s->coef;
+}
+
+/* Encode an enet fit as alg with names (NULL: defaults) and inputs (or NULL). */
+static mlx_status
+encode_enet_with(const mlx_enet_fit *fit, uint16_t alg, char **names,
+				 mlx_inputs *in, uint8_t **out, size_t *len)
+{
+	mlx_model	m;
+	mlx_status	st;
+
+	*out = NULL;
+	st = mlx_model_from_enet(fit, alg, names, &tctx, &m);
+	if (st != MLX_OK)
+		return st;
+	m.inputs = in;
+	st = mlx_model_encode(&m, &tctx, 0, out, len);
+	mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static uint8_t *
+encode_esample(uint16_t alg, size_t *len)
+{
+	esample		s;
+	uint8_t    *out;
+
+	make_esample(&s, alg);
+	if (encode_enet_with(&s.fit, alg, sample_names, NULL, &out, len) != MLX_OK)
+		return NULL;
+	return out;
+}
+
+/*
+ * Offsets in the esample encoding: features body at 32 (21 bytes, as in the
+ * linear sample), enet section header at 53, body at 61 (64 + 8 * 4 = 96
+ * bytes), CRC at 157.  Inside the enet body (doc/model-format.md): flags 0,
+ * reserved 1..3, iterations 4, nrows 8, nskipped 16, nonzero 24, reserved
+ * 28..31, alpha 32, l1_ratio 40, dual_gap 48, r2 56, coef 64.
+ */
+#define EN_HDR 53
+#define EN_BODY 61
+#define EN_LEN 96
+#define ESAMPLE_LEN 161
+
+/* A test-side writer of the enet layout, independent of the encoder. */
+static size_t
+w_enet(uint8_t *out, const mlx_enet_fit *f)
+{
+	uint8_t    *p = out;
+	int32_t		i;
+
+	memset(p, 0, 64);
+	p[0] = (uint8_t) ((f->intercept ? 1 : 0) | (f->converged ? 2 : 0));
+	put32(p + 4, (uint32_t) f->iterations);
+	put64(p + 8, (uint64_t) f->nrows);
+	put64(p + 16, (uint64_t) f->nskipped);
+	put32(p + 24, (uint32_t) f->nonzero);
+	putf64(p + 32, f->alpha);
+	putf64(p + 40, f->l1_ratio);
+	putf64(p + 48, f->dual_gap);
+	putf64(p + 56, f->r2);
+	p += 64;
+	for (i = 0; i <= f->nfeat; i++, p += 8)
+		putf64(p, f->coef[i]);
+	return (size_t) (p - out);
+}
+
+/* Every field of two enet fits is the same (doubles bit for bit). */
+static bool
+same_enet(const mlx_enet_fit *a, const mlx_enet_fit *b)
+{
+	int32_t		i;
+
+	EXPECT(a->nfeat == b->nfeat && a->intercept == b->intercept &&
+		   a->converged == b->converged && a->iterations == b->iterations &&
+		   a->nrows == b->nrows && a->nskipped == b->nskipped &&
+		   a->nonzero == b->nonzero, "integer fields differ");
+	EXPECT(same_double(a->alpha, b->alpha) &&
+		   same_double(a->l1_ratio, b->l1_ratio) &&
+		   same_double(a->dual_gap, b->dual_gap) && same_double(a->r2, b->r2),
+		   "summary doubles differ");
+	for (i = 0; i <= a->nfeat; i++)
+		EXPECT(same_double(a->coef[i], b->coef[i]), "coefficient %d differs",
+			   (int) i);
+	return true;
+}
+
+/*
+ * Encode the fit as alg, decode, compare field by field, and re-encode to
+ * the same bytes; *lenp (if not NULL) receives the length.
+ */
+static bool
+enet_round_trip(const mlx_enet_fit *fit, uint16_t alg, char **names,
+				mlx_inputs *in, size_t *lenp)
+{
+	uint8_t    *buf;
+	uint8_t    *buf2;
+	size_t		len;
+	size_t		len2;
+	mlx_model	m;
+	char		err[256];
+	mlx_status	st;
+	bool		ok;
+
+	st = encode_enet_with(fit, alg, names, in, &buf, &len);
+	EXPECT(st == MLX_OK, "encode: %s", mlx_status_str(st));
+	if (lenp != NULL)
+		*lenp = len;
+	st = mlx_model_decode(buf, len, &tctx, &m, err, sizeof(err));
+	if (st != MLX_OK)
+	{
+		mlx_free(&tctx, buf);
+		EXPECT(false, "decode: %s", err);
+	}
+	ok = m.algorithm == alg && m.nfeat == fit->nfeat && buf[7] == alg &&
+		(in == NULL) == (m.inputs == NULL);
+	if (ok && names != NULL)
+	{
+		int32_t		i;
+
+		for (i = 0; i < fit->nfeat; i++)
+			ok = ok && strcmp(m.feature_names[i], names[i]) == 0;
+	}
+	if (!ok)
+		set_reason("header, names or inputs differ");
+	ok = ok && same_enet(&m.u.enet, fit);
+	if (ok)
+	{
+		st = mlx_model_encode(&m, &tctx, 0, &buf2, &len2);
+		ok = st == MLX_OK && len2 == len && memcmp(buf, buf2, len) == 0;
+		if (st == MLX_OK)
+			mlx_free(&tctx, buf2);
+		if (!ok)
+			set_reason("re-encode differs");
+	}
+	mlx_model_free(&m, &tctx);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+static bool
+t_enet_round_trip(void)
+{
+	esample		s;
+	isample		is;
+	size_t		len;
+
+	make_esample(&s, MLX_ALG_LASSO);
+	EXPECT(enet_round_trip(&s.fit, MLX_ALG_LASSO, sample_names, NULL, &len),
+		   "lasso: %s", reason);
+	EXPECT(len == ESAMPLE_LEN, "lasso length %zu, expected %d", len, ESAMPLE_LEN);
+	make_esample(&s, MLX_ALG_ELASTIC_NET);
+	EXPECT(enet_round_trip(&s.fit, MLX_ALG_ELASTIC_NET, sample_names, NULL, &len),
+		   "elastic net: %s", reason);
+	EXPECT(len == ESAMPLE_LEN, "elastic net length %zu", len);
+
+	/* k = 8 from a table, with the inputs section */
+	make_isample(&is);
+	make_esample(&s, MLX_ALG_ELASTIC_NET);
+	s.fit.nfeat = IK;
+	memset(s.coef, 0, sizeof(s.coef));
+	s.coef[0] = 3;
+	s.coef[4] = -0.5;
+	s.coef[8] = 0.25;
+	s.fit.nonzero = 2;
+	EXPECT(enet_round_trip(&s.fit, MLX_ALG_ELASTIC_NET, isample_features,
+						   &is.inputs, NULL), "with inputs: %s", reason);
+	EXPECT(counts.live == 0, "%ld allocations leaked", counts.live);
+	return true;
+}
+
+static bool
+t_enet_layout(void)
+{
+	esample		s;
+	uint8_t    *a;
+	uint8_t    *b;
+	size_t		alen;
+	size_t		blen;
+	uint8_t		w[512];
+	size_t		wlen;
+	builder		x;
+	size_t		n;
+	mlx_model	m;
+	static const uint8_t head[24] = {
+		'M', 'L', 'X', 'M', 0, 1, 0, 3, 0, 0, 0, 0, 0, 0, 0, 3,
+		0, 0, 0, ESAMPLE_LEN - 28, 0, 0, 0, 0
+	};
+	static const uint8_t one[8] = {0x3f, 0xf0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t half[8] = {0x3f, 0xe0, 0, 0, 0, 0, 0, 0};
+
+	make_esample(&s, MLX_ALG_LASSO);
+	a = encode_esample(MLX_ALG_LASSO, &alen);
+	EXPECT(a != NULL && alen == ESAMPLE_LEN, "encode");
+	EXPECT(memcmp(a, head, 24) == 0, "header bytes differ");
+	EXPECT(a[EN_HDR + 1] == MLX_SEC_ENET && a[EN_HDR + 7] == EN_LEN,
+		   "enet section header differs");
+	EXPECT(a[EN_BODY] == 0x03 && a[EN_BODY + 7] == 17 && a[EN_BODY + 15] == 200 &&
+		   a[EN_BODY + 23] == 3 && a[EN_BODY + 27] == 2,
+		   "flags/iterations/nrows/nskipped/nonzero bytes differ");
+	EXPECT(memcmp(a + EN_BODY + 40, one, 8) == 0,
+		   "l1_ratio 1 is not big-endian binary64");
+	wlen = w_enet(w, &s.fit);
+	EXPECT(wlen == EN_LEN && memcmp(w, a + EN_BODY, EN_LEN) == 0,
+		   "enet body differs from the documented layout");
+	n = build_k3_model(&x, MLX_ALG_LASSO, MLX_SEC_ENET, w, wlen);
+	EXPECT(n == alen && memcmp(x.b, a, n) == 0, "builder differs from encoder");
+
+	/* elastic net: only the algorithm id, l1_ratio and the CRC differ */
+	b = encode_esample(MLX_ALG_ELASTIC_NET, &blen);
+	EXPECT(b != NULL && blen == alen && b[7] == 4 &&
+		   memcmp(b + EN_BODY + 40, half, 8) == 0 &&
+		   memcmp(a + 8, b + 8, EN_BODY + 40 - 8) == 0 &&
+		   memcmp(a + EN_BODY + 48, b + EN_BODY + 48, EN_LEN - 48) == 0,
+		   "elastic net bytes differ from the lasso's beyond id and l1_ratio");
+	mlx_free(&tctx, b);
+
+	/* deterministic, and the reserve only shifts the bytes */
+	EXPECT(mlx_model_from_enet(&s.fit, MLX_ALG_LASSO, sample_names, &tctx, &m) ==
+		   MLX_OK, "build");
+	EXPECT(mlx_model_encode(&m, &tctx, 4, &b, &blen) == MLX_OK, "encode 2");
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(blen == alen && memcmp(a, b + 4, alen) == 0, "reserve changed the bytes");
+	mlx_free(&tctx, b);
+	mlx_free(&tctx, a);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_enet_variants(void)
+{
+	esample		s;
+
+	/* no intercept, not converged, no sweeps, undefined statistics, defaults */
+	make_esample(&s, MLX_ALG_LASSO);
+	s.fit.intercept = false;
+	s.fit.converged = false;
+	s.fit.iterations = 0;
+	s.fit.nskipped = 0;
+	s.fit.dual_gap = NAN;
+	s.fit.r2 = NAN;
+	s.coef[0] = 0;
+	EXPECT(enet_round_trip(&s.fit, MLX_ALG_LASSO, NULL, NULL, NULL),
+		   "no intercept: %s", reason);
+
+	/* -0 is a zero slope; alpha 0; r2 exactly 1; zero gap */
+	make_esample(&s, MLX_ALG_LASSO);
+	s.coef[2] = -0.0;
+	s.fit.alpha = 0;
+	s.fit.r2 = 1;
+	s.fit.dual_gap = 0;
+	EXPECT(enet_round_trip(&s.fit, MLX_ALG_LASSO, sample_names, NULL, NULL),
+		   "negative zero: %s", reason);
+
+	/* all slopes zero, a very negative r2 */
+	make_esample(&s, MLX_ALG_ELASTIC_NET);
+	s.coef[1] = s.coef[3] = 0;
+	s.fit.nonzero = 0;
+	s.fit.r2 = -1e300;
+	EXPECT(enet_round_trip(&s.fit, MLX_ALG_ELASTIC_NET, NULL, NULL, NULL),
+		   "all zero: %s", reason);
+
+	/* elastic net at both ends of l1_ratio, a huge penalty */
+	make_esample(&s, MLX_ALG_ELASTIC_NET);
+	s.fit.l1_ratio = 0;
+	s.fit.alpha = 1e300;
+	EXPECT(enet_round_trip(&s.fit, MLX_ALG_ELASTIC_NET, NULL, NULL, NULL),
+		   "l1_ratio 0: %s", reason);
+	s.fit.l1_ratio = 1;
+	EXPECT(enet_round_trip(&s.fit, MLX_ALG_ELASTIC_NET, NULL, NULL, NULL),
+		   "elastic net with l1_ratio 1: %s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* Encode the esample as alg, edit it with f, reseal, and expect msg. */
+static bool
+eedit_expect(uint16_t alg, void (*f) (uint8_t *), const char *msg)
+{
+	size_t		len;
+	uint8_t    *buf = encode_esample(alg, &len);
+	bool		ok;
+
+	EXPECT(buf != NULL, "encode");
+	f(buf);
+	reseal(buf, len);
+	ok = decode_expect(buf, len, MLX_ECORRUPT, msg);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+static void
+ee_flags(uint8_t *v)
+{
+	v[EN_BODY] |= 0x04;
+}
+
+static void
+ee_flags_high(uint8_t *v)
+{
+	v[EN_BODY] |= 0x80;
+}
+
+static void
+ee_reserved1(uint8_t *v)
+{
+	v[EN_BODY + 2] = 1;
+}
+
+static void
+ee_reserved28(uint8_t *v)
+{
+	v[EN_BODY + 31] = 1;
+}
+
+static void
+ee_iterations(uint8_t *v)
+{
+	put32(v + EN_BODY + 4, 0xFFFFFFFFu);
+}
+
+static void
+ee_nrows(uint8_t *v)
+{
+	put64(v + EN_BODY + 8, 0);
+}
+
+static void
+ee_nskipped(uint8_t *v)
+{
+	put64(v + EN_BODY + 16, UINT64_MAX);
+}
+
+static void
+ee_nonzero_more(uint8_t *v)
+{
+	put32(v + EN_BODY + 24, 3);
+}
+
+static void
+ee_nonzero_negative(uint8_t *v)
+{
+	put32(v + EN_BODY + 24, 0xFFFFFFFFu);
+}
+
+static void
+ee_alpha_negative(uint8_t *v)
+{
+	putf64(v + EN_BODY + 32, -0.5);
+}
+
+static void
+ee_alpha_inf(uint8_t *v)
+{
+	putf64(v + EN_BODY + 32, INFINITY);
+}
+
+static void
+ee_alpha_nan(uint8_t *v)
+{
+	putf64(v + EN_BODY + 32, NAN);
+}
+
+static void
+ee_l1_half(uint8_t *v)
+{
+	putf64(v + EN_BODY + 40, 0.5);
+}
+
+static void
+ee_l1_large(uint8_t *v)
+{
+	putf64(v + EN_BODY + 40, 1.5);
+}
+
+static void
+ee_l1_negative(uint8_t *v)
+{
+	putf64(v + EN_BODY + 40, -0.25);
+}
+
+static void
+ee_l1_nan(uint8_t *v)
+{
+	putf64(v + EN_BODY + 40, NAN);
+}
+
+static void
+ee_gap_negative(uint8_t *v)
+{
+	putf64(v + EN_BODY + 48, -1.0);
+}
+
+static void
+ee_gap_inf(uint8_t *v)
+{
+	putf64(v + EN_BODY + 48, INFINITY);
+}
+
+static void
+ee_r2_large(uint8_t *v)
+{
+	putf64(v + EN_BODY + 56, 1.5);
+}
+
+static void
+ee_r2_minus_inf(uint8_t *v)
+{
+	putf64(v + EN_BODY + 56, -INFINITY);
+}
+
+static void
+ee_coef_nan(uint8_t *v)
+{
+	putf64(v + EN_BODY + 64 + 8, NAN);
+}
+
+static void
+ee_coef_inf(uint8_t *v)
+{
+	putf64(v + EN_BODY + 64, -INFINITY);
+}
+
+static void
+ee_zero_slope_nonzero(uint8_t *v)
+{
+	putf64(v + EN_BODY + 64 + 16, 0.5);	/* coef[2] 0 -> 0.5: 3 nonzero */
+}
+
+static void
+ee_slope_zeroed(uint8_t *v)
+{
+	putf64(v + EN_BODY + 64 + 24, 0.0);	/* coef[3] -1.25 -> 0: 1 nonzero */
+}
+
+static void
+ee_no_intercept(uint8_t *v)
+{
+	v[EN_BODY] &= (uint8_t) ~1;	/* coef[0] is 2.5: inconsistent */
+}
+
+static void
+ee_section_long(uint8_t *v)
+{
+	put32(v + EN_HDR + 4, EN_LEN + 1);
+}
+
+static bool
+t_enet_crafted(void)
+{
+	struct
+	{
+		uint16_t	alg;
+		void		(*f) (uint8_t *);
+		const char *msg;
+	}			cases[] = {
+		{MLX_ALG_LASSO, ee_flags, "lasso flags 0x07 are not defined"},
+		{MLX_ALG_ELASTIC_NET, ee_flags_high, "elastic net flags 0x83 are not defined"},
+		{MLX_ALG_LASSO, ee_reserved1, "lasso section reserved bytes are not zero"},
+		{MLX_ALG_ELASTIC_NET, ee_reserved28, "elastic net section reserved bytes are not zero"},
+		{MLX_ALG_LASSO, ee_iterations, "lasso iteration count -1 is negative"},
+		{MLX_ALG_LASSO, ee_nrows, "lasso row counts are invalid (0 rows, 3 skipped)"},
+		{MLX_ALG_ELASTIC_NET, ee_nskipped, "elastic net row counts are invalid (200 rows, -1 skipped)"},
+		{MLX_ALG_LASSO, ee_alpha_negative, "lasso penalty alpha is negative or not finite"},
+		{MLX_ALG_LASSO, ee_alpha_inf, "lasso penalty alpha"},
+		{MLX_ALG_ELASTIC_NET, ee_alpha_nan, "elastic net penalty alpha"},
+		{MLX_ALG_LASSO, ee_l1_half, "lasso l1_ratio is 0.5, expected 1"},
+		{MLX_ALG_LASSO, ee_l1_large, "lasso l1_ratio 1.5 is outside 0 to 1"},
+		{MLX_ALG_ELASTIC_NET, ee_l1_large, "elastic net l1_ratio 1.5 is outside 0 to 1"},
+		{MLX_ALG_ELASTIC_NET, ee_l1_negative, "elastic net l1_ratio -0.25 is outside 0 to 1"},
+		{MLX_ALG_ELASTIC_NET, ee_l1_nan, "elastic net l1_ratio nan is outside 0 to 1"},
+		{MLX_ALG_LASSO, ee_gap_negative, "lasso duality gap is negative or infinite"},
+		{MLX_ALG_ELASTIC_NET, ee_gap_inf, "elastic net duality gap is negative or infinite"},
+		{MLX_ALG_LASSO, ee_r2_large, "lasso r2 is greater than 1 or infinite"},
+		{MLX_ALG_ELASTIC_NET, ee_r2_minus_inf, "elastic net r2 is greater than 1 or infinite"},
+		{MLX_ALG_LASSO, ee_coef_nan, "lasso coefficient 1 is not finite"},
+		{MLX_ALG_ELASTIC_NET, ee_coef_inf, "elastic net coefficient 0 is not finite"},
+		{MLX_ALG_LASSO, ee_no_intercept, "lasso without intercept has a non-zero intercept"},
+		{MLX_ALG_LASSO, ee_nonzero_more, "lasso nonzero count 3 does not match its 2 nonzero coefficients"},
+		{MLX_ALG_ELASTIC_NET, ee_nonzero_negative, "elastic net nonzero count -1 does not match its 2 nonzero coefficients"},
+		{MLX_ALG_LASSO, ee_zero_slope_nonzero, "lasso nonzero count 2 does not match its 3 nonzero coefficients"},
+		{MLX_ALG_ELASTIC_NET, ee_slope_zeroed, "elastic net nonzero count 2 does not match its 1 nonzero coefficients"},
+		{MLX_ALG_LASSO, ee_section_long, "declares 97 bytes but only 96 remain"},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		EXPECT(eedit_expect(cases[i].alg, cases[i].f, cases[i].msg),
+			   "case %zu: %s", i, reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* Layout-level rejections built with the test-side writer. */
+static bool
+t_enet_bytes_rejected(void)
+{
+	esample		s;
+	uint8_t		w[512];
+	uint8_t		feat[FEAT_LEN];
+	size_t		wlen;
+	builder		x;
+	size_t		n;
+	size_t		len;
+	uint8_t    *lin = encode_sample(&len);
+	uint8_t		lr[LR_LEN];
+
+	EXPECT(lin != NULL, "encode linear sample");
+	memcpy(lr, lin + LR_BODY, LR_LEN);
+	mlx_free(&tctx, lin);
+	w_sample_features(feat);
+	make_esample(&s, MLX_ALG_LASSO);
+	wlen = w_enet(w, &s.fit);
+
+	/* exact length: a spare byte, a short section, an empty one */
+	w[wlen] = 0;
+	n = build_k3_model(&x, MLX_ALG_LASSO, MLX_SEC_ENET, w, wlen + 1);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "lasso section has 97 bytes, expected 96 for 3 features"),
+		   "spare byte: %s", reason);
+	n = build_k3_model(&x, MLX_ALG_ELASTIC_NET, MLX_SEC_ENET, w, wlen - 8);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "elastic net section has 88 bytes, expected 96 for 3 features"),
+		   "short: %s", reason);
+	n = build_k3_model(&x, MLX_ALG_LASSO, MLX_SEC_ENET, w, 0);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "lasso section has 0 bytes"),
+		   "empty: %s", reason);
+
+	/* the same body is a lasso (l1_ratio 1) or an elastic net */
+	n = build_k3_model(&x, MLX_ALG_ELASTIC_NET, MLX_SEC_ENET, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "as elastic net: %s", reason);
+	/* a mixing elastic net body under the lasso id */
+	make_esample(&s, MLX_ALG_ELASTIC_NET);
+	wlen = w_enet(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_LASSO, MLX_SEC_ENET, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "lasso l1_ratio is 0.5, expected 1"),
+		   "elastic net body as lasso: %s", reason);
+
+	/* section set */
+	b_header(&x, MLX_ALG_LASSO, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has no lasso/elastic net section"),
+		   "missing: %s", reason);
+	b_header(&x, MLX_ALG_ELASTIC_NET, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_ENET, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_ENET, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has more than one lasso/elastic net section"),
+		   "duplicate: %s", reason);
+	b_header(&x, MLX_ALG_ELASTIC_NET, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_ENET, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has a linear regression section but its algorithm is elastic_net"),
+		   "linreg section in an elastic net: %s", reason);
+	b_header(&x, MLX_ALG_LINEAR_REGRESSION, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	b_section(&x, MLX_SEC_ENET, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has a lasso/elastic net section but its algorithm is linear_regression"),
+		   "enet section in a linear model: %s", reason);
+	/* an enet section where a linear one belongs */
+	n = build_k3_model(&x, MLX_ALG_LINEAR_REGRESSION, MLX_SEC_ENET, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no linear regression section"),
+		   "enet section alone in a linear model: %s", reason);
+	b_header(&x, MLX_ALG_ELASTIC_NET, 3);
+	b_section(&x, MLX_SEC_ENET, w, (uint32_t) wlen);
+	b_section(&x, 0x8123, w, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", reason);
+
+	/* k in the header must match the coefficients */
+	b_header(&x, MLX_ALG_ELASTIC_NET, 2);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN - 5);
+	b_section(&x, MLX_SEC_ENET, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "elastic net section has 96 bytes, expected 88 for 2 features"),
+		   "k mismatch: %s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_enet_truncations_and_flips(void)
+{
+	size_t		len;
+	uint8_t    *buf;
+	bool		ok;
+
+	buf = encode_esample(MLX_ALG_LASSO, &len);
+	EXPECT(buf != NULL, "encode lasso");
+	ok = every_truncation_rejected(buf, len) &&
+		flips_rejected_or_canonical(buf, len);
+	mlx_free(&tctx, buf);
+	EXPECT(ok, "lasso: %s", reason);
+	buf = encode_esample(MLX_ALG_ELASTIC_NET, &len);
+	EXPECT(buf != NULL, "encode elastic net");
+	ok = every_truncation_rejected(buf, len) &&
+		flips_rejected_or_canonical(buf, len);
+	mlx_free(&tctx, buf);
+	EXPECT(ok, "elastic net: %s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_enet_encoder_rejects(void)
+{
+	esample		s;
+	mlx_model	m;
+	uint8_t    *out;
+	size_t		len;
+	char	   *js;
+
+	make_esample(&s, MLX_ALG_LASSO);
+	EXPECT(mlx_model_from_enet(&s.fit, MLX_ALG_LINEAR_REGRESSION, NULL, &tctx, &m) ==
+		   MLX_EINVAL && m.feature_names == NULL, "linear algorithm id accepted");
+	EXPECT(mlx_model_from_enet(&s.fit, MLX_ALG_PCA, NULL, &tctx, &m) == MLX_EINVAL,
+		   "pca algorithm id accepted");
+	EXPECT(mlx_model_from_enet(NULL, MLX_ALG_LASSO, NULL, &tctx, &m) == MLX_EINVAL,
+		   "NULL fit accepted");
+	EXPECT(mlx_model_from_enet(&s.fit, MLX_ALG_LASSO, sample_names, &tctx, &m) ==
+		   MLX_OK, "build");
+#define REFUSED(what) \
+	do { \
+		out = (uint8_t *) 1; \
+		EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_EINVAL && \
+			   out == NULL, "%s encoded", what); \
+		EXPECT(mlx_model_describe_json(&m, &tctx, &js) == MLX_EINVAL && js == NULL, \
+			   "%s described", what); \
+	} while (0)
+	m.u.enet.l1_ratio = 0.5;
+	REFUSED("lasso with l1_ratio 0.5");
+	m.algorithm = MLX_ALG_ELASTIC_NET;
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_OK,
+		   "elastic net with l1_ratio 0.5 refused");
+	mlx_free(&tctx, out);
+	m.u.enet.l1_ratio = NAN;
+	REFUSED("NaN l1_ratio");
+	m.u.enet.l1_ratio = 0.5;
+	m.u.enet.alpha = -1;
+	REFUSED("negative alpha");
+	m.u.enet.alpha = 0.125;
+	m.u.enet.nonzero = 3;
+	REFUSED("wrong nonzero count");
+	m.u.enet.nonzero = 2;
+	s.coef[2] = NAN;
+	REFUSED("NaN coefficient");
+	s.coef[2] = 0;
+	m.u.enet.dual_gap = -1;
+	REFUSED("negative duality gap");
+	m.u.enet.dual_gap = NAN;
+	m.u.enet.r2 = INFINITY;
+	REFUSED("infinite r2");
+	m.u.enet.r2 = NAN;
+	m.u.enet.iterations = -5;
+	REFUSED("negative iterations");
+	m.u.enet.iterations = 17;
+	m.u.enet.nrows = 0;
+	REFUSED("no rows");
+	m.u.enet.nrows = 200;
+	m.u.enet.intercept = false;
+	REFUSED("intercept without the flag");
+	m.u.enet.intercept = true;
+	m.u.enet.nfeat = 2;
+	REFUSED("nfeat mismatch");
+	m.u.enet.nfeat = 3;
+	m.u.enet.coef = NULL;
+	REFUSED("missing coefficients");
+	m.u.enet.coef = s.coef;
+#undef REFUSED
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_OK, "restored model");
+	mlx_free(&tctx, out);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_enet_json(void)
+{
+	esample		s;
+	mlx_model	m;
+	char	   *json;
+	char	   *names[3] = {"a", "b", "c"};
+	const char *want =
+	"{\"algorithm\":\"lasso\",\"format_version\":1,"
+	"\"n_features\":3,\"features\":[\"a\",\"b\",\"c\"],"
+	"\"fit_intercept\":true,\"alpha\":0.125,\"l1_ratio\":1,"
+	"\"n_rows\":200,\"n_skipped\":3,\"iterations\":17,\"converged\":true,"
+	"\"dual_gap\":0.0009765625,\"r2\":0.8125,\"nonzero\":2,"
+	"\"intercept\":2.5,\"coefficients\":[0.75,0,-1.25]}";
+
+	make_esample(&s, MLX_ALG_LASSO);
+	EXPECT(mlx_model_from_enet(&s.fit, MLX_ALG_LASSO, names, &tctx, &m) == MLX_OK,
+		   "build");
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe");
+	EXPECT(strcmp(json, want) == 0, "got %s", json);
+	mlx_free(&tctx, json);
+
+	/* elastic net, undefined statistics, not converged */
+	m.algorithm = MLX_ALG_ELASTIC_NET;
+	m.u.enet.l1_ratio = 0.5;
+	m.u.enet.converged = false;
+	m.u.enet.dual_gap = NAN;
+	m.u.enet.r2 = NAN;
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe 2");
+	EXPECT(strncmp(json, "{\"algorithm\":\"elastic_net\",", 27) == 0 &&
+		   strstr(json, "\"alpha\":0.125,\"l1_ratio\":0.5,") &&
+		   strstr(json, "\"converged\":false,\"dual_gap\":null,\"r2\":null,\"nonzero\":2,"),
+		   "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static mlx_status
+op_from_enet(void)
+{
+	esample		s;
+	mlx_model	m;
+	mlx_status	st;
+
+	make_esample(&s, MLX_ALG_ELASTIC_NET);
+	st = mlx_model_from_enet(&s.fit, MLX_ALG_ELASTIC_NET, sample_names, &tctx, &m);
+	if (st == MLX_OK)
+		mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static mlx_status
+op_encode_enet(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_esample(MLX_ALG_LASSO, &len);
+
+	if (buf == NULL)
+		return MLX_ENOMEM;
+	mlx_free(&tctx, buf);
+	return MLX_OK;
+}
+
+static bool
+t_enet_enomem(void)
+{
+	bool		ok;
+
+	ok = enomem_sweep("from_enet", op_from_enet) &&
+		enomem_sweep("encode lasso", op_encode_enet);
+	if (!ok)
+		return false;
+	enomem_value = encode_esample(MLX_ALG_ELASTIC_NET, &enomem_len);
+	EXPECT(enomem_value != NULL, "encode");
+	ok = enomem_sweep("decode elastic net", op_decode) &&
+		enomem_sweep("describe elastic net", op_describe);
+	mlx_free(&tctx, enomem_value);
+	return ok;
+}
+
+/* ---------- principal component analysis (MLX_SEC_PCA) ---------- */
+
+#define PK_MAX 8
+
+typedef struct psample
+{
+	mlx_pca_fit fit;
+	double		mean[PK_MAX];
+	double		comp[PK_MAX * PK_MAX];
+	double		ev[PK_MAX];
+	double		evr[PK_MAX];
+	double		sv[PK_MAX];
+} psample;
+
+/*
+ * k = 3, 2 components (0.6, 0.8, 0) and (-0.8, 0.6, 0), exactly orthogonal
+ * in binary64; 50 rows, so the singular values sqrt(49 ev) are 14 and 7;
+ * total variance 8, so the ratios are 0.5 and 0.125.
+ */
+static void
+make_psample(psample *s)
+{
+	static const double mean[3] = {1.5, -2.0, 10.0};
+	static const double comp[6] = {0.6, 0.8, 0.0, -0.8, 0.6, 0.0};
+
+	memset(s, 0, sizeof(*s));
+	memcpy(s->mean, mean, sizeof(mean));
+	memcpy(s->comp, comp, sizeof(comp));
+	s->ev[0] = 4;
+	s->ev[1] = 1;
+	s->evr[0] = 0.5;
+	s->evr[1] = 0.125;
+	s->sv[0] = 14;
+	s->sv[1] = 7;
+	s->fit.nfeat = 3;
+	s->fit.ncomp = 2;
+	s->fit.nrows = 50;
+	s->fit.nskipped = 1;
+	s->fit.total_variance = 8;
+	s->fit.mean = s->mean;
+	s->fit.components = s->comp;
+	s->fit.explained_variance = s->ev;
+	s->fit.explained_variance_ratio = s->evr;
+	s->fit.singular_values = s->sv;
+}
+
+/*
+ * k = 8 (the isample's features), 3 components: the unit vectors of
+ * features 1, 5 and 8.
+ */
+static void
+make_psample8(psample *s)
+{
+	int			c;
+
+	make_psample(s);
+	s->fit.nfeat = IK;
+	s->fit.ncomp = 3;
+	memset(s->comp, 0, sizeof(s->comp));
+	s->comp[0 * IK + 0] = 1;
+	s->comp[1 * IK + 4] = -1;
+	s->comp[2 * IK + 7] = 1;
+	for (c = 0; c < IK; c++)
+		s->mean[c] = 0.5 * c;
+	s->ev[2] = 0.25;
+	s->evr[2] = 0.03125;
+	s->sv[2] = 3.5;
+}
+
+/* Encode a PCA fit with names (NULL: defaults) and inputs (may be NULL). */
+static mlx_status
+encode_pca_with(const mlx_pca_fit *fit, char **names, mlx_inputs *in,
+				uint8_t **out, size_t *len)
+{
+	mlx_model	m;
+	mlx_status	st;
+
+	*out = NULL;
+	st = mlx_model_from_pca(fit, names, &tctx, &m);
+	if (st != MLX_OK)
+		return st;
+	m.inputs = in;
+	st = mlx_model_encode(&m, &tctx, 0, out, len);
+	mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static uint8_t *
+encode_psample(size_t *len)
+{
+	psample		s;
+	uint8_t    *out;
+
+	make_psample(&s);
+	if (encode_pca_with(&s.fit, sample_names, NULL, &out, len) != MLX_OK)
+		return NULL;
+	return out;
+}
+
+/* The isample's unsupervised inputs (no target) with a k = 8 PCA. */
+static uint8_t *
+encode_psample8_inputs(size_t *len)
+{
+	isample		is;
+	psample		s;
+	uint8_t    *out;
+
+	make_isample(&is);
+	is.inputs.target = NULL;
+	is.inputs.target_kind = 0;
+	make_psample8(&s);
+	if (encode_pca_with(&s.fit, isample_features, &is.inputs, &out, len) != MLX_OK)
+		return NULL;
+	return out;
+}
+
+/*
+ * Offsets in the psample encoding: features body at 32 (21 bytes), PCA
+ * section header at 53, body at 61 (32 + 8 * 3 + 8 * 2 * (3 + 3) = 152
+ * bytes), CRC at 213.  Inside the PCA body (doc/model-format.md): ncomp 0,
+ * reserved 4..7, nrows 8, nskipped 16, total_variance 24, mean 32,
+ * components 56 (two rows of 24), explained_variance 104, ratios 120,
+ * singular values 136.
+ */
+#define PC_HDR 53
+#define PC_BODY 61
+#define PC_LEN 152
+#define PSAMPLE_LEN 217
+#define PC_MEAN 32
+#define PC_COMP 56
+#define PC_EV 104
+#define PC_EVR 120
+#define PC_SV 136
+
+/* A test-side writer of the PCA layout, independent of the encoder. */
+static size_t
+w_pca(uint8_t *out, const mlx_pca_fit *f)
+{
+	uint8_t    *p = out;
+	int32_t		k = f->nfeat;
+	int32_t		i;
+
+	put32(p, (uint32_t) f->ncomp);
+	put32(p + 4, 0);
+	put64(p + 8, (uint64_t) f->nrows);
+	put64(p + 16, (uint64_t) f->nskipped);
+	putf64(p + 24, f->total_variance);
+	p += 32;
+	for (i = 0; i < k; i++, p += 8)
+		putf64(p, f->mean[i]);
+	for (i = 0; i < f->ncomp * k; i++, p += 8)
+		putf64(p, f->components[i]);
+	for (i = 0; i < f->ncomp; i++, p += 8)
+		putf64(p, f->explained_variance[i]);
+	for (i = 0; i < f->ncomp; i++, p += 8)
+		putf64(p, f->explained_variance_ratio[i]);
+	for (i = 0; i < f->ncomp; i++, p += 8)
+		putf64(p, f->singular_values[i]);
+	return (size_t) (p - out);
+}
+
+/* Every field of two PCA fits is the same (doubles bit for bit). */
+static bool
+same_pca(const mlx_pca_fit *a, const mlx_pca_fit *b)
+{
+	int32_t		i;
+
+	EXPECT(a->nfeat == b->nfeat && a->ncomp == b->ncomp &&
+		   a->nrows == b->nrows && a->nskipped == b->nskipped,
+		   "integer fields differ");
+	EXPECT(same_double(a->total_variance, b->total_variance),
+		   "total variance differs");
+	for (i = 0; i < a->nfeat; i++)
+		EXPECT(same_double(a->mean[i], b->mean[i]), "mean %d differs", (int) i);
+	for (i = 0; i < a->ncomp * a->nfeat; i++)
+		EXPECT(same_double(a->components[i], b->components[i]),
+			   "component entry %d differs", (int) i);
+	for (i = 0; i < a->ncomp; i++)
+		EXPECT(same_double(a->explained_variance[i], b->explained_variance[i]) &&
+			   same_double(a->explained_variance_ratio[i],
+						   b->explained_variance_ratio[i]) &&
+			   same_double(a->singular_values[i], b->singular_values[i]),
+			   "per-component figure %d differs", (int) i);
+	return true;
+}
+
+/*
+ * Encode the fit, decode, compare field by field, and re-encode to the same
+ * bytes; *lenp (if not NULL) receives the length.
+ */
+static bool
+pca_round_trip(const mlx_pca_fit *fit, char **names, mlx_inputs *in,
+			   size_t *lenp)
+{
+	uint8_t    *buf;
+	uint8_t    *buf2;
+	size_t		len;
+	size_t		len2;
+	mlx_model	m;
+	char		err[256];
+	mlx_status	st;
+	bool		ok;
+
+	st = encode_pca_with(fit, names, in, &buf, &len);
+	EXPECT(st == MLX_OK, "encode: %s", mlx_status_str(st));
+	if (lenp != NULL)
+		*lenp = len;
+	st = mlx_model_decode(buf, len, &tctx, &m, err, sizeof(err));
+	if (st != MLX_OK)
+	{
+		mlx_free(&tctx, buf);
+		EXPECT(false, "decode: %s", err);
+	}
+	ok = m.algorithm == MLX_ALG_PCA && buf[7] == MLX_ALG_PCA &&
+		m.nfeat == fit->nfeat && (in == NULL) == (m.inputs == NULL);
+	if (ok && names != NULL)
+	{
+		int32_t		i;
+
+		for (i = 0; i < fit->nfeat; i++)
+			ok = ok && strcmp(m.feature_names[i], names[i]) == 0;
+	}
+	if (!ok)
+		set_reason("header, names or inputs differ");
+	ok = ok && same_pca(&m.u.pca, fit);
+	if (ok)
+	{
+		st = mlx_model_encode(&m, &tctx, 0, &buf2, &len2);
+		ok = st == MLX_OK && len2 == len && memcmp(buf, buf2, len) == 0;
+		if (st == MLX_OK)
+			mlx_free(&tctx, buf2);
+		if (!ok)
+			set_reason("re-encode differs");
+	}
+	mlx_model_free(&m, &tctx);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+static bool
+t_pca_round_trip(void)
+{
+	psample		s;
+	size_t		len;
+
+	make_psample(&s);
+	EXPECT(pca_round_trip(&s.fit, sample_names, NULL, &len), "%s", reason);
+	EXPECT(len == PSAMPLE_LEN, "length %zu, expected %d", len, PSAMPLE_LEN);
+
+	/* as many components as features (and rows) */
+	make_psample(&s);
+	s.fit.ncomp = 3;
+	s.fit.nrows = 3;
+	s.comp[8] = 1;
+	s.ev[2] = 0;
+	s.evr[2] = 0;
+	s.sv[2] = 0;
+	EXPECT(pca_round_trip(&s.fit, sample_names, NULL, &len), "ncomp = k: %s", reason);
+	EXPECT(len == PSAMPLE_LEN + 8 * 6, "ncomp = k length %zu", len);
+
+	/* one component of one feature, constant data (all variances 0), default names */
+	make_psample(&s);
+	s.fit.nfeat = 1;
+	s.fit.ncomp = 1;
+	s.fit.nrows = 2;
+	s.fit.nskipped = 0;
+	s.fit.total_variance = 0;
+	s.comp[0] = -1;
+	s.ev[0] = s.evr[0] = s.sv[0] = 0;
+	EXPECT(pca_round_trip(&s.fit, NULL, NULL, NULL), "k = 1: %s", reason);
+	EXPECT(counts.live == 0, "%ld allocations leaked", counts.live);
+	return true;
+}
+
+static bool
+t_pca_layout(void)
+{
+	psample		s;
+	uint8_t    *a;
+	uint8_t    *b;
+	size_t		alen;
+	size_t		blen;
+	uint8_t		w[512];
+	size_t		wlen;
+	builder		x;
+	size_t		n;
+	mlx_model	m;
+	static const uint8_t head[24] = {
+		'M', 'L', 'X', 'M', 0, 1, 0, 5, 0, 0, 0, 0, 0, 0, 0, 3,
+		0, 0, 0, PSAMPLE_LEN - 28, 0, 0, 0, 0
+	};
+	static const uint8_t fourteen[8] = {0x40, 0x2c, 0, 0, 0, 0, 0, 0};
+
+	make_psample(&s);
+	a = encode_psample(&alen);
+	EXPECT(a != NULL && alen == PSAMPLE_LEN, "encode");
+	EXPECT(memcmp(a, head, 24) == 0, "header bytes differ");
+	EXPECT(a[PC_HDR + 1] == MLX_SEC_PCA && a[PC_HDR + 7] == PC_LEN,
+		   "pca section header differs");
+	EXPECT(a[PC_BODY + 3] == 2 && a[PC_BODY + 15] == 50 && a[PC_BODY + 23] == 1,
+		   "ncomp/nrows/nskipped bytes differ");
+	EXPECT(memcmp(a + PC_BODY + PC_SV, fourteen, 8) == 0,
+		   "singular value 14 is not at offset %d", PC_SV);
+	wlen = w_pca(w, &s.fit);
+	EXPECT(wlen == PC_LEN && memcmp(w, a + PC_BODY, PC_LEN) == 0,
+		   "pca body differs from the documented layout");
+	n = build_k3_model(&x, MLX_ALG_PCA, MLX_SEC_PCA, w, wlen);
+	EXPECT(n == alen && memcmp(x.b, a, n) == 0, "builder differs from encoder");
+
+	EXPECT(mlx_model_from_pca(&s.fit, sample_names, &tctx, &m) == MLX_OK, "build");
+	EXPECT(mlx_model_encode(&m, &tctx, 4, &b, &blen) == MLX_OK, "encode 2");
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(blen == alen && memcmp(a, b + 4, alen) == 0, "reserve changed the bytes");
+	mlx_free(&tctx, b);
+	mlx_free(&tctx, a);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* A PCA trained from a table: inputs without a target. */
+static bool
+t_pca_inputs_round_trip(void)
+{
+	isample		is;
+	psample		s;
+	uint8_t    *buf;
+	uint8_t    *plain;
+	size_t		len;
+	size_t		plain_len;
+	size_t		pos;
+	uint32_t	slen;
+	mlx_model	m;
+	char	   *json;
+	char		err[256];
+
+	make_isample(&is);
+	is.inputs.target = NULL;
+	is.inputs.target_kind = 0;
+	make_psample8(&s);
+	EXPECT(pca_round_trip(&s.fit, isample_features, &is.inputs, NULL),
+		   "%s", reason);
+
+	buf = encode_psample8_inputs(&len);
+	EXPECT(buf != NULL, "encode");
+	/* canonical order: features, inputs, pca */
+	pos = 24;
+	EXPECT(buf[pos + 1] == MLX_SEC_FEATURES, "first section");
+	pos += 8 + ((size_t) buf[pos + 6] << 8 | buf[pos + 7]);
+	EXPECT(buf[pos + 1] == MLX_SEC_INPUTS, "second section");
+	pos += 8 + ((size_t) buf[pos + 6] << 8 | buf[pos + 7]);
+	EXPECT(buf[pos + 1] == MLX_SEC_PCA, "third section");
+	slen = (uint32_t) buf[pos + 6] << 8 | buf[pos + 7];
+	EXPECT(pos + 8 + slen + 4 == len, "pca is not the last section");
+	EXPECT(encode_pca_with(&s.fit, isample_features, NULL, &plain, &plain_len) ==
+		   MLX_OK, "encode plain");
+	EXPECT(memcmp(plain + plain_len - 4 - slen - 8, buf + pos, slen + 8) == 0,
+		   "inputs changed the pca section");
+	mlx_free(&tctx, plain);
+
+	EXPECT(mlx_model_decode(buf, len, &tctx, &m, err, sizeof(err)) == MLX_OK,
+		   "decode: %s", err);
+	EXPECT(m.inputs != NULL && m.inputs->ninputs == 4 &&
+		   m.inputs->target == NULL && m.inputs->target_kind == 0,
+		   "inputs differ");
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe");
+	EXPECT(strstr(json, "\"emb[2]\"],\"inputs\":[{\"name\":") &&
+		   strstr(json, "]}],\"target\":null,\"n_components\":3,\"n_rows\":50,"),
+		   "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free(&m, &tctx);
+
+	EXPECT(every_truncation_rejected(buf, len), "%s", reason);
+	mlx_free(&tctx, buf);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_pca_variants(void)
+{
+	psample		s;
+
+	/* explained variances equal within the relative slack of 1e-12 */
+	make_psample(&s);
+	s.ev[1] = s.ev[0] * (1 + 5e-13);
+	s.sv[1] = s.sv[0];
+	EXPECT(pca_round_trip(&s.fit, NULL, NULL, NULL), "ev slack: %s", reason);
+
+	/* a ratio within 1 + 1e-9, a norm within 1e-6 of 1 */
+	make_psample(&s);
+	s.evr[0] = 1 + 5e-10;
+	s.comp[3] *= 1 + 5e-7;
+	s.comp[4] *= 1 + 5e-7;
+	EXPECT(pca_round_trip(&s.fit, NULL, NULL, NULL), "ratio/norm slack: %s", reason);
+
+	/* as many rows as components, none skipped */
+	make_psample(&s);
+	s.fit.nrows = 2;
+	s.fit.nskipped = 0;
+	EXPECT(pca_round_trip(&s.fit, NULL, NULL, NULL), "2 rows: %s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* Encode the psample, edit it with f, reseal, and expect msg. */
+static bool
+pedit_expect(void (*f) (uint8_t *), const char *msg)
+{
+	size_t		len;
+	uint8_t    *buf = encode_psample(&len);
+	bool		ok;
+
+	EXPECT(buf != NULL, "encode");
+	f(buf);
+	reseal(buf, len);
+	ok = decode_expect(buf, len, MLX_ECORRUPT, msg);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+static void
+pe_ncomp0(uint8_t *v)
+{
+	put32(v + PC_BODY, 0);
+}
+
+static void
+pe_ncomp_large(uint8_t *v)
+{
+	put32(v + PC_BODY, 4);
+}
+
+static void
+pe_ncomp_huge(uint8_t *v)
+{
+	put32(v + PC_BODY, 0xFFFFFFFFu);
+}
+
+static void
+pe_ncomp_length(uint8_t *v)
+{
+	put32(v + PC_BODY, 1);
+}
+
+static void
+pe_reserved(uint8_t *v)
+{
+	v[PC_BODY + 6] = 1;
+}
+
+static void
+pe_nrows(uint8_t *v)
+{
+	put64(v + PC_BODY + 8, 1);
+}
+
+static void
+pe_nskipped(uint8_t *v)
+{
+	put64(v + PC_BODY + 16, UINT64_MAX);
+}
+
+static void
+pe_total_negative(uint8_t *v)
+{
+	putf64(v + PC_BODY + 24, -1.0);
+}
+
+static void
+pe_total_nan(uint8_t *v)
+{
+	putf64(v + PC_BODY + 24, NAN);
+}
+
+static void
+pe_total_inf(uint8_t *v)
+{
+	putf64(v + PC_BODY + 24, INFINITY);
+}
+
+static void
+pe_mean_nan(uint8_t *v)
+{
+	putf64(v + PC_BODY + PC_MEAN + 16, NAN);
+}
+
+static void
+pe_comp_inf(uint8_t *v)
+{
+	putf64(v + PC_BODY + PC_COMP + 24, INFINITY);	/* component 2 entry 1 */
+}
+
+static void
+pe_comp_norm(uint8_t *v)
+{
+	putf64(v + PC_BODY + PC_COMP + 16, 0.1);	/* component 1: norm 1.005 */
+}
+
+static void
+pe_comp_norm_small(uint8_t *v)
+{
+	/* component 2 scaled by 1 + 2e-6: just outside the tolerance */
+	putf64(v + PC_BODY + PC_COMP + 24, -0.8 * (1 + 2e-6));
+	putf64(v + PC_BODY + PC_COMP + 32, 0.6 * (1 + 2e-6));
+}
+
+static void
+pe_comp_zero(uint8_t *v)
+{
+	memset(v + PC_BODY + PC_COMP + 24, 0, 24);	/* component 2 = 0 */
+}
+
+static void
+pe_comp_parallel(uint8_t *v)
+{
+	putf64(v + PC_BODY + PC_COMP + 24, 0.8);	/* (0.8, 0.6, 0): dot 0.96 */
+}
+
+static void
+pe_comp_skew(uint8_t *v)
+{
+	/* component 2 = (0, 0.6, 0.8): unit norm, dot 0.48 with component 1 */
+	putf64(v + PC_BODY + PC_COMP + 24, 0.0);
+	putf64(v + PC_BODY + PC_COMP + 40, 0.8);
+}
+
+static void
+pe_ev_negative(uint8_t *v)
+{
+	putf64(v + PC_BODY + PC_EV, -4.0);
+}
+
+static void
+pe_ev_inf(uint8_t *v)
+{
+	putf64(v + PC_BODY + PC_EV + 8, INFINITY);
+}
+
+static void
+pe_ev_increasing(uint8_t *v)
+{
+	putf64(v + PC_BODY + PC_EV + 8, 4.5);
+}
+
+static void
+pe_ev_beyond_slack(uint8_t *v)
+{
+	putf64(v + PC_BODY + PC_EV + 8, 4.0 * (1 + 1e-11));
+}
+
+static void
+pe_ratio_negative(uint8_t *v)
+{
+	putf64(v + PC_BODY + PC_EVR, -0.125);
+}
+
+static void
+pe_ratio_large(uint8_t *v)
+{
+	putf64(v + PC_BODY + PC_EVR + 8, 1 + 1e-8);
+}
+
+static void
+pe_ratio_nan(uint8_t *v)
+{
+	putf64(v + PC_BODY + PC_EVR, NAN);
+}
+
+static void
+pe_sv_negative(uint8_t *v)
+{
+	putf64(v + PC_BODY + PC_SV + 8, -7.0);
+}
+
+static void
+pe_sv_nan(uint8_t *v)
+{
+	putf64(v + PC_BODY + PC_SV, NAN);
+}
+
+static void
+pe_section_long(uint8_t *v)
+{
+	put32(v + PC_HDR + 4, PC_LEN + 1);
+}
+
+static bool
+t_pca_crafted(void)
+{
+	struct
+	{
+		void		(*f) (uint8_t *);
+		const char *msg;
+	}			cases[] = {
+		{pe_ncomp0, "pca component count 0 is outside 1 to 3"},
+		{pe_ncomp_large, "pca component count 4 is outside 1 to 3"},
+		{pe_ncomp_huge, "pca component count 4294967295 is outside 1 to 3"},
+		{pe_ncomp_length, "pca section has 152 bytes, expected 104 for 3 features and 1 components"},
+		{pe_reserved, "pca section reserved bytes are not zero"},
+		{pe_nrows, "pca row counts are invalid (1 rows, 1 skipped), expected at least 2 rows"},
+		{pe_nskipped, "pca row counts are invalid (50 rows, -1 skipped)"},
+		{pe_total_negative, "pca total variance is negative or not finite"},
+		{pe_total_nan, "pca total variance is negative or not finite"},
+		{pe_total_inf, "pca total variance is negative or not finite"},
+		{pe_mean_nan, "pca mean of feature 3 is not finite"},
+		{pe_comp_inf, "pca component 2 entry 1 is not finite"},
+		{pe_comp_norm, "pca component 1 has norm 1.00498756, expected 1"},
+		{pe_comp_norm_small, "pca component 2 has norm 1.000002, expected 1"},
+		{pe_comp_zero, "pca component 2 has norm 0, expected 1"},
+		{pe_comp_parallel, "pca components 1 and 2 are not orthogonal (dot product 0.96)"},
+		{pe_comp_skew, "pca components 1 and 2 are not orthogonal (dot product 0.48)"},
+		{pe_ev_negative, "pca explained variance 1 is negative or not finite"},
+		{pe_ev_inf, "pca explained variance 2 is negative or not finite"},
+		{pe_ev_increasing, "pca explained variance 2 is larger than explained variance 1"},
+		{pe_ev_beyond_slack, "pca explained variance 2 is larger than explained variance 1"},
+		{pe_ratio_negative, "pca explained variance ratio 1 is outside 0 to 1"},
+		{pe_ratio_large, "pca explained variance ratio 2 is outside 0 to 1"},
+		{pe_ratio_nan, "pca explained variance ratio 1 is outside 0 to 1"},
+		{pe_sv_negative, "pca singular value 2 is negative or not finite"},
+		{pe_sv_nan, "pca singular value 1 is negative or not finite"},
+		{pe_section_long, "declares 153 bytes but only 152 remain"},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		EXPECT(pedit_expect(cases[i].f, cases[i].msg), "case %zu: %s", i, reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* Layout-level rejections built with the test-side writer. */
+static bool
+t_pca_bytes_rejected(void)
+{
+	psample		s;
+	uint8_t		w[1024];
+	uint8_t		feat[FEAT_LEN];
+	size_t		wlen;
+	builder		x;
+	size_t		n;
+
+	w_sample_features(feat);
+	make_psample(&s);
+	wlen = w_pca(w, &s.fit);
+
+	/* exact length, checked before anything is allocated */
+	w[wlen] = 0;
+	n = build_k3_model(&x, MLX_ALG_PCA, MLX_SEC_PCA, w, wlen + 1);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "pca section has 153 bytes, expected 152 for 3 features and 2 components"),
+		   "spare byte: %s", reason);
+	n = build_k3_model(&x, MLX_ALG_PCA, MLX_SEC_PCA, w, 103);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "pca section has 103 bytes, expected at least 104 for 3 features"),
+		   "short: %s", reason);
+	n = build_k3_model(&x, MLX_ALG_PCA, MLX_SEC_PCA, w, 0);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "pca section has 0 bytes"),
+		   "empty: %s", reason);
+
+	/* more components than rows */
+	make_psample(&s);
+	s.fit.ncomp = 3;
+	s.fit.nrows = 2;
+	s.comp[8] = 1;
+	s.ev[2] = s.evr[2] = s.sv[2] = 0;
+	wlen = w_pca(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_PCA, MLX_SEC_PCA, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "pca has 3 components but was fitted on only 2 rows"),
+		   "ncomp > nrows: %s", reason);
+	s.fit.nrows = 3;
+	wlen = w_pca(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_PCA, MLX_SEC_PCA, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "ncomp = nrows: %s", reason);
+
+	/* section set */
+	make_psample(&s);
+	wlen = w_pca(w, &s.fit);
+	b_header(&x, MLX_ALG_PCA, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no pca section"),
+		   "missing: %s", reason);
+	b_header(&x, MLX_ALG_PCA, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_PCA, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_PCA, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has more than one pca section"),
+		   "duplicate: %s", reason);
+	{
+		esample		es;
+		uint8_t		ew[512];
+		size_t		ewlen;
+
+		make_esample(&es, MLX_ALG_LASSO);
+		ewlen = w_enet(ew, &es.fit);
+		b_header(&x, MLX_ALG_LASSO, 3);
+		b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+		b_section(&x, MLX_SEC_ENET, ew, (uint32_t) ewlen);
+		b_section(&x, MLX_SEC_PCA, w, (uint32_t) wlen);
+		n = b_finish(&x);
+		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+							 "model has a pca section but its algorithm is lasso"),
+			   "pca section in a lasso: %s", reason);
+		/* a pca section where the lasso's belongs */
+		b_header(&x, MLX_ALG_LASSO, 3);
+		b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+		b_section(&x, MLX_SEC_PCA, w, (uint32_t) wlen);
+		n = b_finish(&x);
+		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+							 "model has no lasso/elastic net section"),
+			   "pca section alone in a lasso: %s", reason);
+		b_header(&x, MLX_ALG_PCA, 3);
+		b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+		b_section(&x, MLX_SEC_PCA, w, (uint32_t) wlen);
+		b_section(&x, MLX_SEC_ENET, ew, (uint32_t) ewlen);
+		n = b_finish(&x);
+		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+							 "model has a lasso/elastic net section but its algorithm is pca"),
+			   "enet section in a pca: %s", reason);
+	}
+	b_header(&x, MLX_ALG_PCA, 3);
+	b_section(&x, 0x8123, w, 3);
+	b_section(&x, MLX_SEC_PCA, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", reason);
+
+	/* k in the header must match the arrays */
+	b_header(&x, MLX_ALG_PCA, 2);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN - 5);
+	b_section(&x, MLX_SEC_PCA, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "pca section has 152 bytes, expected 128 for 2 features and 2 components"),
+		   "k mismatch: %s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/*
+ * The pairwise orthogonality check runs while ncomp^2 k <= 10^8 and is
+ * skipped above: 100 components of 10000 features, the second equal to the
+ * first, are refused; of 10001 features, accepted (only the norms are
+ * checked) and decoded.
+ */
+static bool
+t_pca_orthogonality_limit(void)
+{
+	int32_t		nc = 100;
+	int32_t		k;
+	bool		ok = true;
+
+	for (k = 10000; k <= 10001 && ok; k++)
+	{
+		mlx_pca_fit fit;
+		double	   *mean = calloc((size_t) k, sizeof(double));
+		double	   *comp = calloc((size_t) nc * (size_t) k, sizeof(double));
+		double	   *ev = calloc((size_t) nc, sizeof(double));
+		double	   *evr = calloc((size_t) nc, sizeof(double));
+		double	   *sv = calloc((size_t) nc, sizeof(double));
+		uint8_t    *buf = NULL;
+		size_t		len;
+		mlx_status	st;
+		int32_t		c;
+
+		memset(&fit, 0, sizeof(fit));
+		fit.nfeat = k;
+		fit.ncomp = nc;
+		fit.nrows = 1000;
+		fit.mean = mean;
+		fit.components = comp;
+		fit.explained_variance = ev;
+		fit.explained_variance_ratio = evr;
+		fit.singular_values = sv;
+		for (c = 0; c < nc; c++)
+			comp[(size_t) c * k + c] = 1;
+		/* orthonormal: accepted at both sizes */
+		st = encode_pca_with(&fit, NULL, NULL, &buf, &len);
+		if (st != MLX_OK)
+		{
+			set_reason("k = %d: orthonormal components refused", (int) k);
+			ok = false;
+		}
+		if (buf != NULL)
+			mlx_free(&tctx, buf);
+		/* component 2 := component 1 */
+		comp[(size_t) k + 1] = 0;
+		comp[(size_t) k] = 1;
+		st = encode_pca_with(&fit, NULL, NULL, &buf, &len);
+		if (ok && k == 10000 && st != MLX_EINVAL)
+		{
+			set_reason("k = 10000: parallel components encoded");
+			ok = false;
+		}
+		if (ok && k == 10001)
+		{
+			if (st != MLX_OK)
+			{
+				set_reason("k = 10001: parallel components refused");
+				ok = false;
+			}
+			else if (!decode_expect(buf, len, MLX_OK, NULL))
+				ok = false;
+		}
+		if (buf != NULL)
+			mlx_free(&tctx, buf);
+		free(mean);
+		free(comp);
+		free(ev);
+		free(evr);
+		free(sv);
+	}
+	EXPECT(ok, "%s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_pca_truncations_and_flips(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_psample(&len);
+	bool		ok;
+
+	EXPECT(buf != NULL, "encode");
+	ok = every_truncation_rejected(buf, len) &&
+		flips_rejected_or_canonical(buf, len);
+	mlx_free(&tctx, buf);
+	EXPECT(ok, "%s", reason);
+	buf = encode_psample8_inputs(&len);
+	EXPECT(buf != NULL, "encode with inputs");
+	ok = flips_rejected_or_canonical(buf, len);
+	mlx_free(&tctx, buf);
+	EXPECT(ok, "with inputs: %s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_pca_encoder_rejects(void)
+{
+	psample		s;
+	mlx_model	m;
+	uint8_t    *out;
+	size_t		len;
+	char	   *js;
+
+	make_psample(&s);
+	EXPECT(mlx_model_from_pca(NULL, NULL, &tctx, &m) == MLX_EINVAL,
+		   "NULL fit accepted");
+	s.fit.nfeat = 0;
+	EXPECT(mlx_model_from_pca(&s.fit, NULL, &tctx, &m) == MLX_EINVAL,
+		   "0 features accepted");
+	s.fit.nfeat = 3;
+	EXPECT(mlx_model_from_pca(&s.fit, sample_names, &tctx, &m) == MLX_OK, "build");
+#define REFUSED(what) \
+	do { \
+		out = (uint8_t *) 1; \
+		EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_EINVAL && \
+			   out == NULL, "%s encoded", what); \
+		EXPECT(mlx_model_describe_json(&m, &tctx, &js) == MLX_EINVAL && js == NULL, \
+			   "%s described", what); \
+	} while (0)
+	m.u.pca.ncomp = 0;
+	REFUSED("0 components");
+	m.u.pca.ncomp = 4;
+	REFUSED("more components than features");
+	m.u.pca.ncomp = 2;
+	m.u.pca.nrows = 1;
+	REFUSED("1 row");
+	m.u.pca.nrows = 50;
+	m.u.pca.nskipped = -1;
+	REFUSED("negative skipped rows");
+	m.u.pca.nskipped = 1;
+	s.mean[0] = INFINITY;
+	REFUSED("infinite mean");
+	s.mean[0] = 1.5;
+	s.comp[0] = 0.61;
+	REFUSED("component of norm != 1");
+	s.comp[0] = 0.6;
+	s.ev[1] = 5;
+	REFUSED("increasing explained variance");
+	s.ev[1] = 1;
+	s.evr[0] = 2;
+	REFUSED("ratio above 1");
+	s.evr[0] = 0.5;
+	s.sv[0] = -14;
+	REFUSED("negative singular value");
+	s.sv[0] = 14;
+	m.u.pca.total_variance = NAN;
+	REFUSED("NaN total variance");
+	m.u.pca.total_variance = 8;
+	m.u.pca.nfeat = 2;
+	REFUSED("nfeat mismatch");
+	m.u.pca.nfeat = 3;
+	m.u.pca.singular_values = NULL;
+	REFUSED("missing array");
+	m.u.pca.singular_values = s.sv;
+#undef REFUSED
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_OK, "restored model");
+	mlx_free(&tctx, out);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_pca_json(void)
+{
+	psample		s;
+	mlx_model	m;
+	char	   *json;
+	char	   *names[3] = {"a", "b", "c"};
+	const char *want =
+	"{\"algorithm\":\"pca\",\"format_version\":1,"
+	"\"n_features\":3,\"features\":[\"a\",\"b\",\"c\"],"
+	"\"n_components\":2,\"n_rows\":50,\"n_skipped\":1,\"total_variance\":8,"
+	"\"mean\":[1.5,-2,10],\"explained_variance\":[4,1],"
+	"\"explained_variance_ratio\":[0.5,0.125],\"singular_values\":[14,7],"
+	"\"components\":[[0.59999999999999998,0.80000000000000004,0],"
+	"[-0.80000000000000004,0.59999999999999998,0]]}";
+
+	make_psample(&s);
+	EXPECT(mlx_model_from_pca(&s.fit, names, &tctx, &m) == MLX_OK, "build");
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe");
+	EXPECT(strcmp(json, want) == 0, "got %s", json);
+	mlx_free(&tctx, json);
+
+	/* one component */
+	m.u.pca.ncomp = 1;
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe 2");
+	EXPECT(strstr(json, "\"n_components\":1,") &&
+		   strstr(json, "\"explained_variance\":[4],\"explained_variance_ratio\":[0.5],"
+				  "\"singular_values\":[14],\"components\":[[0.59999999999999998,"
+				  "0.80000000000000004,0]]}"), "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static mlx_status
+op_from_pca(void)
+{
+	psample		s;
+	mlx_model	m;
+	mlx_status	st;
+
+	make_psample(&s);
+	st = mlx_model_from_pca(&s.fit, sample_names, &tctx, &m);
+	if (st == MLX_OK)
+		mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static mlx_status
+op_encode_pca_inputs(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_psample8_inputs(&len);
+
+	if (buf == NULL)
+		return MLX_ENOMEM;
+	mlx_free(&tctx, buf);
+	return MLX_OK;
+}
+
+static bool
+t_pca_enomem(void)
+{
+	bool		ok;
+
+	ok = enomem_sweep("from_pca", op_from_pca) &&
+		enomem_sweep("encode pca with inputs", op_encode_pca_inputs);
+	if (!ok)
+		return false;
+	enomem_value = encode_psample(&enomem_len);
+	EXPECT(enomem_value != NULL, "encode");
+	ok = enomem_sweep("decode pca", op_decode) &&
+		enomem_sweep("describe pca", op_describe);
+	mlx_free(&tctx, enomem_value);
+	if (!ok)
+		return false;
+	enomem_value = encode_psample8_inputs(&enomem_len);
+	EXPECT(enomem_value != NULL, "encode with inputs");
+	ok = enomem_sweep("decode pca with inputs", op_decode) &&
+		enomem_sweep("describe pca with inputs", op_describe);
+	mlx_free(&tctx, enomem_value);
+	return ok;
+}
+
 static bool
 t_no_leaks(void)
 {
@@ -3162,6 +5105,26 @@ main(void)
 	run("logreg_encoder_rejects_invalid_models", t_logreg_encoder_rejects);
 	run("logreg_describe_json", t_logreg_json);
 	run("logreg_allocation_failures", t_logreg_enomem);
+	run("enet_round_trip_lasso_elastic_net_inputs", t_enet_round_trip);
+	run("enet_documented_layout_deterministic", t_enet_layout);
+	run("enet_variants_accepted", t_enet_variants);
+	run("enet_crafted_inconsistent_values", t_enet_crafted);
+	run("enet_crafted_layouts_rejected", t_enet_bytes_rejected);
+	run("enet_every_truncation_and_byte_flip", t_enet_truncations_and_flips);
+	run("enet_encoder_rejects_invalid_models", t_enet_encoder_rejects);
+	run("enet_describe_json", t_enet_json);
+	run("enet_allocation_failures", t_enet_enomem);
+	run("pca_round_trip_field_by_field", t_pca_round_trip);
+	run("pca_documented_layout_deterministic", t_pca_layout);
+	run("pca_with_unsupervised_inputs", t_pca_inputs_round_trip);
+	run("pca_variants_within_tolerances", t_pca_variants);
+	run("pca_crafted_inconsistent_values", t_pca_crafted);
+	run("pca_crafted_layouts_rejected", t_pca_bytes_rejected);
+	run("pca_orthogonality_check_limit", t_pca_orthogonality_limit);
+	run("pca_every_truncation_and_byte_flip", t_pca_truncations_and_flips);
+	run("pca_encoder_rejects_invalid_models", t_pca_encoder_rejects);
+	run("pca_describe_json", t_pca_json);
+	run("pca_allocation_failures", t_pca_enomem);
 	run("no_leaks", t_no_leaks);
 	printf("%d passed, %d failed\n", npass, nfail);
 	return nfail > 0 ? 1 : 0;
