@@ -107,7 +107,7 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
 ROWS 10;
 
 COMMENT ON FUNCTION ml.coefficients(bytea) IS
-  'coefficients of a linear or logistic model with standard errors, t (linear) or z (logistic) statistics and two-sided p-values';
+  'coefficients of a linear, logistic, lasso or elastic net model with standard errors, t (linear) or z (logistic) statistics and two-sided p-values (NULL for the penalized lasso and elastic net)';
 
 CREATE FUNCTION ml.model_info(model bytea)
 RETURNS jsonb
@@ -798,3 +798,118 @@ CREATE FUNCTION ml.classes(model_name text) RETURNS text[]
 AS 'MODULE_PATHNAME', 'ml_classes_name' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ml.classes(bytea) IS 'class labels of a classifier, the positive class last';
 COMMENT ON FUNCTION ml.classes(text) IS 'class labels of the deployed version of a named classifier';
+
+------------------------------------------------------------------------------
+-- Lasso, elastic net and PCA: one pass over the rows into the streaming QR
+-- state of linear regression, then coordinate descent on the centred Gram
+-- matrix (lasso, elastic net) or an SVD of the centred R factor (PCA)
+------------------------------------------------------------------------------
+
+CREATE FUNCTION ml._enet_sfunc(state bytea, y float8, x float8[], alpha float8)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_enet_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._enet_sfunc(state bytea, y float8, x float8[], alpha float8,
+                               l1_ratio float8)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_enet_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._enet_sfunc(state bytea, y float8, x float8[], alpha float8,
+                               l1_ratio float8, max_iter int, tol float8)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_enet_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._pca_sfunc(state bytea, x float8[])
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_pca_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._pca_sfunc(state bytea, x float8[], n_components int)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_pca_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._gram_combine(state1 bytea, state2 bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_gram_combine'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._gram_final(state bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_gram_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml._enet_sfunc(bytea, float8, float8[], float8) IS
+  'internal: transition function of ml.lasso_fit';
+COMMENT ON FUNCTION ml._enet_sfunc(bytea, float8, float8[], float8, float8) IS
+  'internal: transition function of ml.elastic_net_fit';
+COMMENT ON FUNCTION ml._enet_sfunc(bytea, float8, float8[], float8, float8, int, float8) IS
+  'internal: transition function of ml._elastic_net_train (ml.train''s pass, with max_iter and tol)';
+COMMENT ON FUNCTION ml._pca_sfunc(bytea, float8[]) IS
+  'internal: transition function of ml.pca_fit (all components)';
+COMMENT ON FUNCTION ml._pca_sfunc(bytea, float8[], int) IS
+  'internal: transition function of ml.pca_fit';
+COMMENT ON FUNCTION ml._gram_combine(bytea, bytea) IS
+  'internal: combine function of ml.lasso_fit, ml.elastic_net_fit and ml.pca_fit (TSQR merge)';
+COMMENT ON FUNCTION ml._gram_final(bytea) IS
+  'internal: final function of ml.lasso_fit, ml.elastic_net_fit and ml.pca_fit (solves and encodes the model)';
+
+CREATE AGGREGATE ml.lasso_fit(y float8, x float8[], alpha float8) (
+    SFUNC = ml._enet_sfunc, STYPE = bytea, FINALFUNC = ml._gram_final,
+    FINALFUNC_MODIFY = READ_ONLY, COMBINEFUNC = ml._gram_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE ml.elastic_net_fit(y float8, x float8[], alpha float8, l1_ratio float8) (
+    SFUNC = ml._enet_sfunc, STYPE = bytea, FINALFUNC = ml._gram_final,
+    FINALFUNC_MODIFY = READ_ONLY, COMBINEFUNC = ml._gram_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE ml._elastic_net_train(y float8, x float8[], alpha float8, l1_ratio float8,
+                                       max_iter int, tol float8) (
+    SFUNC = ml._enet_sfunc, STYPE = bytea, FINALFUNC = ml._gram_final,
+    FINALFUNC_MODIFY = READ_ONLY, COMBINEFUNC = ml._gram_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE ml.pca_fit(x float8[]) (
+    SFUNC = ml._pca_sfunc, STYPE = bytea, FINALFUNC = ml._gram_final,
+    FINALFUNC_MODIFY = READ_ONLY, COMBINEFUNC = ml._gram_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE ml.pca_fit(x float8[], n_components int) (
+    SFUNC = ml._pca_sfunc, STYPE = bytea, FINALFUNC = ml._gram_final,
+    FINALFUNC_MODIFY = READ_ONLY, COMBINEFUNC = ml._gram_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ml.lasso_fit(float8, float8[], float8) IS
+  'fit a lasso minimizing 1/(2n) ||y - Xb - b0||^2 + alpha ||b||_1 (scikit-learn''s Lasso); returns a model bytea';
+COMMENT ON AGGREGATE ml.elastic_net_fit(float8, float8[], float8, float8) IS
+  'fit an elastic net: 1/(2n) ||y - Xb - b0||^2 + alpha l1_ratio ||b||_1 + alpha (1 - l1_ratio)/2 ||b||^2 (scikit-learn''s ElasticNet); returns a model bytea';
+COMMENT ON AGGREGATE ml._elastic_net_train(float8, float8[], float8, float8, int, float8) IS
+  'internal: ml.train''s elastic net pass, with max_iter and tol';
+COMMENT ON AGGREGATE ml.pca_fit(float8[]) IS
+  'principal component analysis keeping every component; returns a model bytea';
+COMMENT ON AGGREGATE ml.pca_fit(float8[], int) IS
+  'principal component analysis keeping n_components components; returns a model bytea';
+
+CREATE FUNCTION ml.transform(model bytea, x float8[]) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'ml_transform_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.transform(model bytea, "row" record) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'ml_transform_row' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.transform(model_name text, x float8[]) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'ml_transform_name_array' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.transform(model_name text, "row" record) RETURNS float8[]
+AS 'MODULE_PATHNAME', 'ml_transform_name_row' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.transform(bytea, float8[]) IS
+  'project a feature array onto the components of a PCA model';
+COMMENT ON FUNCTION ml.transform(bytea, record) IS
+  'project a table row onto the components of a PCA model trained by ml.train';
+COMMENT ON FUNCTION ml.transform(text, float8[]) IS
+  'project a feature array with the deployed version of a named PCA model';
+COMMENT ON FUNCTION ml.transform(text, record) IS
+  'project a table row with the deployed version of a named PCA model';
+
+CREATE FUNCTION ml.components(model bytea,
+    OUT component int, OUT explained_variance float8, OUT explained_variance_ratio float8,
+    OUT singular_value float8, OUT loadings float8[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ml_components' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.components(model_name text,
+    OUT component int, OUT explained_variance float8, OUT explained_variance_ratio float8,
+    OUT singular_value float8, OUT loadings float8[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ml_components_name' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.components(bytea) IS
+  'the principal components of a PCA model, largest variance first; loadings in feature order';
+COMMENT ON FUNCTION ml.components(text) IS
+  'the principal components of the deployed version of a named PCA model';

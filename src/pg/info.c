@@ -39,7 +39,8 @@ float8_or_null(double v, bool *isnull)
  * One row per term: 'intercept' (when fitted), then each feature by name.
  * For logistic regression t_value holds the z statistic (Wald test against
  * the normal distribution, as statsmodels' Logit).  Undefined statistics
- * are NULL.
+ * are NULL, as are all of them for lasso and elastic net (a penalized
+ * estimate has no simple sampling distribution).
  */
 PG_FUNCTION_INFO_V1(ml_coefficients);
 Datum
@@ -81,6 +82,19 @@ ml_coefficients(PG_FUNCTION_ARGS)
 			it->se = f->se;
 			it->stat = f->zval;
 			it->pval = f->pval;
+		}
+		else if (it->model.algorithm == MLX_ALG_LASSO ||
+				 it->model.algorithm == MLX_ALG_ELASTIC_NET)
+		{
+			/* penalized fits: estimates only, no sampling distribution */
+			const mlx_enet_fit *f = &it->model.u.enet;
+			double	   *nan = palloc(sizeof(double) * (f->nfeat + 1));
+
+			for (int i = 0; i <= f->nfeat; i++)
+				nan[i] = NAN;
+			it->intercept = f->intercept;
+			it->coef = f->coef;
+			it->se = it->stat = it->pval = nan;
 		}
 		else
 			ereport(ERROR,

@@ -44,6 +44,9 @@ typedef struct TrainOptions
 	int			max_iter;		/* classifiers: IRLS passes at most */
 	double		tol;			/* classifiers: convergence tolerance */
 	char	   *class_weight;	/* classifiers: "balanced", a JSON object, or NULL */
+	double		alpha;			/* lasso, elastic_net: penalty strength */
+	double		l1_ratio;		/* elastic_net: share of the L1 penalty */
+	int			n_components;	/* pca: components to keep, 0 = all */
 } TrainOptions;
 
 typedef struct TrainPass
@@ -64,8 +67,9 @@ typedef struct TrainRun
 	const char *model_name;
 	const char *relation;		/* as the user wrote it */
 	const char *from;			/* FROM item */
-	const char *target;
+	const char *target;			/* NULL for unsupervised algorithms (pca) */
 	const char *qtarget;
+	const char *target_ok;		/* SQL: "src.<target> IS NOT NULL", or "true" */
 	Oid			target_type;
 	TrainOptions opt;
 	List	   *columns;		/* of TrainColumn * */
@@ -92,6 +96,10 @@ extern void ml_record_pass(TrainRun *run, const char *name, int64 rows,
 						   int processes, int planned, TimestampTz start);
 extern void ml_append_float8(StringInfo buf, double v);
 extern double ml_elapsed_seconds(TimestampTz start);
+
+/* train_gram.c */
+extern bytea *ml_train_gram_fit(TrainRun *run, bytea *encoder);
+extern Jsonb *ml_train_pca_metrics(TrainRun *run, bytea *model);
 
 /* train_logreg.c */
 extern void ml_train_classes(TrainRun *run);

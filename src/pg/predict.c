@@ -10,9 +10,26 @@
 
 #include "fmgr.h"
 
+#include "core/enet.h"
 #include "core/linreg.h"
 #include "core/logreg.h"
 #include "pg/ml_pg.h"
+
+/* intercept + coef . x, x of nfeat doubles at any alignment */
+static double
+enet_predict(const mlx_enet_fit *f, const void *x)
+{
+	double		v = f->coef[0];
+
+	for (int32 j = 0; j < f->nfeat; j++)
+	{
+		double		xj;
+
+		memcpy(&xj, (const char *) x + (size_t) j * sizeof(double), sizeof(double));
+		v += f->coef[j + 1] * xj;
+	}
+	return v;
+}
 
 void
 ml_check_features(const mlx_model *m, const MlFloat8Array *x)
@@ -37,6 +54,15 @@ ml_score(const mlx_model *m, const void *x)
 			return mlx_linreg_predict(&m->u.linreg, x);
 		case MLX_ALG_LOGISTIC_REGRESSION:
 			return ml_label_value(m, mlx_logreg_prob(&m->u.logreg, x) >= 0.5 ? 1 : 0);
+		case MLX_ALG_LASSO:
+		case MLX_ALG_ELASTIC_NET:
+			return enet_predict(&m->u.enet, x);
+		case MLX_ALG_PCA:
+			ereport(ERROR,
+					(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+					 errmsg("a PCA model has no prediction"),
+					 errhint("Project rows onto its components with ml.transform.")));
+			break;
 		default:
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),

@@ -90,11 +90,11 @@ statistics_pass(TrainRun *run, int64 *skipped)
 	bool		isnull;
 	int			planned;
 	/* the rows a model learns from: training split, non-NULL target */
-	char	   *used = psprintf("src.%s IS NOT NULL", run->qtarget);
+	const char *used = run->target_ok;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT count(*) FILTER (WHERE src.%s IS NOT NULL), count(*) FILTER (WHERE src.%s IS NULL), ml._processes(1)",
-					 run->qtarget, run->qtarget);
+	appendStringInfo(&sql, "SELECT count(*) FILTER (WHERE %s), count(*) FILTER (WHERE NOT %s), ml._processes(1)",
+					 used, used);
 	foreach(lc, run->columns)
 	{
 		TrainColumn *c = (TrainColumn *) lfirst(lc);
@@ -129,8 +129,10 @@ statistics_pass(TrainRun *run, int64 *skipped)
 	if (nrows == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
+				 run->target ?
 				 errmsg("relation %s has no rows with a non-NULL target \"%s\" to train on",
-						run->relation, run->target),
+						run->relation, run->target) :
+				 errmsg("relation %s has no rows to train on", run->relation),
 				 run->test_pred ? errhint("The held-out fraction (test_fraction) is excluded from training.") : 0));
 	{
 		double		tmean = DatumGetFloat8(ml_spi_value(0, SPI_tuptable->tupdesc->natts, &isnull));
@@ -253,8 +255,8 @@ vocabulary_pass(TrainRun *run)
 		if (c->kind != MLX_INPUT_CATEGORICAL)
 			continue;
 		initStringInfo(&sql);
-		appendStringInfo(&sql, "SELECT DISTINCT (src.%s)::text FROM %s AS src WHERE %s AND src.%s IS NOT NULL LIMIT %d",
-						 c->qname, run->from, run->train_pred, run->qtarget,
+		appendStringInfo(&sql, "SELECT DISTINCT (src.%s)::text FROM %s AS src WHERE %s AND %s LIMIT %d",
+						 c->qname, run->from, run->train_pred, run->target_ok,
 						 ML_MAX_CATEGORIES + 1);
 		ml_spi_run(sql.data, 0, NULL, NULL, -1);
 		if (SPI_processed > ML_MAX_CATEGORIES)
@@ -316,9 +318,9 @@ fit_pass(TrainRun *run, bytea *encoder)
 					 "SELECT ml.linreg_fit((src.%s)::float8, ml._encode($1, src), ",
 					 run->qtarget);
 	ml_append_float8(&sql, run->opt.lambda);
-	appendStringInfo(&sql, ", %s), ml._processes(1), count(*) FROM %s AS src WHERE %s AND src.%s IS NOT NULL",
+	appendStringInfo(&sql, ", %s), ml._processes(1), count(*) FROM %s AS src WHERE %s AND %s",
 					 run->opt.fit_intercept ? "true" : "false",
-					 run->from, run->train_pred, run->qtarget);
+					 run->from, run->train_pred, run->target_ok);
 	ml_linreg_quiet = true;
 	PG_TRY();
 	{
@@ -474,7 +476,8 @@ make_inputs(TrainRun *run, char ***names)
 		x->categories = (c->kind == MLX_INPUT_CATEGORICAL) ? c->categories : NULL;
 	}
 	in->target = (char *) run->target;
-	in->target_kind = (run->target_type == BOOLOID) ? MLX_INPUT_BOOLEAN :
+	in->target_kind = (run->target == NULL) ? 0 :
+		(run->target_type == BOOLOID) ? MLX_INPUT_BOOLEAN :
 		(!run->classifier || run->target_type == INT2OID || run->target_type == INT4OID ||
 		 run->target_type == INT8OID || run->target_type == FLOAT4OID ||
 		 run->target_type == FLOAT8OID || run->target_type == NUMERICOID) ?
@@ -528,13 +531,26 @@ attach_inputs(TrainRun *run, bytea *raw, mlx_inputs *in, char **names,
 	m.feature_names = names;
 	m.inputs = in;
 	/* the fit passes filtered the rows without a target; count them here */
-	if (m.algorithm == MLX_ALG_LINEAR_REGRESSION)
+	switch (m.algorithm)
 	{
-		warn_rank(run, &m, names);
-		m.u.linreg.nskipped = skipped;
+		case MLX_ALG_LINEAR_REGRESSION:
+			warn_rank(run, &m, names);
+			m.u.linreg.nskipped = skipped;
+			break;
+		case MLX_ALG_LOGISTIC_REGRESSION:
+			m.u.logreg.nskipped = skipped;
+			break;
+		case MLX_ALG_LASSO:
+		case MLX_ALG_ELASTIC_NET:
+			/* one aggregate serves both; the name decides what it is */
+			m.algorithm = strcmp(run->algorithm, "lasso") == 0 ?
+				MLX_ALG_LASSO : MLX_ALG_ELASTIC_NET;
+			m.u.enet.nskipped = skipped;
+			break;
+		case MLX_ALG_PCA:
+			m.u.pca.nskipped = skipped;
+			break;
 	}
-	else
-		m.u.logreg.nskipped = skipped;
 	return ml_encode_model(&m);
 }
 
@@ -618,7 +634,7 @@ register_model(TrainRun *run, bytea *model, Jsonb *metrics, Jsonb *info,
 		vals[1] = Int32GetDatum(*version);
 		vals[2] = CStringGetTextDatum(run->algorithm);
 		vals[3] = CStringGetTextDatum(run->relation);
-		vals[4] = CStringGetTextDatum(run->target);
+		vals[4] = CStringGetTextDatum(run->target ? run->target : "");
 		vals[5] = PointerGetDatum(features_used);
 		vals[6] = JsonbPGetDatum(options);
 		vals[7] = JsonbPGetDatum(metrics);
@@ -627,9 +643,9 @@ register_model(TrainRun *run, bytea *model, Jsonb *metrics, Jsonb *info,
 		vals[10] = Int64GetDatum(nrows);
 		ml_spi_run(run->opt.deploy ?
 				"INSERT INTO ml.models (name, version, owner, algorithm, relation, target, features, options, metrics, training_info, model, n_rows, deployed) "
-				"SELECT $1, $2, n.owner, $3, $4, $5, $6, $7, $8, $9, $10, $11, true FROM ml.model_names n WHERE n.name = $1 RETURNING id" :
+				"SELECT $1, $2, n.owner, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11, true FROM ml.model_names n WHERE n.name = $1 RETURNING id" :
 				"INSERT INTO ml.models (name, version, owner, algorithm, relation, target, features, options, metrics, training_info, model, n_rows, deployed) "
-				"SELECT $1, $2, n.owner, $3, $4, $5, $6, $7, $8, $9, $10, $11, false FROM ml.model_names n WHERE n.name = $1 RETURNING id",
+				"SELECT $1, $2, n.owner, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11, false FROM ml.model_names n WHERE n.name = $1 RETURNING id",
 				11, types, vals, 1);
 		*model_id = DatumGetInt64(ml_spi_value(0, 1, &isnull));
 	}
@@ -692,14 +708,29 @@ ml_train(PG_FUNCTION_ARGS)
 					 errmsg("unknown algorithm \"%s\"", algorithm),
 					 errhint("Available algorithms: %s.", ml_join_names(ml_train_algorithms))));
 	}
-	if (PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("algorithm %s needs a target column", algorithm)));
 	run.algorithm = algorithm;
 	run.classifier = (strcmp(algorithm, "logistic_regression") == 0);
-	run.target = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	run.qtarget = quote_identifier(run.target);
+	if (strcmp(algorithm, "pca") == 0)
+	{
+		if (!PG_ARGISNULL(2))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("algorithm %s is unsupervised and takes no target column", algorithm),
+					 errhint("Pass target => NULL; leave columns out with \"features\" or the \"exclude\" option.")));
+		run.target = NULL;
+		run.qtarget = NULL;
+		run.target_ok = "true";
+	}
+	else
+	{
+		if (PG_ARGISNULL(2))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("algorithm %s needs a target column", algorithm)));
+		run.target = text_to_cstring(PG_GETARG_TEXT_PP(2));
+		run.qtarget = quote_identifier(run.target);
+		run.target_ok = psprintf("src.%s IS NOT NULL", run.qtarget);
+	}
 	features = PG_ARGISNULL(4) ? NULL : PG_GETARG_ARRAYTYPE_P(4);
 	options = PG_ARGISNULL(5) ? NULL : PG_GETARG_JSONB_P(5);
 	if (features != NULL && (ARR_NDIM(features) > 1))
@@ -741,16 +772,24 @@ ml_train(PG_FUNCTION_ARGS)
 
 	inputs = make_inputs(&run, &names);
 	encoder = make_encoder(&run, inputs, names);
-	raw = run.classifier ? ml_train_logreg_fit(&run, encoder, names)
-		: fit_pass(&run, encoder);
+	if (run.classifier)
+		raw = ml_train_logreg_fit(&run, encoder, names);
+	else if (strcmp(run.algorithm, "linear_regression") == 0)
+		raw = fit_pass(&run, encoder);
+	else
+		raw = ml_train_gram_fit(&run, encoder);
 	{
 		MemoryContext old = MemoryContextSwitchTo(run.cxt);
 
 		model = attach_inputs(&run, raw, inputs, names, skipped);
 		MemoryContextSwitchTo(old);
 	}
-	metrics = run.classifier ? ml_train_classifier_metrics(&run, model)
-		: evaluate_pass(&run, model);
+	if (run.classifier)
+		metrics = ml_train_classifier_metrics(&run, model);
+	else if (run.target == NULL)
+		metrics = ml_train_pca_metrics(&run, model);
+	else
+		metrics = evaluate_pass(&run, model);
 	metrics = add_counts(&run, metrics, ntrain, skipped);
 	info = training_info_json(&run);
 

@@ -21,7 +21,9 @@
 #include "pg/ml_pg.h"
 #include "pg/ml_train.h"
 
-const char *const ml_train_algorithms[] = {"linear_regression", "logistic_regression", NULL};
+const char *const ml_train_algorithms[] = {
+	"linear_regression", "logistic_regression", "lasso", "elastic_net", "pca", NULL
+};
 
 static const char *const linreg_options[] = {
 	"lambda", "fit_intercept", "test_fraction", "seed", "exclude", "deploy", NULL
@@ -32,10 +34,31 @@ static const char *const logreg_options[] = {
 	"test_fraction", "seed", "exclude", "deploy", NULL
 };
 
+static const char *const lasso_options[] = {
+	"alpha", "max_iter", "tol", "test_fraction", "seed", "exclude", "deploy", NULL
+};
+
+static const char *const enet_options[] = {
+	"alpha", "l1_ratio", "max_iter", "tol", "test_fraction", "seed", "exclude",
+	"deploy", NULL
+};
+
+static const char *const pca_options[] = {
+	"n_components", "exclude", "deploy", NULL
+};
+
 static const char *const *
 algorithm_options(const TrainRun *run)
 {
-	return run->classifier ? logreg_options : linreg_options;
+	if (run->classifier)
+		return logreg_options;
+	if (strcmp(run->algorithm, "lasso") == 0)
+		return lasso_options;
+	if (strcmp(run->algorithm, "elastic_net") == 0)
+		return enet_options;
+	if (strcmp(run->algorithm, "pca") == 0)
+		return pca_options;
+	return linreg_options;
 }
 
 char *
@@ -97,9 +120,21 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 	o->seed = 0;
 	o->deploy = true;
 	o->exclude = NIL;
-	o->max_iter = 100;
-	o->tol = 1e-10;
 	o->class_weight = NULL;
+	o->alpha = 1.0;				/* scikit-learn's defaults */
+	o->l1_ratio = 0.5;
+	o->n_components = 0;
+	if (run->classifier)
+	{
+		o->max_iter = 100;		/* IRLS passes over the data */
+		o->tol = 1e-10;
+	}
+	else
+	{
+		/* coordinate-descent sweeps: in memory, independent of the rows */
+		o->max_iter = 10000;
+		o->tol = 1e-10;
+	}
 
 	if (options == NULL)
 		return;
@@ -158,6 +193,34 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 				if (!(v > 0 && v < 1))
 					raise_option_error(run, key, "must be greater than 0 and less than 1");
 				o->tol = v;
+			}
+		}
+		else if (strcmp(key, "alpha") == 0 || strcmp(key, "l1_ratio") == 0 ||
+				 strcmp(key, "n_components") == 0)
+		{
+			double		v;
+
+			if (strcmp(type, "number") != 0)
+				raise_option_error(run, key, "must be a number");
+			v = float8in_internal(text, NULL, "double precision", text);
+			if (strcmp(key, "alpha") == 0)
+			{
+				if (!(v >= 0) || isinf(v))
+					raise_option_error(run, key, "must be a finite number >= 0");
+				o->alpha = v;
+			}
+			else if (strcmp(key, "l1_ratio") == 0)
+			{
+				if (!(v >= 0 && v <= 1))
+					raise_option_error(run, key, "must be between 0 and 1 (1 is the lasso, 0 ridge)");
+				o->l1_ratio = v;
+			}
+			else
+			{
+				if (v != floor(v) || v < 1 || v > ML_MAX_TRAIN_FEATURES)
+					raise_option_error(run, key,
+									   psprintf("must be an integer from 1 to %d", ML_MAX_TRAIN_FEATURES));
+				o->n_components = (int) v;
 			}
 		}
 		else if (strcmp(key, "lambda") == 0 || strcmp(key, "test_fraction") == 0 ||
@@ -301,16 +364,21 @@ ml_train_resolve_columns(TrainRun *run, ArrayType *features)
 						 errmsg("column \"%s\" appears more than once in relation %s",
 								NameStr(a->attname), run->relation),
 						 errhint("Give the columns distinct names with AS in the query.")));
-		if (strcmp(NameStr(a->attname), run->target) == 0)
+		if (run->target != NULL && strcmp(NameStr(a->attname), run->target) == 0)
 			target_att = i + 1;
 	}
-	if (target_att == 0)
+	if (run->target == NULL)
+		run->target_type = InvalidOid;
+	else if (target_att == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_COLUMN),
 				 errmsg("target column \"%s\" does not exist in relation %s",
 						run->target, run->relation)));
-	run->target_type = getBaseType(TupleDescAttr(td, target_att - 1)->atttypid);
-	if (run->classifier)
+	else
+		run->target_type = getBaseType(TupleDescAttr(td, target_att - 1)->atttypid);
+	if (run->target == NULL)
+		;						/* unsupervised */
+	else if (run->classifier)
 	{
 		if (!is_numeric_type(run->target_type) && run->target_type != BOOLOID &&
 			!is_categorical_type(run->target_type))
@@ -322,8 +390,8 @@ ml_train_resolve_columns(TrainRun *run, ArrayType *features)
 	else if (!is_numeric_type(run->target_type))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("target column \"%s\" has type %s, but linear_regression needs a numeric target",
-						run->target, format_type_be(run->target_type))));
+				 errmsg("target column \"%s\" has type %s, but %s needs a numeric target",
+						run->target, format_type_be(run->target_type), run->algorithm)));
 
 	/* which columns are features */
 	if (features != NULL)
@@ -352,7 +420,7 @@ ml_train_resolve_columns(TrainRun *run, ArrayType *features)
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_COLUMN),
 						 errmsg("column \"%s\" is listed more than once in features", name)));
-			if (strcmp(name, run->target) == 0)
+			if (run->target != NULL && strcmp(name, run->target) == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("the target column \"%s\" cannot also be a feature", name)));
@@ -399,8 +467,10 @@ ml_train_resolve_columns(TrainRun *run, ArrayType *features)
 		if (wanted == NIL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 run->target ?
 					 errmsg("relation %s has no feature columns besides the target \"%s\"",
-							run->relation, run->target)));
+							run->relation, run->target) :
+					 errmsg("relation %s has no feature columns", run->relation)));
 	}
 
 	/* classify, in the order given (features) or the table's order */

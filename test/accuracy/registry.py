@@ -93,6 +93,19 @@ def checks(conn, report, compare):
     cur.execute("SELECT version FROM ml.train('reg_dump', 'reg_data', 'y', features => ARRAY['a', 'c'])")
     cur.execute("SELECT version FROM ml.train('reg_dump', 'reg_data', 'y', features => ARRAY['a', 'b'], "
                 "options => '{\"deploy\": false}')")
+    # one model of every other family, scored after the restore as well
+    cur.execute("SELECT version FROM ml.train('reg_dump_logit', '(SELECT a, b, y > 50 AS high FROM reg_data)', "
+                "'high', 'logistic_regression', options => '{\"lambda\": 0.1}')")
+    cur.execute("SELECT version FROM ml.train('reg_dump_lasso', 'reg_data', 'y', 'lasso', "
+                "features => ARRAY['a', 'b'], options => '{\"alpha\": 0.01}')")
+    cur.execute("SELECT version FROM ml.train('reg_dump_enet', 'reg_data', 'y', 'elastic_net', "
+                "features => ARRAY['a', 'b'], options => '{\"alpha\": 0.01, \"l1_ratio\": 0.2}')")
+    cur.execute("SELECT version FROM ml.train('reg_dump_pca', 'reg_data', NULL, 'pca', "
+                "features => ARRAY['a', 'b'])")
+    fingerprint = ("SELECT sum((ml.predict_proba('reg_dump_logit', t))[2]), sum(ml.predict('reg_dump_lasso', t)), "
+                   "sum(ml.predict('reg_dump_enet', t)), sum((ml.transform('reg_dump_pca', t))[1]) FROM reg_data t")
+    cur.execute(fingerprint)
+    before_families = cur.fetchone()
     cur.execute("SELECT name, version, deployed, owner, model, metrics::text FROM ml.models "
                 "ORDER BY name, version")
     before_rows = cur.fetchall()
@@ -122,6 +135,9 @@ def checks(conn, report, compare):
         rcur.execute("SELECT sum(ml.predict('reg_dump', t)) FROM reg_data t")
         compare("registry: by-name predictions after restore equal those before",
                 rcur.fetchone()[0], before_sum, 1e-15)
+        rcur.execute(fingerprint)
+        compare("registry: logistic, lasso, elastic net and PCA models score the same after restore",
+                rcur.fetchone(), before_families, 1e-15)
         rcur.execute("SELECT model_id > (SELECT max(id) FROM ml.models WHERE name <> 'reg_dump' OR version < 3), "
                      "version FROM ml.train('reg_dump', 'reg_data', 'y', features => ARRAY['a'])")
         ok, version = rcur.fetchone()

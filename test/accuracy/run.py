@@ -22,6 +22,7 @@ import statsmodels.api as sm
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LinearRegression, Ridge
 
+import gram
 import logreg
 import metrics
 import readme
@@ -428,6 +429,7 @@ def main():
         ("train", lambda db: train.checks(db.conn, report, compare), ()),
         ("registry", lambda db: registry.checks(db.conn, report, compare), ()),
         ("logreg", lambda db: logreg.checks(db.conn, report, compare), ()),
+        ("gram", lambda db: gram.checks(db.conn, report, compare), ()),
         ("readme", lambda db: readme.checks(db.conn, report, compare, root), ()),
     ]
     for name, fn, args in checks:
