@@ -2,9 +2,11 @@
  * logreg.c
  *	  Binary logistic regression: stable sigmoid and log-likelihood terms,
  *	  the IRLS working quantities of one row, scoring, and the inference
- *	  statistics of a fit (see logreg.h for how training works).
+ *	  statistics of a fit (see logreg.h for how training works), the latter
+ *	  shared with Poisson regression through glm_internal.h.
  */
 #include "core/logreg.h"
+#include "core/glm_internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -96,9 +98,15 @@ mlx_norm_pvalue2(double z)
 	return erfc(fabs(z) * LOGREG_SQRT1_2);
 }
 
+/*
+ * Shared with Poisson regression (glm_internal.h): both models have unit
+ * dispersion, so the weighted fit's standard errors divided by its residual
+ * standard error are the unscaled ones, sqrt(diag((X'WX)^-1)).
+ */
 mlx_status
-mlx_logreg_from_wls(const mlx_linreg_fit *wls, const mlx_ctx *ctx,
-					mlx_logreg_fit *out)
+mlx_glm_stats_from_wls(const mlx_linreg_fit *wls, const mlx_ctx *ctx,
+					   double **coefp, double **sep, double **zvalp,
+					   double **pvalp)
 {
 	int32_t		n;
 	int32_t		i;
@@ -109,8 +117,7 @@ mlx_logreg_from_wls(const mlx_linreg_fit *wls, const mlx_ctx *ctx,
 	/* se / sigma is the unscaled standard error; without sigma, none */
 	bool		have_se;
 
-	if (wls == NULL || out == NULL || wls->nfeat < 1 || wls->coef == NULL ||
-		wls->se == NULL)
+	if (wls == NULL || wls->nfeat < 1 || wls->coef == NULL || wls->se == NULL)
 		return MLX_EINVAL;
 	n = wls->nfeat + 1;
 	have_se = wls->lambda == 0.0 && isfinite(wls->sigma) && wls->sigma > 0.0;
@@ -128,7 +135,7 @@ mlx_logreg_from_wls(const mlx_linreg_fit *wls, const mlx_ctx *ctx,
 			mlx_free(ctx, zval);
 		if (pval != NULL)
 			mlx_free(ctx, pval);
-		out->coef = out->se = out->zval = out->pval = NULL;
+		*coefp = *sep = *zvalp = *pvalp = NULL;
 		return MLX_ENOMEM;
 	}
 	for (i = 0; i < n; i++)
@@ -142,9 +149,19 @@ mlx_logreg_from_wls(const mlx_linreg_fit *wls, const mlx_ctx *ctx,
 		zval[i] = isnan(s) ? NAN : coef[i] / s;
 		pval[i] = mlx_norm_pvalue2(zval[i]);
 	}
-	out->coef = coef;
-	out->se = se;
-	out->zval = zval;
-	out->pval = pval;
+	*coefp = coef;
+	*sep = se;
+	*zvalp = zval;
+	*pvalp = pval;
 	return MLX_OK;
+}
+
+mlx_status
+mlx_logreg_from_wls(const mlx_linreg_fit *wls, const mlx_ctx *ctx,
+					mlx_logreg_fit *out)
+{
+	if (out == NULL)
+		return MLX_EINVAL;
+	return mlx_glm_stats_from_wls(wls, ctx, &out->coef, &out->se, &out->zval,
+								  &out->pval);
 }
