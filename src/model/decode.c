@@ -637,6 +637,120 @@ decode_pca(const uint8_t *body, uint32_t slen, int32_t k,
 }
 
 /*
+ * Parse MLX_SEC_POISSON into out->u.poisson.  The section's length must be
+ * exactly what k implies; the field values are then checked by
+ * mlx_check_poisson_fit, as the encoder does.
+ */
+static mlx_status
+decode_poisson(const uint8_t *body, uint32_t slen, int32_t k,
+			   const mlx_ctx *ctx, mlx_model *out, decode_err *err)
+{
+	mlx_poisson_fit *fit = &out->u.poisson;
+	int32_t		n = k + 1;
+	const uint8_t *p;
+
+	if (slen != mlx_poisson_section_size(k))
+		return fail(err, MLX_ECORRUPT,
+					"poisson regression section has %u bytes, expected %llu for %d features",
+					(unsigned) slen,
+					(unsigned long long) mlx_poisson_section_size(k), (int) k);
+	if ((body[0] & ~MLX_POISSON_FLAGS_KNOWN) != 0)
+		return fail(err, MLX_ECORRUPT,
+					"poisson regression flags 0x%02x are not defined",
+					(unsigned) body[0]);
+	if (body[1] != 0 || body[2] != 0 || body[3] != 0)
+		return fail(err, MLX_ECORRUPT,
+					"poisson regression section reserved bytes are not zero");
+
+	fit->nfeat = k;
+	fit->intercept = (body[0] & MLX_POISSON_FLAG_INTERCEPT) != 0;
+	fit->converged = (body[0] & MLX_POISSON_FLAG_CONVERGED) != 0;
+	fit->iterations = (int32_t) mlx_get_u32(body + 4);
+	fit->nrows = (int64_t) mlx_get_u64(body + 8);
+	fit->nskipped = (int64_t) mlx_get_u64(body + 16);
+	fit->lambda = mlx_get_f64(body + 24);
+	fit->loglik = mlx_get_f64(body + 32);
+	fit->loglik_null = mlx_get_f64(body + 40);
+	fit->deviance = mlx_get_f64(body + 48);
+	fit->null_deviance = mlx_get_f64(body + 56);
+
+	p = body + MLX_POISSON_FIXED_SIZE;
+	if ((fit->coef = read_f64_array(p, n, ctx)) == NULL ||
+		(fit->se = read_f64_array(p + 8 * (size_t) n, n, ctx)) == NULL ||
+		(fit->zval = read_f64_array(p + 16 * (size_t) n, n, ctx)) == NULL ||
+		(fit->pval = read_f64_array(p + 24 * (size_t) n, n, ctx)) == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+
+	if (!mlx_check_poisson_fit(fit, k, err->buf, err->len))
+		return MLX_ECORRUPT;
+	return MLX_OK;
+}
+
+/*
+ * Parse MLX_SEC_KMEANS into out->u.kmeans.  The cluster count is checked
+ * against the k-means limits (1 to MLX_KMEANS_MAX_K clusters, at most
+ * MLX_KMEANS_MAX_CELLS centroid values) before it is used, and the
+ * section's length must then be exactly what k and the count imply, so
+ * every array allocated is backed by section bytes.  The field values are
+ * then checked by mlx_check_kmeans_fit, as the encoder does.
+ */
+static mlx_status
+decode_kmeans(const uint8_t *body, uint32_t slen, int32_t k,
+			  const mlx_ctx *ctx, mlx_model *out, decode_err *err)
+{
+	mlx_kmeans_fit *fit = &out->u.kmeans;
+	uint32_t	nc;
+	size_t		cells;
+	const uint8_t *p;
+	uint32_t	c;
+
+	if (slen < mlx_kmeans_section_size(k, 1))
+		return fail(err, MLX_ECORRUPT,
+					"kmeans section has %u bytes, expected at least %llu for %d features",
+					(unsigned) slen,
+					(unsigned long long) mlx_kmeans_section_size(k, 1), (int) k);
+	nc = mlx_get_u32(body);
+	if (!mlx_check_kmeans_shape((int64_t) nc, k, err->buf, err->len))
+		return MLX_ECORRUPT;
+	if (slen != mlx_kmeans_section_size(k, nc))
+		return fail(err, MLX_ECORRUPT,
+					"kmeans section has %u bytes, expected %llu for %d features and %u clusters",
+					(unsigned) slen,
+					(unsigned long long) mlx_kmeans_section_size(k, nc), (int) k,
+					(unsigned) nc);
+	if ((body[4] & ~MLX_KMEANS_FLAGS_KNOWN) != 0)
+		return fail(err, MLX_ECORRUPT, "kmeans flags 0x%02x are not defined",
+					(unsigned) body[4]);
+	if (body[5] != 0 || body[6] != 0 || body[7] != 0)
+		return fail(err, MLX_ECORRUPT,
+					"kmeans section reserved bytes are not zero");
+
+	fit->nfeat = k;
+	fit->k = (int32_t) nc;
+	fit->converged = (body[4] & MLX_KMEANS_FLAG_CONVERGED) != 0;
+	fit->iterations = (int32_t) mlx_get_u32(body + 8);
+	fit->n_init = (int32_t) mlx_get_u32(body + 12);
+	fit->nrows = (int64_t) mlx_get_u64(body + 16);
+	fit->nskipped = (int64_t) mlx_get_u64(body + 24);
+	fit->seed = mlx_get_u64(body + 32);
+	fit->inertia = mlx_get_f64(body + 40);
+
+	/* nc * k <= MLX_KMEANS_MAX_CELLS, so it fits in an int32 */
+	cells = (size_t) nc * (size_t) k;
+	p = body + MLX_KMEANS_FIXED_SIZE;
+	if ((fit->centroids = read_f64_array(p, (int32_t) cells, ctx)) == NULL ||
+		(fit->sizes = mlx_alloc(ctx, (size_t) nc * sizeof(int64_t))) == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+	p += 8 * cells;
+	for (c = 0; c < nc; c++)
+		fit->sizes[c] = (int64_t) mlx_get_u64(p + 8 * (size_t) c);
+
+	if (!mlx_check_kmeans_fit(fit, k, err->buf, err->len))
+		return MLX_ECORRUPT;
+	return MLX_OK;
+}
+
+/*
  * Check the fixed header and the trailer: magic, version, declared length
  * against the actual one, checksum, then the remaining header fields.  The
  * version is checked right after the magic, so that a later format may
@@ -717,13 +831,16 @@ decode_header(const uint8_t *buf, size_t len, mlx_model *out, decode_err *err)
 #define SLOT_LOGREG 3
 #define SLOT_ENET 4
 #define SLOT_PCA 5
-#define KNOWN_SECTIONS 6
+#define SLOT_POISSON 6
+#define SLOT_KMEANS 7
+#define KNOWN_SECTIONS 8
 
 static const uint16_t known_tags[KNOWN_SECTIONS] = {MLX_SEC_FEATURES,
-MLX_SEC_LINREG, MLX_SEC_INPUTS, MLX_SEC_LOGREG, MLX_SEC_ENET, MLX_SEC_PCA};
+MLX_SEC_LINREG, MLX_SEC_INPUTS, MLX_SEC_LOGREG, MLX_SEC_ENET, MLX_SEC_PCA,
+MLX_SEC_POISSON, MLX_SEC_KMEANS};
 static const char *const known_names[KNOWN_SECTIONS] = {"feature names",
 "linear regression", "inputs", "logistic regression", "lasso/elastic net",
-"pca"};
+"pca", "poisson regression", "kmeans"};
 
 /* The slot of the section an algorithm requires (algorithm known). */
 static int
@@ -738,6 +855,10 @@ algorithm_slot(uint16_t algorithm)
 			return SLOT_ENET;
 		case MLX_ALG_PCA:
 			return SLOT_PCA;
+		case MLX_ALG_POISSON_REGRESSION:
+			return SLOT_POISSON;
+		case MLX_ALG_KMEANS:
+			return SLOT_KMEANS;
 	}
 	return SLOT_LINREG;
 }
@@ -747,7 +868,7 @@ static bool
 is_fit_slot(int s)
 {
 	return s == SLOT_LINREG || s == SLOT_LOGREG || s == SLOT_ENET ||
-		s == SLOT_PCA;
+		s == SLOT_PCA || s == SLOT_POISSON || s == SLOT_KMEANS;
 }
 
 mlx_status
@@ -866,6 +987,12 @@ mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 				break;
 			case SLOT_PCA:
 				st = decode_pca(body, slen, out->nfeat, ctx, out, &err);
+				break;
+			case SLOT_POISSON:
+				st = decode_poisson(body, slen, out->nfeat, ctx, out, &err);
+				break;
+			case SLOT_KMEANS:
+				st = decode_kmeans(body, slen, out->nfeat, ctx, out, &err);
 				break;
 			default:
 				st = decode_linreg(body, slen, out->nfeat, ctx, out, &err);

@@ -93,6 +93,15 @@ put_int(json_out *o, long long v)
 	put_str(o, num);
 }
 
+static void
+put_uint(json_out *o, unsigned long long v)
+{
+	char		num[32];
+
+	snprintf(num, sizeof(num), "%llu", v);
+	put_str(o, num);
+}
+
 /* ,"key": */
 static void
 put_key(json_out *o, const char *key)
@@ -355,6 +364,94 @@ put_pca(json_out *o, const mlx_model *m)
 	put_bytes(o, "]", 1);
 }
 
+/* The keys of a Poisson regression, after the features and inputs. */
+static void
+put_poisson(json_out *o, const mlx_model *m)
+{
+	const mlx_poisson_fit *fit = &m->u.poisson;
+	int32_t		k = m->nfeat;
+
+	put_key(o, "fit_intercept");
+	put_bool(o, fit->intercept);
+	put_key(o, "lambda");
+	put_double(o, fit->lambda);
+	put_key(o, "n_rows");
+	put_int(o, (long long) fit->nrows);
+	put_key(o, "n_skipped");
+	put_int(o, (long long) fit->nskipped);
+	put_key(o, "iterations");
+	put_int(o, fit->iterations);
+	put_key(o, "converged");
+	put_bool(o, fit->converged);
+	put_key(o, "log_likelihood");
+	put_double(o, fit->loglik);
+	put_key(o, "null_log_likelihood");
+	put_double(o, fit->loglik_null);
+	put_key(o, "deviance");
+	put_double(o, fit->deviance);
+	put_key(o, "null_deviance");
+	put_double(o, fit->null_deviance);
+	put_key(o, "intercept");
+	put_double(o, fit->coef[0]);
+	put_key(o, "coefficients");
+	put_double_array(o, fit->coef + 1, k);
+	put_key(o, "std_errors");
+	put_double_array(o, fit->se, k + 1);
+	put_key(o, "z_values");
+	put_double_array(o, fit->zval, k + 1);
+	put_key(o, "p_values");
+	put_double_array(o, fit->pval, k + 1);
+}
+
+/*
+ * The keys of a k-means model, after the features and inputs: the cluster
+ * sizes, and the centroids as k arrays of nfeat.  The seed is unsigned 64
+ * bits and printed as such.
+ */
+static void
+put_kmeans(json_out *o, const mlx_model *m)
+{
+	const mlx_kmeans_fit *fit = &m->u.kmeans;
+	int32_t		nfeat = m->nfeat;
+	int32_t		c;
+
+	put_key(o, "k");
+	put_int(o, fit->k);
+	put_key(o, "n_init");
+	put_int(o, fit->n_init);
+	put_key(o, "iterations");
+	put_int(o, fit->iterations);
+	put_key(o, "converged");
+	put_bool(o, fit->converged);
+	put_key(o, "seed");
+	put_uint(o, (unsigned long long) fit->seed);
+	put_key(o, "inertia");
+	put_double(o, fit->inertia);
+	put_key(o, "n_rows");
+	put_int(o, (long long) fit->nrows);
+	put_key(o, "n_skipped");
+	put_int(o, (long long) fit->nskipped);
+	put_key(o, "sizes");
+	put_bytes(o, "[", 1);
+	for (c = 0; c < fit->k; c++)
+	{
+		if (c > 0)
+			put_bytes(o, ",", 1);
+		put_int(o, (long long) fit->sizes[c]);
+	}
+	put_bytes(o, "]", 1);
+	put_key(o, "centroids");
+	put_bytes(o, "[", 1);
+	for (c = 0; c < fit->k; c++)
+	{
+		if (c > 0)
+			put_bytes(o, ",", 1);
+		put_double_array(o, fit->centroids + (size_t) c * (size_t) nfeat,
+						 nfeat);
+	}
+	put_bytes(o, "]", 1);
+}
+
 /* The whole document; o->len must be 0 on entry. */
 static void
 put_model(json_out *o, const mlx_model *m)
@@ -391,6 +488,12 @@ put_model(json_out *o, const mlx_model *m)
 			break;
 		case MLX_ALG_PCA:
 			put_pca(o, m);
+			break;
+		case MLX_ALG_POISSON_REGRESSION:
+			put_poisson(o, m);
+			break;
+		case MLX_ALG_KMEANS:
+			put_kmeans(o, m);
 			break;
 		default:
 			put_linreg(o, m);

@@ -232,6 +232,56 @@ put_pca(uint8_t *p, const mlx_pca_fit *fit)
 	return put_f64_array(p, fit->singular_values, nc);
 }
 
+/* Write the MLX_SEC_POISSON body; returns the position after it. */
+static uint8_t *
+put_poisson(uint8_t *p, const mlx_poisson_fit *fit)
+{
+	size_t		n = (size_t) fit->nfeat + 1;
+
+	p[0] = (uint8_t) ((fit->intercept ? MLX_POISSON_FLAG_INTERCEPT : 0) |
+					  (fit->converged ? MLX_POISSON_FLAG_CONVERGED : 0));
+	p[1] = p[2] = p[3] = 0;
+	mlx_put_u32(p + 4, (uint32_t) fit->iterations);
+	mlx_put_u64(p + 8, (uint64_t) fit->nrows);
+	mlx_put_u64(p + 16, (uint64_t) fit->nskipped);
+	mlx_put_f64(p + 24, fit->lambda);
+	mlx_put_f64(p + 32, fit->loglik);
+	mlx_put_f64(p + 40, fit->loglik_null);
+	mlx_put_f64(p + 48, fit->deviance);
+	mlx_put_f64(p + 56, fit->null_deviance);
+	p += MLX_POISSON_FIXED_SIZE;
+	p = put_f64_array(p, fit->coef, n);
+	p = put_f64_array(p, fit->se, n);
+	p = put_f64_array(p, fit->zval, n);
+	return put_f64_array(p, fit->pval, n);
+}
+
+/* Write the MLX_SEC_KMEANS body; returns the position after it. */
+static uint8_t *
+put_kmeans(uint8_t *p, const mlx_kmeans_fit *fit)
+{
+	size_t		nc = (size_t) fit->k;
+	size_t		c;
+
+	mlx_put_u32(p, (uint32_t) fit->k);
+	p[4] = fit->converged ? MLX_KMEANS_FLAG_CONVERGED : 0;
+	p[5] = p[6] = p[7] = 0;
+	mlx_put_u32(p + 8, (uint32_t) fit->iterations);
+	mlx_put_u32(p + 12, (uint32_t) fit->n_init);
+	mlx_put_u64(p + 16, (uint64_t) fit->nrows);
+	mlx_put_u64(p + 24, (uint64_t) fit->nskipped);
+	mlx_put_u64(p + 32, fit->seed);
+	mlx_put_f64(p + 40, fit->inertia);
+	p += MLX_KMEANS_FIXED_SIZE;
+	p = put_f64_array(p, fit->centroids, nc * (size_t) fit->nfeat);
+	for (c = 0; c < nc; c++)
+	{
+		mlx_put_u64(p, (uint64_t) fit->sizes[c]);
+		p += 8;
+	}
+	return p;
+}
+
 /* The tag of the algorithm's section (algorithm known). */
 static uint16_t
 fit_tag(uint16_t algorithm)
@@ -245,6 +295,10 @@ fit_tag(uint16_t algorithm)
 			return MLX_SEC_ENET;
 		case MLX_ALG_PCA:
 			return MLX_SEC_PCA;
+		case MLX_ALG_POISSON_REGRESSION:
+			return MLX_SEC_POISSON;
+		case MLX_ALG_KMEANS:
+			return MLX_SEC_KMEANS;
 	}
 	return MLX_SEC_LINREG;
 }
@@ -302,6 +356,12 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 		case MLX_SEC_PCA:
 			fit_size = mlx_pca_section_size(k, (uint64_t) m->u.pca.ncomp);
 			break;
+		case MLX_SEC_POISSON:
+			fit_size = mlx_poisson_section_size(k);
+			break;
+		case MLX_SEC_KMEANS:
+			fit_size = mlx_kmeans_section_size(k, (uint64_t) m->u.kmeans.k);
+			break;
 		default:
 			fit_size = mlx_linreg_section_size(k, m->u.linreg.ndependent);
 			break;
@@ -321,7 +381,8 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 	 * The features section (k <= 10^6 names of <= 1 kB each) fits in 32
 	 * bits; with the inputs (up to 10^6 categories of <= 1 kB each) or the
 	 * components of a PCA (ncomp * k doubles) the total might not, and is
-	 * then refused.
+	 * then refused.  (The centroids of a k-means, at most
+	 * MLX_KMEANS_MAX_CELLS doubles, always fit.)
 	 */
 	payload = 2 * MLX_SECTION_HEADER_SIZE + names_size + inputs_size +
 		fit_size;
@@ -376,6 +437,12 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 			break;
 		case MLX_SEC_PCA:
 			p = put_pca(p, &m->u.pca);
+			break;
+		case MLX_SEC_POISSON:
+			p = put_poisson(p, &m->u.poisson);
+			break;
+		case MLX_SEC_KMEANS:
+			p = put_kmeans(p, &m->u.kmeans);
 			break;
 		default:
 			p = put_linreg(p, &m->u.linreg);

@@ -24,6 +24,10 @@ mlx_algorithm_name(uint16_t algorithm)
 			return "elastic_net";
 		case MLX_ALG_PCA:
 			return "pca";
+		case MLX_ALG_POISSON_REGRESSION:
+			return "poisson_regression";
+		case MLX_ALG_KMEANS:
+			return "kmeans";
 	}
 	return NULL;
 }
@@ -621,6 +625,232 @@ mlx_check_pca_fit(const mlx_pca_fit *fit, int32_t nfeat,
 	return true;
 }
 
+/*
+ * Check a Poisson fit, as a logistic one: coefficients finite, statistics
+ * NaN when undefined, z values infinite only where the standard error is
+ * 0, p values in [0, 1].  Unlike a logistic log-likelihood, a Poisson one
+ * may be positive (counts need not be integers and lgamma(y + 1) < 0 for
+ * 0 < y < 1), so the log-likelihoods need only not be infinite; the
+ * deviances are >= 0.
+ */
+bool
+mlx_check_poisson_fit(const mlx_poisson_fit *fit, int32_t nfeat,
+					  char *errbuf, size_t errlen)
+{
+	int32_t		k = nfeat;
+	int32_t		i;
+
+	if (fit->nfeat != nfeat)
+	{
+		snprintf(errbuf, errlen,
+				 "poisson regression has %d features but the model has %d",
+				 (int) fit->nfeat, (int) nfeat);
+		return false;
+	}
+	if (fit->coef == NULL || fit->se == NULL || fit->zval == NULL ||
+		fit->pval == NULL)
+	{
+		snprintf(errbuf, errlen, "poisson regression arrays are missing");
+		return false;
+	}
+	if (fit->iterations < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "poisson regression iteration count %d is negative",
+				 (int) fit->iterations);
+		return false;
+	}
+	if (fit->nrows < 1 || fit->nskipped < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "poisson regression row counts are invalid (%lld rows, %lld skipped)",
+				 (long long) fit->nrows, (long long) fit->nskipped);
+		return false;
+	}
+	if (!isfinite(fit->lambda) || fit->lambda < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "poisson regression penalty lambda is negative or not finite");
+		return false;
+	}
+	if (!nan_or_finite(fit->loglik))
+	{
+		snprintf(errbuf, errlen,
+				 "poisson regression log-likelihood is infinite");
+		return false;
+	}
+	if (!nan_or_finite(fit->loglik_null))
+	{
+		snprintf(errbuf, errlen,
+				 "poisson regression null log-likelihood is infinite");
+		return false;
+	}
+	if (!nan_or_nonneg(fit->deviance))
+	{
+		snprintf(errbuf, errlen,
+				 "poisson regression deviance is negative or infinite");
+		return false;
+	}
+	if (!nan_or_nonneg(fit->null_deviance))
+	{
+		snprintf(errbuf, errlen,
+				 "poisson regression null deviance is negative or infinite");
+		return false;
+	}
+	for (i = 0; i <= k; i++)
+	{
+		if (!isfinite(fit->coef[i]))
+		{
+			snprintf(errbuf, errlen,
+					 "poisson regression coefficient %d is not finite", (int) i);
+			return false;
+		}
+		if (!nan_or_nonneg(fit->se[i]))
+		{
+			snprintf(errbuf, errlen,
+					 "poisson regression standard error %d is negative or infinite",
+					 (int) i);
+			return false;
+		}
+		if (isinf(fit->zval[i]) && fit->se[i] != 0)
+		{
+			snprintf(errbuf, errlen,
+					 "poisson regression z value %d is infinite but its standard error is not 0",
+					 (int) i);
+			return false;
+		}
+		if (!isnan(fit->pval[i]) && !(fit->pval[i] >= 0 && fit->pval[i] <= 1))
+		{
+			snprintf(errbuf, errlen,
+					 "poisson regression p value %d is outside 0 to 1", (int) i);
+			return false;
+		}
+	}
+	if (!fit->intercept && fit->coef[0] != 0)
+	{
+		snprintf(errbuf, errlen,
+				 "poisson regression without intercept has a non-zero intercept");
+		return false;
+	}
+	return true;
+}
+
+bool
+mlx_check_kmeans_shape(int64_t nclusters, int32_t k, char *errbuf,
+					   size_t errlen)
+{
+	if (nclusters < 1 || nclusters > MLX_KMEANS_MAX_K)
+	{
+		snprintf(errbuf, errlen, "kmeans cluster count %lld is outside 1 to %d",
+				 (long long) nclusters, MLX_KMEANS_MAX_K);
+		return false;
+	}
+	/* k >= 1; nclusters * k <= MAX_CELLS without forming the product */
+	if (k < 1 || nclusters > MLX_KMEANS_MAX_CELLS / k)
+	{
+		snprintf(errbuf, errlen,
+				 "kmeans has %lld clusters of %d features, more than %d centroid values",
+				 (long long) nclusters, (int) k, MLX_KMEANS_MAX_CELLS);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Check a k-means fit: the cluster count and centroid cells within the
+ * limits of src/core/kmeans.h, every centroid value finite, the inertia
+ * finite and >= 0, at least one restart, and the cluster sizes >= 0 adding
+ * up to the rows (summed so that no partial sum can overflow).
+ */
+bool
+mlx_check_kmeans_fit(const mlx_kmeans_fit *fit, int32_t nfeat,
+					 char *errbuf, size_t errlen)
+{
+	int32_t		k = nfeat;
+	int64_t		left;
+	int32_t		c;
+	int32_t		j;
+
+	if (fit->nfeat != nfeat)
+	{
+		snprintf(errbuf, errlen, "kmeans has %d features but the model has %d",
+				 (int) fit->nfeat, (int) nfeat);
+		return false;
+	}
+	if (fit->centroids == NULL || fit->sizes == NULL)
+	{
+		snprintf(errbuf, errlen, "kmeans centroids or cluster sizes are missing");
+		return false;
+	}
+	if (!mlx_check_kmeans_shape(fit->k, k, errbuf, errlen))
+		return false;
+	if (fit->iterations < 0)
+	{
+		snprintf(errbuf, errlen, "kmeans iteration count %d is negative",
+				 (int) fit->iterations);
+		return false;
+	}
+	if (fit->n_init < 1)
+	{
+		snprintf(errbuf, errlen, "kmeans n_init %d is less than 1",
+				 (int) fit->n_init);
+		return false;
+	}
+	if (fit->nrows < 1 || fit->nskipped < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "kmeans row counts are invalid (%lld rows, %lld skipped)",
+				 (long long) fit->nrows, (long long) fit->nskipped);
+		return false;
+	}
+	if (!isfinite(fit->inertia) || fit->inertia < 0)
+	{
+		snprintf(errbuf, errlen, "kmeans inertia is negative or not finite");
+		return false;
+	}
+	for (c = 0; c < fit->k; c++)
+	{
+		const double *row = fit->centroids + (size_t) c * (size_t) k;
+
+		for (j = 0; j < k; j++)
+		{
+			if (!isfinite(row[j]))
+			{
+				snprintf(errbuf, errlen,
+						 "kmeans centroid %d entry %d is not finite",
+						 (int) c + 1, (int) j + 1);
+				return false;
+			}
+		}
+	}
+	left = fit->nrows;
+	for (c = 0; c < fit->k; c++)
+	{
+		if (fit->sizes[c] < 0)
+		{
+			snprintf(errbuf, errlen, "kmeans cluster %d size %lld is negative",
+					 (int) c + 1, (long long) fit->sizes[c]);
+			return false;
+		}
+		if (fit->sizes[c] > left)
+		{
+			snprintf(errbuf, errlen,
+					 "kmeans cluster sizes add up to more than its %lld rows",
+					 (long long) fit->nrows);
+			return false;
+		}
+		left -= fit->sizes[c];
+	}
+	if (left != 0)
+	{
+		snprintf(errbuf, errlen,
+				 "kmeans cluster sizes add up to %lld, expected %lld rows",
+				 (long long) (fit->nrows - left), (long long) fit->nrows);
+		return false;
+	}
+	return true;
+}
+
 bool
 mlx_check_model_fit(const mlx_model *m, char *errbuf, size_t errlen)
 {
@@ -636,6 +866,10 @@ mlx_check_model_fit(const mlx_model *m, char *errbuf, size_t errlen)
 									  errbuf, errlen);
 		case MLX_ALG_PCA:
 			return mlx_check_pca_fit(&m->u.pca, m->nfeat, errbuf, errlen);
+		case MLX_ALG_POISSON_REGRESSION:
+			return mlx_check_poisson_fit(&m->u.poisson, m->nfeat, errbuf, errlen);
+		case MLX_ALG_KMEANS:
+			return mlx_check_kmeans_fit(&m->u.kmeans, m->nfeat, errbuf, errlen);
 	}
 	snprintf(errbuf, errlen, "model algorithm %u is not supported",
 			 (unsigned) m->algorithm);
@@ -779,6 +1013,40 @@ mlx_model_from_pca(const mlx_pca_fit *fit, char **feature_names,
 	return MLX_OK;
 }
 
+mlx_status
+mlx_model_from_poisson(const mlx_poisson_fit *fit, char **feature_names,
+					   const mlx_ctx *ctx, mlx_model *out)
+{
+	mlx_status	st;
+
+	memset(out, 0, sizeof(*out));
+	if (fit == NULL)
+		return MLX_EINVAL;
+	st = model_names(fit->nfeat, feature_names, ctx, out);
+	if (st != MLX_OK)
+		return st;
+	out->algorithm = MLX_ALG_POISSON_REGRESSION;
+	out->u.poisson = *fit;
+	return MLX_OK;
+}
+
+mlx_status
+mlx_model_from_kmeans(const mlx_kmeans_fit *fit, char **feature_names,
+					  const mlx_ctx *ctx, mlx_model *out)
+{
+	mlx_status	st;
+
+	memset(out, 0, sizeof(*out));
+	if (fit == NULL)
+		return MLX_EINVAL;
+	st = model_names(fit->nfeat, feature_names, ctx, out);
+	if (st != MLX_OK)
+		return st;
+	out->algorithm = MLX_ALG_KMEANS;
+	out->u.kmeans = *fit;
+	return MLX_OK;
+}
+
 /* mlx_free, tolerating NULL pointers */
 static void
 free_if(const mlx_ctx *ctx, void *p)
@@ -841,6 +1109,20 @@ mlx_model_free(mlx_model *m, const mlx_ctx *ctx)
 		free_if(ctx, fit->explained_variance);
 		free_if(ctx, fit->explained_variance_ratio);
 		free_if(ctx, fit->singular_values);
+	}
+	else if (m->algorithm == MLX_ALG_POISSON_REGRESSION)
+	{
+		mlx_poisson_fit *fit = &m->u.poisson;
+
+		free_if(ctx, fit->coef);
+		free_if(ctx, fit->se);
+		free_if(ctx, fit->zval);
+		free_if(ctx, fit->pval);
+	}
+	else if (m->algorithm == MLX_ALG_KMEANS)
+	{
+		free_if(ctx, m->u.kmeans.centroids);
+		free_if(ctx, m->u.kmeans.sizes);
 	}
 	memset(m, 0, sizeof(*m));
 }

@@ -170,6 +170,46 @@ mlx_pca_section_size(int32_t k, uint64_t ncomp)
 		8 * ncomp * ((uint64_t) k + MLX_PCA_COMPONENT_ARRAYS);
 }
 
+/*
+ * MLX_SEC_POISSON: bytes before the four per-coefficient arrays (flags,
+ * reserved, iterations, nrows, nskipped, then lambda, loglik, loglik_null,
+ * deviance and null_deviance), and its flag bits.
+ */
+#define MLX_POISSON_FIXED_SIZE (1 + 3 + 4 + 8 + 8 + 5 * 8)
+#define MLX_POISSON_ARRAYS 4
+#define MLX_POISSON_FLAG_INTERCEPT 0x01
+#define MLX_POISSON_FLAG_CONVERGED 0x02
+#define MLX_POISSON_FLAGS_KNOWN 0x03
+
+/* Bytes of the MLX_SEC_POISSON body for k features. */
+static inline uint64_t
+mlx_poisson_section_size(int32_t k)
+{
+	return (uint64_t) MLX_POISSON_FIXED_SIZE +
+		(uint64_t) MLX_POISSON_ARRAYS * 8 * ((uint64_t) k + 1);
+}
+
+/*
+ * MLX_SEC_KMEANS: bytes before the centroids (cluster count, flags,
+ * reserved, iterations, n_init, nrows, nskipped, seed, inertia), and its
+ * flag bits.
+ */
+#define MLX_KMEANS_FIXED_SIZE (4 + 1 + 3 + 4 + 4 + 8 + 8 + 8 + 8)
+#define MLX_KMEANS_FLAG_CONVERGED 0x01
+#define MLX_KMEANS_FLAGS_KNOWN 0x01
+
+/*
+ * Bytes of the MLX_SEC_KMEANS body for k features and nclusters clusters
+ * (the centroids, then one i64 size per cluster).  Exact in 64 bits for
+ * any k <= MLX_MODEL_MAX_FEATURES and nclusters < 2^32.
+ */
+static inline uint64_t
+mlx_kmeans_section_size(int32_t k, uint64_t nclusters)
+{
+	return (uint64_t) MLX_KMEANS_FIXED_SIZE +
+		8 * nclusters * ((uint64_t) k + 1);
+}
+
 /* Bytes of the MLX_SEC_LINREG body for k features and ndependent entries. */
 static inline uint64_t
 mlx_linreg_section_size(int32_t k, int32_t ndependent)
@@ -197,6 +237,19 @@ extern bool mlx_check_enet_fit(const mlx_enet_fit *fit, uint16_t algorithm,
 							   int32_t nfeat, char *errbuf, size_t errlen);
 extern bool mlx_check_pca_fit(const mlx_pca_fit *fit, int32_t nfeat,
 							  char *errbuf, size_t errlen);
+extern bool mlx_check_poisson_fit(const mlx_poisson_fit *fit, int32_t nfeat,
+								  char *errbuf, size_t errlen);
+extern bool mlx_check_kmeans_fit(const mlx_kmeans_fit *fit, int32_t nfeat,
+								 char *errbuf, size_t errlen);
+
+/*
+ * Whether nclusters clusters of k features are within the k-means limits:
+ * 1 <= nclusters <= MLX_KMEANS_MAX_K and nclusters * k <=
+ * MLX_KMEANS_MAX_CELLS (computed without overflow).  Otherwise false with a
+ * message.
+ */
+extern bool mlx_check_kmeans_shape(int64_t nclusters, int32_t k,
+								   char *errbuf, size_t errlen);
 
 /*
  * Check the fit of a model of any known algorithm against its nfeat (the

@@ -2,9 +2,9 @@
  * make_seeds.c
  *	  Writes a seed corpus for fuzz_model into the directory given as argv[1]:
  *	  a few valid models of different shapes (made by the real encoder):
- *	  linear and logistic regressions, lassos, elastic nets and PCAs, some
- *	  with a source-columns (inputs) section, each also with an extra
- *	  optional section, and truncated copies of each.
+ *	  linear, logistic and Poisson regressions, lassos, elastic nets, PCAs
+ *	  and k-means, some with a source-columns (inputs) section, each also
+ *	  with an extra optional section, and truncated copies of each.
  *
  * Usage: make_seeds DIR.  Exits non-zero when a model cannot be built or a
  * file cannot be written.
@@ -231,6 +231,80 @@ fill_pca(mlx_pca_fit *fit, int32_t k, int32_t ncomp, double *mean,
 	fit->singular_values = sv;
 }
 
+/*
+ * A Poisson fit of k features with simple made-up numbers; with a ridge
+ * penalty the statistics are NaN and the log-likelihood is positive (as
+ * non-integer counts below 1 can make it).
+ */
+static void
+fill_poisson(mlx_poisson_fit *fit, int32_t k, bool intercept, double lambda,
+			 double *arrays)
+{
+	int32_t		i;
+
+	memset(fit, 0, sizeof(*fit));
+	fit->nfeat = k;
+	fit->intercept = intercept;
+	fit->lambda = lambda;
+	fit->nrows = 90 + k;
+	fit->nskipped = k % 2;
+	fit->iterations = 4 + k;
+	fit->converged = lambda == 0;
+	fit->loglik = lambda > 0 ? 2.75 : -140.5;
+	fit->loglik_null = -190.25;
+	fit->deviance = 88.0;
+	fit->null_deviance = lambda > 0 ? NAN : 187.5;
+	fit->coef = arrays;
+	fit->se = arrays + (k + 1);
+	fit->zval = arrays + 2 * (k + 1);
+	fit->pval = arrays + 3 * (k + 1);
+	for (i = 0; i <= k; i++)
+	{
+		fit->coef[i] = (i == 0 && !intercept) ? 0.0 : 0.25 * i - 0.75;
+		fit->se[i] = (lambda > 0 || (i == 0 && !intercept)) ? NAN : 0.125 * (i + 1);
+		fit->zval[i] = fit->coef[i] / fit->se[i];
+		fit->pval[i] = isnan(fit->se[i]) ? NAN : 0.0625 * i;
+	}
+	if (intercept && lambda == 0 && k >= 2)
+	{
+		/* a zero standard error and its infinite z value */
+		fit->se[2] = 0.0;
+		fit->zval[2] = INFINITY;
+		fit->pval[2] = 0.0;
+	}
+}
+
+/*
+ * A k-means fit of k features and nclusters clusters with simple made-up
+ * numbers: the last cluster is empty when there are more than two.
+ */
+static void
+fill_kmeans(mlx_kmeans_fit *fit, int32_t k, int32_t nclusters,
+			double *centroids, int64_t *sizes)
+{
+	int32_t		c;
+	int32_t		j;
+
+	memset(fit, 0, sizeof(*fit));
+	fit->nfeat = k;
+	fit->k = nclusters;
+	fit->nskipped = k % 3;
+	fit->iterations = 6 + k;
+	fit->n_init = nclusters;
+	fit->converged = nclusters % 2 == 0;
+	fit->seed = UINT64_C(0x9E3779B97F4A7C15) * (uint64_t) k;
+	fit->inertia = 17.25 * nclusters;
+	for (c = 0; c < nclusters; c++)
+	{
+		for (j = 0; j < k; j++)
+			centroids[c * k + j] = 1.5 * c - 0.25 * j;
+		sizes[c] = (nclusters > 2 && c == nclusters - 1) ? 0 : 10 + c;
+		fit->nrows += sizes[c];
+	}
+	fit->centroids = centroids;
+	fit->sizes = sizes;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -413,6 +487,87 @@ main(int argc, char **argv)
 			{
 				m.inputs = &inputs;
 				ok = emit("pca_k7_inputs", &m);
+				mlx_model_free_names(&m, &mlx_malloc_ctx);
+			}
+		}
+	}
+
+	/* Poisson regression: plain, ridge without intercept, with inputs */
+	{
+		mlx_poisson_fit qfit;
+		double		qarrays[4 * 8];
+
+		fill_poisson(&qfit, 3, true, 0.0, qarrays);
+		ok = ok && mlx_model_from_poisson(&qfit, names3, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("poisson_k3", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		fill_poisson(&qfit, 2, false, 0.5, qarrays);
+		ok = ok && mlx_model_from_poisson(&qfit, NULL, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("poisson_k2_ridge_no_intercept", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		{
+			static double imp_num[1] = {41.5};
+			static char *cats[3] = {NULL, "", "Z\xc3\xbcrich"};
+			static double imp_arr[3] = {0.5, -1.25, 2.0};
+			static mlx_input in[3] = {
+				{"\xc3\xa2ge", MLX_INPUT_NUMERIC, 1, imp_num, NULL},
+				{"city", MLX_INPUT_CATEGORICAL, 3, NULL, cats},
+				{"emb", MLX_INPUT_ARRAY, 3, imp_arr, NULL},
+			};
+			static mlx_inputs inputs = {3, in, "visits", MLX_INPUT_NUMERIC};
+			char	  **names = NULL;
+
+			fill_poisson(&qfit, 7, true, 0.0, qarrays);
+			ok = ok && mlx_inputs_feature_names(&inputs, &mlx_malloc_ctx, &names) == MLX_OK &&
+				mlx_model_from_poisson(&qfit, names, &mlx_malloc_ctx, &m) == MLX_OK;
+			free(names);
+			if (ok)
+			{
+				m.inputs = &inputs;
+				ok = emit("poisson_k7_inputs", &m);
+				mlx_model_free_names(&m, &mlx_malloc_ctx);
+			}
+		}
+	}
+
+	/* k-means: plain, with an empty cluster, from a table without a target */
+	{
+		mlx_kmeans_fit kfit;
+		double		cent[7 * 4];
+		int64_t		sizes[4];
+
+		fill_kmeans(&kfit, 3, 2, cent, sizes);
+		ok = ok && mlx_model_from_kmeans(&kfit, names3, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("kmeans_k3_c2", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		fill_kmeans(&kfit, 4, 4, cent, sizes);
+		ok = ok && mlx_model_from_kmeans(&kfit, NULL, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("kmeans_k4_c4_empty", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		{
+			static double imp_num[1] = {41.5};
+			static char *cats[3] = {NULL, "", "Z\xc3\xbcrich"};
+			static double imp_arr[3] = {0.5, -1.25, 2.0};
+			static mlx_input in[3] = {
+				{"\xc3\xa2ge", MLX_INPUT_NUMERIC, 1, imp_num, NULL},
+				{"city", MLX_INPUT_CATEGORICAL, 3, NULL, cats},
+				{"emb", MLX_INPUT_ARRAY, 3, imp_arr, NULL},
+			};
+			static mlx_inputs inputs = {3, in, NULL, 0};
+			char	  **names = NULL;
+
+			fill_kmeans(&kfit, 7, 3, cent, sizes);
+			ok = ok && mlx_inputs_feature_names(&inputs, &mlx_malloc_ctx, &names) == MLX_OK &&
+				mlx_model_from_kmeans(&kfit, names, &mlx_malloc_ctx, &m) == MLX_OK;
+			free(names);
+			if (ok)
+			{
+				m.inputs = &inputs;
+				ok = emit("kmeans_k7_inputs", &m);
 				mlx_model_free_names(&m, &mlx_malloc_ctx);
 			}
 		}

@@ -865,10 +865,10 @@ t_sections(void)
 
 	b_header(&x, 1, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
-	b_section(&x, 7, junk, 5);
+	b_section(&x, 100, junk, 5);
 	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
 	n = b_finish(&x);
-	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "unknown required section 7"),
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "unknown required section 100"),
 		   "unknown required: %s", reason);
 
 	/* another algorithm's section is not ignored */
@@ -5061,6 +5061,2028 @@ t_pca_enomem(void)
 	return ok;
 }
 
+/* ---------- Poisson regression (MLX_SEC_POISSON) ---------- */
+
+typedef struct posample
+{
+	mlx_poisson_fit fit;
+	double		coef[IK + 1];
+	double		se[IK + 1];
+	double		zval[IK + 1];
+	double		pval[IK + 1];
+} posample;
+
+/*
+ * k = 3 with the linear sample's names: intercept, converged after 7 IRLS
+ * passes, lambda 0, 150 rows; the last slope has a zero standard error and
+ * an infinite z value (allowed only there).
+ */
+static void
+make_posample(posample *s)
+{
+	static const double coef[4] = {0.5, 0.25, -0.125, 0.0625};
+	static const double se[4] = {0.125, 0.0625, 0.03125, 0.0};
+	static const double pval[4] = {0.5, 0.25, 0.125, 0.0};
+	int			i;
+
+	memset(s, 0, sizeof(*s));
+	memcpy(s->coef, coef, sizeof(coef));
+	memcpy(s->se, se, sizeof(se));
+	memcpy(s->pval, pval, sizeof(pval));
+	for (i = 0; i < 3; i++)
+		s->zval[i] = coef[i] / se[i];
+	s->zval[3] = INFINITY;
+	s->fit.nfeat = 3;
+	s->fit.intercept = true;
+	s->fit.lambda = 0;
+	s->fit.nrows = 150;
+	s->fit.nskipped = 2;
+	s->fit.iterations = 7;
+	s->fit.converged = true;
+	s->fit.loglik = -210.5;
+	s->fit.loglik_null = -260.25;
+	s->fit.deviance = 98.5;
+	s->fit.null_deviance = 198;
+	s->fit.coef = s->coef;
+	s->fit.se = s->se;
+	s->fit.zval = s->zval;
+	s->fit.pval = s->pval;
+}
+
+/* k = 8 Poisson fit for the isample inputs */
+static void
+make_posample8(posample *s)
+{
+	int			i;
+
+	make_posample(s);
+	s->fit.nfeat = IK;
+	for (i = 0; i <= IK; i++)
+	{
+		s->coef[i] = 0.125 * i - 0.5;
+		s->se[i] = 0.25;
+		s->zval[i] = s->coef[i] / 0.25;
+		s->pval[i] = 0.5;
+	}
+}
+
+/* Encode a Poisson fit with names (NULL: defaults) and inputs (or NULL). */
+static mlx_status
+encode_poisson_with(const mlx_poisson_fit *fit, char **names, mlx_inputs *in,
+					uint8_t **out, size_t *len)
+{
+	mlx_model	m;
+	mlx_status	st;
+
+	*out = NULL;
+	st = mlx_model_from_poisson(fit, names, &tctx, &m);
+	if (st != MLX_OK)
+		return st;
+	m.inputs = in;
+	st = mlx_model_encode(&m, &tctx, 0, out, len);
+	mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static uint8_t *
+encode_posample(size_t *len)
+{
+	posample	s;
+	uint8_t    *out;
+
+	make_posample(&s);
+	if (encode_poisson_with(&s.fit, sample_names, NULL, &out, len) != MLX_OK)
+		return NULL;
+	return out;
+}
+
+/* The isample's inputs, target "visits" (numeric), with a k = 8 Poisson fit. */
+static uint8_t *
+encode_posample8_inputs(size_t *len)
+{
+	isample		is;
+	posample	s;
+	uint8_t    *out;
+
+	make_isample(&is);
+	is.inputs.target = "visits";
+	is.inputs.target_kind = MLX_INPUT_NUMERIC;
+	make_posample8(&s);
+	if (encode_poisson_with(&s.fit, isample_features, &is.inputs, &out, len) !=
+		MLX_OK)
+		return NULL;
+	return out;
+}
+
+/*
+ * Offsets in the posample encoding: features body at 32 (21 bytes), Poisson
+ * section header at 53, body at 61 (64 + 32 * 4 = 192 bytes), CRC at 253.
+ * Inside the Poisson body (doc/model-format.md): flags 0, reserved 1..3,
+ * iterations 4, nrows 8, nskipped 16, lambda 24, loglik 32, loglik_null 40,
+ * deviance 48, null_deviance 56, coef 64, se 96, zval 128, pval 160.
+ */
+#define PO_HDR 53
+#define PO_BODY 61
+#define PO_LEN 192
+#define POSAMPLE_LEN 257
+#define PO_COEF 64
+#define PO_SE 96
+#define PO_ZVAL 128
+#define PO_PVAL 160
+
+/* A test-side writer of the Poisson layout, independent of the encoder. */
+static size_t
+w_poisson(uint8_t *out, const mlx_poisson_fit *f)
+{
+	uint8_t    *p = out;
+	const double *arrays[4] = {f->coef, f->se, f->zval, f->pval};
+	int			a;
+	int32_t		i;
+
+	memset(p, 0, 64);
+	p[0] = (uint8_t) ((f->intercept ? 1 : 0) | (f->converged ? 2 : 0));
+	put32(p + 4, (uint32_t) f->iterations);
+	put64(p + 8, (uint64_t) f->nrows);
+	put64(p + 16, (uint64_t) f->nskipped);
+	putf64(p + 24, f->lambda);
+	putf64(p + 32, f->loglik);
+	putf64(p + 40, f->loglik_null);
+	putf64(p + 48, f->deviance);
+	putf64(p + 56, f->null_deviance);
+	p += 64;
+	for (a = 0; a < 4; a++)
+		for (i = 0; i <= f->nfeat; i++, p += 8)
+			putf64(p, arrays[a][i]);
+	return (size_t) (p - out);
+}
+
+/* Every field of two Poisson fits is the same (doubles bit for bit). */
+static bool
+same_poisson(const mlx_poisson_fit *a, const mlx_poisson_fit *b)
+{
+	int32_t		i;
+
+	EXPECT(a->nfeat == b->nfeat && a->intercept == b->intercept &&
+		   a->converged == b->converged && a->iterations == b->iterations &&
+		   a->nrows == b->nrows && a->nskipped == b->nskipped,
+		   "integer fields differ");
+	EXPECT(same_double(a->lambda, b->lambda) && same_double(a->loglik, b->loglik) &&
+		   same_double(a->loglik_null, b->loglik_null) &&
+		   same_double(a->deviance, b->deviance) &&
+		   same_double(a->null_deviance, b->null_deviance),
+		   "summary doubles differ");
+	for (i = 0; i <= a->nfeat; i++)
+		EXPECT(same_double(a->coef[i], b->coef[i]) &&
+			   same_double(a->se[i], b->se[i]) &&
+			   same_double(a->zval[i], b->zval[i]) &&
+			   same_double(a->pval[i], b->pval[i]), "array entry %d differs", (int) i);
+	return true;
+}
+
+/*
+ * Encode the fit, decode, compare field by field, and re-encode to the same
+ * bytes; *lenp (if not NULL) receives the length.
+ */
+static bool
+poisson_round_trip(const mlx_poisson_fit *fit, char **names, mlx_inputs *in,
+				   size_t *lenp)
+{
+	uint8_t    *buf;
+	uint8_t    *buf2;
+	size_t		len;
+	size_t		len2;
+	mlx_model	m;
+	char		err[256];
+	mlx_status	st;
+	bool		ok;
+
+	st = encode_poisson_with(fit, names, in, &buf, &len);
+	EXPECT(st == MLX_OK, "encode: %s", mlx_status_str(st));
+	if (lenp != NULL)
+		*lenp = len;
+	st = mlx_model_decode(buf, len, &tctx, &m, err, sizeof(err));
+	if (st != MLX_OK)
+	{
+		mlx_free(&tctx, buf);
+		EXPECT(false, "decode: %s", err);
+	}
+	ok = m.algorithm == MLX_ALG_POISSON_REGRESSION &&
+		buf[7] == MLX_ALG_POISSON_REGRESSION && m.nfeat == fit->nfeat &&
+		(in == NULL) == (m.inputs == NULL);
+	if (ok && names != NULL)
+	{
+		int32_t		i;
+
+		for (i = 0; i < fit->nfeat; i++)
+			ok = ok && strcmp(m.feature_names[i], names[i]) == 0;
+	}
+	if (ok && in != NULL)
+		ok = m.inputs->ninputs == in->ninputs &&
+			(in->target == NULL ? m.inputs->target == NULL :
+			 m.inputs->target != NULL &&
+			 strcmp(m.inputs->target, in->target) == 0) &&
+			m.inputs->target_kind == in->target_kind;
+	if (!ok)
+		set_reason("header, names or inputs differ");
+	ok = ok && same_poisson(&m.u.poisson, fit);
+	if (ok)
+	{
+		st = mlx_model_encode(&m, &tctx, 0, &buf2, &len2);
+		ok = st == MLX_OK && len2 == len && memcmp(buf, buf2, len) == 0;
+		if (st == MLX_OK)
+			mlx_free(&tctx, buf2);
+		if (!ok)
+			set_reason("re-encode differs");
+	}
+	mlx_model_free(&m, &tctx);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+static bool
+t_poisson_round_trip(void)
+{
+	posample	s;
+	isample		is;
+	size_t		len;
+
+	make_posample(&s);
+	EXPECT(poisson_round_trip(&s.fit, sample_names, NULL, &len), "%s", reason);
+	EXPECT(len == POSAMPLE_LEN, "length %zu, expected %d", len, POSAMPLE_LEN);
+	EXPECT(poisson_round_trip(&s.fit, NULL, NULL, NULL), "default names: %s",
+		   reason);
+
+	/* k = 8 from a table, with the inputs section and a count target */
+	make_isample(&is);
+	is.inputs.target = "visits";
+	make_posample8(&s);
+	EXPECT(poisson_round_trip(&s.fit, isample_features, &is.inputs, NULL),
+		   "with inputs: %s", reason);
+
+	/* one feature */
+	make_posample(&s);
+	s.fit.nfeat = 1;
+	EXPECT(poisson_round_trip(&s.fit, NULL, NULL, &len), "k = 1: %s", reason);
+	EXPECT(len == 28 + 8 + 4 + 8 + 64 + 32 * 2, "k = 1 length %zu", len);
+	EXPECT(counts.live == 0, "%ld allocations leaked", counts.live);
+	return true;
+}
+
+static bool
+t_poisson_layout(void)
+{
+	posample	s;
+	uint8_t    *a;
+	uint8_t    *b;
+	size_t		alen;
+	size_t		blen;
+	uint8_t		w[512];
+	size_t		wlen;
+	builder		x;
+	size_t		n;
+	mlx_model	m;
+	static const uint8_t head[24] = {
+		'M', 'L', 'X', 'M', 0, 1, 0, 6, 0, 0, 0, 0, 0, 0, 0, 3,
+		0, 0, 0, POSAMPLE_LEN - 28, 0, 0, 0, 0
+	};
+	static const uint8_t d198[8] = {0x40, 0x68, 0xc0, 0, 0, 0, 0, 0};
+	static const uint8_t pinf[8] = {0x7f, 0xf0, 0, 0, 0, 0, 0, 0};
+
+	make_posample(&s);
+	a = encode_posample(&alen);
+	EXPECT(a != NULL && alen == POSAMPLE_LEN, "encode");
+	EXPECT(memcmp(a, head, 24) == 0, "header bytes differ");
+	EXPECT(a[PO_HDR] == 0 && a[PO_HDR + 1] == 7 && a[PO_HDR + 6] == 0 &&
+		   a[PO_HDR + 7] == PO_LEN, "poisson section header differs");
+	EXPECT(a[PO_BODY] == 0x03 && a[PO_BODY + 7] == 7 && a[PO_BODY + 15] == 150 &&
+		   a[PO_BODY + 23] == 2,
+		   "flags/iterations/nrows/nskipped bytes differ");
+	EXPECT(memcmp(a + PO_BODY + 56, d198, 8) == 0,
+		   "null deviance 198 is not big-endian binary64 at offset 56");
+	EXPECT(memcmp(a + PO_BODY + PO_ZVAL + 24, pinf, 8) == 0,
+		   "z value 3 (+inf) is not at offset %d", PO_ZVAL + 24);
+	wlen = w_poisson(w, &s.fit);
+	EXPECT(wlen == PO_LEN && memcmp(w, a + PO_BODY, PO_LEN) == 0,
+		   "poisson body differs from the documented layout");
+	n = build_k3_model(&x, MLX_ALG_POISSON_REGRESSION, MLX_SEC_POISSON, w, wlen);
+	EXPECT(n == alen && memcmp(x.b, a, n) == 0, "builder differs from encoder");
+
+	/* deterministic, and the reserve only shifts the bytes */
+	EXPECT(mlx_model_from_poisson(&s.fit, sample_names, &tctx, &m) == MLX_OK,
+		   "build");
+	EXPECT(mlx_model_encode(&m, &tctx, 4, &b, &blen) == MLX_OK, "encode 2");
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(blen == alen && memcmp(a, b + 4, alen) == 0, "reserve changed the bytes");
+	mlx_free(&tctx, b);
+	mlx_free(&tctx, a);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_poisson_variants(void)
+{
+	posample	s;
+	int			i;
+
+	/*
+	 * no intercept, ridge (no statistics), not converged, no passes; a
+	 * positive log-likelihood (possible with non-integer counts below 1)
+	 */
+	make_posample(&s);
+	s.fit.intercept = false;
+	s.fit.converged = false;
+	s.fit.iterations = 0;
+	s.fit.nskipped = 0;
+	s.fit.lambda = 2.0;
+	s.fit.loglik = 3.5;
+	s.fit.loglik_null = NAN;
+	s.fit.deviance = 0;
+	s.fit.null_deviance = NAN;
+	s.coef[0] = 0;
+	for (i = 0; i <= 3; i++)
+		s.se[i] = s.zval[i] = s.pval[i] = NAN;
+	EXPECT(poisson_round_trip(&s.fit, NULL, NULL, NULL), "ridge: %s", reason);
+
+	/* -inf z where se = 0, -0 intercept without an intercept, huge lambda */
+	make_posample(&s);
+	s.fit.intercept = false;
+	s.coef[0] = -0.0;
+	s.se[0] = s.zval[0] = s.pval[0] = NAN;
+	s.coef[3] = -0.0625;
+	s.zval[3] = -INFINITY;
+	s.fit.lambda = 1e300;
+	s.fit.loglik = 1e300;
+	s.fit.loglik_null = -1e300;
+	s.fit.deviance = NAN;
+	s.fit.null_deviance = 0;
+	EXPECT(poisson_round_trip(&s.fit, sample_names, NULL, NULL), "-inf z: %s",
+		   reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* A Poisson model trained from a table: inputs with a count target. */
+static bool
+t_poisson_inputs_round_trip(void)
+{
+	isample		is;
+	posample	s;
+	uint8_t    *buf;
+	uint8_t    *plain;
+	size_t		len;
+	size_t		plain_len;
+	size_t		pos;
+	uint32_t	slen;
+	mlx_model	m;
+	char	   *json;
+	char		err[256];
+
+	buf = encode_posample8_inputs(&len);
+	EXPECT(buf != NULL, "encode");
+	/* canonical order: features, inputs, poisson */
+	pos = 24;
+	EXPECT(buf[pos + 1] == MLX_SEC_FEATURES, "first section");
+	pos += 8 + ((size_t) buf[pos + 6] << 8 | buf[pos + 7]);
+	EXPECT(buf[pos + 1] == MLX_SEC_INPUTS, "second section");
+	pos += 8 + ((size_t) buf[pos + 6] << 8 | buf[pos + 7]);
+	EXPECT(buf[pos + 1] == MLX_SEC_POISSON, "third section");
+	slen = (uint32_t) buf[pos + 6] << 8 | buf[pos + 7];
+	EXPECT(pos + 8 + slen + 4 == len, "poisson is not the last section");
+	make_isample(&is);
+	make_posample8(&s);
+	EXPECT(encode_poisson_with(&s.fit, isample_features, NULL, &plain,
+							   &plain_len) == MLX_OK, "encode plain");
+	EXPECT(memcmp(plain + plain_len - 4 - slen - 8, buf + pos, slen + 8) == 0,
+		   "inputs changed the poisson section");
+	mlx_free(&tctx, plain);
+
+	EXPECT(mlx_model_decode(buf, len, &tctx, &m, err, sizeof(err)) == MLX_OK,
+		   "decode: %s", err);
+	EXPECT(m.inputs != NULL && m.inputs->ninputs == 4 &&
+		   strcmp(m.inputs->target, "visits") == 0 &&
+		   m.inputs->target_kind == MLX_INPUT_NUMERIC, "inputs differ");
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe");
+	EXPECT(strstr(json, "\"emb[2]\"],\"inputs\":[{\"name\":") &&
+		   strstr(json, "]}],\"target\":\"visits\",\"fit_intercept\":true,"),
+		   "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free(&m, &tctx);
+
+	EXPECT(every_truncation_rejected(buf, len), "%s", reason);
+	mlx_free(&tctx, buf);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* Encode the posample, edit it with f, reseal, and expect msg. */
+static bool
+poedit_expect(void (*f) (uint8_t *), const char *msg)
+{
+	size_t		len;
+	uint8_t    *buf = encode_posample(&len);
+	bool		ok;
+
+	EXPECT(buf != NULL, "encode");
+	f(buf);
+	reseal(buf, len);
+	ok = decode_expect(buf, len, MLX_ECORRUPT, msg);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+static void
+po_flags(uint8_t *v)
+{
+	v[PO_BODY] |= 0x04;
+}
+
+static void
+po_flags_high(uint8_t *v)
+{
+	v[PO_BODY] |= 0x80;
+}
+
+static void
+po_reserved(uint8_t *v)
+{
+	v[PO_BODY + 2] = 1;
+}
+
+static void
+po_no_intercept(uint8_t *v)
+{
+	v[PO_BODY] &= (uint8_t) ~1;	/* coef[0] is 0.5: inconsistent */
+}
+
+static void
+po_iterations(uint8_t *v)
+{
+	put32(v + PO_BODY + 4, 0xFFFFFFFFu);
+}
+
+static void
+po_nrows(uint8_t *v)
+{
+	put64(v + PO_BODY + 8, 0);
+}
+
+static void
+po_nrows_negative(uint8_t *v)
+{
+	put64(v + PO_BODY + 8, UINT64_C(0x8000000000000000));
+}
+
+static void
+po_nskipped(uint8_t *v)
+{
+	put64(v + PO_BODY + 16, UINT64_MAX);
+}
+
+static void
+po_lambda_inf(uint8_t *v)
+{
+	putf64(v + PO_BODY + 24, INFINITY);
+}
+
+static void
+po_lambda_negative(uint8_t *v)
+{
+	putf64(v + PO_BODY + 24, -0.5);
+}
+
+static void
+po_lambda_nan(uint8_t *v)
+{
+	putf64(v + PO_BODY + 24, NAN);
+}
+
+static void
+po_loglik_inf(uint8_t *v)
+{
+	putf64(v + PO_BODY + 32, INFINITY);
+}
+
+static void
+po_loglik_minus_inf(uint8_t *v)
+{
+	putf64(v + PO_BODY + 32, -INFINITY);
+}
+
+static void
+po_loglik_null_inf(uint8_t *v)
+{
+	putf64(v + PO_BODY + 40, -INFINITY);
+}
+
+static void
+po_deviance_negative(uint8_t *v)
+{
+	putf64(v + PO_BODY + 48, -1.0);
+}
+
+static void
+po_deviance_inf(uint8_t *v)
+{
+	putf64(v + PO_BODY + 48, INFINITY);
+}
+
+static void
+po_null_deviance_negative(uint8_t *v)
+{
+	putf64(v + PO_BODY + 56, -0.25);
+}
+
+static void
+po_null_deviance_inf(uint8_t *v)
+{
+	putf64(v + PO_BODY + 56, INFINITY);
+}
+
+static void
+po_coef_nan(uint8_t *v)
+{
+	putf64(v + PO_BODY + PO_COEF + 8, NAN);
+}
+
+static void
+po_coef_inf(uint8_t *v)
+{
+	putf64(v + PO_BODY + PO_COEF, -INFINITY);
+}
+
+static void
+po_se_negative(uint8_t *v)
+{
+	putf64(v + PO_BODY + PO_SE, -0.125);
+}
+
+static void
+po_se_inf(uint8_t *v)
+{
+	putf64(v + PO_BODY + PO_SE + 16, INFINITY);
+}
+
+static void
+po_zval_inf(uint8_t *v)
+{
+	putf64(v + PO_BODY + PO_ZVAL + 8, INFINITY);	/* se[1] is 0.0625 */
+}
+
+static void
+po_zval_inf_se_nan(uint8_t *v)
+{
+	putf64(v + PO_BODY + PO_SE + 16, NAN);
+	putf64(v + PO_BODY + PO_ZVAL + 16, -INFINITY);
+}
+
+static void
+po_pval_large(uint8_t *v)
+{
+	putf64(v + PO_BODY + PO_PVAL + 16, 1.5);
+}
+
+static void
+po_pval_negative(uint8_t *v)
+{
+	putf64(v + PO_BODY + PO_PVAL, -0.5);
+}
+
+static void
+po_pval_inf(uint8_t *v)
+{
+	putf64(v + PO_BODY + PO_PVAL + 24, INFINITY);
+}
+
+static void
+po_section_long(uint8_t *v)
+{
+	put32(v + PO_HDR + 4, PO_LEN + 1);
+}
+
+static bool
+t_poisson_crafted(void)
+{
+	struct
+	{
+		void		(*f) (uint8_t *);
+		const char *msg;
+	}			cases[] = {
+		{po_flags, "poisson regression flags 0x07 are not defined"},
+		{po_flags_high, "poisson regression flags 0x83 are not defined"},
+		{po_reserved, "poisson regression section reserved bytes are not zero"},
+		{po_no_intercept, "poisson regression without intercept has a non-zero intercept"},
+		{po_iterations, "poisson regression iteration count -1 is negative"},
+		{po_nrows, "poisson regression row counts are invalid (0 rows, 2 skipped)"},
+		{po_nrows_negative, "poisson regression row counts are invalid (-9223372036854775808 rows, 2 skipped)"},
+		{po_nskipped, "poisson regression row counts are invalid (150 rows, -1 skipped)"},
+		{po_lambda_inf, "poisson regression penalty lambda is negative or not finite"},
+		{po_lambda_negative, "poisson regression penalty lambda is negative or not finite"},
+		{po_lambda_nan, "poisson regression penalty lambda is negative or not finite"},
+		{po_loglik_inf, "poisson regression log-likelihood is infinite"},
+		{po_loglik_minus_inf, "poisson regression log-likelihood is infinite"},
+		{po_loglik_null_inf, "poisson regression null log-likelihood is infinite"},
+		{po_deviance_negative, "poisson regression deviance is negative or infinite"},
+		{po_deviance_inf, "poisson regression deviance is negative or infinite"},
+		{po_null_deviance_negative, "poisson regression null deviance is negative or infinite"},
+		{po_null_deviance_inf, "poisson regression null deviance is negative or infinite"},
+		{po_coef_nan, "poisson regression coefficient 1 is not finite"},
+		{po_coef_inf, "poisson regression coefficient 0 is not finite"},
+		{po_se_negative, "poisson regression standard error 0 is negative or infinite"},
+		{po_se_inf, "poisson regression standard error 2 is negative or infinite"},
+		{po_zval_inf, "poisson regression z value 1 is infinite but its standard error is not 0"},
+		{po_zval_inf_se_nan, "poisson regression z value 2 is infinite but its standard error is not 0"},
+		{po_pval_large, "poisson regression p value 2 is outside 0 to 1"},
+		{po_pval_negative, "poisson regression p value 0 is outside 0 to 1"},
+		{po_pval_inf, "poisson regression p value 3 is outside 0 to 1"},
+		{po_section_long, "declares 193 bytes but only 192 remain"},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		EXPECT(poedit_expect(cases[i].f, cases[i].msg), "case %zu: %s", i, reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* Layout-level rejections built with the test-side writer. */
+static bool
+t_poisson_bytes_rejected(void)
+{
+	posample	s;
+	uint8_t		w[512];
+	uint8_t		feat[FEAT_LEN];
+	size_t		wlen;
+	builder		x;
+	size_t		n;
+	size_t		len;
+	uint8_t    *lin = encode_sample(&len);
+	uint8_t		lr[LR_LEN];
+
+	EXPECT(lin != NULL, "encode linear sample");
+	memcpy(lr, lin + LR_BODY, LR_LEN);
+	mlx_free(&tctx, lin);
+	w_sample_features(feat);
+	make_posample(&s);
+	wlen = w_poisson(w, &s.fit);
+
+	/* the writer's body is accepted, a positive log-likelihood too */
+	n = build_k3_model(&x, MLX_ALG_POISSON_REGRESSION, MLX_SEC_POISSON, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "writer's body: %s", reason);
+	s.fit.loglik = 12.75;
+	s.fit.loglik_null = 0.5;
+	wlen = w_poisson(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_POISSON_REGRESSION, MLX_SEC_POISSON, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "positive log-likelihood: %s",
+		   reason);
+
+	/* exact length: a spare byte, a short section, an empty one */
+	make_posample(&s);
+	wlen = w_poisson(w, &s.fit);
+	w[wlen] = 0;
+	n = build_k3_model(&x, MLX_ALG_POISSON_REGRESSION, MLX_SEC_POISSON, w, wlen + 1);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "poisson regression section has 193 bytes, expected 192 for 3 features"),
+		   "spare byte: %s", reason);
+	n = build_k3_model(&x, MLX_ALG_POISSON_REGRESSION, MLX_SEC_POISSON, w, wlen - 8);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "poisson regression section has 184 bytes, expected 192 for 3 features"),
+		   "short: %s", reason);
+	n = build_k3_model(&x, MLX_ALG_POISSON_REGRESSION, MLX_SEC_POISSON, w, 0);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "poisson regression section has 0 bytes"),
+		   "empty: %s", reason);
+
+	/* section set */
+	b_header(&x, MLX_ALG_POISSON_REGRESSION, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has no poisson regression section"),
+		   "missing: %s", reason);
+	b_header(&x, MLX_ALG_POISSON_REGRESSION, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_POISSON, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_POISSON, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has more than one poisson regression section"),
+		   "duplicate: %s", reason);
+	b_header(&x, MLX_ALG_POISSON_REGRESSION, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_POISSON, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has a linear regression section but its algorithm is poisson_regression"),
+		   "linreg section in a poisson model: %s", reason);
+	b_header(&x, MLX_ALG_LINEAR_REGRESSION, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
+	b_section(&x, MLX_SEC_POISSON, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has a poisson regression section but its algorithm is linear_regression"),
+		   "poisson section in a linear model: %s", reason);
+	/* a poisson section where a logistic one belongs */
+	n = build_k3_model(&x, MLX_ALG_LOGISTIC_REGRESSION, MLX_SEC_POISSON, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has no logistic regression section"),
+		   "poisson section alone in a logistic model: %s", reason);
+	/* a linear section where the poisson one belongs */
+	n = build_k3_model(&x, MLX_ALG_POISSON_REGRESSION, MLX_SEC_LINREG, lr, LR_LEN);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has a linear regression section but its algorithm is poisson_regression"),
+		   "linreg section alone in a poisson model: %s", reason);
+	b_header(&x, MLX_ALG_POISSON_REGRESSION, 3);
+	b_section(&x, MLX_SEC_POISSON, w, (uint32_t) wlen);
+	b_section(&x, 0x8123, w, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", reason);
+
+	/* k in the header must match the arrays */
+	b_header(&x, MLX_ALG_POISSON_REGRESSION, 2);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN - 5);
+	b_section(&x, MLX_SEC_POISSON, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "poisson regression section has 192 bytes, expected 160 for 2 features"),
+		   "k mismatch: %s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_poisson_truncations_and_flips(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_posample(&len);
+	bool		ok;
+
+	EXPECT(buf != NULL, "encode");
+	ok = every_truncation_rejected(buf, len) &&
+		flips_rejected_or_canonical(buf, len);
+	mlx_free(&tctx, buf);
+	EXPECT(ok, "%s", reason);
+	buf = encode_posample8_inputs(&len);
+	EXPECT(buf != NULL, "encode with inputs");
+	ok = flips_rejected_or_canonical(buf, len);
+	mlx_free(&tctx, buf);
+	EXPECT(ok, "with inputs: %s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_poisson_encoder_rejects(void)
+{
+	posample	s;
+	mlx_model	m;
+	uint8_t    *out;
+	size_t		len;
+	char	   *js;
+
+	make_posample(&s);
+	EXPECT(mlx_model_from_poisson(NULL, NULL, &tctx, &m) == MLX_EINVAL,
+		   "NULL fit accepted");
+	s.fit.nfeat = 0;
+	EXPECT(mlx_model_from_poisson(&s.fit, NULL, &tctx, &m) == MLX_EINVAL &&
+		   m.feature_names == NULL, "0 features accepted");
+	s.fit.nfeat = 3;
+	EXPECT(mlx_model_from_poisson(&s.fit, sample_names, &tctx, &m) == MLX_OK,
+		   "build");
+	EXPECT(m.algorithm == MLX_ALG_POISSON_REGRESSION && m.nfeat == 3 &&
+		   m.inputs == NULL && m.u.poisson.coef == s.coef, "built model differs");
+#define REFUSED(what) \
+	do { \
+		out = (uint8_t *) 1; \
+		EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_EINVAL && \
+			   out == NULL, "%s encoded", what); \
+		EXPECT(mlx_model_describe_json(&m, &tctx, &js) == MLX_EINVAL && js == NULL, \
+			   "%s described", what); \
+	} while (0)
+	m.u.poisson.iterations = -1;
+	REFUSED("negative iterations");
+	m.u.poisson.iterations = 7;
+	m.u.poisson.nrows = 0;
+	REFUSED("no rows");
+	m.u.poisson.nrows = 150;
+	m.u.poisson.nskipped = -1;
+	REFUSED("negative skipped rows");
+	m.u.poisson.nskipped = 2;
+	m.u.poisson.lambda = -1;
+	REFUSED("negative lambda");
+	m.u.poisson.lambda = NAN;
+	REFUSED("NaN lambda");
+	m.u.poisson.lambda = 0;
+	m.u.poisson.loglik = INFINITY;
+	REFUSED("infinite log-likelihood");
+	m.u.poisson.loglik = 42;
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_OK,
+		   "positive log-likelihood refused");
+	mlx_free(&tctx, out);
+	m.u.poisson.loglik = -210.5;
+	m.u.poisson.loglik_null = -INFINITY;
+	REFUSED("infinite null log-likelihood");
+	m.u.poisson.loglik_null = -260.25;
+	m.u.poisson.deviance = -1;
+	REFUSED("negative deviance");
+	m.u.poisson.deviance = 98.5;
+	m.u.poisson.null_deviance = INFINITY;
+	REFUSED("infinite null deviance");
+	m.u.poisson.null_deviance = 198;
+	s.coef[2] = NAN;
+	REFUSED("NaN coefficient");
+	s.coef[2] = -0.125;
+	s.se[1] = -1;
+	REFUSED("negative standard error");
+	s.se[1] = 0.0625;
+	s.zval[1] = INFINITY;
+	REFUSED("infinite z with se > 0");
+	s.zval[1] = 4;
+	s.pval[0] = 2;
+	REFUSED("p value above 1");
+	s.pval[0] = 0.5;
+	m.u.poisson.intercept = false;
+	REFUSED("intercept without the flag");
+	m.u.poisson.intercept = true;
+	m.u.poisson.nfeat = 2;
+	REFUSED("nfeat mismatch");
+	m.u.poisson.nfeat = 3;
+	m.u.poisson.pval = NULL;
+	REFUSED("missing array");
+	m.u.poisson.pval = s.pval;
+#undef REFUSED
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_OK, "restored model");
+	mlx_free(&tctx, out);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_poisson_json(void)
+{
+	posample	s;
+	mlx_model	m;
+	char	   *json;
+	char	   *names[3] = {"a", "b", "c"};
+	const char *want =
+	"{\"algorithm\":\"poisson_regression\",\"format_version\":1,"
+	"\"n_features\":3,\"features\":[\"a\",\"b\",\"c\"],"
+	"\"fit_intercept\":true,\"lambda\":0,\"n_rows\":150,\"n_skipped\":2,"
+	"\"iterations\":7,\"converged\":true,"
+	"\"log_likelihood\":-210.5,\"null_log_likelihood\":-260.25,"
+	"\"deviance\":98.5,\"null_deviance\":198,"
+	"\"intercept\":0.5,\"coefficients\":[0.25,-0.125,0.0625],"
+	"\"std_errors\":[0.125,0.0625,0.03125,0],\"z_values\":[4,4,-4,null],"
+	"\"p_values\":[0.5,0.25,0.125,0]}";
+
+	make_posample(&s);
+	EXPECT(mlx_model_from_poisson(&s.fit, names, &tctx, &m) == MLX_OK, "build");
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe");
+	EXPECT(strcmp(json, want) == 0, "got %s", json);
+	mlx_free(&tctx, json);
+
+	/* no intercept, undefined statistics, not converged, ridge */
+	m.u.poisson.intercept = false;
+	m.u.poisson.converged = false;
+	m.u.poisson.lambda = 0.25;
+	m.u.poisson.loglik = NAN;
+	m.u.poisson.null_deviance = NAN;
+	s.coef[0] = 0;
+	s.se[0] = NAN;
+	s.zval[0] = NAN;
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe 2");
+	EXPECT(strstr(json, "\"fit_intercept\":false,\"lambda\":0.25,") &&
+		   strstr(json, "\"converged\":false,\"log_likelihood\":null,") &&
+		   strstr(json, "\"deviance\":98.5,\"null_deviance\":null,\"intercept\":0,") &&
+		   strstr(json, "\"std_errors\":[null,0.0625,0.03125,0],\"z_values\":[null,4,-4,null]"),
+		   "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static mlx_status
+op_from_poisson(void)
+{
+	posample	s;
+	mlx_model	m;
+	mlx_status	st;
+
+	make_posample(&s);
+	st = mlx_model_from_poisson(&s.fit, sample_names, &tctx, &m);
+	if (st == MLX_OK)
+		mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static mlx_status
+op_encode_poisson_inputs(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_posample8_inputs(&len);
+
+	if (buf == NULL)
+		return MLX_ENOMEM;
+	mlx_free(&tctx, buf);
+	return MLX_OK;
+}
+
+static mlx_status
+op_encode_poisson(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_posample(&len);
+
+	if (buf == NULL)
+		return MLX_ENOMEM;
+	mlx_free(&tctx, buf);
+	return MLX_OK;
+}
+
+static bool
+t_poisson_enomem(void)
+{
+	bool		ok;
+
+	ok = enomem_sweep("from_poisson", op_from_poisson) &&
+		enomem_sweep("encode poisson", op_encode_poisson) &&
+		enomem_sweep("encode poisson with inputs", op_encode_poisson_inputs);
+	if (!ok)
+		return false;
+	enomem_value = encode_posample(&enomem_len);
+	EXPECT(enomem_value != NULL, "encode");
+	ok = enomem_sweep("decode poisson", op_decode) &&
+		enomem_sweep("describe poisson", op_describe);
+	mlx_free(&tctx, enomem_value);
+	if (!ok)
+		return false;
+	enomem_value = encode_posample8_inputs(&enomem_len);
+	EXPECT(enomem_value != NULL, "encode with inputs");
+	ok = enomem_sweep("decode poisson with inputs", op_decode) &&
+		enomem_sweep("describe poisson with inputs", op_describe);
+	mlx_free(&tctx, enomem_value);
+	return ok;
+}
+
+/* ---------- k-means (MLX_SEC_KMEANS) ---------- */
+
+typedef struct ksample
+{
+	mlx_kmeans_fit fit;
+	double		cent[3 * IK];
+	int64_t		sizes[3];
+} ksample;
+
+/* a seed above INT64_MAX, so that it must be handled as unsigned */
+#define KSEED UINT64_C(0xFEDCBA9876543210)
+
+/*
+ * k = 3 features with the linear sample's names, 2 clusters (1.5, -2, 10)
+ * and (-0.25, 4, 0) of 30 and 20 rows; 10 restarts, converged after 9
+ * passes.
+ */
+static void
+make_ksample(ksample *s)
+{
+	static const double cent[6] = {1.5, -2.0, 10.0, -0.25, 4.0, 0.0};
+
+	memset(s, 0, sizeof(*s));
+	memcpy(s->cent, cent, sizeof(cent));
+	s->sizes[0] = 30;
+	s->sizes[1] = 20;
+	s->fit.nfeat = 3;
+	s->fit.k = 2;
+	s->fit.nrows = 50;
+	s->fit.nskipped = 1;
+	s->fit.iterations = 9;
+	s->fit.n_init = 10;
+	s->fit.converged = true;
+	s->fit.seed = KSEED;
+	s->fit.inertia = 123.5;
+	s->fit.centroids = s->cent;
+	s->fit.sizes = s->sizes;
+}
+
+/* k = 8 (the isample's features), 3 clusters, the second one empty. */
+static void
+make_ksample8(ksample *s)
+{
+	int			i;
+
+	make_ksample(s);
+	s->fit.nfeat = IK;
+	s->fit.k = 3;
+	for (i = 0; i < 3 * IK; i++)
+		s->cent[i] = 0.125 * i - 1;
+	s->sizes[0] = 20;
+	s->sizes[1] = 0;
+	s->sizes[2] = 30;
+}
+
+/* Encode a k-means fit with names (NULL: defaults) and inputs (or NULL). */
+static mlx_status
+encode_kmeans_with(const mlx_kmeans_fit *fit, char **names, mlx_inputs *in,
+				   uint8_t **out, size_t *len)
+{
+	mlx_model	m;
+	mlx_status	st;
+
+	*out = NULL;
+	st = mlx_model_from_kmeans(fit, names, &tctx, &m);
+	if (st != MLX_OK)
+		return st;
+	m.inputs = in;
+	st = mlx_model_encode(&m, &tctx, 0, out, len);
+	mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static uint8_t *
+encode_ksample(size_t *len)
+{
+	ksample		s;
+	uint8_t    *out;
+
+	make_ksample(&s);
+	if (encode_kmeans_with(&s.fit, sample_names, NULL, &out, len) != MLX_OK)
+		return NULL;
+	return out;
+}
+
+/* The isample's inputs without a target (as ml.train writes) and a k = 8 fit. */
+static uint8_t *
+encode_ksample8_inputs(size_t *len)
+{
+	isample		is;
+	ksample		s;
+	uint8_t    *out;
+
+	make_isample(&is);
+	is.inputs.target = NULL;
+	is.inputs.target_kind = 0;
+	make_ksample8(&s);
+	if (encode_kmeans_with(&s.fit, isample_features, &is.inputs, &out, len) !=
+		MLX_OK)
+		return NULL;
+	return out;
+}
+
+/*
+ * Offsets in the ksample encoding: features body at 32 (21 bytes), k-means
+ * section header at 53, body at 61 (48 + 8 * 2 * (3 + 1) = 112 bytes), CRC
+ * at 173.  Inside the k-means body (doc/model-format.md): cluster count 0,
+ * flags 4, reserved 5..7, iterations 8, n_init 12, nrows 16, nskipped 24,
+ * seed 32, inertia 40, centroids 48 (two rows of 24), sizes 96.
+ */
+#define KM_HDR 53
+#define KM_BODY 61
+#define KM_LEN 112
+#define KSAMPLE_LEN 177
+#define KM_CENT 48
+#define KM_SIZES 96
+
+/* A test-side writer of the k-means layout, independent of the encoder. */
+static size_t
+w_kmeans(uint8_t *out, const mlx_kmeans_fit *f)
+{
+	uint8_t    *p = out;
+	int32_t		i;
+
+	memset(p, 0, 48);
+	put32(p, (uint32_t) f->k);
+	p[4] = f->converged ? 1 : 0;
+	put32(p + 8, (uint32_t) f->iterations);
+	put32(p + 12, (uint32_t) f->n_init);
+	put64(p + 16, (uint64_t) f->nrows);
+	put64(p + 24, (uint64_t) f->nskipped);
+	put64(p + 32, f->seed);
+	putf64(p + 40, f->inertia);
+	p += 48;
+	for (i = 0; i < f->k * f->nfeat; i++, p += 8)
+		putf64(p, f->centroids[i]);
+	for (i = 0; i < f->k; i++, p += 8)
+		put64(p, (uint64_t) f->sizes[i]);
+	return (size_t) (p - out);
+}
+
+/* Every field of two k-means fits is the same (doubles bit for bit). */
+static bool
+same_kmeans(const mlx_kmeans_fit *a, const mlx_kmeans_fit *b)
+{
+	int32_t		i;
+
+	EXPECT(a->nfeat == b->nfeat && a->k == b->k && a->nrows == b->nrows &&
+		   a->nskipped == b->nskipped && a->iterations == b->iterations &&
+		   a->n_init == b->n_init && a->converged == b->converged &&
+		   a->seed == b->seed, "integer fields differ");
+	EXPECT(same_double(a->inertia, b->inertia), "inertia differs");
+	for (i = 0; i < a->k * a->nfeat; i++)
+		EXPECT(same_double(a->centroids[i], b->centroids[i]),
+			   "centroid entry %d differs", (int) i);
+	for (i = 0; i < a->k; i++)
+		EXPECT(a->sizes[i] == b->sizes[i], "size %d differs", (int) i);
+	return true;
+}
+
+/*
+ * Encode the fit, decode, compare field by field, and re-encode to the same
+ * bytes; *lenp (if not NULL) receives the length.
+ */
+static bool
+kmeans_round_trip(const mlx_kmeans_fit *fit, char **names, mlx_inputs *in,
+				  size_t *lenp)
+{
+	uint8_t    *buf;
+	uint8_t    *buf2;
+	size_t		len;
+	size_t		len2;
+	mlx_model	m;
+	char		err[256];
+	mlx_status	st;
+	bool		ok;
+
+	st = encode_kmeans_with(fit, names, in, &buf, &len);
+	EXPECT(st == MLX_OK, "encode: %s", mlx_status_str(st));
+	if (lenp != NULL)
+		*lenp = len;
+	st = mlx_model_decode(buf, len, &tctx, &m, err, sizeof(err));
+	if (st != MLX_OK)
+	{
+		mlx_free(&tctx, buf);
+		EXPECT(false, "decode: %s", err);
+	}
+	ok = m.algorithm == MLX_ALG_KMEANS && buf[7] == MLX_ALG_KMEANS &&
+		m.nfeat == fit->nfeat && (in == NULL) == (m.inputs == NULL);
+	if (ok && names != NULL)
+	{
+		int32_t		i;
+
+		for (i = 0; i < fit->nfeat; i++)
+			ok = ok && strcmp(m.feature_names[i], names[i]) == 0;
+	}
+	if (ok && in != NULL)
+		ok = m.inputs->ninputs == in->ninputs &&
+			(in->target == NULL ? m.inputs->target == NULL :
+			 m.inputs->target != NULL &&
+			 strcmp(m.inputs->target, in->target) == 0) &&
+			m.inputs->target_kind == in->target_kind;
+	if (!ok)
+		set_reason("header, names or inputs differ");
+	ok = ok && same_kmeans(&m.u.kmeans, fit);
+	if (ok)
+	{
+		st = mlx_model_encode(&m, &tctx, 0, &buf2, &len2);
+		ok = st == MLX_OK && len2 == len && memcmp(buf, buf2, len) == 0;
+		if (st == MLX_OK)
+			mlx_free(&tctx, buf2);
+		if (!ok)
+			set_reason("re-encode differs");
+	}
+	mlx_model_free(&m, &tctx);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+static bool
+t_kmeans_round_trip(void)
+{
+	ksample		s;
+	isample		is;
+	size_t		len;
+
+	make_ksample(&s);
+	EXPECT(kmeans_round_trip(&s.fit, sample_names, NULL, &len), "%s", reason);
+	EXPECT(len == KSAMPLE_LEN, "length %zu, expected %d", len, KSAMPLE_LEN);
+	EXPECT(kmeans_round_trip(&s.fit, NULL, NULL, NULL), "default names: %s",
+		   reason);
+
+	/* from a table: inputs without a target, as ml.train writes them */
+	make_isample(&is);
+	is.inputs.target = NULL;
+	is.inputs.target_kind = 0;
+	make_ksample8(&s);
+	EXPECT(kmeans_round_trip(&s.fit, isample_features, &is.inputs, NULL),
+		   "unsupervised inputs: %s", reason);
+	/* the inputs section does not depend on the algorithm: a target is fine */
+	make_isample(&is);
+	EXPECT(kmeans_round_trip(&s.fit, isample_features, &is.inputs, NULL),
+		   "inputs with a target: %s", reason);
+
+	/* one cluster of one feature holding every row */
+	make_ksample(&s);
+	s.fit.nfeat = 1;
+	s.fit.k = 1;
+	s.sizes[0] = 50;
+	EXPECT(kmeans_round_trip(&s.fit, NULL, NULL, &len), "k = 1: %s", reason);
+	EXPECT(len == 28 + 8 + 4 + 8 + 48 + 8 + 8, "k = 1 length %zu", len);
+	EXPECT(counts.live == 0, "%ld allocations leaked", counts.live);
+	return true;
+}
+
+static bool
+t_kmeans_layout(void)
+{
+	ksample		s;
+	uint8_t    *a;
+	uint8_t    *b;
+	size_t		alen;
+	size_t		blen;
+	uint8_t		w[512];
+	size_t		wlen;
+	builder		x;
+	size_t		n;
+	mlx_model	m;
+	static const uint8_t head[24] = {
+		'M', 'L', 'X', 'M', 0, 1, 0, 7, 0, 0, 0, 0, 0, 0, 0, 3,
+		0, 0, 0, KSAMPLE_LEN - 28, 0, 0, 0, 0
+	};
+	static const uint8_t fixed[48] = {
+		0, 0, 0, 2, 1, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 10,
+		0, 0, 0, 0, 0, 0, 0, 50, 0, 0, 0, 0, 0, 0, 0, 1,
+		0xfe, 0xdc, 0xba, 0x98, 0x76, 0x54, 0x32, 0x10,
+		0x40, 0x5e, 0xe0, 0, 0, 0, 0, 0
+	};
+	static const uint8_t sizes[16] = {
+		0, 0, 0, 0, 0, 0, 0, 30, 0, 0, 0, 0, 0, 0, 0, 20
+	};
+	static const uint8_t minus_quarter[8] = {0xbf, 0xd0, 0, 0, 0, 0, 0, 0};
+
+	make_ksample(&s);
+	a = encode_ksample(&alen);
+	EXPECT(a != NULL && alen == KSAMPLE_LEN, "encode");
+	EXPECT(memcmp(a, head, 24) == 0, "header bytes differ");
+	EXPECT(a[KM_HDR] == 0 && a[KM_HDR + 1] == 8 && a[KM_HDR + 6] == 0 &&
+		   a[KM_HDR + 7] == KM_LEN, "kmeans section header differs");
+	EXPECT(memcmp(a + KM_BODY, fixed, 48) == 0,
+		   "count/flags/iterations/n_init/rows/seed/inertia bytes differ");
+	EXPECT(memcmp(a + KM_BODY + KM_CENT + 24, minus_quarter, 8) == 0,
+		   "centroid 2 does not start at offset %d", KM_CENT + 24);
+	EXPECT(memcmp(a + KM_BODY + KM_SIZES, sizes, 16) == 0,
+		   "cluster sizes are not big-endian i64 at offset %d", KM_SIZES);
+	wlen = w_kmeans(w, &s.fit);
+	EXPECT(wlen == KM_LEN && memcmp(w, a + KM_BODY, KM_LEN) == 0,
+		   "kmeans body differs from the documented layout");
+	n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_KMEANS, w, wlen);
+	EXPECT(n == alen && memcmp(x.b, a, n) == 0, "builder differs from encoder");
+
+	/* deterministic, and the reserve only shifts the bytes */
+	EXPECT(mlx_model_from_kmeans(&s.fit, sample_names, &tctx, &m) == MLX_OK,
+		   "build");
+	EXPECT(mlx_model_encode(&m, &tctx, 4, &b, &blen) == MLX_OK, "encode 2");
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(blen == alen && memcmp(a, b + 4, alen) == 0, "reserve changed the bytes");
+	mlx_free(&tctx, b);
+	mlx_free(&tctx, a);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_kmeans_variants(void)
+{
+	ksample		s;
+
+	/* an empty cluster, seed 0, no pass, not converged, one restart */
+	make_ksample(&s);
+	s.sizes[0] = 50;
+	s.sizes[1] = 0;
+	s.fit.seed = 0;
+	s.fit.iterations = 0;
+	s.fit.converged = false;
+	s.fit.n_init = 1;
+	s.fit.nskipped = 0;
+	s.fit.inertia = 0;
+	EXPECT(kmeans_round_trip(&s.fit, NULL, NULL, NULL), "empty cluster: %s",
+		   reason);
+
+	/* the largest seed, more clusters than rows, -0 and huge centroids */
+	make_ksample(&s);
+	s.fit.seed = UINT64_MAX;
+	s.fit.nrows = 1;
+	s.sizes[0] = 0;
+	s.sizes[1] = 1;
+	s.cent[0] = -0.0;
+	s.cent[5] = -1e300;
+	s.fit.inertia = 1e300;
+	EXPECT(kmeans_round_trip(&s.fit, sample_names, NULL, NULL),
+		   "more clusters than rows: %s", reason);
+
+	/* sizes adding up to the largest row count */
+	make_ksample(&s);
+	s.fit.nrows = INT64_MAX;
+	s.sizes[0] = INT64_MAX - 1;
+	s.sizes[1] = 1;
+	EXPECT(kmeans_round_trip(&s.fit, NULL, NULL, NULL), "INT64_MAX rows: %s",
+		   reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* A k-means model trained from a table: inputs without a target. */
+static bool
+t_kmeans_inputs_round_trip(void)
+{
+	isample		is;
+	ksample		s;
+	uint8_t    *buf;
+	uint8_t    *plain;
+	size_t		len;
+	size_t		plain_len;
+	size_t		pos;
+	uint32_t	slen;
+	mlx_model	m;
+	char	   *json;
+	char		err[256];
+
+	buf = encode_ksample8_inputs(&len);
+	EXPECT(buf != NULL, "encode");
+	/* canonical order: features, inputs, kmeans */
+	pos = 24;
+	EXPECT(buf[pos + 1] == MLX_SEC_FEATURES, "first section");
+	pos += 8 + ((size_t) buf[pos + 6] << 8 | buf[pos + 7]);
+	EXPECT(buf[pos + 1] == MLX_SEC_INPUTS, "second section");
+	pos += 8 + ((size_t) buf[pos + 6] << 8 | buf[pos + 7]);
+	EXPECT(buf[pos + 1] == MLX_SEC_KMEANS, "third section");
+	slen = (uint32_t) buf[pos + 6] << 8 | buf[pos + 7];
+	EXPECT(pos + 8 + slen + 4 == len, "kmeans is not the last section");
+	make_isample(&is);
+	make_ksample8(&s);
+	EXPECT(encode_kmeans_with(&s.fit, isample_features, NULL, &plain,
+							  &plain_len) == MLX_OK, "encode plain");
+	EXPECT(memcmp(plain + plain_len - 4 - slen - 8, buf + pos, slen + 8) == 0,
+		   "inputs changed the kmeans section");
+	mlx_free(&tctx, plain);
+
+	EXPECT(mlx_model_decode(buf, len, &tctx, &m, err, sizeof(err)) == MLX_OK,
+		   "decode: %s", err);
+	EXPECT(m.inputs != NULL && m.inputs->ninputs == 4 &&
+		   m.inputs->target == NULL && m.inputs->target_kind == 0,
+		   "inputs differ");
+	EXPECT(m.u.kmeans.k == 3 && m.u.kmeans.sizes[1] == 0, "fit differs");
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe");
+	EXPECT(strstr(json, "\"emb[2]\"],\"inputs\":[{\"name\":") &&
+		   strstr(json, "]}],\"target\":null,\"k\":3,\"n_init\":10,") &&
+		   strstr(json, "\"sizes\":[20,0,30],\"centroids\":[[-1,"),
+		   "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free(&m, &tctx);
+
+	EXPECT(every_truncation_rejected(buf, len), "%s", reason);
+	mlx_free(&tctx, buf);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* Encode the ksample, edit it with f, reseal, and expect msg. */
+static bool
+kedit_expect(void (*f) (uint8_t *), const char *msg)
+{
+	size_t		len;
+	uint8_t    *buf = encode_ksample(&len);
+	bool		ok;
+
+	EXPECT(buf != NULL, "encode");
+	f(buf);
+	reseal(buf, len);
+	ok = decode_expect(buf, len, MLX_ECORRUPT, msg);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+static void
+ke_count0(uint8_t *v)
+{
+	put32(v + KM_BODY, 0);
+}
+
+static void
+ke_count_large(uint8_t *v)
+{
+	put32(v + KM_BODY, MLX_KMEANS_MAX_K + 1);
+}
+
+static void
+ke_count_huge(uint8_t *v)
+{
+	put32(v + KM_BODY, 0xFFFFFFFFu);
+}
+
+static void
+ke_count_fewer(uint8_t *v)
+{
+	put32(v + KM_BODY, 1);
+}
+
+static void
+ke_count_more(uint8_t *v)
+{
+	put32(v + KM_BODY, 3);
+}
+
+static void
+ke_flags(uint8_t *v)
+{
+	v[KM_BODY + 4] |= 0x02;
+}
+
+static void
+ke_flags_high(uint8_t *v)
+{
+	v[KM_BODY + 4] |= 0x80;
+}
+
+static void
+ke_reserved5(uint8_t *v)
+{
+	v[KM_BODY + 5] = 1;
+}
+
+static void
+ke_reserved7(uint8_t *v)
+{
+	v[KM_BODY + 7] = 0x80;
+}
+
+static void
+ke_iterations(uint8_t *v)
+{
+	put32(v + KM_BODY + 8, 0xFFFFFFFFu);
+}
+
+static void
+ke_n_init0(uint8_t *v)
+{
+	put32(v + KM_BODY + 12, 0);
+}
+
+static void
+ke_n_init_negative(uint8_t *v)
+{
+	put32(v + KM_BODY + 12, 0x80000000u);
+}
+
+static void
+ke_nrows0(uint8_t *v)
+{
+	put64(v + KM_BODY + 16, 0);
+}
+
+static void
+ke_nskipped(uint8_t *v)
+{
+	put64(v + KM_BODY + 24, UINT64_MAX);
+}
+
+static void
+ke_inertia_negative(uint8_t *v)
+{
+	putf64(v + KM_BODY + 40, -0.5);
+}
+
+static void
+ke_inertia_nan(uint8_t *v)
+{
+	putf64(v + KM_BODY + 40, NAN);
+}
+
+static void
+ke_inertia_inf(uint8_t *v)
+{
+	putf64(v + KM_BODY + 40, INFINITY);
+}
+
+static void
+ke_centroid_nan(uint8_t *v)
+{
+	putf64(v + KM_BODY + KM_CENT + 40, NAN);	/* centroid 2 entry 3 */
+}
+
+static void
+ke_centroid_inf(uint8_t *v)
+{
+	putf64(v + KM_BODY + KM_CENT, -INFINITY);	/* centroid 1 entry 1 */
+}
+
+static void
+ke_size_negative(uint8_t *v)
+{
+	put64(v + KM_BODY + KM_SIZES + 8, UINT64_MAX);	/* size 2 = -1 */
+}
+
+static void
+ke_sizes_short(uint8_t *v)
+{
+	put64(v + KM_BODY + KM_SIZES, 29);	/* 29 + 20 = 49 */
+}
+
+static void
+ke_sizes_long(uint8_t *v)
+{
+	put64(v + KM_BODY + KM_SIZES + 8, 21);	/* 30 + 21 = 51 */
+}
+
+static void
+ke_sizes_overflow(uint8_t *v)
+{
+	/* INT64_MAX rows, two clusters of INT64_MAX: the sum overflows */
+	put64(v + KM_BODY + 16, (uint64_t) INT64_MAX);
+	put64(v + KM_BODY + KM_SIZES, (uint64_t) INT64_MAX);
+	put64(v + KM_BODY + KM_SIZES + 8, (uint64_t) INT64_MAX);
+}
+
+static void
+ke_section_long(uint8_t *v)
+{
+	put32(v + KM_HDR + 4, KM_LEN + 1);
+}
+
+static bool
+t_kmeans_crafted(void)
+{
+	struct
+	{
+		void		(*f) (uint8_t *);
+		const char *msg;
+	}			cases[] = {
+		{ke_count0, "kmeans cluster count 0 is outside 1 to 10000"},
+		{ke_count_large, "kmeans cluster count 10001 is outside 1 to 10000"},
+		{ke_count_huge, "kmeans cluster count 4294967295 is outside 1 to 10000"},
+		{ke_count_fewer, "kmeans section has 112 bytes, expected 80 for 3 features and 1 clusters"},
+		{ke_count_more, "kmeans section has 112 bytes, expected 144 for 3 features and 3 clusters"},
+		{ke_flags, "kmeans flags 0x03 are not defined"},
+		{ke_flags_high, "kmeans flags 0x81 are not defined"},
+		{ke_reserved5, "kmeans section reserved bytes are not zero"},
+		{ke_reserved7, "kmeans section reserved bytes are not zero"},
+		{ke_iterations, "kmeans iteration count -1 is negative"},
+		{ke_n_init0, "kmeans n_init 0 is less than 1"},
+		{ke_n_init_negative, "kmeans n_init -2147483648 is less than 1"},
+		{ke_nrows0, "kmeans row counts are invalid (0 rows, 1 skipped)"},
+		{ke_nskipped, "kmeans row counts are invalid (50 rows, -1 skipped)"},
+		{ke_inertia_negative, "kmeans inertia is negative or not finite"},
+		{ke_inertia_nan, "kmeans inertia is negative or not finite"},
+		{ke_inertia_inf, "kmeans inertia is negative or not finite"},
+		{ke_centroid_nan, "kmeans centroid 2 entry 3 is not finite"},
+		{ke_centroid_inf, "kmeans centroid 1 entry 1 is not finite"},
+		{ke_size_negative, "kmeans cluster 2 size -1 is negative"},
+		{ke_sizes_short, "kmeans cluster sizes add up to 49, expected 50 rows"},
+		{ke_sizes_long, "kmeans cluster sizes add up to more than its 50 rows"},
+		{ke_sizes_overflow, "kmeans cluster sizes add up to more than its 9223372036854775807 rows"},
+		{ke_section_long, "declares 113 bytes but only 112 remain"},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		EXPECT(kedit_expect(cases[i].f, cases[i].msg), "case %zu: %s", i, reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* Layout-level rejections built with the test-side writer. */
+static bool
+t_kmeans_bytes_rejected(void)
+{
+	ksample		s;
+	uint8_t		w[512];
+	uint8_t		pw[512];
+	uint8_t		feat[FEAT_LEN];
+	size_t		wlen;
+	size_t		pwlen;
+	builder		x;
+	size_t		n;
+
+	w_sample_features(feat);
+	make_ksample(&s);
+	wlen = w_kmeans(w, &s.fit);
+
+	/* exact length, checked before anything is allocated */
+	w[wlen] = 0;
+	n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_KMEANS, w, wlen + 1);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "kmeans section has 113 bytes, expected 112 for 3 features and 2 clusters"),
+		   "spare byte: %s", reason);
+	n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_KMEANS, w, 79);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "kmeans section has 79 bytes, expected at least 80 for 3 features"),
+		   "short: %s", reason);
+	n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_KMEANS, w, 0);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "kmeans section has 0 bytes"),
+		   "empty: %s", reason);
+
+	/*
+	 * Three clusters whose sizes wrap around 2^64 to exactly the 50 rows:
+	 * a naive sum would accept them.
+	 */
+	make_ksample8(&s);
+	s.fit.nfeat = 3;
+	s.sizes[0] = INT64_MAX;
+	s.sizes[1] = INT64_MAX;
+	s.sizes[2] = 52;
+	wlen = w_kmeans(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_KMEANS, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "kmeans cluster sizes add up to more than its 50 rows"),
+		   "wrapping sizes: %s", reason);
+	s.sizes[0] = 20;
+	s.sizes[1] = 0;
+	s.sizes[2] = 30;
+	wlen = w_kmeans(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_KMEANS, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "3 clusters: %s", reason);
+
+	/* section set */
+	make_ksample(&s);
+	wlen = w_kmeans(w, &s.fit);
+	b_header(&x, MLX_ALG_KMEANS, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no kmeans section"),
+		   "missing: %s", reason);
+	b_header(&x, MLX_ALG_KMEANS, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_KMEANS, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_KMEANS, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has more than one kmeans section"),
+		   "duplicate: %s", reason);
+	{
+		psample		ps;
+
+		make_psample(&ps);
+		pwlen = w_pca(pw, &ps.fit);
+	}
+	b_header(&x, MLX_ALG_KMEANS, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_KMEANS, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_PCA, pw, (uint32_t) pwlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has a pca section but its algorithm is kmeans"),
+		   "pca section in a kmeans: %s", reason);
+	/* a kmeans section where the pca's belongs */
+	n = build_k3_model(&x, MLX_ALG_PCA, MLX_SEC_KMEANS, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no pca section"),
+		   "kmeans section alone in a pca: %s", reason);
+	/* the two new algorithms' sections do not mix either */
+	{
+		posample	po;
+		uint8_t		qw[512];
+		size_t		qwlen;
+
+		make_posample(&po);
+		qwlen = w_poisson(qw, &po.fit);
+		b_header(&x, MLX_ALG_POISSON_REGRESSION, 3);
+		b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+		b_section(&x, MLX_SEC_POISSON, qw, (uint32_t) qwlen);
+		b_section(&x, MLX_SEC_KMEANS, w, (uint32_t) wlen);
+		n = b_finish(&x);
+		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+							 "model has a kmeans section but its algorithm is poisson_regression"),
+			   "kmeans section in a poisson model: %s", reason);
+		n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_POISSON, qw, qwlen);
+		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+							 "model has a poisson regression section but its algorithm is kmeans"),
+			   "poisson section in a kmeans: %s", reason);
+	}
+	b_header(&x, MLX_ALG_KMEANS, 3);
+	b_section(&x, 0x8123, w, 3);
+	b_section(&x, MLX_SEC_KMEANS, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", reason);
+
+	/* k in the header must match the centroids */
+	b_header(&x, MLX_ALG_KMEANS, 2);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN - 5);
+	b_section(&x, MLX_SEC_KMEANS, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "kmeans section has 112 bytes, expected 96 for 2 features and 2 clusters"),
+		   "k mismatch: %s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/*
+ * Encode one cluster of nfeat features (default names), then set the
+ * stored cluster count to count, reseal, and expect msg from the decoder.
+ */
+static bool
+kmeans_count_expect(int32_t nfeat, uint32_t count, const char *msg)
+{
+	mlx_kmeans_fit fit;
+	double	   *cent = calloc((size_t) nfeat, sizeof(double));
+	int64_t		size = 5;
+	uint8_t    *buf = NULL;
+	size_t		len;
+	size_t		body;
+	bool		ok;
+
+	memset(&fit, 0, sizeof(fit));
+	fit.nfeat = nfeat;
+	fit.k = 1;
+	fit.nrows = 5;
+	fit.n_init = 1;
+	fit.centroids = cent;
+	fit.sizes = &size;
+	if (cent == NULL || encode_kmeans_with(&fit, NULL, NULL, &buf, &len) != MLX_OK)
+	{
+		free(cent);
+		if (buf != NULL)
+			mlx_free(&tctx, buf);
+		set_reason("encode %d features", (int) nfeat);
+		return false;
+	}
+	free(cent);
+	body = len - 4 - (48 + 8 * ((size_t) nfeat + 1));
+	put32(buf + body, count);
+	reseal(buf, len);
+	ok = decode_expect(buf, len, MLX_ECORRUPT, msg);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+/*
+ * The limits of src/core/kmeans.h: at most MLX_KMEANS_MAX_K clusters and
+ * MLX_KMEANS_MAX_CELLS centroid values.  The largest model (10000 clusters
+ * of 1000 features, 80 MB) is encoded and decoded; one more cluster or one
+ * more feature is refused by the encoder and, from a stored count, by the
+ * decoder before it allocates anything (a count of 2^32 - 1 would
+ * otherwise ask for a huge allocation, which the sanitizer reports).
+ */
+static bool
+t_kmeans_limits(void)
+{
+	mlx_kmeans_fit fit;
+	double		small[4] = {0};
+	int64_t		one[1] = {5};
+	uint8_t    *buf = NULL;
+	size_t		len;
+	bool		ok;
+
+	/* refused shapes, before the arrays are read */
+	memset(&fit, 0, sizeof(fit));
+	fit.nrows = 5;
+	fit.n_init = 1;
+	fit.centroids = small;
+	fit.sizes = one;
+	fit.nfeat = 1001;
+	fit.k = MLX_KMEANS_MAX_K;
+	EXPECT(encode_kmeans_with(&fit, NULL, NULL, &buf, &len) == MLX_EINVAL &&
+		   buf == NULL, "10000 clusters of 1001 features encoded");
+	fit.nfeat = 1;
+	fit.k = MLX_KMEANS_MAX_K + 1;
+	EXPECT(encode_kmeans_with(&fit, NULL, NULL, &buf, &len) == MLX_EINVAL &&
+		   buf == NULL, "10001 clusters encoded");
+	fit.k = -1;
+	EXPECT(encode_kmeans_with(&fit, NULL, NULL, &buf, &len) == MLX_EINVAL &&
+		   buf == NULL, "-1 clusters encoded");
+
+	/* the decoder, from a stored count */
+	EXPECT(kmeans_count_expect(1001, 9991,
+							   "kmeans has 9991 clusters of 1001 features, more than 10000000 centroid values"),
+		   "9991 x 1001: %s", reason);
+	EXPECT(kmeans_count_expect(1001, 9990,
+							   "kmeans section has 8064 bytes, expected 80079888 for 1001 features and 9990 clusters"),
+		   "9990 x 1001: %s", reason);
+	EXPECT(kmeans_count_expect(1000, 10001,
+							   "kmeans cluster count 10001 is outside 1 to 10000"),
+		   "10001 x 1000: %s", reason);
+	EXPECT(kmeans_count_expect(1000, 0xFFFFFFFFu,
+							   "kmeans cluster count 4294967295 is outside 1 to 10000"),
+		   "2^32 - 1 x 1000: %s", reason);
+
+	/* exactly at both limits: encoded and decoded */
+	{
+		size_t		cells = (size_t) MLX_KMEANS_MAX_CELLS;
+		double	   *cent = calloc(cells, sizeof(double));
+		int64_t    *sizes = calloc(MLX_KMEANS_MAX_K, sizeof(int64_t));
+
+		EXPECT(cent != NULL && sizes != NULL, "out of memory");
+		memset(&fit, 0, sizeof(fit));
+		fit.nfeat = (int32_t) (MLX_KMEANS_MAX_CELLS / MLX_KMEANS_MAX_K);
+		fit.k = MLX_KMEANS_MAX_K;
+		fit.nrows = 123456789;
+		fit.n_init = 1;
+		fit.centroids = cent;
+		fit.sizes = sizes;
+		cent[cells - 1] = 2.5;
+		sizes[0] = 123456789;
+		/* names "x1" .. "x1000" take 5893 bytes */
+		ok = kmeans_round_trip(&fit, NULL, NULL, &len);
+		if (ok && len != 28 + 8 + 5893 + 8 + 48 + 8 * (size_t) MLX_KMEANS_MAX_K * 1001)
+		{
+			set_reason("largest model has %zu bytes", len);
+			ok = false;
+		}
+		free(cent);
+		free(sizes);
+	}
+	EXPECT(ok, "%s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_kmeans_truncations_and_flips(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_ksample(&len);
+	bool		ok;
+
+	EXPECT(buf != NULL, "encode");
+	ok = every_truncation_rejected(buf, len) &&
+		flips_rejected_or_canonical(buf, len);
+	mlx_free(&tctx, buf);
+	EXPECT(ok, "%s", reason);
+	buf = encode_ksample8_inputs(&len);
+	EXPECT(buf != NULL, "encode with inputs");
+	ok = flips_rejected_or_canonical(buf, len);
+	mlx_free(&tctx, buf);
+	EXPECT(ok, "with inputs: %s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_kmeans_encoder_rejects(void)
+{
+	ksample		s;
+	mlx_model	m;
+	uint8_t    *out;
+	size_t		len;
+	char	   *js;
+
+	make_ksample(&s);
+	EXPECT(mlx_model_from_kmeans(NULL, NULL, &tctx, &m) == MLX_EINVAL,
+		   "NULL fit accepted");
+	s.fit.nfeat = 0;
+	EXPECT(mlx_model_from_kmeans(&s.fit, NULL, &tctx, &m) == MLX_EINVAL &&
+		   m.feature_names == NULL, "0 features accepted");
+	s.fit.nfeat = 3;
+	EXPECT(mlx_model_from_kmeans(&s.fit, sample_names, &tctx, &m) == MLX_OK,
+		   "build");
+	EXPECT(m.algorithm == MLX_ALG_KMEANS && m.nfeat == 3 && m.inputs == NULL &&
+		   m.u.kmeans.centroids == s.cent && m.u.kmeans.sizes == s.sizes,
+		   "built model differs");
+#define REFUSED(what) \
+	do { \
+		out = (uint8_t *) 1; \
+		EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_EINVAL && \
+			   out == NULL, "%s encoded", what); \
+		EXPECT(mlx_model_describe_json(&m, &tctx, &js) == MLX_EINVAL && js == NULL, \
+			   "%s described", what); \
+	} while (0)
+	m.u.kmeans.k = 0;
+	REFUSED("0 clusters");
+	m.u.kmeans.k = 2;
+	m.u.kmeans.iterations = -1;
+	REFUSED("negative iterations");
+	m.u.kmeans.iterations = 9;
+	m.u.kmeans.n_init = 0;
+	REFUSED("0 restarts");
+	m.u.kmeans.n_init = 10;
+	m.u.kmeans.nrows = 0;
+	REFUSED("no rows");
+	m.u.kmeans.nrows = 50;
+	m.u.kmeans.nskipped = -1;
+	REFUSED("negative skipped rows");
+	m.u.kmeans.nskipped = 1;
+	m.u.kmeans.inertia = NAN;
+	REFUSED("NaN inertia");
+	m.u.kmeans.inertia = -1;
+	REFUSED("negative inertia");
+	m.u.kmeans.inertia = 123.5;
+	s.cent[4] = INFINITY;
+	REFUSED("infinite centroid");
+	s.cent[4] = 4;
+	s.sizes[1] = -20;
+	REFUSED("negative size");
+	s.sizes[1] = 19;
+	REFUSED("sizes not adding up");
+	s.sizes[1] = 20;
+	m.u.kmeans.nfeat = 2;
+	REFUSED("nfeat mismatch");
+	m.u.kmeans.nfeat = 3;
+	m.u.kmeans.sizes = NULL;
+	REFUSED("missing sizes");
+	m.u.kmeans.sizes = s.sizes;
+	m.u.kmeans.centroids = NULL;
+	REFUSED("missing centroids");
+	m.u.kmeans.centroids = s.cent;
+#undef REFUSED
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_OK, "restored model");
+	mlx_free(&tctx, out);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_kmeans_json(void)
+{
+	ksample		s;
+	mlx_model	m;
+	char	   *json;
+	char	   *names[3] = {"a", "b", "c"};
+	const char *want =
+	"{\"algorithm\":\"kmeans\",\"format_version\":1,"
+	"\"n_features\":3,\"features\":[\"a\",\"b\",\"c\"],"
+	"\"k\":2,\"n_init\":10,\"iterations\":9,\"converged\":true,"
+	"\"seed\":18364758544493064720,\"inertia\":123.5,"
+	"\"n_rows\":50,\"n_skipped\":1,\"sizes\":[30,20],"
+	"\"centroids\":[[1.5,-2,10],[-0.25,4,0]]}";
+
+	make_ksample(&s);
+	EXPECT(mlx_model_from_kmeans(&s.fit, names, &tctx, &m) == MLX_OK, "build");
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe");
+	EXPECT(strcmp(json, want) == 0, "got %s", json);
+	mlx_free(&tctx, json);
+
+	/* one cluster, not converged, seed 0 */
+	m.u.kmeans.k = 1;
+	m.u.kmeans.converged = false;
+	m.u.kmeans.seed = 0;
+	s.sizes[0] = 50;
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe 2");
+	EXPECT(strstr(json, "\"k\":1,\"n_init\":10,\"iterations\":9,\"converged\":false,"
+				  "\"seed\":0,") &&
+		   strstr(json, "\"sizes\":[50],\"centroids\":[[1.5,-2,10]]}"),
+		   "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static mlx_status
+op_from_kmeans(void)
+{
+	ksample		s;
+	mlx_model	m;
+	mlx_status	st;
+
+	make_ksample(&s);
+	st = mlx_model_from_kmeans(&s.fit, sample_names, &tctx, &m);
+	if (st == MLX_OK)
+		mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static mlx_status
+op_encode_kmeans(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_ksample(&len);
+
+	if (buf == NULL)
+		return MLX_ENOMEM;
+	mlx_free(&tctx, buf);
+	return MLX_OK;
+}
+
+static mlx_status
+op_encode_kmeans_inputs(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_ksample8_inputs(&len);
+
+	if (buf == NULL)
+		return MLX_ENOMEM;
+	mlx_free(&tctx, buf);
+	return MLX_OK;
+}
+
+static bool
+t_kmeans_enomem(void)
+{
+	bool		ok;
+
+	ok = enomem_sweep("from_kmeans", op_from_kmeans) &&
+		enomem_sweep("encode kmeans", op_encode_kmeans) &&
+		enomem_sweep("encode kmeans with inputs", op_encode_kmeans_inputs);
+	if (!ok)
+		return false;
+	enomem_value = encode_ksample(&enomem_len);
+	EXPECT(enomem_value != NULL, "encode");
+	ok = enomem_sweep("decode kmeans", op_decode) &&
+		enomem_sweep("describe kmeans", op_describe);
+	mlx_free(&tctx, enomem_value);
+	if (!ok)
+		return false;
+	enomem_value = encode_ksample8_inputs(&enomem_len);
+	EXPECT(enomem_value != NULL, "encode with inputs");
+	ok = enomem_sweep("decode kmeans with inputs", op_decode) &&
+		enomem_sweep("describe kmeans with inputs", op_describe);
+	mlx_free(&tctx, enomem_value);
+	return ok;
+}
+
 static bool
 t_no_leaks(void)
 {
@@ -5125,6 +7147,27 @@ main(void)
 	run("pca_encoder_rejects_invalid_models", t_pca_encoder_rejects);
 	run("pca_describe_json", t_pca_json);
 	run("pca_allocation_failures", t_pca_enomem);
+	run("poisson_round_trip_field_by_field", t_poisson_round_trip);
+	run("poisson_documented_layout_deterministic", t_poisson_layout);
+	run("poisson_variants_accepted", t_poisson_variants);
+	run("poisson_with_inputs_round_trip", t_poisson_inputs_round_trip);
+	run("poisson_crafted_inconsistent_values", t_poisson_crafted);
+	run("poisson_crafted_layouts_rejected", t_poisson_bytes_rejected);
+	run("poisson_every_truncation_and_byte_flip", t_poisson_truncations_and_flips);
+	run("poisson_encoder_rejects_invalid_models", t_poisson_encoder_rejects);
+	run("poisson_describe_json", t_poisson_json);
+	run("poisson_allocation_failures", t_poisson_enomem);
+	run("kmeans_round_trip_field_by_field", t_kmeans_round_trip);
+	run("kmeans_documented_layout_deterministic", t_kmeans_layout);
+	run("kmeans_variants_accepted", t_kmeans_variants);
+	run("kmeans_with_unsupervised_inputs", t_kmeans_inputs_round_trip);
+	run("kmeans_crafted_inconsistent_values", t_kmeans_crafted);
+	run("kmeans_crafted_layouts_rejected", t_kmeans_bytes_rejected);
+	run("kmeans_cluster_and_cell_limits", t_kmeans_limits);
+	run("kmeans_every_truncation_and_byte_flip", t_kmeans_truncations_and_flips);
+	run("kmeans_encoder_rejects_invalid_models", t_kmeans_encoder_rejects);
+	run("kmeans_describe_json", t_kmeans_json);
+	run("kmeans_allocation_failures", t_kmeans_enomem);
 	run("no_leaks", t_no_leaks);
 	printf("%d passed, %d failed\n", npass, nfail);
 	return nfail > 0 ? 1 : 0;
