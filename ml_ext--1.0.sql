@@ -731,33 +731,33 @@ COMMENT ON FUNCTION ml._encode(bytea, record) IS
 -- one per iteration), and classifier scoring
 ------------------------------------------------------------------------------
 
-CREATE FUNCTION ml._logreg_pass_sfunc(state bytea, y float8, x float8[], current bytea)
+CREATE FUNCTION ml._glm_pass_sfunc(state bytea, y float8, x float8[], current bytea)
 RETURNS bytea
-AS 'MODULE_PATHNAME', 'ml_logreg_pass_sfunc'
+AS 'MODULE_PATHNAME', 'ml_glm_pass_sfunc'
 LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-CREATE FUNCTION ml._logreg_pass_combine(state1 bytea, state2 bytea)
+CREATE FUNCTION ml._glm_pass_combine(state1 bytea, state2 bytea)
 RETURNS bytea
-AS 'MODULE_PATHNAME', 'ml_logreg_pass_combine'
+AS 'MODULE_PATHNAME', 'ml_glm_pass_combine'
 LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
-CREATE FUNCTION ml._logreg_pass_final(state bytea)
+CREATE FUNCTION ml._glm_pass_final(state bytea)
 RETURNS bytea
-AS 'MODULE_PATHNAME', 'ml_logreg_pass_final'
+AS 'MODULE_PATHNAME', 'ml_glm_pass_final'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE AGGREGATE ml._logreg_pass(y float8, x float8[], current bytea) (
-    SFUNC = ml._logreg_pass_sfunc,
+CREATE AGGREGATE ml._glm_pass(y float8, x float8[], current bytea) (
+    SFUNC = ml._glm_pass_sfunc,
     STYPE = bytea,
-    FINALFUNC = ml._logreg_pass_final,
+    FINALFUNC = ml._glm_pass_final,
     FINALFUNC_MODIFY = READ_ONLY,
-    COMBINEFUNC = ml._logreg_pass_combine,
+    COMBINEFUNC = ml._glm_pass_combine,
     PARALLEL = SAFE
 );
-COMMENT ON FUNCTION ml._logreg_pass_sfunc(bytea, float8, float8[], bytea) IS
-  'internal: transition function of ml._logreg_pass (folds one weighted working-response row)';
-COMMENT ON FUNCTION ml._logreg_pass_combine(bytea, bytea) IS
-  'internal: combine function of ml._logreg_pass (TSQR merge, log-likelihoods added)';
-COMMENT ON FUNCTION ml._logreg_pass_final(bytea) IS
-  'internal: final function of ml._logreg_pass (the next coefficients as a model)';
-COMMENT ON AGGREGATE ml._logreg_pass(float8, float8[], bytea) IS
+COMMENT ON FUNCTION ml._glm_pass_sfunc(bytea, float8, float8[], bytea) IS
+  'internal: transition function of ml._glm_pass (folds one weighted working-response row)';
+COMMENT ON FUNCTION ml._glm_pass_combine(bytea, bytea) IS
+  'internal: combine function of ml._glm_pass (TSQR merge, log-likelihoods added)';
+COMMENT ON FUNCTION ml._glm_pass_final(bytea) IS
+  'internal: final function of ml._glm_pass (the next coefficients as a model)';
+COMMENT ON AGGREGATE ml._glm_pass(float8, float8[], bytea) IS
   'internal: one IRLS iteration of logistic regression over 0/1 labels, starting from the coefficients of the given model';
 
 CREATE FUNCTION ml.predict_proba(model bytea, x float8[]) RETURNS float8[]
@@ -913,3 +913,46 @@ COMMENT ON FUNCTION ml.components(bytea) IS
   'the principal components of a PCA model, largest variance first; loadings in feature order';
 COMMENT ON FUNCTION ml.components(text) IS
   'the principal components of the deployed version of a named PCA model';
+
+------------------------------------------------------------------------------
+-- k-means: one Lloyd pass as a parallel aggregate (ml.train runs one per
+-- iteration after k-means++ restarts on a sample), and the centroids
+------------------------------------------------------------------------------
+
+CREATE FUNCTION ml._kmeans_pass_sfunc(state bytea, x float8[], current bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_kmeans_pass_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._kmeans_pass_combine(state1 bytea, state2 bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_kmeans_pass_combine'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._kmeans_pass_final(state bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_kmeans_pass_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE ml._kmeans_pass(x float8[], current bytea) (
+    SFUNC = ml._kmeans_pass_sfunc, STYPE = bytea, FINALFUNC = ml._kmeans_pass_final,
+    FINALFUNC_MODIFY = READ_ONLY, COMBINEFUNC = ml._kmeans_pass_combine, PARALLEL = SAFE
+);
+COMMENT ON FUNCTION ml._kmeans_pass_sfunc(bytea, float8[], bytea) IS
+  'internal: transition function of ml._kmeans_pass (assigns a row to its nearest centroid)';
+COMMENT ON FUNCTION ml._kmeans_pass_combine(bytea, bytea) IS
+  'internal: combine function of ml._kmeans_pass (adds cluster sums, counts and inertia)';
+COMMENT ON FUNCTION ml._kmeans_pass_final(bytea) IS
+  'internal: final function of ml._kmeans_pass (the cluster means as a model)';
+COMMENT ON AGGREGATE ml._kmeans_pass(float8[], bytea) IS
+  'internal: one Lloyd iteration of k-means from the centroids of the given model';
+
+CREATE FUNCTION ml.centroids(model bytea,
+    OUT cluster int, OUT size bigint, OUT centroid float8[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ml_centroids' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.centroids(model_name text,
+    OUT cluster int, OUT size bigint, OUT centroid float8[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ml_centroids_name' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.centroids(bytea) IS
+  'the centroids of a k-means model, numbered from 0 as ml.predict numbers clusters, with the rows nearest to each in training';
+COMMENT ON FUNCTION ml.centroids(text) IS
+  'the centroids of the deployed version of a named k-means model';

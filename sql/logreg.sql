@@ -106,7 +106,7 @@ SELECT c AS "case", pg_temp.fails(q) AS outcome FROM (VALUES
   ('classes of a regression', $q$SELECT ml.classes((SELECT ml.linreg_fit(b, ARRAY[a]) FROM lr_cls))$q$),
   ('roc of one class', $q$SELECT * FROM ml.roc_curve('lr_cls', '(SELECT * FROM lr_cls WHERE label = ''yes'')')$q$),
   ('confusion of a regression', $q$SELECT * FROM ml.confusion_matrix('reg', 'lr_cls')$q$),
-  ('pass called directly', $q$SELECT ml._logreg_pass_final('\x00'::bytea)$q$)
+  ('pass called directly', $q$SELECT ml._glm_pass_final('\x00'::bytea)$q$)
 ) AS cases(c, q);
 SELECT count(*) AS no_model_m FROM ml.models WHERE name = 'm';
 

@@ -83,6 +83,16 @@ ml_coefficients(PG_FUNCTION_ARGS)
 			it->stat = f->zval;
 			it->pval = f->pval;
 		}
+		else if (it->model.algorithm == MLX_ALG_POISSON_REGRESSION)
+		{
+			const mlx_poisson_fit *f = &it->model.u.poisson;
+
+			it->intercept = f->intercept;
+			it->coef = f->coef;
+			it->se = f->se;
+			it->stat = f->zval;
+			it->pval = f->pval;
+		}
 		else if (it->model.algorithm == MLX_ALG_LASSO ||
 				 it->model.algorithm == MLX_ALG_ELASTIC_NET)
 		{

@@ -95,6 +95,9 @@ extern void ml_check_features(const mlx_model *m, const MlFloat8Array *x);
 /* classify.c: class label i of a classifier as a number (ml.predict) */
 extern double ml_label_value(const mlx_model *m, int i);
 
+/* kmeans.c: the index (from 0) of the centroid nearest to x */
+extern double ml_kmeans_cluster(const mlx_model *m, const void *x);
+
 /* rowpredict.c: the model of argument 0 and the features of argument 1 */
 extern const mlx_model *ml_model_and_features(FunctionCallInfo fcinfo,
 											  bool by_name, bool row,

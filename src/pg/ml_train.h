@@ -47,6 +47,9 @@ typedef struct TrainOptions
 	double		alpha;			/* lasso, elastic_net: penalty strength */
 	double		l1_ratio;		/* elastic_net: share of the L1 penalty */
 	int			n_components;	/* pca: components to keep, 0 = all */
+	int			k;				/* kmeans: clusters */
+	int			n_init;			/* kmeans: restarts on the sample */
+	int			sample_rows;	/* kmeans: rows sampled for the restarts */
 } TrainOptions;
 
 typedef struct TrainPass
@@ -101,9 +104,15 @@ extern double ml_elapsed_seconds(TimestampTz start);
 extern bytea *ml_train_gram_fit(TrainRun *run, bytea *encoder);
 extern Jsonb *ml_train_pca_metrics(TrainRun *run, bytea *model);
 
-/* train_logreg.c */
+/* train_kmeans.c */
+extern bytea *ml_train_kmeans_fit(TrainRun *run, bytea *encoder, char **names,
+								  int64 ntrain);
+extern Jsonb *ml_train_kmeans_metrics(TrainRun *run, bytea *model);
+
+/* train_glm.c */
 extern void ml_train_classes(TrainRun *run);
 extern bytea *ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names);
+extern bytea *ml_train_poisson_fit(TrainRun *run, bytea *encoder, char **names);
 extern Jsonb *ml_train_classifier_metrics(TrainRun *run, bytea *model);
 
 /*

@@ -13,6 +13,7 @@
 #include "core/enet.h"
 #include "core/linreg.h"
 #include "core/logreg.h"
+#include "core/poisson.h"
 #include "pg/ml_pg.h"
 
 /* intercept + coef . x, x of nfeat doubles at any alignment */
@@ -54,6 +55,10 @@ ml_score(const mlx_model *m, const void *x)
 			return mlx_linreg_predict(&m->u.linreg, x);
 		case MLX_ALG_LOGISTIC_REGRESSION:
 			return ml_label_value(m, mlx_logreg_prob(&m->u.logreg, x) >= 0.5 ? 1 : 0);
+		case MLX_ALG_POISSON_REGRESSION:
+			return mlx_poisson_predict(&m->u.poisson, x);
+		case MLX_ALG_KMEANS:
+			return ml_kmeans_cluster(m, x);
 		case MLX_ALG_LASSO:
 		case MLX_ALG_ELASTIC_NET:
 			return enet_predict(&m->u.enet, x);

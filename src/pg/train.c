@@ -550,6 +550,11 @@ attach_inputs(TrainRun *run, bytea *raw, mlx_inputs *in, char **names,
 		case MLX_ALG_PCA:
 			m.u.pca.nskipped = skipped;
 			break;
+		case MLX_ALG_POISSON_REGRESSION:
+			m.u.poisson.nskipped = skipped;
+			break;
+		case MLX_ALG_KMEANS:
+			break;				/* no target: nothing filtered */
 	}
 	return ml_encode_model(&m);
 }
@@ -710,7 +715,7 @@ ml_train(PG_FUNCTION_ARGS)
 	}
 	run.algorithm = algorithm;
 	run.classifier = (strcmp(algorithm, "logistic_regression") == 0);
-	if (strcmp(algorithm, "pca") == 0)
+	if (strcmp(algorithm, "pca") == 0 || strcmp(algorithm, "kmeans") == 0)
 	{
 		if (!PG_ARGISNULL(2))
 			ereport(ERROR,
@@ -774,8 +779,12 @@ ml_train(PG_FUNCTION_ARGS)
 	encoder = make_encoder(&run, inputs, names);
 	if (run.classifier)
 		raw = ml_train_logreg_fit(&run, encoder, names);
+	else if (strcmp(run.algorithm, "poisson_regression") == 0)
+		raw = ml_train_poisson_fit(&run, encoder, names);
 	else if (strcmp(run.algorithm, "linear_regression") == 0)
 		raw = fit_pass(&run, encoder);
+	else if (strcmp(run.algorithm, "kmeans") == 0)
+		raw = ml_train_kmeans_fit(&run, encoder, names, ntrain);
 	else
 		raw = ml_train_gram_fit(&run, encoder);
 	{
@@ -786,6 +795,8 @@ ml_train(PG_FUNCTION_ARGS)
 	}
 	if (run.classifier)
 		metrics = ml_train_classifier_metrics(&run, model);
+	else if (strcmp(run.algorithm, "kmeans") == 0)
+		metrics = ml_train_kmeans_metrics(&run, model);
 	else if (run.target == NULL)
 		metrics = ml_train_pca_metrics(&run, model);
 	else

@@ -1,10 +1,10 @@
 /*
- * train_logreg.c
- *	  ml.train for logistic regression: the classes of the target, the IRLS
- *	  loop (one parallel aggregate pass per iteration) and the classifier
- *	  metrics on the held-out rows.
+ * train_glm.c
+ *	  ml.train for the generalized linear models fitted by IRLS: logistic
+ *	  regression (the classes of the target, class weights, separation, the
+ *	  classifier metrics on the held-out rows) and Poisson regression.
  *
- * Every iteration is one plain SELECT of ml._logreg_pass over the encoded
+ * Every iteration is one plain SELECT of ml._glm_pass over the encoded
  * rows with the current model as a parameter, so each pass is a parallel
  * aggregate exactly like linear regression's single pass.
  */
@@ -21,6 +21,7 @@
 #include "utils/timestamp.h"
 
 #include "core/logreg.h"
+#include "core/poisson.h"
 #include "pg/ml_pg.h"
 #include "pg/ml_train.h"
 
@@ -154,6 +155,54 @@ complete_fit(TrainRun *run, mlx_logreg_fit *f, int64 nrows)
 }
 
 /*
+ * One IRLS pass: run the pass query (parameters: the encoder and the
+ * current model), decode the next model into run->cxt, record the pass
+ * with its loss (the negative log-likelihood of the current model).
+ */
+static void
+irls_pass(TrainRun *run, const char *sql, bytea *encoder, bytea *current,
+		  mlx_model *next)
+{
+	TimestampTz start = GetCurrentTimestamp();
+	Oid			types[2] = {BYTEAOID, BYTEAOID};
+	Datum		args[2];
+	bool		isnull;
+	int			planned;
+	MemoryContext old;
+
+	CHECK_FOR_INTERRUPTS();
+	args[0] = PointerGetDatum(encoder);
+	args[1] = PointerGetDatum(current);
+	planned = ml_spi_run_pass(sql, 2, types, args);
+	if (SPI_processed != 1)
+		elog(ERROR, "IRLS pass returned %llu rows", (unsigned long long) SPI_processed);
+	(void) ml_spi_value(0, 1, &isnull);
+	if (isnull)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("no training rows reached the IRLS pass of model \"%s\"", run->model_name)));
+	old = MemoryContextSwitchTo(run->cxt);
+	ml_decode_model(ml_spi_value(0, 1, &isnull), next);
+	MemoryContextSwitchTo(old);
+	ml_record_pass(run, "irls", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
+				   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start);
+}
+
+/* largest coefficient move and largest new coefficient */
+static void
+coef_step(const double *cur, const double *next, int n, double *maxstep,
+		  double *maxcoef)
+{
+	*maxstep = 0;
+	*maxcoef = 0;
+	for (int i = 0; i < n; i++)
+	{
+		*maxstep = Max(*maxstep, fabs(next[i] - cur[i]));
+		*maxcoef = Max(*maxcoef, fabs(next[i]));
+	}
+}
+
+/*
  * The IRLS loop.  Starts from zero coefficients; each pass returns the
  * next coefficients and the log-likelihood of the ones it started from.
  * Stops when no coefficient moves by more than tol (relative to the largest
@@ -189,41 +238,24 @@ ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names)
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT ml._logreg_pass(%s, ml._encode($1, src), $2), ml._processes(1), count(*) "
+					 "SELECT ml._glm_pass(%s, ml._encode($1, src), $2), ml._processes(1), count(*) "
 					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL",
 					 y01, run->from, run->train_pred, run->qtarget);
 
 	for (iter = 1; iter <= run->opt.max_iter; iter++)
 	{
-		TimestampTz start = GetCurrentTimestamp();
-		Oid			types[2] = {BYTEAOID, BYTEAOID};
-		Datum		args[2];
-		bool		isnull;
-		int			planned;
-		double		maxstep = 0,
-					maxcoef = 0;
+		double		maxstep,
+					maxcoef;
 
-		CHECK_FOR_INTERRUPTS();
 		cur_bytes = encode_logreg(&cur, names);
-		args[0] = PointerGetDatum(encoder);
-		args[1] = PointerGetDatum(cur_bytes);
-		planned = ml_spi_run_pass(sql.data, 2, types, args);
-		old = MemoryContextSwitchTo(run->cxt);
-		ml_decode_model(ml_spi_value(0, 1, &isnull), &next);
-		MemoryContextSwitchTo(old);
-		ml_record_pass(run, "irls", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
-					   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start);
+		irls_pass(run, sql.data, encoder, cur_bytes, &next);
 		loglik = next.u.logreg.loglik;
 		run->passes[run->npasses - 1].loss = -loglik;
 		ereport(DEBUG1,
 				(errmsg_internal("ml.train \"%s\": IRLS iteration %d, log-likelihood %.10g",
 								 run->model_name, iter, loglik)));
 
-		for (int i = 0; i <= k; i++)
-		{
-			maxstep = Max(maxstep, fabs(next.u.logreg.coef[i] - cur.coef[i]));
-			maxcoef = Max(maxcoef, fabs(next.u.logreg.coef[i]));
-		}
+		coef_step(cur.coef, next.u.logreg.coef, k + 1, &maxstep, &maxcoef);
 		/* adopt the new coefficients; statistics are those of the pass */
 		next.u.logreg.iterations = iter;
 		cur = next.u.logreg;
@@ -346,4 +378,151 @@ ml_train_classifier_metrics(TrainRun *run, bytea *model)
 		MemoryContextSwitchTo(old);
 	}
 	return result;
+}
+
+/* ---------- Poisson regression ---------- */
+
+static bytea *
+encode_poisson(mlx_poisson_fit *fit, char **names)
+{
+	mlx_model	m;
+
+	ml_check_status(mlx_model_from_poisson(fit, names, &ml_pg_ctx, &m),
+					"model encoding");
+	return ml_encode_model(&m);
+}
+
+/*
+ * Poisson regression by IRLS.  A first small pass checks the counts (none
+ * negative, not all zero when fitting an intercept) and gathers sum y and
+ * sum y log y, from which the null model's log-likelihood and deviance
+ * follow exactly.  Starts from the intercept log(mean y) (the null model)
+ * and zero slopes; stops like logistic regression.
+ */
+bytea *
+ml_train_poisson_fit(TrainRun *run, bytea *encoder, char **names)
+{
+	int			k = run->nfeat;
+	mlx_poisson_fit cur;
+	mlx_model	next;
+	bytea	   *cur_bytes;
+	StringInfoData sql;
+	TimestampTz start = GetCurrentTimestamp();
+	bool		converged = false;
+	bool		isnull;
+	int			iter;
+	int			planned;
+	int64		n;
+	double		sy,
+				sylogy,
+				ymin,
+				ymean,
+				s_terms,
+				lgsum;
+	MemoryContext old;
+
+	/* the counts: n, sum y, sum y log y, smallest y */
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT count(*), sum(y), coalesce(sum(CASE WHEN y > 0 THEN y * ln(y) ELSE 0 END), 0), min(y), "
+					 "ml._processes(1) FROM (SELECT (src.%s)::float8 AS y FROM %s AS src WHERE %s AND %s) s",
+					 run->qtarget, run->from, run->train_pred, run->target_ok);
+	planned = ml_spi_run_pass(sql.data, 0, NULL, NULL);
+	n = DatumGetInt64(ml_spi_value(0, 1, &isnull));
+	sy = DatumGetFloat8(ml_spi_value(0, 2, &isnull));
+	sylogy = DatumGetFloat8(ml_spi_value(0, 3, &isnull));
+	ymin = DatumGetFloat8(ml_spi_value(0, 4, &isnull));
+	ml_record_pass(run, "counts", n, DatumGetInt32(ml_spi_value(0, 5, &isnull)), planned, start);
+	if (ymin < 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("target column \"%s\" has negative values (the smallest is %g); poisson_regression needs counts >= 0",
+						run->target, ymin)));
+	if (sy == 0 && run->opt.fit_intercept)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("target column \"%s\" is 0 in every training row; poisson_regression has no finite fit",
+						run->target),
+				 errhint("The intercept would be minus infinity.")));
+	ymean = sy / n;
+
+	memset(&cur, 0, sizeof(cur));
+	cur.nfeat = k;
+	cur.intercept = run->opt.fit_intercept;
+	cur.lambda = run->opt.lambda;
+	cur.nrows = n;
+	cur.coef = palloc0(sizeof(double) * (k + 1));
+	cur.se = palloc(sizeof(double) * (k + 1));
+	cur.zval = palloc(sizeof(double) * (k + 1));
+	cur.pval = palloc(sizeof(double) * (k + 1));
+	for (int i = 0; i <= k; i++)
+		cur.se[i] = cur.zval[i] = cur.pval[i] = NAN;
+	cur.loglik = cur.loglik_null = cur.deviance = cur.null_deviance = NAN;
+	if (run->opt.fit_intercept)
+		cur.coef[0] = log(ymean);
+
+	resetStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT ml._glm_pass((src.%s)::float8, ml._encode($1, src), $2), ml._processes(1), count(*) "
+					 "FROM %s AS src WHERE %s AND %s",
+					 run->qtarget, run->from, run->train_pred, run->target_ok);
+
+	for (iter = 1; iter <= run->opt.max_iter; iter++)
+	{
+		double		maxstep,
+					maxcoef;
+
+		cur_bytes = encode_poisson(&cur, names);
+		irls_pass(run, sql.data, encoder, cur_bytes, &next);
+		run->passes[run->npasses - 1].loss = -next.u.poisson.loglik;
+		ereport(DEBUG1,
+				(errmsg_internal("ml.train \"%s\": IRLS iteration %d, log-likelihood %.10g, deviance %.10g",
+								 run->model_name, iter, next.u.poisson.loglik,
+								 next.u.poisson.deviance)));
+		coef_step(cur.coef, next.u.poisson.coef, k + 1, &maxstep, &maxcoef);
+		cur = next.u.poisson;
+		cur.intercept = run->opt.fit_intercept;
+		cur.lambda = run->opt.lambda;
+		cur.nrows = n;
+		if (maxstep <= run->opt.tol * (1 + maxcoef))
+		{
+			converged = true;
+			break;
+		}
+		if (!isfinite(maxcoef) || maxcoef > 1e8)
+			break;
+	}
+	cur.iterations = Min(iter, run->opt.max_iter);
+	cur.converged = converged;
+
+	/*
+	 * Null model.  Every pass's terms satisfy loglik + deviance / 2 = sum (y
+	 * log y - y - lgamma(y + 1)) whatever the coefficients, which gives sum
+	 * lgamma(y + 1) without computing it in SQL.
+	 */
+	s_terms = cur.loglik + cur.deviance / 2;
+	lgsum = sylogy - sy - s_terms;
+	if (run->opt.fit_intercept)
+	{
+		cur.loglik_null = sy * log(ymean) - sy - lgsum;
+		cur.null_deviance = 2 * (sylogy - sy * log(ymean));
+	}
+	else
+	{
+		cur.loglik_null = -(double) n - lgsum;
+		cur.null_deviance = 2 * (sylogy - sy + n);
+	}
+	if (cur.null_deviance < 0)
+		cur.null_deviance = 0;	/* rounding when every count is equal */
+
+	if (!converged)
+		ereport(WARNING,
+				(errcode(ERRCODE_WARNING),
+				 errmsg("Poisson regression of model \"%s\" did not converge in %d iterations",
+						run->model_name, cur.iterations),
+				 errhint("Raise option \"max_iter\", set \"lambda\" > 0, or scale the features.")));
+	old = MemoryContextSwitchTo(run->cxt);
+	cur_bytes = encode_poisson(&cur, names);
+	MemoryContextSwitchTo(old);
+	return cur_bytes;
 }

@@ -18,11 +18,13 @@
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
+#include "core/kmeans.h"
 #include "pg/ml_pg.h"
 #include "pg/ml_train.h"
 
 const char *const ml_train_algorithms[] = {
-	"linear_regression", "logistic_regression", "lasso", "elastic_net", "pca", NULL
+	"linear_regression", "logistic_regression", "poisson_regression", "lasso",
+	"elastic_net", "pca", "kmeans", NULL
 };
 
 static const char *const linreg_options[] = {
@@ -34,6 +36,11 @@ static const char *const logreg_options[] = {
 	"test_fraction", "seed", "exclude", "deploy", NULL
 };
 
+static const char *const poisson_options[] = {
+	"lambda", "fit_intercept", "max_iter", "tol", "test_fraction", "seed",
+	"exclude", "deploy", NULL
+};
+
 static const char *const lasso_options[] = {
 	"alpha", "max_iter", "tol", "test_fraction", "seed", "exclude", "deploy", NULL
 };
@@ -41,6 +48,10 @@ static const char *const lasso_options[] = {
 static const char *const enet_options[] = {
 	"alpha", "l1_ratio", "max_iter", "tol", "test_fraction", "seed", "exclude",
 	"deploy", NULL
+};
+
+static const char *const kmeans_options[] = {
+	"k", "n_init", "max_iter", "tol", "seed", "sample_rows", "exclude", "deploy", NULL
 };
 
 static const char *const pca_options[] = {
@@ -52,12 +63,16 @@ algorithm_options(const TrainRun *run)
 {
 	if (run->classifier)
 		return logreg_options;
+	if (strcmp(run->algorithm, "poisson_regression") == 0)
+		return poisson_options;
 	if (strcmp(run->algorithm, "lasso") == 0)
 		return lasso_options;
 	if (strcmp(run->algorithm, "elastic_net") == 0)
 		return enet_options;
 	if (strcmp(run->algorithm, "pca") == 0)
 		return pca_options;
+	if (strcmp(run->algorithm, "kmeans") == 0)
+		return kmeans_options;
 	return linreg_options;
 }
 
@@ -124,10 +139,18 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 	o->alpha = 1.0;				/* scikit-learn's defaults */
 	o->l1_ratio = 0.5;
 	o->n_components = 0;
-	if (run->classifier)
+	o->k = 8;					/* scikit-learn's KMeans defaults */
+	o->n_init = 10;
+	o->sample_rows = 100000;
+	if (run->classifier || strcmp(run->algorithm, "poisson_regression") == 0)
 	{
 		o->max_iter = 100;		/* IRLS passes over the data */
 		o->tol = 1e-10;
+	}
+	else if (strcmp(run->algorithm, "kmeans") == 0)
+	{
+		o->max_iter = 300;		/* Lloyd iterations (passes over the data) */
+		o->tol = 1e-4;			/* of the mean feature variance */
 	}
 	else
 	{
@@ -193,6 +216,34 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 				if (!(v > 0 && v < 1))
 					raise_option_error(run, key, "must be greater than 0 and less than 1");
 				o->tol = v;
+			}
+		}
+		else if (strcmp(key, "k") == 0 || strcmp(key, "n_init") == 0 ||
+				 strcmp(key, "sample_rows") == 0)
+		{
+			double		v;
+
+			if (strcmp(type, "number") != 0)
+				raise_option_error(run, key, "must be a number");
+			v = float8in_internal(text, NULL, "double precision", text);
+			if (strcmp(key, "k") == 0)
+			{
+				if (v != floor(v) || v < 1 || v > MLX_KMEANS_MAX_K)
+					raise_option_error(run, key,
+									   psprintf("must be an integer from 1 to %d", MLX_KMEANS_MAX_K));
+				o->k = (int) v;
+			}
+			else if (strcmp(key, "n_init") == 0)
+			{
+				if (v != floor(v) || v < 1 || v > 1000)
+					raise_option_error(run, key, "must be an integer from 1 to 1000");
+				o->n_init = (int) v;
+			}
+			else
+			{
+				if (v != floor(v) || v < 1000 || v > 10000000)
+					raise_option_error(run, key, "must be an integer from 1000 to 10000000");
+				o->sample_rows = (int) v;
 			}
 		}
 		else if (strcmp(key, "alpha") == 0 || strcmp(key, "l1_ratio") == 0 ||

@@ -23,8 +23,10 @@ from sklearn.datasets import load_diabetes
 from sklearn.linear_model import LinearRegression, Ridge
 
 import gram
+import kmeans
 import logreg
 import metrics
+import poisson
 import readme
 import registry
 import train
@@ -430,6 +432,8 @@ def main():
         ("registry", lambda db: registry.checks(db.conn, report, compare), ()),
         ("logreg", lambda db: logreg.checks(db.conn, report, compare), ()),
         ("gram", lambda db: gram.checks(db.conn, report, compare), ()),
+        ("poisson", lambda db: poisson.checks(db.conn, report, compare), ()),
+        ("kmeans", lambda db: kmeans.checks(db.conn, report, compare), ()),
         ("readme", lambda db: readme.checks(db.conn, report, compare, root), ()),
     ]
     for name, fn, args in checks:
