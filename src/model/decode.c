@@ -751,6 +751,138 @@ decode_kmeans(const uint8_t *body, uint32_t slen, int32_t k,
 }
 
 /*
+ * Parse MLX_SEC_NBAYES into out->u.nbayes.  In order, before anything is
+ * allocated: the fixed part is present, the distribution known, the
+ * reserved bytes zero, the class count within the naive Bayes limits, the
+ * section long enough for that many 1-byte labels and the arrays, each
+ * label's u16 length within the bytes left for labels and its text valid,
+ * and finally the section's length exactly what k, the count, the labels
+ * and the distribution imply.  So every allocation (the label pointers,
+ * one copy per label, the arrays) is backed by bytes of the section.  The
+ * field values are then checked by mlx_check_nbayes_fit, as the encoder
+ * does.
+ */
+static mlx_status
+decode_nbayes(const uint8_t *body, uint32_t slen, int32_t k,
+			  const mlx_ctx *ctx, mlx_model *out, decode_err *err)
+{
+	mlx_nb_fit *fit = &out->u.nbayes;
+	int			dist;
+	uint32_t	nc;
+	uint64_t	arrays;
+	uint64_t	avail;
+	uint64_t	pos;
+	uint64_t	want;
+	size_t		cells;
+	const uint8_t *labels = body + MLX_NBAYES_FIXED_SIZE;
+	const uint8_t *p;
+	uint32_t	c;
+
+	if (slen < MLX_NBAYES_FIXED_SIZE)
+		return fail(err, MLX_ECORRUPT,
+					"naive bayes section has %u bytes, expected at least %d",
+					(unsigned) slen, MLX_NBAYES_FIXED_SIZE);
+	dist = body[0];
+	if (dist != MLX_NB_GAUSSIAN && dist != MLX_NB_MULTINOMIAL)
+		return fail(err, MLX_ECORRUPT,
+					"naive bayes distribution %d is not known", dist);
+	if (body[1] != 0 || body[2] != 0 || body[3] != 0)
+		return fail(err, MLX_ECORRUPT,
+					"naive bayes section reserved bytes are not zero");
+	nc = mlx_get_u32(body + 4);
+	if (!mlx_check_nbayes_shape((int64_t) nc, k, err->buf, err->len))
+		return MLX_ECORRUPT;
+	want = mlx_nbayes_section_size(k, nc,
+								   (uint64_t) nc * MLX_NBAYES_LABEL_MIN_SIZE,
+								   dist);
+	if (slen < want)
+		return fail(err, MLX_ECORRUPT,
+					"naive bayes section has %u bytes, expected at least %llu for %d features and %u classes",
+					(unsigned) slen, (unsigned long long) want, (int) k,
+					(unsigned) nc);
+
+	/* the labels may use what the fixed part and the arrays leave */
+	arrays = mlx_nbayes_section_size(k, nc, 0, dist) - MLX_NBAYES_FIXED_SIZE;
+	avail = (uint64_t) slen - MLX_NBAYES_FIXED_SIZE - arrays;
+	pos = 0;
+	for (c = 0; c < nc; c++)
+	{
+		char		what[40];
+		uint16_t	len;
+
+		if (avail - pos < 2)
+			return fail(err, MLX_ECORRUPT,
+						"naive bayes class label %u runs past the end of its section",
+						(unsigned) c + 1);
+		len = mlx_get_u16(labels + pos);
+		if ((uint64_t) len > avail - pos - 2)
+			return fail(err, MLX_ECORRUPT,
+						"naive bayes class label %u runs past the end of its section",
+						(unsigned) c + 1);
+		snprintf(what, sizeof(what), "naive bayes class label %u",
+				 (unsigned) c + 1);
+		if (!mlx_check_text(labels + pos + 2, len, 1, MLX_MODEL_MAX_NAME_LEN,
+							what, err->buf, err->len))
+			return MLX_ECORRUPT;
+		pos += 2 + (uint64_t) len;
+	}
+	want = mlx_nbayes_section_size(k, nc, pos, dist);
+	if (slen != want)
+		return fail(err, MLX_ECORRUPT,
+					"naive bayes section has %u bytes, expected %llu for %d features, %u classes and %llu bytes of labels",
+					(unsigned) slen, (unsigned long long) want, (int) k,
+					(unsigned) nc, (unsigned long long) pos);
+
+	fit->distribution = dist;
+	fit->nclasses = (int32_t) nc;
+	fit->nfeat = k;
+	fit->nrows = (int64_t) mlx_get_u64(body + 8);
+	fit->nskipped = (int64_t) mlx_get_u64(body + 16);
+	fit->var_smoothing = mlx_get_f64(body + 24);
+	fit->alpha = mlx_get_f64(body + 32);
+	fit->epsilon = mlx_get_f64(body + 40);
+
+	/* zeroed, so that a failure part way leaves only labels to free */
+	fit->classes = mlx_alloc0(ctx, (size_t) nc * sizeof(char *));
+	if (fit->classes == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+	p = labels;
+	for (c = 0; c < nc; c++)
+	{
+		uint16_t	len = mlx_get_u16(p);
+
+		fit->classes[c] = read_label(p + 2, len, ctx);
+		if (fit->classes[c] == NULL)
+			return fail(err, MLX_ENOMEM, "out of memory decoding model");
+		p += 2 + (size_t) len;
+	}
+
+	/* nc * k <= MLX_NBAYES_MAX_CELLS, so it fits in an int32 */
+	cells = (size_t) nc * (size_t) k;
+	fit->class_count = mlx_alloc(ctx, (size_t) nc * sizeof(int64_t));
+	if (fit->class_count == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+	for (c = 0; c < nc; c++)
+		fit->class_count[c] = (int64_t) mlx_get_u64(p + 8 * (size_t) c);
+	p += 8 * (size_t) nc;
+	if ((fit->class_log_prior = read_f64_array(p, (int32_t) nc, ctx)) == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+	p += 8 * (size_t) nc;
+	if (dist == MLX_NB_GAUSSIAN)
+	{
+		if ((fit->theta = read_f64_array(p, (int32_t) cells, ctx)) == NULL ||
+			(fit->var = read_f64_array(p + 8 * cells, (int32_t) cells, ctx)) == NULL)
+			return fail(err, MLX_ENOMEM, "out of memory decoding model");
+	}
+	else if ((fit->feature_log_prob = read_f64_array(p, (int32_t) cells, ctx)) == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+
+	if (!mlx_check_nbayes_fit(fit, k, err->buf, err->len))
+		return MLX_ECORRUPT;
+	return MLX_OK;
+}
+
+/*
  * Check the fixed header and the trailer: magic, version, declared length
  * against the actual one, checksum, then the remaining header fields.  The
  * version is checked right after the magic, so that a later format may
@@ -833,14 +965,15 @@ decode_header(const uint8_t *buf, size_t len, mlx_model *out, decode_err *err)
 #define SLOT_PCA 5
 #define SLOT_POISSON 6
 #define SLOT_KMEANS 7
-#define KNOWN_SECTIONS 8
+#define SLOT_NBAYES 8
+#define KNOWN_SECTIONS 9
 
 static const uint16_t known_tags[KNOWN_SECTIONS] = {MLX_SEC_FEATURES,
 MLX_SEC_LINREG, MLX_SEC_INPUTS, MLX_SEC_LOGREG, MLX_SEC_ENET, MLX_SEC_PCA,
-MLX_SEC_POISSON, MLX_SEC_KMEANS};
+MLX_SEC_POISSON, MLX_SEC_KMEANS, MLX_SEC_NBAYES};
 static const char *const known_names[KNOWN_SECTIONS] = {"feature names",
 "linear regression", "inputs", "logistic regression", "lasso/elastic net",
-"pca", "poisson regression", "kmeans"};
+"pca", "poisson regression", "kmeans", "naive bayes"};
 
 /* The slot of the section an algorithm requires (algorithm known). */
 static int
@@ -859,6 +992,8 @@ algorithm_slot(uint16_t algorithm)
 			return SLOT_POISSON;
 		case MLX_ALG_KMEANS:
 			return SLOT_KMEANS;
+		case MLX_ALG_NAIVE_BAYES:
+			return SLOT_NBAYES;
 	}
 	return SLOT_LINREG;
 }
@@ -868,7 +1003,8 @@ static bool
 is_fit_slot(int s)
 {
 	return s == SLOT_LINREG || s == SLOT_LOGREG || s == SLOT_ENET ||
-		s == SLOT_PCA || s == SLOT_POISSON || s == SLOT_KMEANS;
+		s == SLOT_PCA || s == SLOT_POISSON || s == SLOT_KMEANS ||
+		s == SLOT_NBAYES;
 }
 
 mlx_status
@@ -993,6 +1129,9 @@ mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 				break;
 			case SLOT_KMEANS:
 				st = decode_kmeans(body, slen, out->nfeat, ctx, out, &err);
+				break;
+			case SLOT_NBAYES:
+				st = decode_nbayes(body, slen, out->nfeat, ctx, out, &err);
 				break;
 			default:
 				st = decode_linreg(body, slen, out->nfeat, ctx, out, &err);

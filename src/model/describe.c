@@ -452,6 +452,92 @@ put_kmeans(json_out *o, const mlx_model *m)
 	put_bytes(o, "]", 1);
 }
 
+/* rows arrays of n doubles each, as an array of arrays */
+static void
+put_double_matrix(json_out *o, const double *a, int32_t rows, int32_t n)
+{
+	int32_t		r;
+
+	put_bytes(o, "[", 1);
+	for (r = 0; r < rows; r++)
+	{
+		if (r > 0)
+			put_bytes(o, ",", 1);
+		put_double_array(o, a + (size_t) r * (size_t) n, n);
+	}
+	put_bytes(o, "]", 1);
+}
+
+/*
+ * The keys of a naive Bayes model, after the features and inputs, named as
+ * scikit-learn's attributes: a Gaussian model shows the class priors
+ * (e^class_log_prior), var_smoothing, epsilon, theta and var; a multinomial
+ * one the class log priors, alpha and feature_log_prob.  The per-class
+ * arrays are nclasses arrays of nfeat values, in the order of "classes".
+ */
+static void
+put_nbayes(json_out *o, const mlx_model *m)
+{
+	const mlx_nb_fit *fit = &m->u.nbayes;
+	int32_t		k = m->nfeat;
+	int32_t		c;
+
+	put_key(o, "distribution");
+	put_json_string(o, fit->distribution == MLX_NB_GAUSSIAN ?
+					"gaussian" : "multinomial");
+	put_key(o, "classes");
+	put_bytes(o, "[", 1);
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		if (c > 0)
+			put_bytes(o, ",", 1);
+		put_json_string(o, fit->classes[c]);
+	}
+	put_bytes(o, "]", 1);
+	put_key(o, "class_count");
+	put_bytes(o, "[", 1);
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		if (c > 0)
+			put_bytes(o, ",", 1);
+		put_int(o, (long long) fit->class_count[c]);
+	}
+	put_bytes(o, "]", 1);
+	if (fit->distribution == MLX_NB_GAUSSIAN)
+	{
+		put_key(o, "class_prior");
+		put_bytes(o, "[", 1);
+		for (c = 0; c < fit->nclasses; c++)
+		{
+			if (c > 0)
+				put_bytes(o, ",", 1);
+			put_double(o, exp(fit->class_log_prior[c]));
+		}
+		put_bytes(o, "]", 1);
+		put_key(o, "var_smoothing");
+		put_double(o, fit->var_smoothing);
+		put_key(o, "epsilon");
+		put_double(o, fit->epsilon);
+		put_key(o, "theta");
+		put_double_matrix(o, fit->theta, fit->nclasses, k);
+		put_key(o, "var");
+		put_double_matrix(o, fit->var, fit->nclasses, k);
+	}
+	else
+	{
+		put_key(o, "class_log_prior");
+		put_double_array(o, fit->class_log_prior, fit->nclasses);
+		put_key(o, "alpha");
+		put_double(o, fit->alpha);
+		put_key(o, "feature_log_prob");
+		put_double_matrix(o, fit->feature_log_prob, fit->nclasses, k);
+	}
+	put_key(o, "n_rows");
+	put_int(o, (long long) fit->nrows);
+	put_key(o, "n_skipped");
+	put_int(o, (long long) fit->nskipped);
+}
+
 /* The whole document; o->len must be 0 on entry. */
 static void
 put_model(json_out *o, const mlx_model *m)
@@ -494,6 +580,9 @@ put_model(json_out *o, const mlx_model *m)
 			break;
 		case MLX_ALG_KMEANS:
 			put_kmeans(o, m);
+			break;
+		case MLX_ALG_NAIVE_BAYES:
+			put_nbayes(o, m);
 			break;
 		default:
 			put_linreg(o, m);

@@ -282,6 +282,51 @@ put_kmeans(uint8_t *p, const mlx_kmeans_fit *fit)
 	return p;
 }
 
+/* Bytes the class labels of a naive Bayes fit take (u16 lengths included). */
+static uint64_t
+nbayes_label_bytes(const mlx_nb_fit *fit)
+{
+	uint64_t	n = 0;
+	int32_t		c;
+
+	for (c = 0; c < fit->nclasses; c++)
+		n += 2 + (uint64_t) strlen(fit->classes[c]);
+	return n;
+}
+
+/* Write the MLX_SEC_NBAYES body; returns the position after it. */
+static uint8_t *
+put_nbayes(uint8_t *p, const mlx_nb_fit *fit)
+{
+	size_t		nc = (size_t) fit->nclasses;
+	size_t		cells = nc * (size_t) fit->nfeat;
+	size_t		c;
+
+	p[0] = (uint8_t) fit->distribution;
+	p[1] = p[2] = p[3] = 0;
+	mlx_put_u32(p + 4, (uint32_t) fit->nclasses);
+	mlx_put_u64(p + 8, (uint64_t) fit->nrows);
+	mlx_put_u64(p + 16, (uint64_t) fit->nskipped);
+	mlx_put_f64(p + 24, fit->var_smoothing);
+	mlx_put_f64(p + 32, fit->alpha);
+	mlx_put_f64(p + 40, fit->epsilon);
+	p += MLX_NBAYES_FIXED_SIZE;
+	for (c = 0; c < nc; c++)
+		p = put_text(p, fit->classes[c]);
+	for (c = 0; c < nc; c++)
+	{
+		mlx_put_u64(p, (uint64_t) fit->class_count[c]);
+		p += 8;
+	}
+	p = put_f64_array(p, fit->class_log_prior, nc);
+	if (fit->distribution == MLX_NB_GAUSSIAN)
+	{
+		p = put_f64_array(p, fit->theta, cells);
+		return put_f64_array(p, fit->var, cells);
+	}
+	return put_f64_array(p, fit->feature_log_prob, cells);
+}
+
 /* The tag of the algorithm's section (algorithm known). */
 static uint16_t
 fit_tag(uint16_t algorithm)
@@ -299,6 +344,8 @@ fit_tag(uint16_t algorithm)
 			return MLX_SEC_POISSON;
 		case MLX_ALG_KMEANS:
 			return MLX_SEC_KMEANS;
+		case MLX_ALG_NAIVE_BAYES:
+			return MLX_SEC_NBAYES;
 	}
 	return MLX_SEC_LINREG;
 }
@@ -362,6 +409,11 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 		case MLX_SEC_KMEANS:
 			fit_size = mlx_kmeans_section_size(k, (uint64_t) m->u.kmeans.k);
 			break;
+		case MLX_SEC_NBAYES:
+			fit_size = mlx_nbayes_section_size(k, (uint64_t) m->u.nbayes.nclasses,
+											   nbayes_label_bytes(&m->u.nbayes),
+											   m->u.nbayes.distribution);
+			break;
 		default:
 			fit_size = mlx_linreg_section_size(k, m->u.linreg.ndependent);
 			break;
@@ -382,7 +434,8 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 	 * bits; with the inputs (up to 10^6 categories of <= 1 kB each) or the
 	 * components of a PCA (ncomp * k doubles) the total might not, and is
 	 * then refused.  (The centroids of a k-means, at most
-	 * MLX_KMEANS_MAX_CELLS doubles, always fit.)
+	 * MLX_KMEANS_MAX_CELLS doubles, always fit, as do the at most
+	 * 2 MLX_NBAYES_MAX_CELLS doubles and 1000 labels of a naive Bayes.)
 	 */
 	payload = 2 * MLX_SECTION_HEADER_SIZE + names_size + inputs_size +
 		fit_size;
@@ -443,6 +496,9 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 			break;
 		case MLX_SEC_KMEANS:
 			p = put_kmeans(p, &m->u.kmeans);
+			break;
+		case MLX_SEC_NBAYES:
+			p = put_nbayes(p, &m->u.nbayes);
 			break;
 		default:
 			p = put_linreg(p, &m->u.linreg);

@@ -5,6 +5,7 @@
  */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "model/model_internal.h"
@@ -28,6 +29,8 @@ mlx_algorithm_name(uint16_t algorithm)
 			return "poisson_regression";
 		case MLX_ALG_KMEANS:
 			return "kmeans";
+		case MLX_ALG_NAIVE_BAYES:
+			return "naive_bayes";
 	}
 	return NULL;
 }
@@ -852,6 +855,261 @@ mlx_check_kmeans_fit(const mlx_kmeans_fit *fit, int32_t nfeat,
 }
 
 bool
+mlx_check_nbayes_shape(int64_t nclasses, int32_t k, char *errbuf,
+					   size_t errlen)
+{
+	if (nclasses < 2 || nclasses > MLX_NB_MAX_CLASSES)
+	{
+		snprintf(errbuf, errlen,
+				 "naive bayes class count %lld is outside 2 to %d",
+				 (long long) nclasses, MLX_NB_MAX_CLASSES);
+		return false;
+	}
+	/* k >= 1; nclasses * k <= MAX_CELLS without forming the product */
+	if (k < 1 || nclasses > MLX_NBAYES_MAX_CELLS / k)
+	{
+		snprintf(errbuf, errlen,
+				 "naive bayes has %lld classes of %d features, more than %d values per array",
+				 (long long) nclasses, (int) k, MLX_NBAYES_MAX_CELLS);
+		return false;
+	}
+	return true;
+}
+
+/* qsort comparator of C strings by their bytes (as unsigned char) */
+static int
+cmp_label(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/*
+ * Index of the first of two equal class labels (the lower index in *i,
+ * the higher in *j), or false when they are pairwise distinct.  Sorts a
+ * copy of the pointers (nclasses <= MLX_NB_MAX_CLASSES, on the stack).
+ */
+static bool
+find_equal_labels(char *const *classes, int32_t n, int32_t *i, int32_t *j)
+{
+	const char *sorted[MLX_NB_MAX_CLASSES];
+	int32_t		a;
+	int32_t		b;
+
+	memcpy(sorted, classes, (size_t) n * sizeof(char *));
+	qsort(sorted, (size_t) n, sizeof(char *), cmp_label);
+	for (a = 1; a < n; a++)
+	{
+		if (strcmp(sorted[a - 1], sorted[a]) == 0)
+		{
+			/* report the first pair in class order holding that label */
+			for (*i = 0; strcmp(classes[*i], sorted[a]) != 0; (*i)++)
+				;
+			for (b = *i + 1; strcmp(classes[b], sorted[a]) != 0; b++)
+				;
+			*j = b;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Check a naive Bayes fit: the distribution known, the class count and
+ * nclasses * k within the limits, row counts, the parameters of the
+ * distribution (and zero for the other's), the class labels (valid text,
+ * pairwise distinct), the class counts (>= 1, adding up to nrows, summed
+ * so that no partial sum can overflow), the log priors (finite, <= 0),
+ * and the per-class arrays: Gaussian theta finite and var finite, > 0 and
+ * >= epsilon (var is a variance plus epsilon); multinomial
+ * feature_log_prob finite and <= 0.  Classes and features are numbered
+ * from 1 in the messages.
+ */
+bool
+mlx_check_nbayes_fit(const mlx_nb_fit *fit, int32_t nfeat,
+					 char *errbuf, size_t errlen)
+{
+	int32_t		k = nfeat;
+	bool		gaussian = fit->distribution == MLX_NB_GAUSSIAN;
+	int64_t		left;
+	int32_t		c;
+	int32_t		j;
+	int32_t		i1;
+	int32_t		i2;
+
+	if (fit->nfeat != nfeat)
+	{
+		snprintf(errbuf, errlen,
+				 "naive bayes has %d features but the model has %d",
+				 (int) fit->nfeat, (int) nfeat);
+		return false;
+	}
+	if (fit->distribution != MLX_NB_GAUSSIAN &&
+		fit->distribution != MLX_NB_MULTINOMIAL)
+	{
+		snprintf(errbuf, errlen, "naive bayes distribution %d is not known",
+				 (int) fit->distribution);
+		return false;
+	}
+	if (!mlx_check_nbayes_shape(fit->nclasses, k, errbuf, errlen))
+		return false;
+	if (fit->classes == NULL || fit->class_count == NULL ||
+		fit->class_log_prior == NULL ||
+		(gaussian ? fit->theta == NULL || fit->var == NULL :
+		 fit->feature_log_prob == NULL))
+	{
+		snprintf(errbuf, errlen, "naive bayes arrays or class labels are missing");
+		return false;
+	}
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		if (fit->classes[c] == NULL)
+		{
+			snprintf(errbuf, errlen, "naive bayes class label %d is missing",
+					 (int) c + 1);
+			return false;
+		}
+	}
+	if (fit->nrows < fit->nclasses || fit->nskipped < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "naive bayes row counts are invalid (%lld rows, %lld skipped), expected at least one row per class",
+				 (long long) fit->nrows, (long long) fit->nskipped);
+		return false;
+	}
+	if (gaussian)
+	{
+		if (!isfinite(fit->var_smoothing) || fit->var_smoothing < 0)
+		{
+			snprintf(errbuf, errlen,
+					 "naive bayes var_smoothing is negative or not finite");
+			return false;
+		}
+		if (!isfinite(fit->epsilon) || fit->epsilon < 0)
+		{
+			snprintf(errbuf, errlen,
+					 "naive bayes epsilon is negative or not finite");
+			return false;
+		}
+		if (fit->var_smoothing == 0 && fit->epsilon != 0)
+		{
+			snprintf(errbuf, errlen,
+					 "naive bayes epsilon is not 0 but var_smoothing is");
+			return false;
+		}
+		if (fit->alpha != 0)
+		{
+			snprintf(errbuf, errlen,
+					 "gaussian naive bayes alpha is not 0");
+			return false;
+		}
+	}
+	else
+	{
+		if (!isfinite(fit->alpha) || !(fit->alpha > 0))
+		{
+			snprintf(errbuf, errlen,
+					 "naive bayes alpha is not a finite number > 0");
+			return false;
+		}
+		if (fit->var_smoothing != 0 || fit->epsilon != 0)
+		{
+			snprintf(errbuf, errlen,
+					 "multinomial naive bayes var_smoothing or epsilon is not 0");
+			return false;
+		}
+	}
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		char		what[40];
+
+		snprintf(what, sizeof(what), "naive bayes class label %d", (int) c + 1);
+		if (!mlx_check_text((const uint8_t *) fit->classes[c],
+							strlen(fit->classes[c]), 1, MLX_MODEL_MAX_NAME_LEN,
+							what, errbuf, errlen))
+			return false;
+	}
+	if (find_equal_labels(fit->classes, fit->nclasses, &i1, &i2))
+	{
+		snprintf(errbuf, errlen,
+				 "naive bayes class labels %d and %d are equal",
+				 (int) i1 + 1, (int) i2 + 1);
+		return false;
+	}
+	left = fit->nrows;
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		if (fit->class_count[c] < 1)
+		{
+			snprintf(errbuf, errlen,
+					 "naive bayes class %d count %lld is less than 1",
+					 (int) c + 1, (long long) fit->class_count[c]);
+			return false;
+		}
+		if (fit->class_count[c] > left)
+		{
+			snprintf(errbuf, errlen,
+					 "naive bayes class counts add up to more than its %lld rows",
+					 (long long) fit->nrows);
+			return false;
+		}
+		left -= fit->class_count[c];
+	}
+	if (left != 0)
+	{
+		snprintf(errbuf, errlen,
+				 "naive bayes class counts add up to %lld, expected %lld rows",
+				 (long long) (fit->nrows - left), (long long) fit->nrows);
+		return false;
+	}
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		size_t		off = (size_t) c * (size_t) k;
+
+		if (!isfinite(fit->class_log_prior[c]) || fit->class_log_prior[c] > 0)
+		{
+			snprintf(errbuf, errlen,
+					 "naive bayes class %d log prior is positive or not finite",
+					 (int) c + 1);
+			return false;
+		}
+		for (j = 0; j < k; j++)
+		{
+			if (gaussian && !isfinite(fit->theta[off + j]))
+			{
+				snprintf(errbuf, errlen,
+						 "naive bayes theta of class %d feature %d is not finite",
+						 (int) c + 1, (int) j + 1);
+				return false;
+			}
+			if (gaussian &&
+				!(isfinite(fit->var[off + j]) && fit->var[off + j] > 0))
+			{
+				snprintf(errbuf, errlen,
+						 "naive bayes variance of class %d feature %d is not a finite number > 0",
+						 (int) c + 1, (int) j + 1);
+				return false;
+			}
+			if (gaussian && fit->var[off + j] < fit->epsilon)
+			{
+				snprintf(errbuf, errlen,
+						 "naive bayes variance of class %d feature %d is less than epsilon",
+						 (int) c + 1, (int) j + 1);
+				return false;
+			}
+			if (!gaussian && !(isfinite(fit->feature_log_prob[off + j]) &&
+							   fit->feature_log_prob[off + j] <= 0))
+			{
+				snprintf(errbuf, errlen,
+						 "naive bayes feature log probability of class %d feature %d is positive or not finite",
+						 (int) c + 1, (int) j + 1);
+				return false;
+			}
+		}
+	}
+	return true;
+}
+
+bool
 mlx_check_model_fit(const mlx_model *m, char *errbuf, size_t errlen)
 {
 	switch (m->algorithm)
@@ -870,6 +1128,8 @@ mlx_check_model_fit(const mlx_model *m, char *errbuf, size_t errlen)
 			return mlx_check_poisson_fit(&m->u.poisson, m->nfeat, errbuf, errlen);
 		case MLX_ALG_KMEANS:
 			return mlx_check_kmeans_fit(&m->u.kmeans, m->nfeat, errbuf, errlen);
+		case MLX_ALG_NAIVE_BAYES:
+			return mlx_check_nbayes_fit(&m->u.nbayes, m->nfeat, errbuf, errlen);
 	}
 	snprintf(errbuf, errlen, "model algorithm %u is not supported",
 			 (unsigned) m->algorithm);
@@ -1047,6 +1307,23 @@ mlx_model_from_kmeans(const mlx_kmeans_fit *fit, char **feature_names,
 	return MLX_OK;
 }
 
+mlx_status
+mlx_model_from_nbayes(const mlx_nb_fit *fit, char **feature_names,
+					  const mlx_ctx *ctx, mlx_model *out)
+{
+	mlx_status	st;
+
+	memset(out, 0, sizeof(*out));
+	if (fit == NULL)
+		return MLX_EINVAL;
+	st = model_names(fit->nfeat, feature_names, ctx, out);
+	if (st != MLX_OK)
+		return st;
+	out->algorithm = MLX_ALG_NAIVE_BAYES;
+	out->u.nbayes = *fit;
+	return MLX_OK;
+}
+
 /* mlx_free, tolerating NULL pointers */
 static void
 free_if(const mlx_ctx *ctx, void *p)
@@ -1123,6 +1400,24 @@ mlx_model_free(mlx_model *m, const mlx_ctx *ctx)
 	{
 		free_if(ctx, m->u.kmeans.centroids);
 		free_if(ctx, m->u.kmeans.sizes);
+	}
+	else if (m->algorithm == MLX_ALG_NAIVE_BAYES)
+	{
+		mlx_nb_fit *fit = &m->u.nbayes;
+
+		if (fit->classes != NULL)
+		{
+			int32_t		c;
+
+			for (c = 0; c < fit->nclasses; c++)
+				free_if(ctx, fit->classes[c]);
+			mlx_free(ctx, fit->classes);
+		}
+		free_if(ctx, fit->class_count);
+		free_if(ctx, fit->class_log_prior);
+		free_if(ctx, fit->theta);
+		free_if(ctx, fit->var);
+		free_if(ctx, fit->feature_log_prob);
 	}
 	memset(m, 0, sizeof(*m));
 }

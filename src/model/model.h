@@ -23,7 +23,8 @@
  * UTF-8 bytes, no NUL), the algorithm's own section (MLX_SEC_LINREG for
  * linear regression, MLX_SEC_LOGREG for logistic regression, MLX_SEC_ENET
  * for lasso and elastic net, MLX_SEC_PCA for principal component analysis,
- * MLX_SEC_POISSON for Poisson regression, MLX_SEC_KMEANS for k-means;
+ * MLX_SEC_POISSON for Poisson regression, MLX_SEC_KMEANS for k-means,
+ * MLX_SEC_NBAYES for naive Bayes;
  * exactly the one of the header's algorithm), and the optional
  * MLX_SEC_INPUTS (how source table columns become the k features; only in
  * models trained from a table by ml.train).  A decoder rejects a missing
@@ -41,6 +42,7 @@
 #include "core/pca.h"
 #include "core/poisson.h"
 #include "core/kmeans.h"
+#include "core/nbayes.h"
 
 #define MLX_MODEL_MAGIC "MLXM"
 #define MLX_MODEL_FORMAT_VERSION 1
@@ -61,7 +63,8 @@ typedef enum mlx_algorithm
 	MLX_ALG_ELASTIC_NET = 4,
 	MLX_ALG_PCA = 5,
 	MLX_ALG_POISSON_REGRESSION = 6,
-	MLX_ALG_KMEANS = 7
+	MLX_ALG_KMEANS = 7,
+	MLX_ALG_NAIVE_BAYES = 8
 } mlx_algorithm;
 
 /* section tags: never renumber, only append */
@@ -73,6 +76,7 @@ typedef enum mlx_algorithm
 #define MLX_SEC_PCA 6
 #define MLX_SEC_POISSON 7
 #define MLX_SEC_KMEANS 8
+#define MLX_SEC_NBAYES 9
 #define MLX_SEC_OPTIONAL_BASE 0x8000
 
 /* how a source column becomes features: never renumber, only append */
@@ -145,6 +149,7 @@ typedef struct mlx_model
 		mlx_pca_fit pca;		/* MLX_ALG_PCA */
 		mlx_poisson_fit poisson;	/* MLX_ALG_POISSON_REGRESSION */
 		mlx_kmeans_fit kmeans;	/* MLX_ALG_KMEANS */
+		mlx_nb_fit	nbayes;		/* MLX_ALG_NAIVE_BAYES */
 	}			u;
 } mlx_model;
 
@@ -205,6 +210,14 @@ mlx_status	mlx_model_from_kmeans(const mlx_kmeans_fit *fit,
 								  mlx_model *out);
 
 /*
+ * Build a naive Bayes model (Gaussian or multinomial) from a fit, as
+ * mlx_model_from_linreg does.  The model references the fit's arrays and
+ * its nclasses class labels (no copy).
+ */
+mlx_status	mlx_model_from_nbayes(const mlx_nb_fit *fit, char **feature_names,
+								  const mlx_ctx *ctx, mlx_model *out);
+
+/*
  * Serialize.  *out is allocated from ctx and holds *outlen bytes.  When
  * 'reserve' > 0, that many bytes are left free before the model bytes (so
  * the caller can put a varlena header there without copying); *out then
@@ -229,16 +242,19 @@ mlx_status	mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
  * feature names, the inputs (which the decoder allocates as one block) and
  * the algorithm's arrays (for logistic regression also the two class
  * labels; for PCA the mean, components and the three per-component
- * arrays; for k-means the centroids and cluster sizes).  The struct is
- * zeroed.
+ * arrays; for k-means the centroids and cluster sizes; for naive Bayes
+ * the class counts, log priors, theta and var or feature_log_prob, each of
+ * the nclasses class labels and the array of their pointers, as the
+ * decoder allocates them).  The struct is zeroed.
  */
 void		mlx_model_free(mlx_model *m, const mlx_ctx *ctx);
 
 /*
  * Release only the feature names: for a model from mlx_model_from_linreg,
  * mlx_model_from_logreg, mlx_model_from_enet, mlx_model_from_pca,
- * mlx_model_from_poisson or mlx_model_from_kmeans, which owns its names but
- * shares the fit's arrays (and class labels) with the caller.
+ * mlx_model_from_poisson, mlx_model_from_kmeans or mlx_model_from_nbayes,
+ * which owns its names but shares the fit's arrays (and class labels) with
+ * the caller.
  */
 void		mlx_model_free_names(mlx_model *m, const mlx_ctx *ctx);
 

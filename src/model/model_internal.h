@@ -210,6 +210,38 @@ mlx_kmeans_section_size(int32_t k, uint64_t nclusters)
 		8 * nclusters * ((uint64_t) k + 1);
 }
 
+/*
+ * MLX_SEC_NBAYES: bytes before the class labels (distribution, reserved,
+ * class count, nrows, nskipped, then var_smoothing, alpha and epsilon), the
+ * least a label takes (u16 length + 1 byte), and the limit on nclasses * k
+ * (the size of theta, var or feature_log_prob: what a state of
+ * MLX_NB_MAX_CLASSES classes of MLX_NB_MAX_FEATURES features gives).
+ */
+#define MLX_NBAYES_FIXED_SIZE (1 + 3 + 4 + 8 + 8 + 3 * 8)
+#define MLX_NBAYES_LABEL_MIN_SIZE 3
+#define MLX_NBAYES_MAX_CELLS (MLX_NB_MAX_CLASSES * MLX_NB_MAX_FEATURES)
+
+/* The per-class arrays of k values a distribution stores (theta and var: 2). */
+static inline int
+mlx_nbayes_arrays(int distribution)
+{
+	return distribution == MLX_NB_GAUSSIAN ? 2 : 1;
+}
+
+/*
+ * Bytes of the MLX_SEC_NBAYES body for k features, nclasses classes whose
+ * labels take label_bytes (u16 lengths included), and the distribution.
+ * Exact in 64 bits for nclasses < 2^32, k <= MLX_MODEL_MAX_FEATURES and
+ * label_bytes < 2^40.
+ */
+static inline uint64_t
+mlx_nbayes_section_size(int32_t k, uint64_t nclasses, uint64_t label_bytes,
+						int distribution)
+{
+	return (uint64_t) MLX_NBAYES_FIXED_SIZE + label_bytes + 16 * nclasses +
+		8 * nclasses * (uint64_t) k * (uint64_t) mlx_nbayes_arrays(distribution);
+}
+
 /* Bytes of the MLX_SEC_LINREG body for k features and ndependent entries. */
 static inline uint64_t
 mlx_linreg_section_size(int32_t k, int32_t ndependent)
@@ -241,6 +273,17 @@ extern bool mlx_check_poisson_fit(const mlx_poisson_fit *fit, int32_t nfeat,
 								  char *errbuf, size_t errlen);
 extern bool mlx_check_kmeans_fit(const mlx_kmeans_fit *fit, int32_t nfeat,
 								 char *errbuf, size_t errlen);
+extern bool mlx_check_nbayes_fit(const mlx_nb_fit *fit, int32_t nfeat,
+								 char *errbuf, size_t errlen);
+
+/*
+ * Whether nclasses classes of k features are within the naive Bayes
+ * limits: 2 <= nclasses <= MLX_NB_MAX_CLASSES and nclasses * k <=
+ * MLX_NBAYES_MAX_CELLS (computed without overflow).  Otherwise false with a
+ * message.
+ */
+extern bool mlx_check_nbayes_shape(int64_t nclasses, int32_t k,
+								   char *errbuf, size_t errlen);
 
 /*
  * Whether nclusters clusters of k features are within the k-means limits:

@@ -7,7 +7,8 @@
  * can be described and re-encoded.  A model has one canonical encoding, so
  * an input holding exactly the version-1 sections in encoder order (feature
  * names, the inputs section when present, the algorithm's section: linear,
- * logistic or Poisson regression, lasso / elastic net, PCA, k-means) must
+ * logistic or Poisson regression, lasso / elastic net, PCA, k-means, naive
+ * Bayes) must
  * re-encode to the very same bytes; any other accepted input (sections
  * reordered, optional sections) must re-encode to something that decodes
  * and re-encodes to itself.
@@ -60,8 +61,9 @@ LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 
 /*
  * True when the payload is exactly a features section, optionally an inputs
- * section, then an algorithm section (linreg, logreg, enet, pca, poisson or
- * kmeans; the decoder accepts only the header's algorithm's) (called only on
+ * section, then an algorithm section (linreg, logreg, enet, pca, poisson,
+ * kmeans or nbayes; the decoder accepts only the header's algorithm's)
+ * (called only on
  * values that decoded, so the section lengths are known to fit).
  */
 static bool
@@ -77,7 +79,8 @@ canonical_layout(const uint8_t *data, size_t size)
 	if (size < pos + 8 || data[pos] != 0 ||
 		(data[pos + 1] != MLX_SEC_LINREG && data[pos + 1] != MLX_SEC_LOGREG &&
 		 data[pos + 1] != MLX_SEC_ENET && data[pos + 1] != MLX_SEC_PCA &&
-		 data[pos + 1] != MLX_SEC_POISSON && data[pos + 1] != MLX_SEC_KMEANS))
+		 data[pos + 1] != MLX_SEC_POISSON && data[pos + 1] != MLX_SEC_KMEANS &&
+		 data[pos + 1] != MLX_SEC_NBAYES))
 		return false;
 	return pos + 8 + get32(data + pos + 4) + 4 == size;
 }

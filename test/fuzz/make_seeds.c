@@ -2,9 +2,10 @@
  * make_seeds.c
  *	  Writes a seed corpus for fuzz_model into the directory given as argv[1]:
  *	  a few valid models of different shapes (made by the real encoder):
- *	  linear, logistic and Poisson regressions, lassos, elastic nets, PCAs
- *	  and k-means, some with a source-columns (inputs) section, each also
- *	  with an extra optional section, and truncated copies of each.
+ *	  linear, logistic and Poisson regressions, lassos, elastic nets, PCAs,
+ *	  k-means and naive Bayes (Gaussian and multinomial), some with a
+ *	  source-columns (inputs) section, each also with an extra optional
+ *	  section, and truncated copies of each.
  *
  * Usage: make_seeds DIR.  Exits non-zero when a model cannot be built or a
  * file cannot be written.
@@ -305,6 +306,51 @@ fill_kmeans(mlx_kmeans_fit *fit, int32_t k, int32_t nclusters,
 	fit->sizes = sizes;
 }
 
+/*
+ * A naive Bayes fit of k features and nclasses classes (labels from
+ * 'labels') with simple made-up numbers, Gaussian or multinomial.
+ */
+static void
+fill_nbayes(mlx_nb_fit *fit, int distribution, int32_t k, int32_t nclasses,
+			char **labels, int64_t *count, double *clp, double *a, double *b)
+{
+	int32_t		c;
+	int32_t		j;
+
+	memset(fit, 0, sizeof(*fit));
+	fit->distribution = distribution;
+	fit->nclasses = nclasses;
+	fit->nfeat = k;
+	fit->nskipped = k % 2;
+	fit->classes = labels;
+	fit->class_count = count;
+	fit->class_log_prior = clp;
+	for (c = 0; c < nclasses; c++)
+	{
+		count[c] = 5 + 3 * c;
+		fit->nrows += count[c];
+		clp[c] = -0.5 - 0.25 * c;
+		for (j = 0; j < k; j++)
+		{
+			a[c * k + j] = distribution == MLX_NB_GAUSSIAN ?
+				1.5 * c - 0.25 * j : -0.5 - 0.125 * (c + j);
+			b[c * k + j] = 0.125 + 0.0625 * (c + j);
+		}
+	}
+	if (distribution == MLX_NB_GAUSSIAN)
+	{
+		fit->var_smoothing = 1e-9;
+		fit->epsilon = 0.125;
+		fit->theta = a;
+		fit->var = b;
+	}
+	else
+	{
+		fit->alpha = 1.0;
+		fit->feature_log_prob = a;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -568,6 +614,50 @@ main(int argc, char **argv)
 			{
 				m.inputs = &inputs;
 				ok = emit("kmeans_k7_inputs", &m);
+				mlx_model_free_names(&m, &mlx_malloc_ctx);
+			}
+		}
+	}
+
+	/* naive Bayes: Gaussian, multinomial, Gaussian from a table */
+	{
+		static char *labels[4] = {"setosa", "v\xc3\xa9rsicolor", "\"virginica\"", "x"};
+		mlx_nb_fit nfit;
+		int64_t		ncount[4];
+		double		nclp[4];
+		double		na[4 * 7];
+		double		nb[4 * 7];
+
+		fill_nbayes(&nfit, MLX_NB_GAUSSIAN, 3, 3, labels, ncount, nclp, na, nb);
+		ok = ok && mlx_model_from_nbayes(&nfit, names3, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("nbayes_gaussian_k3_c3", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		fill_nbayes(&nfit, MLX_NB_MULTINOMIAL, 4, 2, labels + 2, ncount, nclp, na, nb);
+		ok = ok && mlx_model_from_nbayes(&nfit, NULL, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("nbayes_multinomial_k4_c2", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		{
+			static double imp_num[1] = {41.5};
+			static char *cats[3] = {NULL, "", "Z\xc3\xbcrich"};
+			static double imp_arr[3] = {0.5, -1.25, 2.0};
+			static mlx_input in[3] = {
+				{"\xc3\xa2ge", MLX_INPUT_NUMERIC, 1, imp_num, NULL},
+				{"city", MLX_INPUT_CATEGORICAL, 3, NULL, cats},
+				{"emb", MLX_INPUT_ARRAY, 3, imp_arr, NULL},
+			};
+			static mlx_inputs inputs = {3, in, "species", MLX_INPUT_CATEGORICAL};
+			char	  **names = NULL;
+
+			fill_nbayes(&nfit, MLX_NB_GAUSSIAN, 7, 4, labels, ncount, nclp, na, nb);
+			ok = ok && mlx_inputs_feature_names(&inputs, &mlx_malloc_ctx, &names) == MLX_OK &&
+				mlx_model_from_nbayes(&nfit, names, &mlx_malloc_ctx, &m) == MLX_OK;
+			free(names);
+			if (ok)
+			{
+				m.inputs = &inputs;
+				ok = emit("nbayes_gaussian_k7_inputs", &m);
 				mlx_model_free_names(&m, &mlx_malloc_ctx);
 			}
 		}

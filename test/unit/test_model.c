@@ -7083,6 +7083,1171 @@ t_kmeans_enomem(void)
 	return ok;
 }
 
+/* ---------- naive Bayes (MLX_SEC_NBAYES) ---------- */
+
+typedef struct nbsample
+{
+	mlx_nb_fit	fit;
+	char	   *labels[3];
+	int64_t		count[3];
+	double		clp[3];
+	double		theta[3 * IK];
+	double		var[3 * IK];
+	double		flp[3 * IK];
+} nbsample;
+
+/* labels of the Gaussian sample: ASCII, two-byte UTF-8, a JSON quote */
+static char *nb_glabels[3] = {"x", "y\xc3\xa9", "z\""};
+static char *nb_mlabels[2] = {"no", "yes"};
+
+/*
+ * Gaussian, k = 3 (the linear sample's names), 3 classes of 30, 20 and 10
+ * rows, 2 skipped; var_smoothing 0.5, epsilon 0.25, theta 0.5 i - 1, var
+ * 0.25 + 0.125 i (i = class * 3 + feature).
+ */
+static void
+make_nbsample(nbsample *s)
+{
+	static const double clp[3] = {-0.5, -1.0, -2.0};
+	int			i;
+
+	memset(s, 0, sizeof(*s));
+	memcpy(s->labels, nb_glabels, sizeof(nb_glabels));
+	memcpy(s->clp, clp, sizeof(clp));
+	s->count[0] = 30;
+	s->count[1] = 20;
+	s->count[2] = 10;
+	for (i = 0; i < 3 * IK; i++)
+	{
+		s->theta[i] = 0.5 * i - 1;
+		s->var[i] = 0.25 + 0.125 * i;
+	}
+	s->fit.distribution = MLX_NB_GAUSSIAN;
+	s->fit.nclasses = 3;
+	s->fit.nfeat = 3;
+	s->fit.nrows = 60;
+	s->fit.nskipped = 2;
+	s->fit.var_smoothing = 0.5;
+	s->fit.alpha = 0;
+	s->fit.epsilon = 0.25;
+	s->fit.classes = s->labels;
+	s->fit.class_count = s->count;
+	s->fit.class_log_prior = s->clp;
+	s->fit.theta = s->theta;
+	s->fit.var = s->var;
+}
+
+/*
+ * Multinomial, k = 3, classes "no" (7 rows) and "yes" (5), alpha 1, log
+ * priors -0.5 and -1, feature_log_prob {-1, -2, -0.5}, {-0.25, -3, -1.5}.
+ */
+static void
+make_nbsample_mn(nbsample *s)
+{
+	static const double flp[6] = {-1, -2, -0.5, -0.25, -3, -1.5};
+	int			i;
+
+	memset(s, 0, sizeof(*s));
+	s->labels[0] = nb_mlabels[0];
+	s->labels[1] = nb_mlabels[1];
+	s->count[0] = 7;
+	s->count[1] = 5;
+	s->clp[0] = -0.5;
+	s->clp[1] = -1.0;
+	for (i = 0; i < 3 * IK; i++)
+		s->flp[i] = i < 6 ? flp[i] : -0.125 * i;
+	s->fit.distribution = MLX_NB_MULTINOMIAL;
+	s->fit.nclasses = 2;
+	s->fit.nfeat = 3;
+	s->fit.nrows = 12;
+	s->fit.alpha = 1.0;
+	s->fit.classes = s->labels;
+	s->fit.class_count = s->count;
+	s->fit.class_log_prior = s->clp;
+	s->fit.feature_log_prob = s->flp;
+}
+
+/* Encode a naive Bayes fit with names (NULL: defaults) and inputs (or NULL). */
+static mlx_status
+encode_nbayes_with(const mlx_nb_fit *fit, char **names, mlx_inputs *in,
+				   uint8_t **out, size_t *len)
+{
+	mlx_model	m;
+	mlx_status	st;
+
+	*out = NULL;
+	st = mlx_model_from_nbayes(fit, names, &tctx, &m);
+	if (st != MLX_OK)
+		return st;
+	m.inputs = in;
+	st = mlx_model_encode(&m, &tctx, 0, out, len);
+	mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static uint8_t *
+encode_nbsample(bool multinomial, size_t *len)
+{
+	nbsample	s;
+	uint8_t    *out;
+
+	if (multinomial)
+		make_nbsample_mn(&s);
+	else
+		make_nbsample(&s);
+	if (encode_nbayes_with(&s.fit, sample_names, NULL, &out, len) != MLX_OK)
+		return NULL;
+	return out;
+}
+
+/* The isample's inputs (with its target) and a k = 8 fit. */
+static uint8_t *
+encode_nbsample8_inputs(bool multinomial, size_t *len)
+{
+	isample		is;
+	nbsample	s;
+	uint8_t    *out;
+
+	make_isample(&is);
+	if (multinomial)
+		make_nbsample_mn(&s);
+	else
+		make_nbsample(&s);
+	s.fit.nfeat = IK;
+	if (encode_nbayes_with(&s.fit, isample_features, &is.inputs, &out, len) !=
+		MLX_OK)
+		return NULL;
+	return out;
+}
+
+/*
+ * Offsets in the Gaussian sample's encoding: naive Bayes section header at
+ * 53, body at 61 (252 bytes), CRC at 313.  Inside the body
+ * (doc/model-format.md): distribution 0, reserved 1..3, class count 4,
+ * nrows 8, nskipped 16, var_smoothing 24, alpha 32, epsilon 40, labels 48
+ * ("x" 48, "yé" 51, "z\"" 56), class counts 60, log priors 84, theta 108,
+ * var 180.  The multinomial sample: body of 137 bytes, labels 48 ("no",
+ * "yes"), class counts 57, log priors 73, feature_log_prob 89.
+ */
+#define NB_HDR 53
+#define NB_BODY 61
+#define NB_LEN 252
+#define NBSAMPLE_LEN (61 + NB_LEN + 4)
+#define NB_LABELS 48
+#define NB_COUNT 60
+#define NB_CLP 84
+#define NB_THETA 108
+#define NB_VAR 180
+#define NBM_LEN 137
+#define NBMSAMPLE_LEN (61 + NBM_LEN + 4)
+#define NBM_COUNT 57
+#define NBM_CLP 73
+#define NBM_FLP 89
+
+/* A test-side writer of the naive Bayes layout, independent of the encoder. */
+static size_t
+w_nbayes(uint8_t *out, const mlx_nb_fit *f)
+{
+	uint8_t    *p = out;
+	int32_t		n = f->nclasses * f->nfeat;
+	int32_t		i;
+
+	memset(p, 0, 48);
+	p[0] = (uint8_t) f->distribution;
+	put32(p + 4, (uint32_t) f->nclasses);
+	put64(p + 8, (uint64_t) f->nrows);
+	put64(p + 16, (uint64_t) f->nskipped);
+	putf64(p + 24, f->var_smoothing);
+	putf64(p + 32, f->alpha);
+	putf64(p + 40, f->epsilon);
+	p += 48;
+	for (i = 0; i < f->nclasses; i++)
+		p += w_text(p, f->classes[i]);
+	for (i = 0; i < f->nclasses; i++, p += 8)
+		put64(p, (uint64_t) f->class_count[i]);
+	for (i = 0; i < f->nclasses; i++, p += 8)
+		putf64(p, f->class_log_prior[i]);
+	if (f->distribution == MLX_NB_GAUSSIAN)
+	{
+		for (i = 0; i < n; i++, p += 8)
+			putf64(p, f->theta[i]);
+		for (i = 0; i < n; i++, p += 8)
+			putf64(p, f->var[i]);
+	}
+	else
+	{
+		for (i = 0; i < n; i++, p += 8)
+			putf64(p, f->feature_log_prob[i]);
+	}
+	return (size_t) (p - out);
+}
+
+/* Every field of two naive Bayes fits is the same (doubles bit for bit). */
+static bool
+same_nbayes(const mlx_nb_fit *a, const mlx_nb_fit *b)
+{
+	int32_t		i;
+	int32_t		n = a->nclasses * a->nfeat;
+
+	EXPECT(a->distribution == b->distribution && a->nclasses == b->nclasses &&
+		   a->nfeat == b->nfeat && a->nrows == b->nrows &&
+		   a->nskipped == b->nskipped, "integer fields differ");
+	EXPECT(same_double(a->var_smoothing, b->var_smoothing) &&
+		   same_double(a->alpha, b->alpha) &&
+		   same_double(a->epsilon, b->epsilon), "parameters differ");
+	for (i = 0; i < a->nclasses; i++)
+	{
+		EXPECT(strcmp(a->classes[i], b->classes[i]) == 0, "label %d differs", (int) i);
+		EXPECT(a->class_count[i] == b->class_count[i], "count %d differs", (int) i);
+		EXPECT(same_double(a->class_log_prior[i], b->class_log_prior[i]),
+			   "log prior %d differs", (int) i);
+	}
+	if (a->distribution == MLX_NB_GAUSSIAN)
+	{
+		EXPECT(a->feature_log_prob == NULL || b->feature_log_prob == NULL,
+			   "gaussian with feature_log_prob");
+		for (i = 0; i < n; i++)
+			EXPECT(same_double(a->theta[i], b->theta[i]) &&
+				   same_double(a->var[i], b->var[i]), "theta/var %d differs", (int) i);
+	}
+	else
+	{
+		EXPECT(a->theta == NULL || b->theta == NULL, "multinomial with theta");
+		for (i = 0; i < n; i++)
+			EXPECT(same_double(a->feature_log_prob[i], b->feature_log_prob[i]),
+				   "feature_log_prob %d differs", (int) i);
+	}
+	return true;
+}
+
+/*
+ * Encode the fit, decode, compare field by field, and re-encode to the same
+ * bytes; *lenp (if not NULL) receives the length.
+ */
+static bool
+nbayes_round_trip(const mlx_nb_fit *fit, char **names, mlx_inputs *in,
+				  size_t *lenp)
+{
+	uint8_t    *buf;
+	uint8_t    *buf2;
+	size_t		len;
+	size_t		len2;
+	mlx_model	m;
+	char		err[256];
+	mlx_status	st;
+	bool		ok;
+
+	st = encode_nbayes_with(fit, names, in, &buf, &len);
+	EXPECT(st == MLX_OK, "encode: %s", mlx_status_str(st));
+	if (lenp != NULL)
+		*lenp = len;
+	st = mlx_model_decode(buf, len, &tctx, &m, err, sizeof(err));
+	if (st != MLX_OK)
+	{
+		mlx_free(&tctx, buf);
+		EXPECT(false, "decode: %s", err);
+	}
+	ok = m.algorithm == MLX_ALG_NAIVE_BAYES && buf[7] == MLX_ALG_NAIVE_BAYES &&
+		m.nfeat == fit->nfeat && (in == NULL) == (m.inputs == NULL) &&
+		m.u.nbayes.classes != fit->classes;
+	if (ok && names != NULL)
+	{
+		int32_t		i;
+
+		for (i = 0; i < fit->nfeat; i++)
+			ok = ok && strcmp(m.feature_names[i], names[i]) == 0;
+	}
+	if (ok && in != NULL)
+		ok = m.inputs->ninputs == in->ninputs &&
+			(in->target == NULL ? m.inputs->target == NULL :
+			 m.inputs->target != NULL &&
+			 strcmp(m.inputs->target, in->target) == 0);
+	if (!ok)
+		set_reason("header, names or inputs differ");
+	ok = ok && same_nbayes(&m.u.nbayes, fit);
+	if (ok)
+	{
+		st = mlx_model_encode(&m, &tctx, 0, &buf2, &len2);
+		ok = st == MLX_OK && len2 == len && memcmp(buf, buf2, len) == 0;
+		if (st == MLX_OK)
+			mlx_free(&tctx, buf2);
+		if (!ok)
+			set_reason("re-encode differs");
+	}
+	mlx_model_free(&m, &tctx);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+static bool
+t_nbayes_round_trip(void)
+{
+	nbsample	s;
+	isample		is;
+	size_t		len;
+	int			mn;
+
+	make_nbsample(&s);
+	EXPECT(nbayes_round_trip(&s.fit, sample_names, NULL, &len), "%s", reason);
+	EXPECT(len == NBSAMPLE_LEN, "length %zu, expected %d", len, NBSAMPLE_LEN);
+	EXPECT(nbayes_round_trip(&s.fit, NULL, NULL, NULL), "default names: %s", reason);
+	make_nbsample_mn(&s);
+	EXPECT(nbayes_round_trip(&s.fit, sample_names, NULL, &len), "multinomial: %s",
+		   reason);
+	EXPECT(len == NBMSAMPLE_LEN, "multinomial length %zu, expected %d", len,
+		   NBMSAMPLE_LEN);
+	EXPECT(nbayes_round_trip(&s.fit, NULL, NULL, NULL), "multinomial default names: %s",
+		   reason);
+
+	/* from a table: inputs with the (categorical-like) target */
+	for (mn = 0; mn < 2; mn++)
+	{
+		make_isample(&is);
+		if (mn)
+			make_nbsample_mn(&s);
+		else
+			make_nbsample(&s);
+		s.fit.nfeat = IK;
+		EXPECT(nbayes_round_trip(&s.fit, isample_features, &is.inputs, NULL),
+			   "inputs (%s): %s", mn ? "multinomial" : "gaussian", reason);
+		is.inputs.target = NULL;
+		is.inputs.target_kind = 0;
+		EXPECT(nbayes_round_trip(&s.fit, isample_features, &is.inputs, NULL),
+			   "inputs without a target: %s", reason);
+	}
+	EXPECT(counts.live == 0, "%ld allocations leaked", counts.live);
+	return true;
+}
+
+static bool
+t_nbayes_layout(void)
+{
+	nbsample	s;
+	uint8_t    *a;
+	uint8_t    *b;
+	size_t		alen;
+	size_t		blen;
+	uint8_t		w[1024];
+	size_t		wlen;
+	builder		x;
+	size_t		n;
+	mlx_model	m;
+	static const uint8_t head[24] = {
+		'M', 'L', 'X', 'M', 0, 1, 0, 8, 0, 0, 0, 0, 0, 0, 0, 3,
+		0, 0, 1, NBSAMPLE_LEN - 28 - 256, 0, 0, 0, 0
+	};
+	static const uint8_t fixed[48] = {
+		1, 0, 0, 0, 0, 0, 0, 3,
+		0, 0, 0, 0, 0, 0, 0, 60, 0, 0, 0, 0, 0, 0, 0, 2,
+		0x3f, 0xe0, 0, 0, 0, 0, 0, 0,	/* var_smoothing 0.5 */
+		0, 0, 0, 0, 0, 0, 0, 0,	/* alpha 0 */
+		0x3f, 0xd0, 0, 0, 0, 0, 0, 0	/* epsilon 0.25 */
+	};
+	static const uint8_t labels[12] = {
+		0, 1, 'x', 0, 3, 'y', 0xc3, 0xa9, 0, 2, 'z', '"'
+	};
+	static const uint8_t counts3[24] = {
+		0, 0, 0, 0, 0, 0, 0, 30, 0, 0, 0, 0, 0, 0, 0, 20, 0, 0, 0, 0, 0, 0, 0, 10
+	};
+	static const uint8_t minus_half[8] = {0xbf, 0xe0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t minus_one[8] = {0xbf, 0xf0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t quarter[8] = {0x3f, 0xd0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t mfixed[8] = {2, 0, 0, 0, 0, 0, 0, 2};
+	static const uint8_t one[8] = {0x3f, 0xf0, 0, 0, 0, 0, 0, 0};
+
+	make_nbsample(&s);
+	a = encode_nbsample(false, &alen);
+	EXPECT(a != NULL && alen == NBSAMPLE_LEN, "encode");
+	EXPECT(memcmp(a, head, 24) == 0, "header bytes differ");
+	EXPECT(a[NB_HDR] == 0 && a[NB_HDR + 1] == 9 && a[NB_HDR + 6] == 0 &&
+		   a[NB_HDR + 7] == NB_LEN, "naive bayes section header differs");
+	EXPECT(memcmp(a + NB_BODY, fixed, 48) == 0,
+		   "distribution/count/rows/var_smoothing/alpha/epsilon bytes differ");
+	EXPECT(memcmp(a + NB_BODY + NB_LABELS, labels, 12) == 0, "label bytes differ");
+	EXPECT(memcmp(a + NB_BODY + NB_COUNT, counts3, 24) == 0,
+		   "class counts are not big-endian i64 at offset %d", NB_COUNT);
+	EXPECT(memcmp(a + NB_BODY + NB_CLP, minus_half, 8) == 0,
+		   "log priors do not start at offset %d", NB_CLP);
+	EXPECT(memcmp(a + NB_BODY + NB_THETA, minus_one, 8) == 0,
+		   "theta does not start at offset %d", NB_THETA);
+	EXPECT(memcmp(a + NB_BODY + NB_VAR, quarter, 8) == 0,
+		   "var does not start at offset %d", NB_VAR);
+	wlen = w_nbayes(w, &s.fit);
+	EXPECT(wlen == NB_LEN && memcmp(w, a + NB_BODY, NB_LEN) == 0,
+		   "naive bayes body differs from the documented layout");
+	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, wlen);
+	EXPECT(n == alen && memcmp(x.b, a, n) == 0, "builder differs from encoder");
+
+	/* deterministic, and the reserve only shifts the bytes */
+	EXPECT(mlx_model_from_nbayes(&s.fit, sample_names, &tctx, &m) == MLX_OK,
+		   "build");
+	EXPECT(mlx_model_encode(&m, &tctx, 4, &b, &blen) == MLX_OK, "encode 2");
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(blen == alen && memcmp(a, b + 4, alen) == 0, "reserve changed the bytes");
+	mlx_free(&tctx, b);
+	mlx_free(&tctx, a);
+
+	/* multinomial */
+	make_nbsample_mn(&s);
+	a = encode_nbsample(true, &alen);
+	EXPECT(a != NULL && alen == NBMSAMPLE_LEN, "encode multinomial");
+	EXPECT(memcmp(a + NB_BODY, mfixed, 8) == 0 &&
+		   memcmp(a + NB_BODY + 32, one, 8) == 0 &&
+		   memcmp(a + NB_BODY + NB_LABELS, "\0\2no\0\3yes", 9) == 0 &&
+		   a[NB_BODY + NBM_COUNT + 7] == 7 && a[NB_BODY + NBM_COUNT + 15] == 5 &&
+		   memcmp(a + NB_BODY + NBM_CLP, minus_half, 8) == 0 &&
+		   memcmp(a + NB_BODY + NBM_FLP, minus_one, 8) == 0,
+		   "multinomial fields are not at their documented offsets");
+	wlen = w_nbayes(w, &s.fit);
+	EXPECT(wlen == NBM_LEN && memcmp(w, a + NB_BODY, NBM_LEN) == 0,
+		   "multinomial body differs from the documented layout");
+	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, wlen);
+	EXPECT(n == alen && memcmp(x.b, a, n) == 0, "multinomial builder differs");
+	mlx_free(&tctx, a);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_nbayes_variants(void)
+{
+	nbsample	s;
+	char		longlab[MLX_MODEL_MAX_NAME_LEN + 1];
+
+	/* no smoothing, -0 and 0 log priors, many skipped rows */
+	make_nbsample(&s);
+	s.fit.var_smoothing = 0;
+	s.fit.epsilon = 0;
+	s.clp[0] = -0.0;
+	s.clp[2] = -700;
+	s.fit.nskipped = INT64_MAX;
+	s.var[4] = 1e-300;
+	s.theta[8] = -1e300;
+	EXPECT(nbayes_round_trip(&s.fit, NULL, NULL, NULL), "no smoothing: %s", reason);
+
+	/* var equal to epsilon (a class with a zero variance), all rows */
+	make_nbsample(&s);
+	s.var[0] = 0.25;
+	s.fit.nrows = INT64_MAX;
+	s.count[0] = INT64_MAX - 2;
+	s.count[1] = 1;
+	s.count[2] = 1;
+	EXPECT(nbayes_round_trip(&s.fit, NULL, NULL, NULL), "INT64_MAX rows: %s", reason);
+
+	/* a label of the largest length, labels that differ in one byte */
+	make_nbsample(&s);
+	memset(longlab, 'q', MLX_MODEL_MAX_NAME_LEN);
+	longlab[MLX_MODEL_MAX_NAME_LEN] = '\0';
+	s.labels[0] = longlab;
+	s.labels[1] = "x";
+	s.labels[2] = "X";
+	EXPECT(nbayes_round_trip(&s.fit, sample_names, NULL, NULL), "long label: %s", reason);
+
+	/* multinomial: probabilities of 1 (log 0), a tiny alpha */
+	make_nbsample_mn(&s);
+	s.flp[0] = 0;
+	s.flp[5] = -0.0;
+	s.clp[1] = 0;
+	s.fit.alpha = 1e-300;
+	EXPECT(nbayes_round_trip(&s.fit, NULL, NULL, NULL), "multinomial: %s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* Encode a sample, apply f to the value, reseal, expect msg. */
+static bool
+nbedit_expect(bool multinomial, void (*f) (uint8_t *), const char *msg)
+{
+	size_t		len;
+	uint8_t    *buf = encode_nbsample(multinomial, &len);
+	bool		ok;
+
+	EXPECT(buf != NULL, "encode");
+	f(buf);
+	reseal(buf, len);
+	ok = decode_expect(buf, len, MLX_ECORRUPT, msg);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+#define NBV(off) (v + NB_BODY + (off))
+
+static void nb_dist0(uint8_t *v) { NBV(0)[0] = 0; }
+static void nb_dist3(uint8_t *v) { NBV(0)[0] = 3; }
+static void nb_dist_mn(uint8_t *v) { NBV(0)[0] = 2; }
+static void nb_reserved1(uint8_t *v) { NBV(1)[0] = 1; }
+static void nb_reserved3(uint8_t *v) { NBV(3)[0] = 0x80; }
+static void nb_count1(uint8_t *v) { put32(NBV(4), 1); }
+static void nb_count0(uint8_t *v) { put32(NBV(4), 0); }
+static void nb_count_large(uint8_t *v) { put32(NBV(4), 1001); }
+static void nb_count_huge(uint8_t *v) { put32(NBV(4), 0xFFFFFFFFu); }
+static void nb_count_more(uint8_t *v) { put32(NBV(4), 4); }
+static void nb_count_fewer(uint8_t *v) { put32(NBV(4), 2); }
+static void nb_nrows(uint8_t *v) { put64(NBV(8), 2); }
+static void nb_nrows_negative(uint8_t *v) { put64(NBV(8), UINT64_MAX); }
+static void nb_nskipped(uint8_t *v) { put64(NBV(16), UINT64_MAX); }
+static void nb_vs_negative(uint8_t *v) { putf64(NBV(24), -0.5); }
+static void nb_vs_nan(uint8_t *v) { putf64(NBV(24), NAN); }
+static void nb_vs_inf(uint8_t *v) { putf64(NBV(24), INFINITY); }
+static void nb_vs_zero(uint8_t *v) { putf64(NBV(24), 0); }
+static void nb_alpha(uint8_t *v) { putf64(NBV(32), 1); }
+static void nb_alpha_nan(uint8_t *v) { putf64(NBV(32), NAN); }
+static void nb_eps_negative(uint8_t *v) { putf64(NBV(40), -0.25); }
+static void nb_eps_inf(uint8_t *v) { putf64(NBV(40), INFINITY); }
+static void nb_label1_empty(uint8_t *v) { NBV(NB_LABELS)[1] = 0; }
+static void nb_label2_nul(uint8_t *v) { NBV(NB_LABELS + 6)[0] = 0; }
+static void nb_label2_utf8(uint8_t *v) { NBV(NB_LABELS + 6)[0] = 0xff; }
+static void nb_label2_overlong(uint8_t *v)
+{
+	/* "y" + C0 80: an overlong encoding of NUL */
+	NBV(NB_LABELS + 6)[0] = 0xc0;
+	NBV(NB_LABELS + 7)[0] = 0x80;
+}
+static void nb_label3_past_end(uint8_t *v) { NBV(NB_LABELS + 8)[0] = 0xff; }
+static void nb_label3_long(uint8_t *v)
+{
+	/* 1025 bytes, more than are left before the arrays */
+	NBV(NB_LABELS + 8)[0] = 4;
+	NBV(NB_LABELS + 9)[0] = 1;
+}
+static void nb_count_zero(uint8_t *v) { put64(NBV(NB_COUNT + 8), 0); }
+static void nb_count_negative(uint8_t *v) { put64(NBV(NB_COUNT + 16), UINT64_MAX); }
+static void nb_counts_short(uint8_t *v) { put64(NBV(NB_COUNT), 29); }
+static void nb_counts_long(uint8_t *v) { put64(NBV(NB_COUNT + 16), 11); }
+static void nb_counts_wrap(uint8_t *v)
+{
+	/* INT64_MAX + INT64_MAX + 62 = 60 modulo 2^64 */
+	put64(NBV(NB_COUNT), (uint64_t) INT64_MAX);
+	put64(NBV(NB_COUNT + 8), (uint64_t) INT64_MAX);
+	put64(NBV(NB_COUNT + 16), 62);
+}
+static void nb_clp_positive(uint8_t *v) { putf64(NBV(NB_CLP + 8), 0.5); }
+static void nb_clp_nan(uint8_t *v) { putf64(NBV(NB_CLP), NAN); }
+static void nb_clp_minus_inf(uint8_t *v) { putf64(NBV(NB_CLP + 16), -INFINITY); }
+static void nb_theta_nan(uint8_t *v) { putf64(NBV(NB_THETA + 40), NAN); }
+static void nb_theta_inf(uint8_t *v) { putf64(NBV(NB_THETA), -INFINITY); }
+static void nb_var_zero(uint8_t *v) { putf64(NBV(NB_VAR), 0); }
+static void nb_var_negative(uint8_t *v) { putf64(NBV(NB_VAR + 64), -1); }
+static void nb_var_inf(uint8_t *v) { putf64(NBV(NB_VAR + 24), INFINITY); }
+static void nb_var_nan(uint8_t *v) { putf64(NBV(NB_VAR + 8), NAN); }
+static void nb_var_below_eps(uint8_t *v) { putf64(NBV(NB_VAR + 16), 0.125); }
+static void nb_section_long(uint8_t *v) { put32(v + NB_HDR + 4, NB_LEN + 1); }
+static void nbm_alpha0(uint8_t *v) { putf64(NBV(32), 0); }
+static void nbm_alpha_negative(uint8_t *v) { putf64(NBV(32), -1); }
+static void nbm_alpha_inf(uint8_t *v) { putf64(NBV(32), INFINITY); }
+static void nbm_vs(uint8_t *v) { putf64(NBV(24), 1e-9); }
+static void nbm_eps(uint8_t *v) { putf64(NBV(40), 1); }
+static void nbm_dist_gaussian(uint8_t *v) { NBV(0)[0] = 1; }
+static void nbm_flp_positive(uint8_t *v) { putf64(NBV(NBM_FLP + 24), 0.5); }
+static void nbm_flp_minus_inf(uint8_t *v) { putf64(NBV(NBM_FLP + 40), -INFINITY); }
+static void nbm_flp_nan(uint8_t *v) { putf64(NBV(NBM_FLP + 8), NAN); }
+static void nbm_count_negative(uint8_t *v) { put64(NBV(NBM_COUNT), UINT64_MAX); }
+static void nbm_section_long(uint8_t *v) { put32(v + NB_HDR + 4, NBM_LEN + 1); }
+
+#undef NBV
+
+static bool
+t_nbayes_crafted(void)
+{
+	struct
+	{
+		bool		mn;
+		void		(*f) (uint8_t *);
+		const char *msg;
+	}			cases[] = {
+		{false, nb_dist0, "naive bayes distribution 0 is not known"},
+		{false, nb_dist3, "naive bayes distribution 3 is not known"},
+		{false, nb_dist_mn, "naive bayes section has 252 bytes, expected 180 for 3 features, 3 classes and 12 bytes of labels"},
+		{false, nb_reserved1, "naive bayes section reserved bytes are not zero"},
+		{false, nb_reserved3, "naive bayes section reserved bytes are not zero"},
+		{false, nb_count0, "naive bayes class count 0 is outside 2 to 1000"},
+		{false, nb_count1, "naive bayes class count 1 is outside 2 to 1000"},
+		{false, nb_count_large, "naive bayes class count 1001 is outside 2 to 1000"},
+		{false, nb_count_huge, "naive bayes class count 4294967295 is outside 2 to 1000"},
+		{false, nb_count_more, "naive bayes section has 252 bytes, expected at least 316 for 3 features and 4 classes"},
+		{false, nb_count_fewer, "naive bayes section has 252 bytes, expected 184 for 3 features, 2 classes and 8 bytes of labels"},
+		{false, nb_label1_empty, "naive bayes class label 1 has length 0, expected 1 to 1024 bytes"},
+		{false, nb_label2_nul, "naive bayes class label 2 contains a NUL byte"},
+		{false, nb_label2_utf8, "naive bayes class label 2 is not valid UTF-8"},
+		{false, nb_label2_overlong, "naive bayes class label 2 is not valid UTF-8"},
+		{false, nb_label3_past_end, "naive bayes class label 3 runs past the end of its section"},
+		{false, nb_label3_long, "naive bayes class label 3 runs past the end of its section"},
+		{false, nb_nrows, "naive bayes row counts are invalid (2 rows, 2 skipped), expected at least one row per class"},
+		{false, nb_nrows_negative, "naive bayes row counts are invalid (-1 rows, 2 skipped)"},
+		{false, nb_nskipped, "naive bayes row counts are invalid (60 rows, -1 skipped)"},
+		{false, nb_vs_negative, "naive bayes var_smoothing is negative or not finite"},
+		{false, nb_vs_nan, "naive bayes var_smoothing is negative or not finite"},
+		{false, nb_vs_inf, "naive bayes var_smoothing is negative or not finite"},
+		{false, nb_vs_zero, "naive bayes epsilon is not 0 but var_smoothing is"},
+		{false, nb_alpha, "gaussian naive bayes alpha is not 0"},
+		{false, nb_alpha_nan, "gaussian naive bayes alpha is not 0"},
+		{false, nb_eps_negative, "naive bayes epsilon is negative or not finite"},
+		{false, nb_eps_inf, "naive bayes epsilon is negative or not finite"},
+		{false, nb_count_zero, "naive bayes class 2 count 0 is less than 1"},
+		{false, nb_count_negative, "naive bayes class 3 count -1 is less than 1"},
+		{false, nb_counts_short, "naive bayes class counts add up to 59, expected 60 rows"},
+		{false, nb_counts_long, "naive bayes class counts add up to more than its 60 rows"},
+		{false, nb_counts_wrap, "naive bayes class counts add up to more than its 60 rows"},
+		{false, nb_clp_positive, "naive bayes class 2 log prior is positive or not finite"},
+		{false, nb_clp_nan, "naive bayes class 1 log prior is positive or not finite"},
+		{false, nb_clp_minus_inf, "naive bayes class 3 log prior is positive or not finite"},
+		{false, nb_theta_nan, "naive bayes theta of class 2 feature 3 is not finite"},
+		{false, nb_theta_inf, "naive bayes theta of class 1 feature 1 is not finite"},
+		{false, nb_var_zero, "naive bayes variance of class 1 feature 1 is not a finite number > 0"},
+		{false, nb_var_negative, "naive bayes variance of class 3 feature 3 is not a finite number > 0"},
+		{false, nb_var_inf, "naive bayes variance of class 2 feature 1 is not a finite number > 0"},
+		{false, nb_var_nan, "naive bayes variance of class 1 feature 2 is not a finite number > 0"},
+		{false, nb_var_below_eps, "naive bayes variance of class 1 feature 3 is less than epsilon"},
+		{false, nb_section_long, "declares 253 bytes but only 252 remain"},
+		{true, nbm_alpha0, "naive bayes alpha is not a finite number > 0"},
+		{true, nbm_alpha_negative, "naive bayes alpha is not a finite number > 0"},
+		{true, nbm_alpha_inf, "naive bayes alpha is not a finite number > 0"},
+		{true, nb_alpha_nan, "naive bayes alpha is not a finite number > 0"},
+		{true, nbm_vs, "multinomial naive bayes var_smoothing or epsilon is not 0"},
+		{true, nbm_eps, "multinomial naive bayes var_smoothing or epsilon is not 0"},
+		{true, nbm_dist_gaussian, "naive bayes section has 137 bytes, expected at least 182 for 3 features and 2 classes"},
+		{true, nbm_flp_positive, "naive bayes feature log probability of class 2 feature 1 is positive or not finite"},
+		{true, nbm_flp_minus_inf, "naive bayes feature log probability of class 2 feature 3 is positive or not finite"},
+		{true, nbm_flp_nan, "naive bayes feature log probability of class 1 feature 2 is positive or not finite"},
+		{true, nbm_count_negative, "naive bayes class 1 count -1 is less than 1"},
+		{true, nbm_section_long, "declares 138 bytes but only 137 remain"},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		EXPECT(nbedit_expect(cases[i].mn, cases[i].f, cases[i].msg), "case %zu: %s",
+			   i, reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* Layout-level rejections built with the test-side writer. */
+static bool
+t_nbayes_bytes_rejected(void)
+{
+	nbsample	s;
+	static uint8_t w[4096];
+	uint8_t		kw[512];
+	uint8_t		feat[FEAT_LEN];
+	size_t		wlen;
+	size_t		kwlen;
+	builder		x;
+	size_t		n;
+	static char longlab[MLX_MODEL_MAX_NAME_LEN + 2];
+
+	w_sample_features(feat);
+	make_nbsample(&s);
+	wlen = w_nbayes(w, &s.fit);
+
+	/* exact length, checked before anything is allocated */
+	w[wlen] = 0;
+	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, wlen + 1);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "naive bayes section has 253 bytes, expected 252 for 3 features, 3 classes and 12 bytes of labels"),
+		   "spare byte: %s", reason);
+	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, 47);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "naive bayes section has 47 bytes, expected at least 48"),
+		   "short: %s", reason);
+	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, 0);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "naive bayes section has 0 bytes"),
+		   "empty: %s", reason);
+	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, 248);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "naive bayes section has 248 bytes, expected at least 249 for 3 features and 3 classes"),
+		   "no room for the labels: %s", reason);
+
+	/* labels: equal ones (in bytes), a label too long, the last one short */
+	s.labels[2] = "x";
+	wlen = w_nbayes(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "naive bayes class labels 1 and 3 are equal"),
+		   "equal labels: %s", reason);
+	s.labels[2] = "y\xc3\xa9";
+	wlen = w_nbayes(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "naive bayes class labels 2 and 3 are equal"),
+		   "equal labels 2 and 3: %s", reason);
+	memset(longlab, 'q', MLX_MODEL_MAX_NAME_LEN + 1);
+	s.labels[2] = longlab;
+	wlen = w_nbayes(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "naive bayes class label 3 has length 1025, expected 1 to 1024 bytes"),
+		   "long label: %s", reason);
+	longlab[MLX_MODEL_MAX_NAME_LEN] = '\0';
+	wlen = w_nbayes(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "1024-byte label: %s", reason);
+	/* label 3's length field is the last byte before the arrays */
+	make_nbsample(&s);
+	wlen = w_nbayes(w, &s.fit);
+	memmove(w + 58, w + 60, wlen - 60);
+	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, wlen - 2);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "naive bayes class label 3 runs past the end of its section"),
+		   "last label cut: %s", reason);
+
+	/* section set */
+	make_nbsample(&s);
+	wlen = w_nbayes(w, &s.fit);
+	b_header(&x, MLX_ALG_NAIVE_BAYES, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no naive bayes section"),
+		   "missing: %s", reason);
+	b_header(&x, MLX_ALG_NAIVE_BAYES, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_NBAYES, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_NBAYES, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has more than one naive bayes section"),
+		   "duplicate: %s", reason);
+	{
+		ksample		ks;
+
+		make_ksample(&ks);
+		kwlen = w_kmeans(kw, &ks.fit);
+	}
+	b_header(&x, MLX_ALG_NAIVE_BAYES, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_NBAYES, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_KMEANS, kw, (uint32_t) kwlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has a kmeans section but its algorithm is naive_bayes"),
+		   "kmeans section in a naive bayes: %s", reason);
+	n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_NBAYES, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no kmeans section"),
+		   "naive bayes section alone in a kmeans: %s", reason);
+	b_header(&x, MLX_ALG_KMEANS, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_KMEANS, kw, (uint32_t) kwlen);
+	b_section(&x, MLX_SEC_NBAYES, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has a naive bayes section but its algorithm is kmeans"),
+		   "naive bayes section in a kmeans: %s", reason);
+	b_header(&x, MLX_ALG_NAIVE_BAYES, 3);
+	b_section(&x, 0x8123, w, 3);
+	b_section(&x, MLX_SEC_NBAYES, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", reason);
+
+	/* k in the header must match the arrays */
+	b_header(&x, MLX_ALG_NAIVE_BAYES, 2);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN - 5);
+	b_section(&x, MLX_SEC_NBAYES, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "naive bayes section has 252 bytes, expected 204 for 2 features, 3 classes and 12 bytes of labels"),
+		   "k mismatch: %s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/*
+ * Encode a 2-class multinomial model of nfeat features (default names),
+ * set the stored class count to count, reseal, and expect msg.
+ */
+static bool
+nbayes_count_expect(int32_t nfeat, uint32_t count, const char *msg)
+{
+	nbsample	s;
+	double	   *flp = calloc(2 * (size_t) nfeat, sizeof(double));
+	uint8_t    *buf = NULL;
+	size_t		len;
+	size_t		body;
+	bool		ok;
+
+	make_nbsample_mn(&s);
+	s.fit.nfeat = nfeat;
+	s.fit.feature_log_prob = flp;
+	if (flp == NULL || encode_nbayes_with(&s.fit, NULL, NULL, &buf, &len) != MLX_OK)
+	{
+		free(flp);
+		if (buf != NULL)
+			mlx_free(&tctx, buf);
+		set_reason("encode %d features", (int) nfeat);
+		return false;
+	}
+	free(flp);
+	body = len - 4 - (48 + 9 + 32 + 16 * (size_t) nfeat);
+	put32(buf + body + 4, count);
+	reseal(buf, len);
+	ok = decode_expect(buf, len, MLX_ECORRUPT, msg);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+/*
+ * The limits: 2 to MLX_NB_MAX_CLASSES classes and nclasses * k at most
+ * MLX_NBAYES_MAX_CELLS, refused by the encoder and, from a stored count,
+ * by the decoder before it allocates anything.  The largest model (1000
+ * classes of 2000 features, Gaussian, 32 MB) is encoded and decoded, and
+ * two equal labels among its 1000 are found.
+ */
+static bool
+t_nbayes_limits(void)
+{
+	nbsample	s;
+	uint8_t    *buf = NULL;
+	size_t		len;
+	bool		ok = true;
+
+	make_nbsample_mn(&s);
+	s.fit.nclasses = MLX_NB_MAX_CLASSES + 1;
+	EXPECT(encode_nbayes_with(&s.fit, NULL, NULL, &buf, &len) == MLX_EINVAL &&
+		   buf == NULL, "1001 classes encoded");
+	s.fit.nclasses = 1;
+	EXPECT(encode_nbayes_with(&s.fit, NULL, NULL, &buf, &len) == MLX_EINVAL &&
+		   buf == NULL, "1 class encoded");
+	s.fit.nclasses = 1000;
+	s.fit.nfeat = 2001;
+	EXPECT(encode_nbayes_with(&s.fit, NULL, NULL, &buf, &len) == MLX_EINVAL &&
+		   buf == NULL, "1000 classes of 2001 features encoded");
+
+	EXPECT(nbayes_count_expect(2001, 1000,
+							   "naive bayes has 1000 classes of 2001 features, more than 2000000 values per array"),
+		   "1000 x 2001: %s", reason);
+	EXPECT(nbayes_count_expect(1000000, 3,
+							   "naive bayes has 3 classes of 1000000 features, more than 2000000 values per array"),
+		   "3 x 10^6: %s", reason);
+	EXPECT(nbayes_count_expect(2000, 1000,
+							   "naive bayes section has 32089 bytes, expected at least 16019048 for 2000 features and 1000 classes"),
+		   "1000 x 2000: %s", reason);
+	EXPECT(nbayes_count_expect(1, 1001,
+							   "naive bayes class count 1001 is outside 2 to 1000"),
+		   "1001: %s", reason);
+
+	/* exactly at the limits */
+	{
+		size_t		cells = (size_t) MLX_NB_MAX_CLASSES * MLX_NB_MAX_FEATURES;
+		double	   *theta = calloc(cells, sizeof(double));
+		double	   *var = malloc(cells * sizeof(double));
+		int64_t    *cnt = malloc(MLX_NB_MAX_CLASSES * sizeof(int64_t));
+		double	   *clp = calloc(MLX_NB_MAX_CLASSES, sizeof(double));
+		char	  **labs = malloc(MLX_NB_MAX_CLASSES * sizeof(char *));
+		char	   *labbuf = malloc(MLX_NB_MAX_CLASSES * 6);
+		size_t		i;
+
+		EXPECT(theta != NULL && var != NULL && cnt != NULL && clp != NULL &&
+			   labs != NULL && labbuf != NULL, "out of memory");
+		for (i = 0; i < cells; i++)
+			var[i] = 1.0;
+		for (i = 0; i < MLX_NB_MAX_CLASSES; i++)
+		{
+			cnt[i] = 2;
+			clp[i] = -log(1000.0);
+			labs[i] = labbuf + 6 * i;
+			snprintf(labs[i], 6, "c%04d", (int) i + 1);
+		}
+		memset(&s.fit, 0, sizeof(s.fit));
+		s.fit.distribution = MLX_NB_GAUSSIAN;
+		s.fit.nclasses = MLX_NB_MAX_CLASSES;
+		s.fit.nfeat = MLX_NB_MAX_FEATURES;
+		s.fit.nrows = 2000;
+		s.fit.var_smoothing = 1e-9;
+		s.fit.epsilon = 1e-9;
+		s.fit.classes = labs;
+		s.fit.class_count = cnt;
+		s.fit.class_log_prior = clp;
+		s.fit.theta = theta;
+		s.fit.var = var;
+		ok = nbayes_round_trip(&s.fit, NULL, NULL, &len);
+		/* names "x1" .. "x2000" take 12893 bytes */
+		if (ok && len != 28 + 8 + 12893 + 8 + 48 + 1000 * 7 + 16000 + 32000000)
+		{
+			set_reason("largest model has %zu bytes", len);
+			ok = false;
+		}
+		/* labels 17 and 923 made equal in the bytes */
+		if (ok && encode_nbayes_with(&s.fit, NULL, NULL, &buf, &len) == MLX_OK)
+		{
+			size_t		lab = 24 + 8 + 12893 + 8 + 48;
+
+			memcpy(buf + lab + 7 * 922 + 2, "c0017", 5);
+			reseal(buf, len);
+			ok = decode_expect(buf, len, MLX_ECORRUPT,
+							   "naive bayes class labels 17 and 923 are equal");
+			mlx_free(&tctx, buf);
+		}
+		free(theta);
+		free(var);
+		free(cnt);
+		free(clp);
+		free(labs);
+		free(labbuf);
+	}
+	EXPECT(ok, "%s", reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_nbayes_truncations_and_flips(void)
+{
+	size_t		len;
+	uint8_t    *buf;
+	bool		ok;
+	int			mn;
+
+	for (mn = 0; mn < 2; mn++)
+	{
+		buf = encode_nbsample(mn, &len);
+		EXPECT(buf != NULL, "encode");
+		ok = every_truncation_rejected(buf, len) &&
+			flips_rejected_or_canonical(buf, len);
+		mlx_free(&tctx, buf);
+		EXPECT(ok, "%s: %s", mn ? "multinomial" : "gaussian", reason);
+		buf = encode_nbsample8_inputs(mn, &len);
+		EXPECT(buf != NULL, "encode with inputs");
+		ok = flips_rejected_or_canonical(buf, len);
+		mlx_free(&tctx, buf);
+		EXPECT(ok, "with inputs: %s", reason);
+	}
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_nbayes_encoder_rejects(void)
+{
+	nbsample	s;
+	mlx_model	m;
+	uint8_t    *out;
+	size_t		len;
+	char	   *js;
+	char	   *dup[3] = {"x", "y\xc3\xa9", "y\xc3\xa9"};
+	char	   *bad[3] = {"x", "\xff", "z"};
+	char	   *empty[3] = {"x", "", "z"};
+	char	   *nolab[3] = {"x", NULL, "z"};
+
+	make_nbsample(&s);
+	EXPECT(mlx_model_from_nbayes(NULL, NULL, &tctx, &m) == MLX_EINVAL,
+		   "NULL fit accepted");
+	s.fit.nfeat = 0;
+	EXPECT(mlx_model_from_nbayes(&s.fit, NULL, &tctx, &m) == MLX_EINVAL &&
+		   m.feature_names == NULL, "0 features accepted");
+	s.fit.nfeat = 3;
+	EXPECT(mlx_model_from_nbayes(&s.fit, sample_names, &tctx, &m) == MLX_OK,
+		   "build");
+	EXPECT(m.algorithm == MLX_ALG_NAIVE_BAYES && m.nfeat == 3 && m.inputs == NULL &&
+		   m.u.nbayes.classes == s.labels && m.u.nbayes.theta == s.theta &&
+		   m.u.nbayes.var == s.var && m.u.nbayes.class_count == s.count,
+		   "built model differs");
+#define REFUSED(what) \
+	do { \
+		out = (uint8_t *) 1; \
+		EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_EINVAL && \
+			   out == NULL, "%s encoded", what); \
+		EXPECT(mlx_model_describe_json(&m, &tctx, &js) == MLX_EINVAL && js == NULL, \
+			   "%s described", what); \
+	} while (0)
+	m.u.nbayes.distribution = 3;
+	REFUSED("distribution 3");
+	m.u.nbayes.distribution = MLX_NB_GAUSSIAN;
+	m.u.nbayes.nclasses = 1;
+	REFUSED("1 class");
+	m.u.nbayes.nclasses = 3;
+	m.u.nbayes.nfeat = 2;
+	REFUSED("nfeat mismatch");
+	m.u.nbayes.nfeat = 3;
+	m.u.nbayes.nrows = 2;
+	REFUSED("fewer rows than classes");
+	m.u.nbayes.nrows = 60;
+	m.u.nbayes.nskipped = -1;
+	REFUSED("negative skipped rows");
+	m.u.nbayes.nskipped = 2;
+	m.u.nbayes.var_smoothing = -1;
+	REFUSED("negative var_smoothing");
+	m.u.nbayes.var_smoothing = 0;
+	REFUSED("epsilon without var_smoothing");
+	m.u.nbayes.var_smoothing = 0.5;
+	m.u.nbayes.epsilon = NAN;
+	REFUSED("NaN epsilon");
+	m.u.nbayes.epsilon = 0.25;
+	m.u.nbayes.alpha = 1;
+	REFUSED("gaussian with alpha");
+	m.u.nbayes.alpha = 0;
+	m.u.nbayes.classes = dup;
+	REFUSED("equal labels");
+	m.u.nbayes.classes = bad;
+	REFUSED("label not UTF-8");
+	m.u.nbayes.classes = empty;
+	REFUSED("empty label");
+	m.u.nbayes.classes = nolab;
+	REFUSED("NULL label");
+	m.u.nbayes.classes = NULL;
+	REFUSED("no labels");
+	m.u.nbayes.classes = s.labels;
+	s.count[1] = 0;
+	REFUSED("class without rows");
+	s.count[1] = 19;
+	REFUSED("counts not adding up");
+	s.count[1] = 20;
+	s.clp[2] = 0.25;
+	REFUSED("positive log prior");
+	s.clp[2] = -2;
+	s.theta[4] = INFINITY;
+	REFUSED("infinite theta");
+	s.theta[4] = 1;
+	s.var[7] = 0;
+	REFUSED("zero variance");
+	s.var[7] = 0.2;
+	REFUSED("variance below epsilon");
+	s.var[7] = 1.125;
+	m.u.nbayes.var = NULL;
+	REFUSED("missing var");
+	m.u.nbayes.var = s.var;
+	m.u.nbayes.distribution = MLX_NB_MULTINOMIAL;
+	REFUSED("multinomial without feature_log_prob");
+	m.u.nbayes.distribution = MLX_NB_GAUSSIAN;
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_OK, "restored model");
+	mlx_free(&tctx, out);
+	mlx_model_free_names(&m, &tctx);
+
+	make_nbsample_mn(&s);
+	EXPECT(mlx_model_from_nbayes(&s.fit, NULL, &tctx, &m) == MLX_OK, "build 2");
+	m.u.nbayes.alpha = 0;
+	REFUSED("alpha 0");
+	m.u.nbayes.alpha = INFINITY;
+	REFUSED("infinite alpha");
+	m.u.nbayes.alpha = 1;
+	m.u.nbayes.var_smoothing = 1e-9;
+	REFUSED("multinomial with var_smoothing");
+	m.u.nbayes.var_smoothing = 0;
+	m.u.nbayes.epsilon = 1e-9;
+	REFUSED("multinomial with epsilon");
+	m.u.nbayes.epsilon = 0;
+	s.flp[2] = 1e-300;
+	REFUSED("positive feature_log_prob");
+	s.flp[2] = NAN;
+	REFUSED("NaN feature_log_prob");
+	s.flp[2] = -0.5;
+#undef REFUSED
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_OK, "restored model 2");
+	mlx_free(&tctx, out);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_nbayes_json(void)
+{
+	nbsample	s;
+	mlx_model	m;
+	char	   *json;
+	char	   *names[3] = {"a", "b", "c"};
+	const char *want =
+	"{\"algorithm\":\"naive_bayes\",\"format_version\":1,"
+	"\"n_features\":3,\"features\":[\"a\",\"b\",\"c\"],"
+	"\"distribution\":\"gaussian\",\"classes\":[\"x\",\"y\xc3\xa9\",\"z\\\"\"],"
+	"\"class_count\":[30,20,10],"
+	"\"class_prior\":[0.60653065971263342,0.36787944117144233,0.1353352832366127],"
+	"\"var_smoothing\":0.5,\"epsilon\":0.25,"
+	"\"theta\":[[-1,-0.5,0],[0.5,1,1.5],[2,2.5,3]],"
+	"\"var\":[[0.25,0.375,0.5],[0.625,0.75,0.875],[1,1.125,1.25]],"
+	"\"n_rows\":60,\"n_skipped\":2}";
+	const char *mwant =
+	"{\"algorithm\":\"naive_bayes\",\"format_version\":1,"
+	"\"n_features\":3,\"features\":[\"a\",\"b\",\"c\"],"
+	"\"distribution\":\"multinomial\",\"classes\":[\"no\",\"yes\"],"
+	"\"class_count\":[7,5],\"class_log_prior\":[-0.5,-1],\"alpha\":1,"
+	"\"feature_log_prob\":[[-1,-2,-0.5],[-0.25,-3,-1.5]],"
+	"\"n_rows\":12,\"n_skipped\":0}";
+
+	make_nbsample(&s);
+	EXPECT(mlx_model_from_nbayes(&s.fit, names, &tctx, &m) == MLX_OK, "build");
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe");
+	EXPECT(strcmp(json, want) == 0, "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free_names(&m, &tctx);
+
+	make_nbsample_mn(&s);
+	EXPECT(mlx_model_from_nbayes(&s.fit, names, &tctx, &m) == MLX_OK, "build 2");
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe 2");
+	EXPECT(strcmp(json, mwant) == 0, "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static mlx_status
+op_from_nbayes(void)
+{
+	nbsample	s;
+	mlx_model	m;
+	mlx_status	st;
+
+	make_nbsample(&s);
+	st = mlx_model_from_nbayes(&s.fit, sample_names, &tctx, &m);
+	if (st == MLX_OK)
+		mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static mlx_status
+op_encode_nbayes(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_nbsample(false, &len);
+
+	if (buf == NULL)
+		return MLX_ENOMEM;
+	mlx_free(&tctx, buf);
+	return MLX_OK;
+}
+
+static mlx_status
+op_encode_nbayes_inputs(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_nbsample8_inputs(true, &len);
+
+	if (buf == NULL)
+		return MLX_ENOMEM;
+	mlx_free(&tctx, buf);
+	return MLX_OK;
+}
+
+static bool
+t_nbayes_enomem(void)
+{
+	bool		ok;
+	int			mn;
+
+	ok = enomem_sweep("from_nbayes", op_from_nbayes) &&
+		enomem_sweep("encode naive bayes", op_encode_nbayes) &&
+		enomem_sweep("encode naive bayes with inputs", op_encode_nbayes_inputs);
+	if (!ok)
+		return false;
+	for (mn = 0; mn < 2; mn++)
+	{
+		enomem_value = encode_nbsample(mn, &enomem_len);
+		EXPECT(enomem_value != NULL, "encode");
+		ok = enomem_sweep("decode naive bayes", op_decode) &&
+			enomem_sweep("describe naive bayes", op_describe);
+		mlx_free(&tctx, enomem_value);
+		if (!ok)
+			return false;
+		enomem_value = encode_nbsample8_inputs(mn, &enomem_len);
+		EXPECT(enomem_value != NULL, "encode with inputs");
+		ok = enomem_sweep("decode naive bayes with inputs", op_decode) &&
+			enomem_sweep("describe naive bayes with inputs", op_describe);
+		mlx_free(&tctx, enomem_value);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 static bool
 t_no_leaks(void)
 {
@@ -7168,6 +8333,16 @@ main(void)
 	run("kmeans_encoder_rejects_invalid_models", t_kmeans_encoder_rejects);
 	run("kmeans_describe_json", t_kmeans_json);
 	run("kmeans_allocation_failures", t_kmeans_enomem);
+	run("nbayes_round_trip_field_by_field", t_nbayes_round_trip);
+	run("nbayes_documented_layout_deterministic", t_nbayes_layout);
+	run("nbayes_variants_accepted", t_nbayes_variants);
+	run("nbayes_crafted_inconsistent_values", t_nbayes_crafted);
+	run("nbayes_crafted_layouts_rejected", t_nbayes_bytes_rejected);
+	run("nbayes_class_and_cell_limits", t_nbayes_limits);
+	run("nbayes_every_truncation_and_byte_flip", t_nbayes_truncations_and_flips);
+	run("nbayes_encoder_rejects_invalid_models", t_nbayes_encoder_rejects);
+	run("nbayes_describe_json", t_nbayes_json);
+	run("nbayes_allocation_failures", t_nbayes_enomem);
 	run("no_leaks", t_no_leaks);
 	printf("%d passed, %d failed\n", npass, nfail);
 	return nfail > 0 ? 1 : 0;
