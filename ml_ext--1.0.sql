@@ -592,7 +592,25 @@ BEGIN
     RAISE EXCEPTION 'target column "%" of model "%" does not exist in relation %',
       m.target, model_name, relation USING ERRCODE = 'undefined_column';
   END;
-  IF m.algorithm = 'logistic_regression' THEN
+  IF m.algorithm = 'naive_bayes' AND array_length(ml.classes(model_name), 1) > 2 THEN
+    -- more than two classes: macro averages, log loss of each row's actual class
+    EXECUTE format(
+      'SELECT ml.accuracy(a, l) AS accuracy, ml.precision(a, l) AS prec,'
+      '       ml.recall(a, l) AS recall, ml.f1(a, l) AS f1,'
+      '       ml.log_loss(true, p) AS log_loss, count(*) AS n'
+      '  FROM (SELECT (src.%I)::text AS a, ml.predict_label($2, src) AS l,'
+      '               (ml.predict_proba($2, src))[array_position($1, (src.%I)::text)] AS p'
+      '        FROM %s AS src WHERE src.%I IS NOT NULL) s',
+      m.target, m.target, src, m.target) INTO r USING ml.classes(model_name), model_name;
+    metric := 'accuracy'; value := r.accuracy; RETURN NEXT;
+    metric := 'precision'; value := r.prec; RETURN NEXT;
+    metric := 'recall'; value := r.recall; RETURN NEXT;
+    metric := 'f1'; value := r.f1; RETURN NEXT;
+    metric := 'log_loss'; value := r.log_loss; RETURN NEXT;
+    metric := 'n'; value := r.n; RETURN NEXT;
+    RETURN;
+  END IF;
+  IF m.algorithm IN ('logistic_regression', 'naive_bayes') THEN
     pos := (ml.classes(model_name))[2];
     EXECUTE format(
       'SELECT ml.accuracy(a, l) AS accuracy, ml.precision(a, l, $1) AS prec,'
@@ -629,7 +647,7 @@ BEGIN
     m.target, model_name, src, m.target);
 END $$;
 COMMENT ON FUNCTION ml.evaluate(text, text) IS
-  'score a relation with the deployed version of a model and report metrics against its target column (regression: r2, mse, rmse, mae, explained_variance; classification: accuracy, precision, recall, f1, log_loss, roc_auc)';
+  'score a relation with the deployed version of a model and report metrics against its target column (regression: r2, mse, rmse, mae, explained_variance; classification: accuracy, precision, recall, f1 (macro over more than two classes), log_loss, roc_auc (binary))';
 
 -- The model's target column and a check that the relation has it.
 CREATE FUNCTION ml._classifier_target(model_name text, src text, relation text)
@@ -645,7 +663,7 @@ BEGIN
     RAISE EXCEPTION 'model "%" does not exist or has no deployed version', model_name
       USING ERRCODE = 'undefined_object';
   END IF;
-  IF m.algorithm <> 'logistic_regression' THEN
+  IF m.algorithm NOT IN ('logistic_regression', 'naive_bayes') THEN
     RAISE EXCEPTION 'model "%" is a % model, not a classifier', model_name, m.algorithm
       USING ERRCODE = 'wrong_object_type';
   END IF;
@@ -694,6 +712,12 @@ DECLARE
   npos bigint;
   nneg bigint;
 BEGIN
+  IF array_length(ml.classes(model_name), 1) > 2 THEN
+    RAISE EXCEPTION 'ROC curve needs a binary classifier; model "%" has % classes', model_name,
+      array_length(ml.classes(model_name), 1)
+      USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Compare one class against the rest with ml.roc_auc(actual = label, (ml.predict_proba(...))[i]).';
+  END IF;
   EXECUTE format('SELECT count(*) FILTER (WHERE (src.%I)::text = $1),'
                  '       count(*) FILTER (WHERE (src.%I)::text <> $1)'
                  '  FROM %s AS src WHERE src.%I IS NOT NULL', target, target, src, target)
@@ -956,3 +980,60 @@ COMMENT ON FUNCTION ml.centroids(bytea) IS
   'the centroids of a k-means model, numbered from 0 as ml.predict numbers clusters, with the rows nearest to each in training';
 COMMENT ON FUNCTION ml.centroids(text) IS
   'the centroids of the deployed version of a named k-means model';
+
+------------------------------------------------------------------------------
+-- Naive Bayes (Gaussian and multinomial): one pass as a parallel aggregate
+------------------------------------------------------------------------------
+
+CREATE FUNCTION ml._naive_bayes_sfunc(state bytea, class int, x float8[], n_classes int)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_naive_bayes_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._naive_bayes_sfunc(state bytea, class int, x float8[], n_classes int,
+                                      distribution text)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_naive_bayes_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._naive_bayes_sfunc(state bytea, class int, x float8[], n_classes int,
+                                      distribution text, var_smoothing float8, alpha float8)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_naive_bayes_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._naive_bayes_combine(state1 bytea, state2 bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_naive_bayes_combine'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._naive_bayes_final(state bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_naive_bayes_final'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml._naive_bayes_sfunc(bytea, int, float8[], int) IS
+  'internal: transition function of ml.naive_bayes_fit (Gaussian)';
+COMMENT ON FUNCTION ml._naive_bayes_sfunc(bytea, int, float8[], int, text) IS
+  'internal: transition function of ml.naive_bayes_fit';
+COMMENT ON FUNCTION ml._naive_bayes_sfunc(bytea, int, float8[], int, text, float8, float8) IS
+  'internal: transition function of ml._naive_bayes_train (ml.train''s pass, with var_smoothing and alpha)';
+COMMENT ON FUNCTION ml._naive_bayes_combine(bytea, bytea) IS
+  'internal: combine function of ml.naive_bayes_fit (merges per-class counts, means and squared deviations or sums)';
+COMMENT ON FUNCTION ml._naive_bayes_final(bytea) IS
+  'internal: final function of ml.naive_bayes_fit (the model, classes labelled 0 .. n_classes - 1)';
+
+CREATE AGGREGATE ml.naive_bayes_fit(class int, x float8[], n_classes int) (
+    SFUNC = ml._naive_bayes_sfunc, STYPE = bytea, FINALFUNC = ml._naive_bayes_final,
+    FINALFUNC_MODIFY = READ_ONLY, COMBINEFUNC = ml._naive_bayes_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE ml.naive_bayes_fit(class int, x float8[], n_classes int, distribution text) (
+    SFUNC = ml._naive_bayes_sfunc, STYPE = bytea, FINALFUNC = ml._naive_bayes_final,
+    FINALFUNC_MODIFY = READ_ONLY, COMBINEFUNC = ml._naive_bayes_combine, PARALLEL = SAFE
+);
+CREATE AGGREGATE ml._naive_bayes_train(class int, x float8[], n_classes int, distribution text,
+                                       var_smoothing float8, alpha float8) (
+    SFUNC = ml._naive_bayes_sfunc, STYPE = bytea, FINALFUNC = ml._naive_bayes_final,
+    FINALFUNC_MODIFY = READ_ONLY, COMBINEFUNC = ml._naive_bayes_combine, PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ml.naive_bayes_fit(int, float8[], int) IS
+  'Gaussian naive Bayes over classes 0 .. n_classes - 1 (scikit-learn''s GaussianNB, var_smoothing 1e-9); returns a model bytea';
+COMMENT ON AGGREGATE ml.naive_bayes_fit(int, float8[], int, text) IS
+  'naive Bayes, distribution ''gaussian'' or ''multinomial'' (alpha 1), over classes 0 .. n_classes - 1; returns a model bytea';
+COMMENT ON AGGREGATE ml._naive_bayes_train(int, float8[], int, text, float8, float8) IS
+  'internal: ml.train''s naive Bayes pass';

@@ -1,8 +1,8 @@
 /*
  * classify.c
- *	  Classifier scoring: ml.predict_proba, ml.predict_label, ml.classes,
- *	  each taking a model bytea or a model name, and a feature array or a
- *	  table row.
+ *	  Classifier scoring (logistic regression, naive Bayes):
+ *	  ml.predict_proba, ml.predict_label, ml.classes, each taking a model
+ *	  bytea or a model name, and a feature array or a table row.
  */
 #include "postgres.h"
 
@@ -14,13 +14,15 @@
 #include "utils/builtins.h"
 
 #include "core/logreg.h"
+#include "core/nbayes.h"
 #include "pg/ml_pg.h"
 #include "pg/ml_train.h"
 
 static void
 require_classifier(const mlx_model *m, const char *fname)
 {
-	if (m->algorithm != MLX_ALG_LOGISTIC_REGRESSION)
+	if (m->algorithm != MLX_ALG_LOGISTIC_REGRESSION &&
+		m->algorithm != MLX_ALG_NAIVE_BAYES)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("%s needs a classifier, but this is a %s model", fname,
@@ -28,17 +30,58 @@ require_classifier(const mlx_model *m, const char *fname)
 				 errhint("Score regression models with ml.predict.")));
 }
 
-/* P(class 1) of a binary classifier */
-static double
-positive_probability(const mlx_model *m, const void *x)
+/* the class labels of a classifier, in class index order */
+static char **
+class_labels(const mlx_model *m, int *n)
 {
-	return mlx_logreg_prob(&m->u.logreg, x);
+	if (m->algorithm == MLX_ALG_NAIVE_BAYES)
+	{
+		*n = m->u.nbayes.nclasses;
+		return m->u.nbayes.classes;
+	}
+	*n = 2;
+	return (char **) m->u.logreg.classes;
+}
+
+/*
+ * Class probabilities into out (as many as classes); returns the index of
+ * the predicted class: for a binary logistic model the positive class when
+ * its probability is at least 1/2, for naive Bayes the most probable one.
+ */
+static int
+class_probabilities(const mlx_model *m, const void *x, double *out)
+{
+	if (m->algorithm == MLX_ALG_NAIVE_BAYES)
+		return mlx_nb_predict_proba(&m->u.nbayes, x, out);
+	out[1] = mlx_logreg_prob(&m->u.logreg, x);
+	out[0] = 1 - out[1];
+	return out[1] >= 0.5 ? 1 : 0;
+}
+
+/* the predicted class index of a classifier (ml.predict) */
+int
+ml_classify(const mlx_model *m, const void *x)
+{
+	double		two[2];
+	double	   *p = two;
+	int			n;
+	int			c;
+
+	(void) class_labels(m, &n);
+	if (n > 2)
+		p = palloc(sizeof(double) * n);
+	c = class_probabilities(m, x, p);
+	if (p != two)
+		pfree(p);
+	return c;
 }
 
 double
 ml_label_value(const mlx_model *m, int i)
 {
-	const char *label = m->u.logreg.classes[i];
+	int			n;
+	char	  **labels = class_labels(m, &n);
+	const char *label = labels[i];
 	char	   *end;
 	double		v;
 
@@ -51,8 +94,8 @@ ml_label_value(const mlx_model *m, int i)
 	if (end == label || *end != '\0' || errno != 0 || !isfinite(v))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("the model predicts text labels (\"%s\", \"%s\"), which ml.predict cannot return as a number",
-						m->u.logreg.classes[0], m->u.logreg.classes[1]),
+				 errmsg("the model predicts text labels (\"%s\", \"%s\"%s), which ml.predict cannot return as a number",
+						labels[0], labels[1], n > 2 ? ", ..." : ""),
 				 errhint("Use ml.predict_label for the label or ml.predict_proba for the probabilities.")));
 	return v;
 }
@@ -60,19 +103,27 @@ ml_label_value(const mlx_model *m, int i)
 static Datum
 proba_array(const mlx_model *m, const void *x)
 {
-	double		p1 = positive_probability(m, x);
-	Datum		elems[2];
+	int			n;
+	double	   *p;
+	Datum	   *elems;
 
-	elems[0] = Float8GetDatum(1 - p1);
-	elems[1] = Float8GetDatum(p1);
-	return PointerGetDatum(construct_array(elems, 2, FLOAT8OID, sizeof(float8),
+	(void) class_labels(m, &n);
+	p = palloc(sizeof(double) * n);
+	elems = palloc(sizeof(Datum) * n);
+	class_probabilities(m, x, p);
+	for (int i = 0; i < n; i++)
+		elems[i] = Float8GetDatum(p[i]);
+	return PointerGetDatum(construct_array(elems, n, FLOAT8OID, sizeof(float8),
 										   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
 static Datum
 label_text(const mlx_model *m, const void *x)
 {
-	return CStringGetTextDatum(m->u.logreg.classes[positive_probability(m, x) >= 0.5 ? 1 : 0]);
+	int			n;
+	char	  **labels = class_labels(m, &n);
+
+	return CStringGetTextDatum(labels[ml_classify(m, x)]);
 }
 
 #define CLASSIFY_ENTRY(fn, by_name, row, what, result) \
@@ -98,12 +149,16 @@ CLASSIFY_ENTRY(ml_predict_label_name_row, true, true, "ml.predict_label", label_
 static Datum
 classes_array(const mlx_model *m)
 {
-	Datum		elems[2];
+	int			n;
+	char	  **labels;
+	Datum	   *elems;
 
 	require_classifier(m, "ml.classes");
-	elems[0] = CStringGetTextDatum(m->u.logreg.classes[0]);
-	elems[1] = CStringGetTextDatum(m->u.logreg.classes[1]);
-	return PointerGetDatum(construct_array(elems, 2, TEXTOID, -1, false, TYPALIGN_INT));
+	labels = class_labels(m, &n);
+	elems = palloc(sizeof(Datum) * n);
+	for (int i = 0; i < n; i++)
+		elems[i] = CStringGetTextDatum(labels[i]);
+	return PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT));
 }
 
 /* ml.classes(model bytea) RETURNS text[] */

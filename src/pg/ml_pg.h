@@ -95,6 +95,9 @@ extern void ml_check_features(const mlx_model *m, const MlFloat8Array *x);
 /* classify.c: class label i of a classifier as a number (ml.predict) */
 extern double ml_label_value(const mlx_model *m, int i);
 
+/* classify.c: the predicted class index of a classifier */
+extern int	ml_classify(const mlx_model *m, const void *x);
+
 /* kmeans.c: the index (from 0) of the centroid nearest to x */
 extern double ml_kmeans_cluster(const mlx_model *m, const void *x);
 

@@ -50,6 +50,9 @@ typedef struct TrainOptions
 	int			k;				/* kmeans: clusters */
 	int			n_init;			/* kmeans: restarts on the sample */
 	int			sample_rows;	/* kmeans: rows sampled for the restarts */
+	char	   *distribution;	/* naive_bayes: "gaussian" or "multinomial" */
+	double		var_smoothing;	/* naive_bayes gaussian */
+	double		nb_alpha;		/* naive_bayes multinomial: additive smoothing */
 } TrainOptions;
 
 typedef struct TrainPass
@@ -66,7 +69,7 @@ typedef struct TrainRun
 {
 	MemoryContext cxt;			/* survives SPI_finish */
 	const char *algorithm;		/* one of ml_train_algorithms */
-	bool		classifier;		/* logistic_regression */
+	bool		classifier;		/* logistic_regression, naive_bayes */
 	const char *model_name;
 	const char *relation;		/* as the user wrote it */
 	const char *from;			/* FROM item */
@@ -79,7 +82,9 @@ typedef struct TrainRun
 	int			nfeat;
 	char	   *train_pred;		/* WHERE clause for training rows */
 	char	   *test_pred;		/* WHERE clause for held-out rows, or NULL */
-	char	   *classes[2];		/* classifiers: labels as text, [1] positive */
+	char	  **classes;		/* classifiers: labels as text, in the target
+								 * type's order (binary: [1] is positive) */
+	int			nclasses;
 	TrainPass	passes[ML_MAX_TRAIN_PASSES];
 	int			npasses;
 } TrainRun;
@@ -108,6 +113,9 @@ extern Jsonb *ml_train_pca_metrics(TrainRun *run, bytea *model);
 extern bytea *ml_train_kmeans_fit(TrainRun *run, bytea *encoder, char **names,
 								  int64 ntrain);
 extern Jsonb *ml_train_kmeans_metrics(TrainRun *run, bytea *model);
+
+/* train_nbayes.c */
+extern bytea *ml_train_nbayes_fit(TrainRun *run, bytea *encoder);
 
 /* train_glm.c */
 extern void ml_train_classes(TrainRun *run);

@@ -54,7 +54,8 @@ ml_score(const mlx_model *m, const void *x)
 		case MLX_ALG_LINEAR_REGRESSION:
 			return mlx_linreg_predict(&m->u.linreg, x);
 		case MLX_ALG_LOGISTIC_REGRESSION:
-			return ml_label_value(m, mlx_logreg_prob(&m->u.logreg, x) >= 0.5 ? 1 : 0);
+		case MLX_ALG_NAIVE_BAYES:
+			return ml_label_value(m, ml_classify(m, x));
 		case MLX_ALG_POISSON_REGRESSION:
 			return mlx_poisson_predict(&m->u.poisson, x);
 		case MLX_ALG_KMEANS:

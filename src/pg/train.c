@@ -555,6 +555,11 @@ attach_inputs(TrainRun *run, bytea *raw, mlx_inputs *in, char **names,
 			break;
 		case MLX_ALG_KMEANS:
 			break;				/* no target: nothing filtered */
+		case MLX_ALG_NAIVE_BAYES:
+			/* the pass numbered the classes; these are their labels */
+			m.u.nbayes.classes = run->classes;
+			m.u.nbayes.nskipped = skipped;
+			break;
 	}
 	return ml_encode_model(&m);
 }
@@ -714,7 +719,8 @@ ml_train(PG_FUNCTION_ARGS)
 					 errhint("Available algorithms: %s.", ml_join_names(ml_train_algorithms))));
 	}
 	run.algorithm = algorithm;
-	run.classifier = (strcmp(algorithm, "logistic_regression") == 0);
+	run.classifier = (strcmp(algorithm, "logistic_regression") == 0 ||
+					  strcmp(algorithm, "naive_bayes") == 0);
 	if (strcmp(algorithm, "pca") == 0 || strcmp(algorithm, "kmeans") == 0)
 	{
 		if (!PG_ARGISNULL(2))
@@ -777,7 +783,9 @@ ml_train(PG_FUNCTION_ARGS)
 
 	inputs = make_inputs(&run, &names);
 	encoder = make_encoder(&run, inputs, names);
-	if (run.classifier)
+	if (strcmp(run.algorithm, "naive_bayes") == 0)
+		raw = ml_train_nbayes_fit(&run, encoder);
+	else if (run.classifier)
 		raw = ml_train_logreg_fit(&run, encoder, names);
 	else if (strcmp(run.algorithm, "poisson_regression") == 0)
 		raw = ml_train_poisson_fit(&run, encoder, names);

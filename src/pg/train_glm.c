@@ -15,12 +15,14 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
 #include "core/logreg.h"
+#include "core/nbayes.h"
 #include "core/poisson.h"
 #include "pg/ml_pg.h"
 #include "pg/ml_train.h"
@@ -38,22 +40,26 @@ label01_sql(TrainRun *run)
 }
 
 /*
- * The two classes of the target over the training rows, in the target
- * type's order (false < true, 0 < 1, text by collation); the second is the
- * positive class.  One class, or more than two, is an error.
+ * The classes of the target over the training rows, in the target type's
+ * order (false < true, 0 < 1 < 10, text by collation); for a binary
+ * classifier the second is the positive class.  One class is an error, and
+ * so are more than the algorithm supports (two for logistic regression).
  */
 void
 ml_train_classes(TrainRun *run)
 {
 	StringInfoData sql;
 	TimestampTz start = GetCurrentTimestamp();
+	bool		binary = strcmp(run->algorithm, "logistic_regression") == 0;
+	int			maxclasses = binary ? 2 : MLX_NB_MAX_CLASSES;
+	int64		total = 0;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "SELECT (src.%s)::text, count(*) FROM %s AS src WHERE %s AND src.%s IS NOT NULL "
-					 "GROUP BY src.%s ORDER BY src.%s LIMIT 3",
+					 "GROUP BY src.%s ORDER BY src.%s LIMIT %d",
 					 run->qtarget, run->from, run->train_pred, run->qtarget,
-					 run->qtarget, run->qtarget);
+					 run->qtarget, run->qtarget, maxclasses + 1);
 	ml_spi_run(sql.data, 0, NULL, NULL, -1);
 	if (SPI_processed == 1)
 		ereport(ERROR,
@@ -62,13 +68,19 @@ ml_train_classes(TrainRun *run)
 						run->target,
 						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
 						run->algorithm)));
-	if (SPI_processed > 2)
+	if (binary && SPI_processed > 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
 				 errmsg("target column \"%s\" has more than two classes; %s supports binary targets",
 						run->target, run->algorithm),
-				 errhint("Multinomial logistic regression is not available yet; map the target to two classes in a query.")));
-	for (int i = 0; i < 2; i++)
+				 errhint("Multinomial logistic regression is not available yet; use naive_bayes, or map the target to two classes in a query.")));
+	if (SPI_processed > (uint64) maxclasses)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("target column \"%s\" has more than %d classes", run->target, maxclasses)));
+	run->nclasses = (int) SPI_processed;
+	run->classes = MemoryContextAlloc(run->cxt, sizeof(char *) * run->nclasses);
+	for (int i = 0; i < run->nclasses; i++)
 	{
 		bool		isnull;
 		char	   *label = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
@@ -79,9 +91,13 @@ ml_train_classes(TrainRun *run)
 					 errmsg("class label of target column \"%s\" must be 1 to %d bytes long",
 							run->target, MLX_MODEL_MAX_CATEGORY_LEN)));
 		run->classes[i] = MemoryContextStrdup(run->cxt, label);
-		class_count[i] = DatumGetInt64(ml_spi_value(i, 2, &isnull));
+		total += DatumGetInt64(ml_spi_value(i, 2, &isnull));
+		if (binary)
+			class_count[i] = DatumGetInt64(ml_spi_value(i, 2, &isnull));
 	}
-	ml_record_pass(run, "classes", class_count[0] + class_count[1], 0, 0, start);
+	ml_record_pass(run, "classes", total, 0, 0, start);
+	if (!binary)
+		return;
 
 	/* class weights: 1, "balanced" (n / (2 n_c), as scikit-learn), or given */
 	class_weight[0] = class_weight[1] = 1;
@@ -316,6 +332,50 @@ ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names)
 }
 
 /*
+ * Metrics of a classifier with more than two classes: accuracy, macro
+ * precision, recall and F1 (scikit-learn's average='macro'), and the log
+ * loss from the probability given to each row's actual class.
+ */
+static Jsonb *
+multiclass_metrics(TrainRun *run, bytea *model)
+{
+	StringInfoData sql;
+	TimestampTz start = GetCurrentTimestamp();
+	Oid			types[2] = {BYTEAOID, TEXTARRAYOID};
+	Datum		args[2];
+	Datum	   *labels = palloc(sizeof(Datum) * run->nclasses);
+	const char *pred = run->test_pred ? run->test_pred : run->train_pred;
+	Jsonb	   *result;
+	bool		isnull;
+	int			planned;
+	MemoryContext old;
+
+	for (int i = 0; i < run->nclasses; i++)
+		labels[i] = CStringGetTextDatum(run->classes[i]);
+	args[0] = PointerGetDatum(model);
+	args[1] = PointerGetDatum(construct_array(labels, run->nclasses, TEXTOID, -1, false, TYPALIGN_INT));
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "SELECT jsonb_build_object("
+					 "'accuracy', ml.accuracy(a, l), 'precision', ml.precision(a, l), "
+					 "'recall', ml.recall(a, l), 'f1', ml.f1(a, l), "
+					 "'log_loss', ml.log_loss(true, p), "
+					 "'n_test', count(*), 'evaluated_on', %s), ml._processes(1), count(*) "
+					 "FROM (SELECT (src.%s)::text AS a, ml.predict_label($1, src) AS l, "
+					 "(ml.predict_proba($1, src))[array_position($2, (src.%s)::text)] AS p "
+					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s",
+					 run->test_pred ? "'test'" : "'training'",
+					 run->qtarget, run->qtarget, run->from, pred, run->qtarget);
+	planned = ml_spi_run_pass(sql.data, 2, types, args);
+	old = MemoryContextSwitchTo(run->cxt);
+	result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
+	MemoryContextSwitchTo(old);
+	ml_record_pass(run, "evaluate", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
+				   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start);
+	return result;
+}
+
+/*
  * Classifier metrics on the held-out rows (or the training rows):
  * accuracy, precision/recall/F1 of the positive class, log loss and ROC
  * AUC (the last only when both classes are present).
@@ -328,7 +388,7 @@ ml_train_classifier_metrics(TrainRun *run, bytea *model)
 	Oid			types[1] = {BYTEAOID};
 	Datum		args[1];
 	const char *pred = run->test_pred ? run->test_pred : run->train_pred;
-	const char *pos = quote_literal_cstr(run->classes[1]);
+	const char *pos;
 	Jsonb	   *result;
 	bool		isnull;
 	int			planned;
@@ -336,6 +396,9 @@ ml_train_classifier_metrics(TrainRun *run, bytea *model)
 				n;
 	MemoryContext old;
 
+	if (run->nclasses > 2)
+		return multiclass_metrics(run, model);
+	pos = quote_literal_cstr(run->classes[1]);
 	args[0] = PointerGetDatum(model);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,

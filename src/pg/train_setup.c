@@ -24,7 +24,7 @@
 
 const char *const ml_train_algorithms[] = {
 	"linear_regression", "logistic_regression", "poisson_regression", "lasso",
-	"elastic_net", "pca", "kmeans", NULL
+	"elastic_net", "pca", "kmeans", "naive_bayes", NULL
 };
 
 static const char *const linreg_options[] = {
@@ -54,6 +54,11 @@ static const char *const kmeans_options[] = {
 	"k", "n_init", "max_iter", "tol", "seed", "sample_rows", "exclude", "deploy", NULL
 };
 
+static const char *const nbayes_options[] = {
+	"distribution", "var_smoothing", "alpha", "test_fraction", "seed", "exclude",
+	"deploy", NULL
+};
+
 static const char *const pca_options[] = {
 	"n_components", "exclude", "deploy", NULL
 };
@@ -61,6 +66,8 @@ static const char *const pca_options[] = {
 static const char *const *
 algorithm_options(const TrainRun *run)
 {
+	if (strcmp(run->algorithm, "naive_bayes") == 0)
+		return nbayes_options;
 	if (run->classifier)
 		return logreg_options;
 	if (strcmp(run->algorithm, "poisson_regression") == 0)
@@ -142,6 +149,9 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 	o->k = 8;					/* scikit-learn's KMeans defaults */
 	o->n_init = 10;
 	o->sample_rows = 100000;
+	o->distribution = "gaussian";
+	o->var_smoothing = 1e-9;	/* scikit-learn's GaussianNB */
+	o->nb_alpha = 1.0;			/* scikit-learn's MultinomialNB */
 	if (run->classifier || strcmp(run->algorithm, "poisson_regression") == 0)
 	{
 		o->max_iter = 100;		/* IRLS passes over the data */
@@ -189,7 +199,36 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 					 errmsg("unknown option \"%s\" for algorithm %s", key, run->algorithm),
 					 errhint("Valid options are: %s.", ml_join_names(algorithm_options(run)))));
 
-		if (strcmp(key, "class_weight") == 0)
+		if (strcmp(key, "distribution") == 0)
+		{
+			if (strcmp(type, "string") != 0 ||
+				(strcmp(text, "gaussian") != 0 && strcmp(text, "multinomial") != 0))
+				raise_option_error(run, key, "must be \"gaussian\" or \"multinomial\"");
+			o->distribution = MemoryContextStrdup(run->cxt, text);
+		}
+		else if (strcmp(key, "var_smoothing") == 0)
+		{
+			double		v;
+
+			if (strcmp(type, "number") != 0)
+				raise_option_error(run, key, "must be a number");
+			v = float8in_internal(text, NULL, "double precision", text);
+			if (!(v >= 0) || isinf(v))
+				raise_option_error(run, key, "must be a finite number >= 0");
+			o->var_smoothing = v;
+		}
+		else if (strcmp(key, "alpha") == 0 && strcmp(run->algorithm, "naive_bayes") == 0)
+		{
+			double		v;
+
+			if (strcmp(type, "number") != 0)
+				raise_option_error(run, key, "must be a number");
+			v = float8in_internal(text, NULL, "double precision", text);
+			if (!(v > 0) || isinf(v))
+				raise_option_error(run, key, "must be a finite number > 0");
+			o->nb_alpha = v;
+		}
+		else if (strcmp(key, "class_weight") == 0)
 		{
 			if (strcmp(type, "string") == 0 && strcmp(text, "balanced") == 0)
 				o->class_weight = MemoryContextStrdup(run->cxt, "balanced");

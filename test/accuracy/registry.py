@@ -102,8 +102,16 @@ def checks(conn, report, compare):
                 "features => ARRAY['a', 'b'], options => '{\"alpha\": 0.01, \"l1_ratio\": 0.2}')")
     cur.execute("SELECT version FROM ml.train('reg_dump_pca', 'reg_data', NULL, 'pca', "
                 "features => ARRAY['a', 'b'])")
+    cur.execute("SELECT version FROM ml.train('reg_dump_nb', 'reg_data', 'c', 'naive_bayes', "
+                "features => ARRAY['a', 'b'])")
+    cur.execute("SELECT version FROM ml.train('reg_dump_pois', '(SELECT a, b, round(y)::int AS y FROM reg_data)', "
+                "'y', 'poisson_regression')")
+    cur.execute("SELECT version FROM ml.train('reg_dump_km', 'reg_data', NULL, 'kmeans', "
+                "features => ARRAY['a', 'b'], options => '{\"k\": 3}')")
     fingerprint = ("SELECT sum((ml.predict_proba('reg_dump_logit', t))[2]), sum(ml.predict('reg_dump_lasso', t)), "
-                   "sum(ml.predict('reg_dump_enet', t)), sum((ml.transform('reg_dump_pca', t))[1]) FROM reg_data t")
+                   "sum(ml.predict('reg_dump_enet', t)), sum((ml.transform('reg_dump_pca', t))[1]), "
+                   "sum((ml.predict_proba('reg_dump_nb', t))[3]), sum(ml.predict('reg_dump_pois', t)), "
+                   "sum(ml.predict('reg_dump_km', t)) FROM reg_data t")
     cur.execute(fingerprint)
     before_families = cur.fetchone()
     cur.execute("SELECT name, version, deployed, owner, model, metrics::text FROM ml.models "
@@ -136,7 +144,7 @@ def checks(conn, report, compare):
         compare("registry: by-name predictions after restore equal those before",
                 rcur.fetchone()[0], before_sum, 1e-15)
         rcur.execute(fingerprint)
-        compare("registry: logistic, lasso, elastic net and PCA models score the same after restore",
+        compare("registry: logistic, lasso, elastic net, PCA, naive Bayes, Poisson and k-means models score the same after restore",
                 rcur.fetchone(), before_families, 1e-15)
         rcur.execute("SELECT model_id > (SELECT max(id) FROM ml.models WHERE name <> 'reg_dump' OR version < 3), "
                      "version FROM ml.train('reg_dump', 'reg_data', 'y', features => ARRAY['a'])")

@@ -26,6 +26,7 @@ import gram
 import kmeans
 import logreg
 import metrics
+import nbayes
 import poisson
 import readme
 import registry
@@ -434,6 +435,7 @@ def main():
         ("gram", lambda db: gram.checks(db.conn, report, compare), ()),
         ("poisson", lambda db: poisson.checks(db.conn, report, compare), ()),
         ("kmeans", lambda db: kmeans.checks(db.conn, report, compare), ()),
+        ("nbayes", lambda db: nbayes.checks(db.conn, report, compare), ()),
         ("readme", lambda db: readme.checks(db.conn, report, compare, root), ()),
     ]
     for name, fn, args in checks:
