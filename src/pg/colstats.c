@@ -46,18 +46,9 @@ state_size(int32 length)
 static ArrayAvgState *
 state_arg(Datum d)
 {
-	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
+	struct varlena *raw = ml_state_arg(d);
 	ArrayAvgState *s;
 
-	if (VARATT_IS_EXTENDED(raw))
-		raw = pg_detoast_datum(raw);
-	if (((uintptr_t) raw) % sizeof(double) != 0)
-	{
-		struct varlena *copy = palloc(VARSIZE(raw));
-
-		memcpy(copy, raw, VARSIZE(raw));
-		raw = copy;
-	}
 	s = (ArrayAvgState *) raw;
 	if (VARSIZE(s) < sizeof(ArrayAvgState) || s->magic != COLSTATS_MAGIC ||
 		s->length < 0 || s->length > COLSTATS_MAX_LEN ||

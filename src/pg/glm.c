@@ -57,31 +57,13 @@ pass_what(int family)
 		"logistic regression training";
 }
 
-static void
-require_agg(FunctionCallInfo fcinfo, const char *fname)
-{
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s can only be called as part of an aggregate", fname)));
-}
-
 static GlmPassVar *
 pass_arg(Datum d)
 {
-	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
+	struct varlena *raw = ml_state_arg(d);
 	GlmPassVar *v;
 	char		errbuf[256];
 
-	if (VARATT_IS_EXTENDED(raw))
-		raw = pg_detoast_datum(raw);
-	if (((uintptr_t) raw) % sizeof(double) != 0)
-	{
-		struct varlena *copy = palloc(VARSIZE(raw));
-
-		memcpy(copy, raw, VARSIZE(raw));
-		raw = copy;
-	}
 	v = (GlmPassVar *) raw;
 	errbuf[0] = '\0';
 	if (VARSIZE(v) < PASS_HDRSZ + sizeof(mlx_linreg_state) ||
@@ -142,7 +124,7 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 	int			bad = 0;
 	mlx_status	st;
 
-	require_agg(fcinfo, "ml._glm_pass_sfunc");
+	ml_require_agg(fcinfo, "ml._glm_pass_sfunc");
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -218,7 +200,7 @@ ml_glm_pass_combine(PG_FUNCTION_ARGS)
 	GlmPassVar *a;
 	GlmPassVar *b;
 
-	require_agg(fcinfo, "ml._glm_pass_combine");
+	ml_require_agg(fcinfo, "ml._glm_pass_combine");
 	a = PG_ARGISNULL(0) ? NULL : pass_arg(PG_GETARG_DATUM(0));
 	b = PG_ARGISNULL(1) ? NULL : pass_arg(PG_GETARG_DATUM(1));
 	if (b == NULL)
@@ -258,7 +240,7 @@ ml_glm_pass_final(PG_FUNCTION_ARGS)
 	mlx_linreg_fit wls;
 	mlx_model	model;
 
-	require_agg(fcinfo, "ml._glm_pass_final");
+	ml_require_agg(fcinfo, "ml._glm_pass_final");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	v = pass_arg(PG_GETARG_DATUM(0));

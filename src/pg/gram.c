@@ -89,15 +89,6 @@ gram_what(int kind)
 }
 
 static void
-require_agg(FunctionCallInfo fcinfo, const char *fname)
-{
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s can only be called as part of an aggregate", fname)));
-}
-
-static void
 raise_bad_state(const char *why)
 {
 	ereport(ERROR,
@@ -186,20 +177,11 @@ gram_var_new(int nfeat, const GramSettings *g)
 static GramVar *
 gram_var_arg(Datum d)
 {
-	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
+	struct varlena *raw = ml_state_arg(d);
 	GramVar    *v;
 	Size		size;
 	GramSettings g;
 
-	if (VARATT_IS_EXTENDED(raw))
-		raw = pg_detoast_datum(raw);
-	if (((uintptr_t) raw) % sizeof(double) != 0)
-	{
-		struct varlena *copy = palloc(VARSIZE(raw));
-
-		memcpy(copy, raw, VARSIZE(raw));
-		raw = copy;
-	}
 	v = (GramVar *) raw;
 	size = VARSIZE(v);
 	if (size < GRAM_HDRSZ + sizeof(mlx_linreg_state) ||
@@ -348,7 +330,7 @@ ml_enet_sfunc(PG_FUNCTION_ARGS)
 	GramVar    *v;
 	double		y;
 
-	require_agg(fcinfo, "ml._enet_sfunc");
+	ml_require_agg(fcinfo, "ml._enet_sfunc");
 	g = enet_settings(fcinfo);
 	v = gram_start(fcinfo, &g);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -376,7 +358,7 @@ ml_pca_sfunc(PG_FUNCTION_ARGS)
 	GramSettings g;
 	GramVar    *v;
 
-	require_agg(fcinfo, "ml._pca_sfunc");
+	ml_require_agg(fcinfo, "ml._pca_sfunc");
 	memset(&g, 0, sizeof(g));
 	g.kind = GRAM_PCA;
 	if (PG_NARGS() >= 3)
@@ -413,7 +395,7 @@ ml_gram_combine(PG_FUNCTION_ARGS)
 	GramSettings ga,
 				gb;
 
-	require_agg(fcinfo, "ml._gram_combine");
+	ml_require_agg(fcinfo, "ml._gram_combine");
 	a = PG_ARGISNULL(0) ? NULL : gram_var_arg(PG_GETARG_DATUM(0));
 	b = PG_ARGISNULL(1) ? NULL : gram_var_arg(PG_GETARG_DATUM(1));
 	if (b == NULL)
@@ -519,7 +501,7 @@ ml_gram_final(PG_FUNCTION_ARGS)
 {
 	GramVar    *v;
 
-	require_agg(fcinfo, "ml._gram_final");
+	ml_require_agg(fcinfo, "ml._gram_final");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	v = gram_var_arg(PG_GETARG_DATUM(0));

@@ -42,31 +42,13 @@ typedef struct KmeansPassVar
 
 static const char *const kmeans_what = "k-means training";
 
-static void
-require_agg(FunctionCallInfo fcinfo, const char *fname)
-{
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s can only be called as part of an aggregate", fname)));
-}
-
 static KmeansPassVar *
 kpass_arg(Datum d)
 {
-	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
+	struct varlena *raw = ml_state_arg(d);
 	KmeansPassVar *v;
 	char		errbuf[256];
 
-	if (VARATT_IS_EXTENDED(raw))
-		raw = pg_detoast_datum(raw);
-	if (((uintptr_t) raw) % sizeof(double) != 0)
-	{
-		struct varlena *copy = palloc(VARSIZE(raw));
-
-		memcpy(copy, raw, VARSIZE(raw));
-		raw = copy;
-	}
 	v = (KmeansPassVar *) raw;
 	errbuf[0] = '\0';
 	if (VARSIZE(v) < KPASS_HDRSZ + sizeof(mlx_kmeans_state) ||
@@ -102,7 +84,7 @@ ml_kmeans_pass_sfunc(PG_FUNCTION_ARGS)
 	int			bad = 0;
 	mlx_status	st;
 
-	require_agg(fcinfo, "ml._kmeans_pass_sfunc");
+	ml_require_agg(fcinfo, "ml._kmeans_pass_sfunc");
 	if (PG_ARGISNULL(2))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -150,7 +132,7 @@ ml_kmeans_pass_combine(PG_FUNCTION_ARGS)
 	KmeansPassVar *a;
 	KmeansPassVar *b;
 
-	require_agg(fcinfo, "ml._kmeans_pass_combine");
+	ml_require_agg(fcinfo, "ml._kmeans_pass_combine");
 	a = PG_ARGISNULL(0) ? NULL : kpass_arg(PG_GETARG_DATUM(0));
 	b = PG_ARGISNULL(1) ? NULL : kpass_arg(PG_GETARG_DATUM(1));
 	if (b == NULL)
@@ -188,7 +170,7 @@ ml_kmeans_pass_final(PG_FUNCTION_ARGS)
 	int			k,
 				d;
 
-	require_agg(fcinfo, "ml._kmeans_pass_final");
+	ml_require_agg(fcinfo, "ml._kmeans_pass_final");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	v = kpass_arg(PG_GETARG_DATUM(0));

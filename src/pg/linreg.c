@@ -52,15 +52,6 @@ static const char *const linreg_what = "linear regression training";
  */
 bool		ml_linreg_quiet = false;
 
-static void
-require_agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s can only be called as part of an aggregate", fname)));
-}
-
 /* Fresh state in CurrentMemoryContext: empty (nfeat 0) or sized for nfeat. */
 static LinregVar *
 linreg_var_new(int nfeat, double lambda, bool intercept)
@@ -110,19 +101,10 @@ raise_bad_state(const char *why)
 static LinregVar *
 linreg_var_arg(Datum d)
 {
-	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
+	struct varlena *raw = ml_state_arg(d);
 	LinregVar  *v;
 	Size		size;
 
-	if (VARATT_IS_EXTENDED(raw))
-		raw = pg_detoast_datum(raw);
-	if (((uintptr_t) raw) % sizeof(double) != 0)
-	{
-		struct varlena *copy = palloc(VARSIZE(raw));
-
-		memcpy(copy, raw, VARSIZE(raw));
-		raw = copy;
-	}
 	v = (LinregVar *) raw;
 	size = VARSIZE(v);
 
@@ -199,7 +181,7 @@ ml_linreg_sfunc(PG_FUNCTION_ARGS)
 	int			bad = 0;
 	mlx_status	st;
 
-	require_agg_context(fcinfo, "ml.linreg_sfunc");
+	ml_require_agg(fcinfo, "ml.linreg_sfunc");
 
 	lambda = lambda_arg(fcinfo, 3);
 	intercept = intercept_arg(fcinfo, 4);
@@ -272,7 +254,7 @@ ml_linreg_combine(PG_FUNCTION_ARGS)
 	LinregVar  *b;
 	LinregVar  *result;
 
-	require_agg_context(fcinfo, "ml.linreg_combine");
+	ml_require_agg(fcinfo, "ml.linreg_combine");
 
 	a = PG_ARGISNULL(0) ? NULL : linreg_var_arg(PG_GETARG_DATUM(0));
 	b = PG_ARGISNULL(1) ? NULL : linreg_var_arg(PG_GETARG_DATUM(1));
@@ -333,7 +315,7 @@ ml_linreg_final(PG_FUNCTION_ARGS)
 	mlx_model	model;
 	mlx_status	st;
 
-	require_agg_context(fcinfo, "ml.linreg_final");
+	ml_require_agg(fcinfo, "ml.linreg_final");
 
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();

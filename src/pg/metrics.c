@@ -53,15 +53,6 @@ typedef struct MetricsVar
 #define MV_BODY(v) ((void *) ((char *) (v) + MV_HDRSZ))
 #define MV_BODYSIZE(v) ((size_t) VARSIZE(v) - MV_HDRSZ)
 
-static void
-require_agg_context(FunctionCallInfo fcinfo, const char *fname)
-{
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s can only be called as part of an aggregate", fname)));
-}
-
 static void raise_bad_state(const char *what, const char *why) pg_attribute_noreturn();
 static void raise_overflow(void) pg_attribute_noreturn();
 static void raise_too_many_labels(void) pg_attribute_noreturn();
@@ -94,18 +85,9 @@ mv_new(uint32 magic, size_t body)
 static MetricsVar *
 mv_arg(Datum d, const char *what)
 {
-	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
+	struct varlena *raw = ml_state_arg(d);
 	MetricsVar *v;
 
-	if (VARATT_IS_EXTENDED(raw))
-		raw = pg_detoast_datum(raw);
-	if (((uintptr_t) raw) % sizeof(double) != 0)
-	{
-		struct varlena *copy = palloc(VARSIZE(raw));
-
-		memcpy(copy, raw, VARSIZE(raw));
-		raw = copy;
-	}
 	v = (MetricsVar *) raw;
 	if (VARSIZE(v) < MV_HDRSZ + 8)
 		raise_bad_state(what, "too short");
@@ -178,7 +160,7 @@ ml_regression_metrics_sfunc(PG_FUNCTION_ARGS)
 	double		y,
 				yhat;
 
-	require_agg_context(fcinfo, "ml.regression_metrics_sfunc");
+	ml_require_agg(fcinfo, "ml.regression_metrics_sfunc");
 	if (!PG_ARGISNULL(0))
 		v = (MetricsVar *) ((char *) reg_state(PG_GETARG_DATUM(0)) - MV_HDRSZ);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -209,7 +191,7 @@ ml_regression_metrics_combine(PG_FUNCTION_ARGS)
 	mlx_regmoments *a;
 	mlx_regmoments *b;
 
-	require_agg_context(fcinfo, "ml.regression_metrics_combine");
+	ml_require_agg(fcinfo, "ml.regression_metrics_combine");
 	a = PG_ARGISNULL(0) ? NULL : reg_state(PG_GETARG_DATUM(0));
 	b = PG_ARGISNULL(1) ? NULL : reg_state(PG_GETARG_DATUM(1));
 	if (b == NULL)
@@ -229,7 +211,7 @@ ml_regression_metrics_combine(PG_FUNCTION_ARGS)
 static bool
 reg_result(FunctionCallInfo fcinfo, const char *fname, mlx_regression_metrics *m)
 {
-	require_agg_context(fcinfo, fname);
+	ml_require_agg(fcinfo, fname);
 	if (PG_ARGISNULL(0))
 		return false;
 	return mlx_regmoments_result(reg_state(PG_GETARG_DATUM(0)), m) == MLX_OK;
@@ -339,7 +321,7 @@ ml_confusion_sfunc(PG_FUNCTION_ARGS)
 	uint32		nl;
 	size_t		nt;
 
-	require_agg_context(fcinfo, "ml.confusion_sfunc");
+	ml_require_agg(fcinfo, "ml.confusion_sfunc");
 	if (!PG_ARGISNULL(0))
 	{
 		v = mv_arg_magic(PG_GETARG_DATUM(0), ML_CONF_MAGIC, class_what);
@@ -392,7 +374,7 @@ ml_binary_confusion_sfunc(PG_FUNCTION_ARGS)
 	bool		apos,
 				ppos;
 
-	require_agg_context(fcinfo, "ml.binary_confusion_sfunc");
+	ml_require_agg(fcinfo, "ml.binary_confusion_sfunc");
 	if (!PG_ARGISNULL(0))
 	{
 		v = mv_arg_magic(PG_GETARG_DATUM(0), ML_BIN_MAGIC, class_what);
@@ -455,7 +437,7 @@ ml_classification_combine(PG_FUNCTION_ARGS)
 	MetricsVar *a;
 	MetricsVar *b;
 
-	require_agg_context(fcinfo, "ml.classification_combine");
+	ml_require_agg(fcinfo, "ml.classification_combine");
 	a = PG_ARGISNULL(0) ? NULL : mv_arg(PG_GETARG_DATUM(0), class_what);
 	b = PG_ARGISNULL(1) ? NULL : mv_arg(PG_GETARG_DATUM(1), class_what);
 	if (a != NULL && a->magic != ML_CONF_MAGIC && a->magic != ML_BIN_MAGIC)
@@ -524,7 +506,7 @@ class_result(FunctionCallInfo fcinfo, const char *fname, mlx_class_metrics *m)
 	MetricsVar *v;
 	mlx_status	st;
 
-	require_agg_context(fcinfo, fname);
+	ml_require_agg(fcinfo, fname);
 	if (PG_ARGISNULL(0))
 		return false;
 	v = mv_arg(PG_GETARG_DATUM(0), class_what);
@@ -581,7 +563,7 @@ ml_log_loss_sfunc(PG_FUNCTION_ARGS)
 	MetricsVar *v = NULL;
 	double		p;
 
-	require_agg_context(fcinfo, "ml.log_loss_sfunc");
+	ml_require_agg(fcinfo, "ml.log_loss_sfunc");
 	if (!PG_ARGISNULL(0))
 		v = (MetricsVar *) ((char *) logl_state(PG_GETARG_DATUM(0)) - MV_HDRSZ);
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
@@ -614,7 +596,7 @@ ml_log_loss_combine(PG_FUNCTION_ARGS)
 	mlx_logloss *a;
 	mlx_logloss *b;
 
-	require_agg_context(fcinfo, "ml.log_loss_combine");
+	ml_require_agg(fcinfo, "ml.log_loss_combine");
 	a = PG_ARGISNULL(0) ? NULL : logl_state(PG_GETARG_DATUM(0));
 	b = PG_ARGISNULL(1) ? NULL : logl_state(PG_GETARG_DATUM(1));
 	if (b == NULL)
@@ -638,7 +620,7 @@ ml_log_loss_final(PG_FUNCTION_ARGS)
 {
 	double		r;
 
-	require_agg_context(fcinfo, "ml.log_loss_final");
+	ml_require_agg(fcinfo, "ml.log_loss_final");
 	if (PG_ARGISNULL(0) ||
 		mlx_logloss_result(logl_state(PG_GETARG_DATUM(0)), &r) != MLX_OK)
 		PG_RETURN_NULL();
@@ -690,7 +672,7 @@ ml_roc_auc_sfunc(PG_FUNCTION_ARGS)
 	bool		y;
 	double		score;
 
-	require_agg_context(fcinfo, "ml.roc_auc_sfunc");
+	ml_require_agg(fcinfo, "ml.roc_auc_sfunc");
 	if (!PG_ARGISNULL(0))
 	{
 		v = mv_arg_magic(PG_GETARG_DATUM(0), ML_AUC_MAGIC, auc_what);
@@ -730,7 +712,7 @@ ml_roc_auc_combine(PG_FUNCTION_ARGS)
 	mlx_auc    *sa;
 	mlx_auc    *sb;
 
-	require_agg_context(fcinfo, "ml.roc_auc_combine");
+	ml_require_agg(fcinfo, "ml.roc_auc_combine");
 	a = PG_ARGISNULL(0) ? NULL : mv_arg_magic(PG_GETARG_DATUM(0), ML_AUC_MAGIC, auc_what);
 	b = PG_ARGISNULL(1) ? NULL : mv_arg_magic(PG_GETARG_DATUM(1), ML_AUC_MAGIC, auc_what);
 	sa = a ? auc_state(a) : NULL;
@@ -762,7 +744,7 @@ ml_roc_auc_final(PG_FUNCTION_ARGS)
 	double		r;
 	mlx_status	st;
 
-	require_agg_context(fcinfo, "ml.roc_auc_final");
+	ml_require_agg(fcinfo, "ml.roc_auc_final");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	s = auc_state(mv_arg_magic(PG_GETARG_DATUM(0), ML_AUC_MAGIC, auc_what));

@@ -95,6 +95,12 @@ extern void ml_check_features(const mlx_model *m, const MlFloat8Array *x);
 /* classify.c: class label i of a classifier as a number (ml.predict) */
 extern double ml_label_value(const mlx_model *m, int i);
 
+/* aggstate.c: ERROR unless called as part of an aggregate */
+extern void ml_require_agg(FunctionCallInfo fcinfo, const char *fname);
+
+/* aggstate.c: a flat bytea state argument in-line and 8-byte aligned */
+extern struct varlena *ml_state_arg(Datum d);
+
 /* classify.c: the predicted class index of a classifier */
 extern int	ml_classify(const mlx_model *m, const void *x);
 

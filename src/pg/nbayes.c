@@ -48,15 +48,6 @@ typedef struct NbVar
 static const char *const nb_what = "naive Bayes training";
 
 static void
-require_agg(FunctionCallInfo fcinfo, const char *fname)
-{
-	if (!AggCheckCallContext(fcinfo, NULL))
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("%s can only be called as part of an aggregate", fname)));
-}
-
-static void
 raise_bad_state(const char *why)
 {
 	ereport(ERROR,
@@ -68,19 +59,10 @@ raise_bad_state(const char *why)
 static NbVar *
 nb_var_arg(Datum d)
 {
-	struct varlena *raw = (struct varlena *) DatumGetPointer(d);
+	struct varlena *raw = ml_state_arg(d);
 	NbVar	   *v;
 	Size		size;
 
-	if (VARATT_IS_EXTENDED(raw))
-		raw = pg_detoast_datum(raw);
-	if (((uintptr_t) raw) % sizeof(double) != 0)
-	{
-		struct varlena *copy = palloc(VARSIZE(raw));
-
-		memcpy(copy, raw, VARSIZE(raw));
-		raw = copy;
-	}
 	v = (NbVar *) raw;
 	size = VARSIZE(v);
 	if (size < NB_HDRSZ + sizeof(mlx_nb_state) || v->magic != ML_NB_STATE_MAGIC ||
@@ -196,7 +178,7 @@ ml_naive_bayes_sfunc(PG_FUNCTION_ARGS)
 	int			bad = 0;
 	mlx_status	st;
 
-	require_agg(fcinfo, "ml._naive_bayes_sfunc");
+	ml_require_agg(fcinfo, "ml._naive_bayes_sfunc");
 	if (PG_ARGISNULL(3))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
@@ -280,7 +262,7 @@ ml_naive_bayes_combine(PG_FUNCTION_ARGS)
 	NbVar	   *a;
 	NbVar	   *b;
 
-	require_agg(fcinfo, "ml._naive_bayes_combine");
+	ml_require_agg(fcinfo, "ml._naive_bayes_combine");
 	a = PG_ARGISNULL(0) ? NULL : nb_var_arg(PG_GETARG_DATUM(0));
 	b = PG_ARGISNULL(1) ? NULL : nb_var_arg(PG_GETARG_DATUM(1));
 	if (b == NULL)
@@ -334,7 +316,7 @@ ml_naive_bayes_final(PG_FUNCTION_ARGS)
 	char	  **labels;
 	const int64_t *counts;
 
-	require_agg(fcinfo, "ml._naive_bayes_final");
+	ml_require_agg(fcinfo, "ml._naive_bayes_final");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
 	v = nb_var_arg(PG_GETARG_DATUM(0));
