@@ -10,98 +10,12 @@
  * beyond it is caught, and every allocation goes through a counting
  * context so leaks are caught even without LeakSanitizer.
  */
-#include <math.h>
-#include <stdarg.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include "model/model.h"
 
-/* ---------- harness ---------- */
-
-static char reason[512];
-static int	npass;
-static int	nfail;
-
-static void set_reason(const char *fmt,...) __attribute__((format(printf, 1, 2)));
-
-/* Set the failure reason; the arguments may include reason itself. */
-static void
-set_reason(const char *fmt,...)
-{
-	char		tmp[sizeof(reason)];
-	va_list		ap;
-
-	va_start(ap, fmt);
-	vsnprintf(tmp, sizeof(tmp), fmt, ap);
-	va_end(ap);
-	memcpy(reason, tmp, sizeof(reason));
-}
-
-#define EXPECT(cond, ...) \
-	do { \
-		if (!(cond)) \
-		{ \
-			set_reason(__VA_ARGS__); \
-			return false; \
-		} \
-	} while (0)
-
-static void
-run(const char *name, bool (*fn) (void))
-{
-	reason[0] = '\0';
-	if (fn())
-	{
-		printf("PASS %s\n", name);
-		npass++;
-	}
-	else
-	{
-		printf("FAIL %s: %s\n", name, reason);
-		nfail++;
-	}
-	fflush(stdout);
-}
-
-/* ---------- a counting allocator that can be told to fail ---------- */
-
-typedef struct counting
-{
-	long		nalloc;			/* successful allocations so far */
-	long		live;			/* allocated and not yet freed */
-	long		fail_after;		/* fail once nalloc reaches this; -1: never */
-} counting;
+#define HARNESS_BOOL_CASES
+#include "harness.h"
 
 static counting counts = {0, 0, -1};
-
-static void *
-counting_alloc(void *arg, size_t size)
-{
-	counting   *c = arg;
-	void	   *p;
-
-	if (c->fail_after >= 0 && c->nalloc >= c->fail_after)
-		return NULL;
-	p = malloc(size);
-	if (p != NULL)
-	{
-		c->nalloc++;
-		c->live++;
-	}
-	return p;
-}
-
-static void
-counting_free(void *arg, void *ptr)
-{
-	counting   *c = arg;
-
-	c->live--;
-	free(ptr);
-}
-
 static const mlx_ctx tctx = {counting_alloc, counting_free, NULL, &counts};
 
 /* ---------- sample models ---------- */
@@ -477,18 +391,18 @@ t_truncations(void)
 		if (!decode_expect(buf, n, MLX_ECORRUPT, NULL))
 		{
 			mlx_free(&tctx, buf);
-			snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+			snprintf(case_reason + strlen(case_reason), sizeof(case_reason) - strlen(case_reason),
 					 " at length %zu", n);
 			return false;
 		}
 	}
 	EXPECT(decode_expect(buf, 10, MLX_ECORRUPT,
 						 "value is too short to be an ml_ext model (10 bytes)"),
-		   "short message: %s", reason);
+		   "short message: %s", case_reason);
 	EXPECT(decode_expect(buf, 200, MLX_ECORRUPT,
 						 "model is truncated: header declares 281 bytes but the value has 200"),
-		   "truncated message: %s", reason);
-	EXPECT(decode_expect(NULL, 0, MLX_ECORRUPT, "(0 bytes)"), "%s", reason);
+		   "truncated message: %s", case_reason);
+	EXPECT(decode_expect(NULL, 0, MLX_ECORRUPT, "(0 bytes)"), "%s", case_reason);
 	mlx_free(&tctx, buf);
 	return true;
 }
@@ -514,7 +428,7 @@ t_byte_flips(void)
 				MLX_EUNSUPPORTED : MLX_ECORRUPT;
 			if (!decode_expect(buf, len, want, NULL))
 			{
-				snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+				snprintf(case_reason + strlen(case_reason), sizeof(case_reason) - strlen(case_reason),
 						 " flipping byte %zu with 0x%02x", i, masks[f]);
 				mlx_free(&tctx, buf);
 				return false;
@@ -522,10 +436,10 @@ t_byte_flips(void)
 			buf[i] ^= masks[f];
 		}
 	}
-	EXPECT(decode_expect(buf, len, MLX_OK, NULL), "restored value: %s", reason);
+	EXPECT(decode_expect(buf, len, MLX_OK, NULL), "restored value: %s", case_reason);
 	buf[100] ^= 1;
 	EXPECT(decode_expect(buf, len, MLX_ECORRUPT, "model checksum mismatch: stored 0x"),
-		   "%s", reason);
+		   "%s", case_reason);
 	mlx_free(&tctx, buf);
 	return true;
 }
@@ -543,47 +457,47 @@ t_header_errors(void)
 	v[0] = 'X';
 	reseal(v, len);
 	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "not an ml_ext model (bad magic)"),
-		   "magic: %s", reason);
+		   "magic: %s", case_reason);
 	v[0] = 'M';
 
 	v[5] = 7;
 	reseal(v, len);
 	EXPECT(decode_expect(v, len, MLX_EUNSUPPORTED,
 						 "model format version 7 is newer than this ml_ext supports (1)"),
-		   "version 7: %s", reason);
+		   "version 7: %s", case_reason);
 	v[5] = 0;
 	reseal(v, len);
-	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "version 0"), "version 0: %s", reason);
+	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "version 0"), "version 0: %s", case_reason);
 	v[5] = 1;
 
 	v[7] = 99;
 	reseal(v, len);
 	EXPECT(decode_expect(v, len, MLX_EUNSUPPORTED, "algorithm 99"),
-		   "algorithm: %s", reason);
+		   "algorithm: %s", case_reason);
 	v[7] = 1;
 
 	v[11] = 1;
 	reseal(v, len);
-	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "flags"), "flags: %s", reason);
+	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "flags"), "flags: %s", case_reason);
 	v[11] = 0;
 
 	v[23] = 1;
 	reseal(v, len);
-	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "reserved"), "reserved: %s", reason);
+	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "reserved"), "reserved: %s", case_reason);
 	v[23] = 0;
 
 	put32(v + 12, 2000000);
 	reseal(v, len);
 	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "declares 2000000 features"),
-		   "k too large: %s", reason);
+		   "k too large: %s", case_reason);
 	put32(v + 12, 0);
 	reseal(v, len);
 	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "declares 0 features"),
-		   "k zero: %s", reason);
+		   "k zero: %s", case_reason);
 	put32(v + 12, 4);
 	reseal(v, len);
 	EXPECT(decode_expect(v, len, MLX_ECORRUPT, "ends after 3 of 4 names"),
-		   "k too large for names: %s", reason);
+		   "k too large for names: %s", case_reason);
 	put32(v + 12, 3);
 	reseal(v, len);
 
@@ -591,9 +505,9 @@ t_header_errors(void)
 	v[len] = 0;
 	reseal(v, len + 1);
 	EXPECT(decode_expect(v, len + 1, MLX_ECORRUPT, "trailing bytes"),
-		   "trailing: %s", reason);
+		   "trailing: %s", case_reason);
 	reseal(v, len);
-	EXPECT(decode_expect(v, len, MLX_OK, NULL), "restored: %s", reason);
+	EXPECT(decode_expect(v, len, MLX_OK, NULL), "restored: %s", case_reason);
 	return true;
 }
 
@@ -802,7 +716,7 @@ t_crafted(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		EXPECT(edit_expect(cases[i].f, cases[i].want, cases[i].msg),
-			   "case %zu: %s", i, reason);
+			   "case %zu: %s", i, case_reason);
 	return true;
 }
 
@@ -835,7 +749,7 @@ t_sections(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has more than one feature names section"),
-		   "duplicate features: %s", reason);
+		   "duplicate features: %s", case_reason);
 
 	b_header(&x, 1, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
@@ -843,25 +757,25 @@ t_sections(void)
 	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "more than one linear regression"),
-		   "duplicate linreg: %s", reason);
+		   "duplicate linreg: %s", case_reason);
 
 	b_header(&x, 1, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has no linear regression section"),
-		   "missing linreg: %s", reason);
+		   "missing linreg: %s", case_reason);
 
 	b_header(&x, 1, 3);
 	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no feature names section"),
-		   "missing features: %s", reason);
+		   "missing features: %s", case_reason);
 
 	b_header(&x, 1, 3);
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no feature names section"),
-		   "empty payload: %s", reason);
+		   "empty payload: %s", case_reason);
 
 	b_header(&x, 1, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
@@ -869,7 +783,7 @@ t_sections(void)
 	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "unknown required section 100"),
-		   "unknown required: %s", reason);
+		   "unknown required: %s", case_reason);
 
 	/* another algorithm's section is not ignored */
 	b_header(&x, 1, 3);
@@ -879,7 +793,7 @@ t_sections(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has a logistic regression section but its algorithm is linear_regression"),
-		   "logreg section in a linear model: %s", reason);
+		   "logreg section in a linear model: %s", case_reason);
 
 	/* a linear section under the logistic algorithm id */
 	b_header(&x, MLX_ALG_LOGISTIC_REGRESSION, 3);
@@ -888,7 +802,7 @@ t_sections(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has a linear regression section but its algorithm is logistic_regression"),
-		   "linreg section in a logistic model: %s", reason);
+		   "linreg section in a logistic model: %s", case_reason);
 
 	b_header(&x, 1, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
@@ -896,13 +810,13 @@ t_sections(void)
 	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
 	b_section(&x, 0xFFFF, junk, 0);
 	n = b_finish(&x);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "optional skipped: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "optional skipped: %s", case_reason);
 
 	b_header(&x, 1, 3);
 	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	n = b_finish(&x);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reversed order: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reversed order: %s", case_reason);
 
 	/* three stray bytes after the last section: a partial section header */
 	b_header(&x, 1, 3);
@@ -913,7 +827,7 @@ t_sections(void)
 	x.b[x.n++] = 0;
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "runs past the end"),
-		   "partial section header: %s", reason);
+		   "partial section header: %s", case_reason);
 
 	/* features section with a spare byte after the k names */
 	{
@@ -927,7 +841,7 @@ t_sections(void)
 		n = b_finish(&x);
 		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 							 "feature names section has 1 trailing bytes"),
-			   "feature trailing: %s", reason);
+			   "feature trailing: %s", case_reason);
 	}
 
 	/* linreg section too short for k */
@@ -936,7 +850,7 @@ t_sections(void)
 	b_section(&x, MLX_SEC_LINREG, lr, 100);
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "expected at least 212"),
-		   "short linreg: %s", reason);
+		   "short linreg: %s", case_reason);
 	return true;
 }
 
@@ -997,7 +911,7 @@ t_encoder_rejects(void)
 		   "name of %d bytes refused", MLX_MODEL_MAX_NAME_LEN);
 	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_OK, "encode long");
 	mlx_model_free_names(&m, &tctx);
-	EXPECT(decode_expect(out, len, MLX_OK, NULL), "decode long: %s", reason);
+	EXPECT(decode_expect(out, len, MLX_OK, NULL), "decode long: %s", case_reason);
 	mlx_free(&tctx, out);
 	EXPECT(mlx_model_from_linreg(&s.fit, badnames, &tctx, &m) == MLX_EINVAL,
 		   "invalid UTF-8 accepted");
@@ -1933,7 +1847,7 @@ t_inputs_rejected(void)
 		wlen = w_inputs(w, &s.inputs);
 		n = build_inputs_model(&x, w, wlen);
 		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, cases[c].msg),
-			   "case %zu: %s", c, reason);
+			   "case %zu: %s", c, case_reason);
 	}
 	EXPECT(counts.live == 0, "leak");
 	return true;
@@ -1988,7 +1902,7 @@ t_inputs_bytes_rejected(void)
 	glen = w_inputs(good, &s.inputs);
 	EXPECT(glen == IN_LEN, "body length %zu", glen);
 	n = build_inputs_model(&x, good, glen);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "good body: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "good body: %s", case_reason);
 
 	for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++)
 	{
@@ -2000,25 +1914,25 @@ t_inputs_bytes_rejected(void)
 		memset(w + glen, 0, (size_t) cases[c].extra);
 		n = build_inputs_model(&x, w, glen + (size_t) cases[c].extra);
 		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, cases[c].msg),
-			   "case %zu: %s", c, reason);
+			   "case %zu: %s", c, case_reason);
 	}
 
 	/* counts bounded by the bytes, before anything is allocated */
 	n = build_inputs_model(&x, tiny, sizeof(tiny));
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "inputs section declares 2 inputs but its 10 bytes can hold at most 0"),
-		   "tiny: %s", reason);
+		   "tiny: %s", case_reason);
 	n = build_inputs_model(&x, tiny, 5);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "inputs section has 5 bytes, expected at least 6"),
-		   "5 bytes: %s", reason);
+		   "5 bytes: %s", case_reason);
 
 	/* every truncation of the inputs body */
 	for (c = 0; c < glen; c++)
 	{
 		n = build_inputs_model(&x, good, c);
 		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, NULL),
-			   "truncated to %zu: %s", c, reason);
+			   "truncated to %zu: %s", c, case_reason);
 	}
 
 	/* at most once; any position */
@@ -2029,13 +1943,13 @@ t_inputs_bytes_rejected(void)
 	b_section(&x, MLX_SEC_INPUTS, good, (uint32_t) glen);
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has more than one inputs section"),
-		   "duplicate: %s", reason);
+		   "duplicate: %s", case_reason);
 	b_header(&x, 1, IK);
 	b_section(&x, MLX_SEC_INPUTS, good, (uint32_t) glen);
 	b_section(&x, MLX_SEC_LINREG, g_lr, ILR_LEN);
 	b_section(&x, MLX_SEC_FEATURES, g_feat, IFEAT_LEN);
 	n = b_finish(&x);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "inputs first: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "inputs first: %s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -2450,7 +2364,7 @@ t_logreg_variants(void)
 		s.fit.classes[1] = l1;
 		EXPECT(encode_logreg_with(&s.fit, NULL, NULL, &buf, &len) == MLX_OK,
 			   "encode long labels");
-		EXPECT(decode_expect(buf, len, MLX_OK, NULL), "long labels: %s", reason);
+		EXPECT(decode_expect(buf, len, MLX_OK, NULL), "long labels: %s", case_reason);
 		mlx_free(&tctx, buf);
 	}
 	EXPECT(counts.live == 0, "leak");
@@ -2724,7 +2638,7 @@ t_logreg_crafted(void)
 	size_t		i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		EXPECT(ledit_expect(cases[i].f, cases[i].msg), "case %zu: %s", i, reason);
+		EXPECT(ledit_expect(cases[i].f, cases[i].msg), "case %zu: %s", i, case_reason);
 	return true;
 }
 
@@ -2748,7 +2662,7 @@ t_logreg_bytes_rejected(void)
 	n = build_logreg_model(&x, w, wlen);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "logistic regression class labels 0 and 1 are equal"),
-		   "equal labels: %s", reason);
+		   "equal labels: %s", case_reason);
 
 	make_lsample(&s);
 	s.fit.classes[0] = "";
@@ -2756,14 +2670,14 @@ t_logreg_bytes_rejected(void)
 	n = build_logreg_model(&x, w, wlen);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "class label 0 has length 0, expected 1 to 1024 bytes"),
-		   "empty label: %s", reason);
+		   "empty label: %s", case_reason);
 
 	make_lsample(&s);
 	s.fit.classes[1] = "";
 	wlen = w_logreg(w, &s.fit);
 	n = build_logreg_model(&x, w, wlen);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "class label 1 has length 0"),
-		   "empty label 1: %s", reason);
+		   "empty label 1: %s", case_reason);
 
 	/* a label of 1025 bytes */
 	{
@@ -2776,7 +2690,7 @@ t_logreg_bytes_rejected(void)
 		wlen = w_logreg(big, &s.fit);
 		n = build_logreg_model(&x, big, wlen);
 		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "class label 0 has length 1025"),
-			   "long label: %s", reason);
+			   "long label: %s", case_reason);
 	}
 
 	/* wrong lengths: a spare byte, a short section, a missing label 1 */
@@ -2786,14 +2700,14 @@ t_logreg_bytes_rejected(void)
 	n = build_logreg_model(&x, w, wlen + 1);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "logistic regression section has 178 bytes, expected 177 for 2 features and class labels of 2 and 3 bytes"),
-		   "spare byte: %s", reason);
+		   "spare byte: %s", case_reason);
 	n = build_logreg_model(&x, w, 100);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "logistic regression section has 100 bytes, expected at least 172 for 2 features"),
-		   "short: %s", reason);
+		   "short: %s", case_reason);
 	n = build_logreg_model(&x, w, 172);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "class label 0 runs past the end"),
-		   "no label bytes: %s", reason);
+		   "no label bytes: %s", case_reason);
 
 	/* section set */
 	b_header(&x, MLX_ALG_LOGISTIC_REGRESSION, 2);
@@ -2801,7 +2715,7 @@ t_logreg_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has no logistic regression section"),
-		   "missing: %s", reason);
+		   "missing: %s", case_reason);
 	b_header(&x, MLX_ALG_LOGISTIC_REGRESSION, 2);
 	b_section(&x, MLX_SEC_FEATURES, feat, LFEAT_LEN);
 	b_section(&x, MLX_SEC_LOGREG, w, (uint32_t) wlen);
@@ -2809,13 +2723,13 @@ t_logreg_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has more than one logistic regression section"),
-		   "duplicate: %s", reason);
+		   "duplicate: %s", case_reason);
 	b_header(&x, MLX_ALG_LOGISTIC_REGRESSION, 2);
 	b_section(&x, MLX_SEC_LOGREG, w, (uint32_t) wlen);
 	b_section(&x, 0x8123, w, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, LFEAT_LEN);
 	n = b_finish(&x);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", case_reason);
 	/*
 	 * k in the header must match the arrays: with k = 1 the label lengths
 	 * are read from inside the arrays
@@ -2825,7 +2739,7 @@ t_logreg_bytes_rejected(void)
 	b_section(&x, MLX_SEC_LOGREG, w, (uint32_t) wlen);
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "logistic regression"),
-		   "k mismatch: %s", reason);
+		   "k mismatch: %s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -2843,7 +2757,7 @@ t_logreg_truncations(void)
 		if (!decode_expect(buf, n, MLX_ECORRUPT, NULL))
 		{
 			mlx_free(&tctx, buf);
-			snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+			snprintf(case_reason + strlen(case_reason), sizeof(case_reason) - strlen(case_reason),
 					 " at length %zu", n);
 			return false;
 		}
@@ -2883,7 +2797,7 @@ t_logreg_byte_flips(void)
 				MLX_EUNSUPPORTED : MLX_ECORRUPT;
 			if (!decode_expect(buf, len, want, NULL))
 			{
-				snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+				snprintf(case_reason + strlen(case_reason), sizeof(case_reason) - strlen(case_reason),
 						 " flipping byte %zu with 0x%02x", i, masks[f]);
 				return false;
 			}
@@ -2909,7 +2823,7 @@ t_logreg_byte_flips(void)
 		}
 	}
 	EXPECT(accepted > 0, "no resealed flip was accepted");
-	EXPECT(decode_expect(buf, len, MLX_OK, NULL), "restored: %s", reason);
+	EXPECT(decode_expect(buf, len, MLX_OK, NULL), "restored: %s", case_reason);
 	mlx_free(&tctx, buf);
 	EXPECT(counts.live == 0, "leak");
 	return true;
@@ -3130,7 +3044,7 @@ every_truncation_rejected(const uint8_t *buf, size_t len)
 	{
 		if (!decode_expect(buf, n, MLX_ECORRUPT, NULL))
 		{
-			snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+			snprintf(case_reason + strlen(case_reason), sizeof(case_reason) - strlen(case_reason),
 					 " at length %zu", n);
 			return false;
 		}
@@ -3193,7 +3107,7 @@ flips_rejected_or_canonical(uint8_t *buf, size_t len)
 			if (!decode_expect(buf, len, want, NULL))
 			{
 				buf[i] ^= masks[f];
-				snprintf(reason + strlen(reason), sizeof(reason) - strlen(reason),
+				snprintf(case_reason + strlen(case_reason), sizeof(case_reason) - strlen(case_reason),
 						 " flipping byte %zu with 0x%02x", i, masks[f]);
 				return false;
 			}
@@ -3235,7 +3149,7 @@ flips_rejected_or_canonical(uint8_t *buf, size_t len)
 		}
 	}
 	EXPECT(accepted > 0, "no resealed flip was accepted");
-	EXPECT(decode_expect(buf, len, MLX_OK, NULL), "restored: %s", reason);
+	EXPECT(decode_expect(buf, len, MLX_OK, NULL), "restored: %s", case_reason);
 	return true;
 }
 
@@ -3446,11 +3360,11 @@ t_enet_round_trip(void)
 
 	make_esample(&s, MLX_ALG_LASSO);
 	EXPECT(enet_round_trip(&s.fit, MLX_ALG_LASSO, sample_names, NULL, &len),
-		   "lasso: %s", reason);
+		   "lasso: %s", case_reason);
 	EXPECT(len == ESAMPLE_LEN, "lasso length %zu, expected %d", len, ESAMPLE_LEN);
 	make_esample(&s, MLX_ALG_ELASTIC_NET);
 	EXPECT(enet_round_trip(&s.fit, MLX_ALG_ELASTIC_NET, sample_names, NULL, &len),
-		   "elastic net: %s", reason);
+		   "elastic net: %s", case_reason);
 	EXPECT(len == ESAMPLE_LEN, "elastic net length %zu", len);
 
 	/* k = 8 from a table, with the inputs section */
@@ -3463,7 +3377,7 @@ t_enet_round_trip(void)
 	s.coef[8] = 0.25;
 	s.fit.nonzero = 2;
 	EXPECT(enet_round_trip(&s.fit, MLX_ALG_ELASTIC_NET, isample_features,
-						   &is.inputs, NULL), "with inputs: %s", reason);
+						   &is.inputs, NULL), "with inputs: %s", case_reason);
 	EXPECT(counts.live == 0, "%ld allocations leaked", counts.live);
 	return true;
 }
@@ -3541,7 +3455,7 @@ t_enet_variants(void)
 	s.fit.r2 = NAN;
 	s.coef[0] = 0;
 	EXPECT(enet_round_trip(&s.fit, MLX_ALG_LASSO, NULL, NULL, NULL),
-		   "no intercept: %s", reason);
+		   "no intercept: %s", case_reason);
 
 	/* -0 is a zero slope; alpha 0; r2 exactly 1; zero gap */
 	make_esample(&s, MLX_ALG_LASSO);
@@ -3550,7 +3464,7 @@ t_enet_variants(void)
 	s.fit.r2 = 1;
 	s.fit.dual_gap = 0;
 	EXPECT(enet_round_trip(&s.fit, MLX_ALG_LASSO, sample_names, NULL, NULL),
-		   "negative zero: %s", reason);
+		   "negative zero: %s", case_reason);
 
 	/* all slopes zero, a very negative r2 */
 	make_esample(&s, MLX_ALG_ELASTIC_NET);
@@ -3558,17 +3472,17 @@ t_enet_variants(void)
 	s.fit.nonzero = 0;
 	s.fit.r2 = -1e300;
 	EXPECT(enet_round_trip(&s.fit, MLX_ALG_ELASTIC_NET, NULL, NULL, NULL),
-		   "all zero: %s", reason);
+		   "all zero: %s", case_reason);
 
 	/* elastic net at both ends of l1_ratio, a huge penalty */
 	make_esample(&s, MLX_ALG_ELASTIC_NET);
 	s.fit.l1_ratio = 0;
 	s.fit.alpha = 1e300;
 	EXPECT(enet_round_trip(&s.fit, MLX_ALG_ELASTIC_NET, NULL, NULL, NULL),
-		   "l1_ratio 0: %s", reason);
+		   "l1_ratio 0: %s", case_reason);
 	s.fit.l1_ratio = 1;
 	EXPECT(enet_round_trip(&s.fit, MLX_ALG_ELASTIC_NET, NULL, NULL, NULL),
-		   "elastic net with l1_ratio 1: %s", reason);
+		   "elastic net with l1_ratio 1: %s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -3786,7 +3700,7 @@ t_enet_crafted(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		EXPECT(eedit_expect(cases[i].alg, cases[i].f, cases[i].msg),
-			   "case %zu: %s", i, reason);
+			   "case %zu: %s", i, case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -3817,24 +3731,24 @@ t_enet_bytes_rejected(void)
 	n = build_k3_model(&x, MLX_ALG_LASSO, MLX_SEC_ENET, w, wlen + 1);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "lasso section has 97 bytes, expected 96 for 3 features"),
-		   "spare byte: %s", reason);
+		   "spare byte: %s", case_reason);
 	n = build_k3_model(&x, MLX_ALG_ELASTIC_NET, MLX_SEC_ENET, w, wlen - 8);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "elastic net section has 88 bytes, expected 96 for 3 features"),
-		   "short: %s", reason);
+		   "short: %s", case_reason);
 	n = build_k3_model(&x, MLX_ALG_LASSO, MLX_SEC_ENET, w, 0);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "lasso section has 0 bytes"),
-		   "empty: %s", reason);
+		   "empty: %s", case_reason);
 
 	/* the same body is a lasso (l1_ratio 1) or an elastic net */
 	n = build_k3_model(&x, MLX_ALG_ELASTIC_NET, MLX_SEC_ENET, w, wlen);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "as elastic net: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "as elastic net: %s", case_reason);
 	/* a mixing elastic net body under the lasso id */
 	make_esample(&s, MLX_ALG_ELASTIC_NET);
 	wlen = w_enet(w, &s.fit);
 	n = build_k3_model(&x, MLX_ALG_LASSO, MLX_SEC_ENET, w, wlen);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "lasso l1_ratio is 0.5, expected 1"),
-		   "elastic net body as lasso: %s", reason);
+		   "elastic net body as lasso: %s", case_reason);
 
 	/* section set */
 	b_header(&x, MLX_ALG_LASSO, 3);
@@ -3842,7 +3756,7 @@ t_enet_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has no lasso/elastic net section"),
-		   "missing: %s", reason);
+		   "missing: %s", case_reason);
 	b_header(&x, MLX_ALG_ELASTIC_NET, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	b_section(&x, MLX_SEC_ENET, w, (uint32_t) wlen);
@@ -3850,7 +3764,7 @@ t_enet_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has more than one lasso/elastic net section"),
-		   "duplicate: %s", reason);
+		   "duplicate: %s", case_reason);
 	b_header(&x, MLX_ALG_ELASTIC_NET, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	b_section(&x, MLX_SEC_ENET, w, (uint32_t) wlen);
@@ -3858,7 +3772,7 @@ t_enet_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has a linear regression section but its algorithm is elastic_net"),
-		   "linreg section in an elastic net: %s", reason);
+		   "linreg section in an elastic net: %s", case_reason);
 	b_header(&x, MLX_ALG_LINEAR_REGRESSION, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
@@ -3866,17 +3780,17 @@ t_enet_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has a lasso/elastic net section but its algorithm is linear_regression"),
-		   "enet section in a linear model: %s", reason);
+		   "enet section in a linear model: %s", case_reason);
 	/* an enet section where a linear one belongs */
 	n = build_k3_model(&x, MLX_ALG_LINEAR_REGRESSION, MLX_SEC_ENET, w, wlen);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no linear regression section"),
-		   "enet section alone in a linear model: %s", reason);
+		   "enet section alone in a linear model: %s", case_reason);
 	b_header(&x, MLX_ALG_ELASTIC_NET, 3);
 	b_section(&x, MLX_SEC_ENET, w, (uint32_t) wlen);
 	b_section(&x, 0x8123, w, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	n = b_finish(&x);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", case_reason);
 
 	/* k in the header must match the coefficients */
 	b_header(&x, MLX_ALG_ELASTIC_NET, 2);
@@ -3885,7 +3799,7 @@ t_enet_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "elastic net section has 96 bytes, expected 88 for 2 features"),
-		   "k mismatch: %s", reason);
+		   "k mismatch: %s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -3902,13 +3816,13 @@ t_enet_truncations_and_flips(void)
 	ok = every_truncation_rejected(buf, len) &&
 		flips_rejected_or_canonical(buf, len);
 	mlx_free(&tctx, buf);
-	EXPECT(ok, "lasso: %s", reason);
+	EXPECT(ok, "lasso: %s", case_reason);
 	buf = encode_esample(MLX_ALG_ELASTIC_NET, &len);
 	EXPECT(buf != NULL, "encode elastic net");
 	ok = every_truncation_rejected(buf, len) &&
 		flips_rejected_or_canonical(buf, len);
 	mlx_free(&tctx, buf);
-	EXPECT(ok, "elastic net: %s", reason);
+	EXPECT(ok, "elastic net: %s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -4314,7 +4228,7 @@ t_pca_round_trip(void)
 	size_t		len;
 
 	make_psample(&s);
-	EXPECT(pca_round_trip(&s.fit, sample_names, NULL, &len), "%s", reason);
+	EXPECT(pca_round_trip(&s.fit, sample_names, NULL, &len), "%s", case_reason);
 	EXPECT(len == PSAMPLE_LEN, "length %zu, expected %d", len, PSAMPLE_LEN);
 
 	/* as many components as features (and rows) */
@@ -4325,7 +4239,7 @@ t_pca_round_trip(void)
 	s.ev[2] = 0;
 	s.evr[2] = 0;
 	s.sv[2] = 0;
-	EXPECT(pca_round_trip(&s.fit, sample_names, NULL, &len), "ncomp = k: %s", reason);
+	EXPECT(pca_round_trip(&s.fit, sample_names, NULL, &len), "ncomp = k: %s", case_reason);
 	EXPECT(len == PSAMPLE_LEN + 8 * 6, "ncomp = k length %zu", len);
 
 	/* one component of one feature, constant data (all variances 0), default names */
@@ -4337,7 +4251,7 @@ t_pca_round_trip(void)
 	s.fit.total_variance = 0;
 	s.comp[0] = -1;
 	s.ev[0] = s.evr[0] = s.sv[0] = 0;
-	EXPECT(pca_round_trip(&s.fit, NULL, NULL, NULL), "k = 1: %s", reason);
+	EXPECT(pca_round_trip(&s.fit, NULL, NULL, NULL), "k = 1: %s", case_reason);
 	EXPECT(counts.live == 0, "%ld allocations leaked", counts.live);
 	return true;
 }
@@ -4408,7 +4322,7 @@ t_pca_inputs_round_trip(void)
 	is.inputs.target_kind = 0;
 	make_psample8(&s);
 	EXPECT(pca_round_trip(&s.fit, isample_features, &is.inputs, NULL),
-		   "%s", reason);
+		   "%s", case_reason);
 
 	buf = encode_psample8_inputs(&len);
 	EXPECT(buf != NULL, "encode");
@@ -4439,7 +4353,7 @@ t_pca_inputs_round_trip(void)
 	mlx_free(&tctx, json);
 	mlx_model_free(&m, &tctx);
 
-	EXPECT(every_truncation_rejected(buf, len), "%s", reason);
+	EXPECT(every_truncation_rejected(buf, len), "%s", case_reason);
 	mlx_free(&tctx, buf);
 	EXPECT(counts.live == 0, "leak");
 	return true;
@@ -4454,20 +4368,20 @@ t_pca_variants(void)
 	make_psample(&s);
 	s.ev[1] = s.ev[0] * (1 + 5e-13);
 	s.sv[1] = s.sv[0];
-	EXPECT(pca_round_trip(&s.fit, NULL, NULL, NULL), "ev slack: %s", reason);
+	EXPECT(pca_round_trip(&s.fit, NULL, NULL, NULL), "ev slack: %s", case_reason);
 
 	/* a ratio within 1 + 1e-9, a norm within 1e-6 of 1 */
 	make_psample(&s);
 	s.evr[0] = 1 + 5e-10;
 	s.comp[3] *= 1 + 5e-7;
 	s.comp[4] *= 1 + 5e-7;
-	EXPECT(pca_round_trip(&s.fit, NULL, NULL, NULL), "ratio/norm slack: %s", reason);
+	EXPECT(pca_round_trip(&s.fit, NULL, NULL, NULL), "ratio/norm slack: %s", case_reason);
 
 	/* as many rows as components, none skipped */
 	make_psample(&s);
 	s.fit.nrows = 2;
 	s.fit.nskipped = 0;
-	EXPECT(pca_round_trip(&s.fit, NULL, NULL, NULL), "2 rows: %s", reason);
+	EXPECT(pca_round_trip(&s.fit, NULL, NULL, NULL), "2 rows: %s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -4693,7 +4607,7 @@ t_pca_crafted(void)
 	size_t		i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		EXPECT(pedit_expect(cases[i].f, cases[i].msg), "case %zu: %s", i, reason);
+		EXPECT(pedit_expect(cases[i].f, cases[i].msg), "case %zu: %s", i, case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -4718,14 +4632,14 @@ t_pca_bytes_rejected(void)
 	n = build_k3_model(&x, MLX_ALG_PCA, MLX_SEC_PCA, w, wlen + 1);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "pca section has 153 bytes, expected 152 for 3 features and 2 components"),
-		   "spare byte: %s", reason);
+		   "spare byte: %s", case_reason);
 	n = build_k3_model(&x, MLX_ALG_PCA, MLX_SEC_PCA, w, 103);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "pca section has 103 bytes, expected at least 104 for 3 features"),
-		   "short: %s", reason);
+		   "short: %s", case_reason);
 	n = build_k3_model(&x, MLX_ALG_PCA, MLX_SEC_PCA, w, 0);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "pca section has 0 bytes"),
-		   "empty: %s", reason);
+		   "empty: %s", case_reason);
 
 	/* more components than rows */
 	make_psample(&s);
@@ -4737,11 +4651,11 @@ t_pca_bytes_rejected(void)
 	n = build_k3_model(&x, MLX_ALG_PCA, MLX_SEC_PCA, w, wlen);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "pca has 3 components but was fitted on only 2 rows"),
-		   "ncomp > nrows: %s", reason);
+		   "ncomp > nrows: %s", case_reason);
 	s.fit.nrows = 3;
 	wlen = w_pca(w, &s.fit);
 	n = build_k3_model(&x, MLX_ALG_PCA, MLX_SEC_PCA, w, wlen);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "ncomp = nrows: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "ncomp = nrows: %s", case_reason);
 
 	/* section set */
 	make_psample(&s);
@@ -4750,14 +4664,14 @@ t_pca_bytes_rejected(void)
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no pca section"),
-		   "missing: %s", reason);
+		   "missing: %s", case_reason);
 	b_header(&x, MLX_ALG_PCA, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	b_section(&x, MLX_SEC_PCA, w, (uint32_t) wlen);
 	b_section(&x, MLX_SEC_PCA, w, (uint32_t) wlen);
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has more than one pca section"),
-		   "duplicate: %s", reason);
+		   "duplicate: %s", case_reason);
 	{
 		esample		es;
 		uint8_t		ew[512];
@@ -4772,7 +4686,7 @@ t_pca_bytes_rejected(void)
 		n = b_finish(&x);
 		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 							 "model has a pca section but its algorithm is lasso"),
-			   "pca section in a lasso: %s", reason);
+			   "pca section in a lasso: %s", case_reason);
 		/* a pca section where the lasso's belongs */
 		b_header(&x, MLX_ALG_LASSO, 3);
 		b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
@@ -4780,7 +4694,7 @@ t_pca_bytes_rejected(void)
 		n = b_finish(&x);
 		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 							 "model has no lasso/elastic net section"),
-			   "pca section alone in a lasso: %s", reason);
+			   "pca section alone in a lasso: %s", case_reason);
 		b_header(&x, MLX_ALG_PCA, 3);
 		b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 		b_section(&x, MLX_SEC_PCA, w, (uint32_t) wlen);
@@ -4788,14 +4702,14 @@ t_pca_bytes_rejected(void)
 		n = b_finish(&x);
 		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 							 "model has a lasso/elastic net section but its algorithm is pca"),
-			   "enet section in a pca: %s", reason);
+			   "enet section in a pca: %s", case_reason);
 	}
 	b_header(&x, MLX_ALG_PCA, 3);
 	b_section(&x, 0x8123, w, 3);
 	b_section(&x, MLX_SEC_PCA, w, (uint32_t) wlen);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	n = b_finish(&x);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", case_reason);
 
 	/* k in the header must match the arrays */
 	b_header(&x, MLX_ALG_PCA, 2);
@@ -4804,7 +4718,7 @@ t_pca_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "pca section has 152 bytes, expected 128 for 2 features and 2 components"),
-		   "k mismatch: %s", reason);
+		   "k mismatch: %s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -4882,7 +4796,7 @@ t_pca_orthogonality_limit(void)
 		free(evr);
 		free(sv);
 	}
-	EXPECT(ok, "%s", reason);
+	EXPECT(ok, "%s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -4898,12 +4812,12 @@ t_pca_truncations_and_flips(void)
 	ok = every_truncation_rejected(buf, len) &&
 		flips_rejected_or_canonical(buf, len);
 	mlx_free(&tctx, buf);
-	EXPECT(ok, "%s", reason);
+	EXPECT(ok, "%s", case_reason);
 	buf = encode_psample8_inputs(&len);
 	EXPECT(buf != NULL, "encode with inputs");
 	ok = flips_rejected_or_canonical(buf, len);
 	mlx_free(&tctx, buf);
-	EXPECT(ok, "with inputs: %s", reason);
+	EXPECT(ok, "with inputs: %s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -5307,22 +5221,22 @@ t_poisson_round_trip(void)
 	size_t		len;
 
 	make_posample(&s);
-	EXPECT(poisson_round_trip(&s.fit, sample_names, NULL, &len), "%s", reason);
+	EXPECT(poisson_round_trip(&s.fit, sample_names, NULL, &len), "%s", case_reason);
 	EXPECT(len == POSAMPLE_LEN, "length %zu, expected %d", len, POSAMPLE_LEN);
 	EXPECT(poisson_round_trip(&s.fit, NULL, NULL, NULL), "default names: %s",
-		   reason);
+		   case_reason);
 
 	/* k = 8 from a table, with the inputs section and a count target */
 	make_isample(&is);
 	is.inputs.target = "visits";
 	make_posample8(&s);
 	EXPECT(poisson_round_trip(&s.fit, isample_features, &is.inputs, NULL),
-		   "with inputs: %s", reason);
+		   "with inputs: %s", case_reason);
 
 	/* one feature */
 	make_posample(&s);
 	s.fit.nfeat = 1;
-	EXPECT(poisson_round_trip(&s.fit, NULL, NULL, &len), "k = 1: %s", reason);
+	EXPECT(poisson_round_trip(&s.fit, NULL, NULL, &len), "k = 1: %s", case_reason);
 	EXPECT(len == 28 + 8 + 4 + 8 + 64 + 32 * 2, "k = 1 length %zu", len);
 	EXPECT(counts.live == 0, "%ld allocations leaked", counts.live);
 	return true;
@@ -5402,7 +5316,7 @@ t_poisson_variants(void)
 	s.coef[0] = 0;
 	for (i = 0; i <= 3; i++)
 		s.se[i] = s.zval[i] = s.pval[i] = NAN;
-	EXPECT(poisson_round_trip(&s.fit, NULL, NULL, NULL), "ridge: %s", reason);
+	EXPECT(poisson_round_trip(&s.fit, NULL, NULL, NULL), "ridge: %s", case_reason);
 
 	/* -inf z where se = 0, -0 intercept without an intercept, huge lambda */
 	make_posample(&s);
@@ -5417,7 +5331,7 @@ t_poisson_variants(void)
 	s.fit.deviance = NAN;
 	s.fit.null_deviance = 0;
 	EXPECT(poisson_round_trip(&s.fit, sample_names, NULL, NULL), "-inf z: %s",
-		   reason);
+		   case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -5469,7 +5383,7 @@ t_poisson_inputs_round_trip(void)
 	mlx_free(&tctx, json);
 	mlx_model_free(&m, &tctx);
 
-	EXPECT(every_truncation_rejected(buf, len), "%s", reason);
+	EXPECT(every_truncation_rejected(buf, len), "%s", case_reason);
 	mlx_free(&tctx, buf);
 	EXPECT(counts.live == 0, "leak");
 	return true;
@@ -5700,7 +5614,7 @@ t_poisson_crafted(void)
 	size_t		i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		EXPECT(poedit_expect(cases[i].f, cases[i].msg), "case %zu: %s", i, reason);
+		EXPECT(poedit_expect(cases[i].f, cases[i].msg), "case %zu: %s", i, case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -5728,13 +5642,13 @@ t_poisson_bytes_rejected(void)
 
 	/* the writer's body is accepted, a positive log-likelihood too */
 	n = build_k3_model(&x, MLX_ALG_POISSON_REGRESSION, MLX_SEC_POISSON, w, wlen);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "writer's body: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "writer's body: %s", case_reason);
 	s.fit.loglik = 12.75;
 	s.fit.loglik_null = 0.5;
 	wlen = w_poisson(w, &s.fit);
 	n = build_k3_model(&x, MLX_ALG_POISSON_REGRESSION, MLX_SEC_POISSON, w, wlen);
 	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "positive log-likelihood: %s",
-		   reason);
+		   case_reason);
 
 	/* exact length: a spare byte, a short section, an empty one */
 	make_posample(&s);
@@ -5743,15 +5657,15 @@ t_poisson_bytes_rejected(void)
 	n = build_k3_model(&x, MLX_ALG_POISSON_REGRESSION, MLX_SEC_POISSON, w, wlen + 1);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "poisson regression section has 193 bytes, expected 192 for 3 features"),
-		   "spare byte: %s", reason);
+		   "spare byte: %s", case_reason);
 	n = build_k3_model(&x, MLX_ALG_POISSON_REGRESSION, MLX_SEC_POISSON, w, wlen - 8);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "poisson regression section has 184 bytes, expected 192 for 3 features"),
-		   "short: %s", reason);
+		   "short: %s", case_reason);
 	n = build_k3_model(&x, MLX_ALG_POISSON_REGRESSION, MLX_SEC_POISSON, w, 0);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "poisson regression section has 0 bytes"),
-		   "empty: %s", reason);
+		   "empty: %s", case_reason);
 
 	/* section set */
 	b_header(&x, MLX_ALG_POISSON_REGRESSION, 3);
@@ -5759,7 +5673,7 @@ t_poisson_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has no poisson regression section"),
-		   "missing: %s", reason);
+		   "missing: %s", case_reason);
 	b_header(&x, MLX_ALG_POISSON_REGRESSION, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	b_section(&x, MLX_SEC_POISSON, w, (uint32_t) wlen);
@@ -5767,7 +5681,7 @@ t_poisson_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has more than one poisson regression section"),
-		   "duplicate: %s", reason);
+		   "duplicate: %s", case_reason);
 	b_header(&x, MLX_ALG_POISSON_REGRESSION, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	b_section(&x, MLX_SEC_POISSON, w, (uint32_t) wlen);
@@ -5775,7 +5689,7 @@ t_poisson_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has a linear regression section but its algorithm is poisson_regression"),
-		   "linreg section in a poisson model: %s", reason);
+		   "linreg section in a poisson model: %s", case_reason);
 	b_header(&x, MLX_ALG_LINEAR_REGRESSION, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	b_section(&x, MLX_SEC_LINREG, lr, LR_LEN);
@@ -5783,23 +5697,23 @@ t_poisson_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has a poisson regression section but its algorithm is linear_regression"),
-		   "poisson section in a linear model: %s", reason);
+		   "poisson section in a linear model: %s", case_reason);
 	/* a poisson section where a logistic one belongs */
 	n = build_k3_model(&x, MLX_ALG_LOGISTIC_REGRESSION, MLX_SEC_POISSON, w, wlen);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has no logistic regression section"),
-		   "poisson section alone in a logistic model: %s", reason);
+		   "poisson section alone in a logistic model: %s", case_reason);
 	/* a linear section where the poisson one belongs */
 	n = build_k3_model(&x, MLX_ALG_POISSON_REGRESSION, MLX_SEC_LINREG, lr, LR_LEN);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has a linear regression section but its algorithm is poisson_regression"),
-		   "linreg section alone in a poisson model: %s", reason);
+		   "linreg section alone in a poisson model: %s", case_reason);
 	b_header(&x, MLX_ALG_POISSON_REGRESSION, 3);
 	b_section(&x, MLX_SEC_POISSON, w, (uint32_t) wlen);
 	b_section(&x, 0x8123, w, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	n = b_finish(&x);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", case_reason);
 
 	/* k in the header must match the arrays */
 	b_header(&x, MLX_ALG_POISSON_REGRESSION, 2);
@@ -5808,7 +5722,7 @@ t_poisson_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "poisson regression section has 192 bytes, expected 160 for 2 features"),
-		   "k mismatch: %s", reason);
+		   "k mismatch: %s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -5824,12 +5738,12 @@ t_poisson_truncations_and_flips(void)
 	ok = every_truncation_rejected(buf, len) &&
 		flips_rejected_or_canonical(buf, len);
 	mlx_free(&tctx, buf);
-	EXPECT(ok, "%s", reason);
+	EXPECT(ok, "%s", case_reason);
 	buf = encode_posample8_inputs(&len);
 	EXPECT(buf != NULL, "encode with inputs");
 	ok = flips_rejected_or_canonical(buf, len);
 	mlx_free(&tctx, buf);
-	EXPECT(ok, "with inputs: %s", reason);
+	EXPECT(ok, "with inputs: %s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -6256,10 +6170,10 @@ t_kmeans_round_trip(void)
 	size_t		len;
 
 	make_ksample(&s);
-	EXPECT(kmeans_round_trip(&s.fit, sample_names, NULL, &len), "%s", reason);
+	EXPECT(kmeans_round_trip(&s.fit, sample_names, NULL, &len), "%s", case_reason);
 	EXPECT(len == KSAMPLE_LEN, "length %zu, expected %d", len, KSAMPLE_LEN);
 	EXPECT(kmeans_round_trip(&s.fit, NULL, NULL, NULL), "default names: %s",
-		   reason);
+		   case_reason);
 
 	/* from a table: inputs without a target, as ml.train writes them */
 	make_isample(&is);
@@ -6267,18 +6181,18 @@ t_kmeans_round_trip(void)
 	is.inputs.target_kind = 0;
 	make_ksample8(&s);
 	EXPECT(kmeans_round_trip(&s.fit, isample_features, &is.inputs, NULL),
-		   "unsupervised inputs: %s", reason);
+		   "unsupervised inputs: %s", case_reason);
 	/* the inputs section does not depend on the algorithm: a target is fine */
 	make_isample(&is);
 	EXPECT(kmeans_round_trip(&s.fit, isample_features, &is.inputs, NULL),
-		   "inputs with a target: %s", reason);
+		   "inputs with a target: %s", case_reason);
 
 	/* one cluster of one feature holding every row */
 	make_ksample(&s);
 	s.fit.nfeat = 1;
 	s.fit.k = 1;
 	s.sizes[0] = 50;
-	EXPECT(kmeans_round_trip(&s.fit, NULL, NULL, &len), "k = 1: %s", reason);
+	EXPECT(kmeans_round_trip(&s.fit, NULL, NULL, &len), "k = 1: %s", case_reason);
 	EXPECT(len == 28 + 8 + 4 + 8 + 48 + 8 + 8, "k = 1 length %zu", len);
 	EXPECT(counts.live == 0, "%ld allocations leaked", counts.live);
 	return true;
@@ -6358,7 +6272,7 @@ t_kmeans_variants(void)
 	s.fit.nskipped = 0;
 	s.fit.inertia = 0;
 	EXPECT(kmeans_round_trip(&s.fit, NULL, NULL, NULL), "empty cluster: %s",
-		   reason);
+		   case_reason);
 
 	/* the largest seed, more clusters than rows, -0 and huge centroids */
 	make_ksample(&s);
@@ -6370,7 +6284,7 @@ t_kmeans_variants(void)
 	s.cent[5] = -1e300;
 	s.fit.inertia = 1e300;
 	EXPECT(kmeans_round_trip(&s.fit, sample_names, NULL, NULL),
-		   "more clusters than rows: %s", reason);
+		   "more clusters than rows: %s", case_reason);
 
 	/* sizes adding up to the largest row count */
 	make_ksample(&s);
@@ -6378,7 +6292,7 @@ t_kmeans_variants(void)
 	s.sizes[0] = INT64_MAX - 1;
 	s.sizes[1] = 1;
 	EXPECT(kmeans_round_trip(&s.fit, NULL, NULL, NULL), "INT64_MAX rows: %s",
-		   reason);
+		   case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -6432,7 +6346,7 @@ t_kmeans_inputs_round_trip(void)
 	mlx_free(&tctx, json);
 	mlx_model_free(&m, &tctx);
 
-	EXPECT(every_truncation_rejected(buf, len), "%s", reason);
+	EXPECT(every_truncation_rejected(buf, len), "%s", case_reason);
 	mlx_free(&tctx, buf);
 	EXPECT(counts.live == 0, "leak");
 	return true;
@@ -6637,7 +6551,7 @@ t_kmeans_crafted(void)
 	size_t		i;
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
-		EXPECT(kedit_expect(cases[i].f, cases[i].msg), "case %zu: %s", i, reason);
+		EXPECT(kedit_expect(cases[i].f, cases[i].msg), "case %zu: %s", i, case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -6664,14 +6578,14 @@ t_kmeans_bytes_rejected(void)
 	n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_KMEANS, w, wlen + 1);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "kmeans section has 113 bytes, expected 112 for 3 features and 2 clusters"),
-		   "spare byte: %s", reason);
+		   "spare byte: %s", case_reason);
 	n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_KMEANS, w, 79);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "kmeans section has 79 bytes, expected at least 80 for 3 features"),
-		   "short: %s", reason);
+		   "short: %s", case_reason);
 	n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_KMEANS, w, 0);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "kmeans section has 0 bytes"),
-		   "empty: %s", reason);
+		   "empty: %s", case_reason);
 
 	/*
 	 * Three clusters whose sizes wrap around 2^64 to exactly the 50 rows:
@@ -6686,13 +6600,13 @@ t_kmeans_bytes_rejected(void)
 	n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_KMEANS, w, wlen);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "kmeans cluster sizes add up to more than its 50 rows"),
-		   "wrapping sizes: %s", reason);
+		   "wrapping sizes: %s", case_reason);
 	s.sizes[0] = 20;
 	s.sizes[1] = 0;
 	s.sizes[2] = 30;
 	wlen = w_kmeans(w, &s.fit);
 	n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_KMEANS, w, wlen);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "3 clusters: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "3 clusters: %s", case_reason);
 
 	/* section set */
 	make_ksample(&s);
@@ -6701,7 +6615,7 @@ t_kmeans_bytes_rejected(void)
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no kmeans section"),
-		   "missing: %s", reason);
+		   "missing: %s", case_reason);
 	b_header(&x, MLX_ALG_KMEANS, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	b_section(&x, MLX_SEC_KMEANS, w, (uint32_t) wlen);
@@ -6709,7 +6623,7 @@ t_kmeans_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has more than one kmeans section"),
-		   "duplicate: %s", reason);
+		   "duplicate: %s", case_reason);
 	{
 		psample		ps;
 
@@ -6723,11 +6637,11 @@ t_kmeans_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has a pca section but its algorithm is kmeans"),
-		   "pca section in a kmeans: %s", reason);
+		   "pca section in a kmeans: %s", case_reason);
 	/* a kmeans section where the pca's belongs */
 	n = build_k3_model(&x, MLX_ALG_PCA, MLX_SEC_KMEANS, w, wlen);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no pca section"),
-		   "kmeans section alone in a pca: %s", reason);
+		   "kmeans section alone in a pca: %s", case_reason);
 	/* the two new algorithms' sections do not mix either */
 	{
 		posample	po;
@@ -6743,18 +6657,18 @@ t_kmeans_bytes_rejected(void)
 		n = b_finish(&x);
 		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 							 "model has a kmeans section but its algorithm is poisson_regression"),
-			   "kmeans section in a poisson model: %s", reason);
+			   "kmeans section in a poisson model: %s", case_reason);
 		n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_POISSON, qw, qwlen);
 		EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 							 "model has a poisson regression section but its algorithm is kmeans"),
-			   "poisson section in a kmeans: %s", reason);
+			   "poisson section in a kmeans: %s", case_reason);
 	}
 	b_header(&x, MLX_ALG_KMEANS, 3);
 	b_section(&x, 0x8123, w, 3);
 	b_section(&x, MLX_SEC_KMEANS, w, (uint32_t) wlen);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	n = b_finish(&x);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", case_reason);
 
 	/* k in the header must match the centroids */
 	b_header(&x, MLX_ALG_KMEANS, 2);
@@ -6763,7 +6677,7 @@ t_kmeans_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "kmeans section has 112 bytes, expected 96 for 2 features and 2 clusters"),
-		   "k mismatch: %s", reason);
+		   "k mismatch: %s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -6846,16 +6760,16 @@ t_kmeans_limits(void)
 	/* the decoder, from a stored count */
 	EXPECT(kmeans_count_expect(1001, 9991,
 							   "kmeans has 9991 clusters of 1001 features, more than 10000000 centroid values"),
-		   "9991 x 1001: %s", reason);
+		   "9991 x 1001: %s", case_reason);
 	EXPECT(kmeans_count_expect(1001, 9990,
 							   "kmeans section has 8064 bytes, expected 80079888 for 1001 features and 9990 clusters"),
-		   "9990 x 1001: %s", reason);
+		   "9990 x 1001: %s", case_reason);
 	EXPECT(kmeans_count_expect(1000, 10001,
 							   "kmeans cluster count 10001 is outside 1 to 10000"),
-		   "10001 x 1000: %s", reason);
+		   "10001 x 1000: %s", case_reason);
 	EXPECT(kmeans_count_expect(1000, 0xFFFFFFFFu,
 							   "kmeans cluster count 4294967295 is outside 1 to 10000"),
-		   "2^32 - 1 x 1000: %s", reason);
+		   "2^32 - 1 x 1000: %s", case_reason);
 
 	/* exactly at both limits: encoded and decoded */
 	{
@@ -6883,7 +6797,7 @@ t_kmeans_limits(void)
 		free(cent);
 		free(sizes);
 	}
-	EXPECT(ok, "%s", reason);
+	EXPECT(ok, "%s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -6899,12 +6813,12 @@ t_kmeans_truncations_and_flips(void)
 	ok = every_truncation_rejected(buf, len) &&
 		flips_rejected_or_canonical(buf, len);
 	mlx_free(&tctx, buf);
-	EXPECT(ok, "%s", reason);
+	EXPECT(ok, "%s", case_reason);
 	buf = encode_ksample8_inputs(&len);
 	EXPECT(buf != NULL, "encode with inputs");
 	ok = flips_rejected_or_canonical(buf, len);
 	mlx_free(&tctx, buf);
-	EXPECT(ok, "with inputs: %s", reason);
+	EXPECT(ok, "with inputs: %s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -7388,16 +7302,16 @@ t_nbayes_round_trip(void)
 	int			mn;
 
 	make_nbsample(&s);
-	EXPECT(nbayes_round_trip(&s.fit, sample_names, NULL, &len), "%s", reason);
+	EXPECT(nbayes_round_trip(&s.fit, sample_names, NULL, &len), "%s", case_reason);
 	EXPECT(len == NBSAMPLE_LEN, "length %zu, expected %d", len, NBSAMPLE_LEN);
-	EXPECT(nbayes_round_trip(&s.fit, NULL, NULL, NULL), "default names: %s", reason);
+	EXPECT(nbayes_round_trip(&s.fit, NULL, NULL, NULL), "default names: %s", case_reason);
 	make_nbsample_mn(&s);
 	EXPECT(nbayes_round_trip(&s.fit, sample_names, NULL, &len), "multinomial: %s",
-		   reason);
+		   case_reason);
 	EXPECT(len == NBMSAMPLE_LEN, "multinomial length %zu, expected %d", len,
 		   NBMSAMPLE_LEN);
 	EXPECT(nbayes_round_trip(&s.fit, NULL, NULL, NULL), "multinomial default names: %s",
-		   reason);
+		   case_reason);
 
 	/* from a table: inputs with the (categorical-like) target */
 	for (mn = 0; mn < 2; mn++)
@@ -7409,11 +7323,11 @@ t_nbayes_round_trip(void)
 			make_nbsample(&s);
 		s.fit.nfeat = IK;
 		EXPECT(nbayes_round_trip(&s.fit, isample_features, &is.inputs, NULL),
-			   "inputs (%s): %s", mn ? "multinomial" : "gaussian", reason);
+			   "inputs (%s): %s", mn ? "multinomial" : "gaussian", case_reason);
 		is.inputs.target = NULL;
 		is.inputs.target_kind = 0;
 		EXPECT(nbayes_round_trip(&s.fit, isample_features, &is.inputs, NULL),
-			   "inputs without a target: %s", reason);
+			   "inputs without a target: %s", case_reason);
 	}
 	EXPECT(counts.live == 0, "%ld allocations leaked", counts.live);
 	return true;
@@ -7523,7 +7437,7 @@ t_nbayes_variants(void)
 	s.fit.nskipped = INT64_MAX;
 	s.var[4] = 1e-300;
 	s.theta[8] = -1e300;
-	EXPECT(nbayes_round_trip(&s.fit, NULL, NULL, NULL), "no smoothing: %s", reason);
+	EXPECT(nbayes_round_trip(&s.fit, NULL, NULL, NULL), "no smoothing: %s", case_reason);
 
 	/* var equal to epsilon (a class with a zero variance), all rows */
 	make_nbsample(&s);
@@ -7532,7 +7446,7 @@ t_nbayes_variants(void)
 	s.count[0] = INT64_MAX - 2;
 	s.count[1] = 1;
 	s.count[2] = 1;
-	EXPECT(nbayes_round_trip(&s.fit, NULL, NULL, NULL), "INT64_MAX rows: %s", reason);
+	EXPECT(nbayes_round_trip(&s.fit, NULL, NULL, NULL), "INT64_MAX rows: %s", case_reason);
 
 	/* a label of the largest length, labels that differ in one byte */
 	make_nbsample(&s);
@@ -7541,7 +7455,7 @@ t_nbayes_variants(void)
 	s.labels[0] = longlab;
 	s.labels[1] = "x";
 	s.labels[2] = "X";
-	EXPECT(nbayes_round_trip(&s.fit, sample_names, NULL, NULL), "long label: %s", reason);
+	EXPECT(nbayes_round_trip(&s.fit, sample_names, NULL, NULL), "long label: %s", case_reason);
 
 	/* multinomial: probabilities of 1 (log 0), a tiny alpha */
 	make_nbsample_mn(&s);
@@ -7549,7 +7463,7 @@ t_nbayes_variants(void)
 	s.flp[5] = -0.0;
 	s.clp[1] = 0;
 	s.fit.alpha = 1e-300;
-	EXPECT(nbayes_round_trip(&s.fit, NULL, NULL, NULL), "multinomial: %s", reason);
+	EXPECT(nbayes_round_trip(&s.fit, NULL, NULL, NULL), "multinomial: %s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -7716,7 +7630,7 @@ t_nbayes_crafted(void)
 
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		EXPECT(nbedit_expect(cases[i].mn, cases[i].f, cases[i].msg), "case %zu: %s",
-			   i, reason);
+			   i, case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -7744,18 +7658,18 @@ t_nbayes_bytes_rejected(void)
 	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, wlen + 1);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "naive bayes section has 253 bytes, expected 252 for 3 features, 3 classes and 12 bytes of labels"),
-		   "spare byte: %s", reason);
+		   "spare byte: %s", case_reason);
 	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, 47);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "naive bayes section has 47 bytes, expected at least 48"),
-		   "short: %s", reason);
+		   "short: %s", case_reason);
 	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, 0);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "naive bayes section has 0 bytes"),
-		   "empty: %s", reason);
+		   "empty: %s", case_reason);
 	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, 248);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "naive bayes section has 248 bytes, expected at least 249 for 3 features and 3 classes"),
-		   "no room for the labels: %s", reason);
+		   "no room for the labels: %s", case_reason);
 
 	/* labels: equal ones (in bytes), a label too long, the last one short */
 	s.labels[2] = "x";
@@ -7763,24 +7677,24 @@ t_nbayes_bytes_rejected(void)
 	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, wlen);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "naive bayes class labels 1 and 3 are equal"),
-		   "equal labels: %s", reason);
+		   "equal labels: %s", case_reason);
 	s.labels[2] = "y\xc3\xa9";
 	wlen = w_nbayes(w, &s.fit);
 	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, wlen);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "naive bayes class labels 2 and 3 are equal"),
-		   "equal labels 2 and 3: %s", reason);
+		   "equal labels 2 and 3: %s", case_reason);
 	memset(longlab, 'q', MLX_MODEL_MAX_NAME_LEN + 1);
 	s.labels[2] = longlab;
 	wlen = w_nbayes(w, &s.fit);
 	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, wlen);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "naive bayes class label 3 has length 1025, expected 1 to 1024 bytes"),
-		   "long label: %s", reason);
+		   "long label: %s", case_reason);
 	longlab[MLX_MODEL_MAX_NAME_LEN] = '\0';
 	wlen = w_nbayes(w, &s.fit);
 	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, wlen);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "1024-byte label: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "1024-byte label: %s", case_reason);
 	/* label 3's length field is the last byte before the arrays */
 	make_nbsample(&s);
 	wlen = w_nbayes(w, &s.fit);
@@ -7788,7 +7702,7 @@ t_nbayes_bytes_rejected(void)
 	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_NBAYES, w, wlen - 2);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "naive bayes class label 3 runs past the end of its section"),
-		   "last label cut: %s", reason);
+		   "last label cut: %s", case_reason);
 
 	/* section set */
 	make_nbsample(&s);
@@ -7797,7 +7711,7 @@ t_nbayes_bytes_rejected(void)
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no naive bayes section"),
-		   "missing: %s", reason);
+		   "missing: %s", case_reason);
 	b_header(&x, MLX_ALG_NAIVE_BAYES, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	b_section(&x, MLX_SEC_NBAYES, w, (uint32_t) wlen);
@@ -7805,7 +7719,7 @@ t_nbayes_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has more than one naive bayes section"),
-		   "duplicate: %s", reason);
+		   "duplicate: %s", case_reason);
 	{
 		ksample		ks;
 
@@ -7819,10 +7733,10 @@ t_nbayes_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has a kmeans section but its algorithm is naive_bayes"),
-		   "kmeans section in a naive bayes: %s", reason);
+		   "kmeans section in a naive bayes: %s", case_reason);
 	n = build_k3_model(&x, MLX_ALG_KMEANS, MLX_SEC_NBAYES, w, wlen);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no kmeans section"),
-		   "naive bayes section alone in a kmeans: %s", reason);
+		   "naive bayes section alone in a kmeans: %s", case_reason);
 	b_header(&x, MLX_ALG_KMEANS, 3);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	b_section(&x, MLX_SEC_KMEANS, kw, (uint32_t) kwlen);
@@ -7830,13 +7744,13 @@ t_nbayes_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "model has a naive bayes section but its algorithm is kmeans"),
-		   "naive bayes section in a kmeans: %s", reason);
+		   "naive bayes section in a kmeans: %s", case_reason);
 	b_header(&x, MLX_ALG_NAIVE_BAYES, 3);
 	b_section(&x, 0x8123, w, 3);
 	b_section(&x, MLX_SEC_NBAYES, w, (uint32_t) wlen);
 	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
 	n = b_finish(&x);
-	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", reason);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", case_reason);
 
 	/* k in the header must match the arrays */
 	b_header(&x, MLX_ALG_NAIVE_BAYES, 2);
@@ -7845,7 +7759,7 @@ t_nbayes_bytes_rejected(void)
 	n = b_finish(&x);
 	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
 						 "naive bayes section has 252 bytes, expected 204 for 2 features, 3 classes and 12 bytes of labels"),
-		   "k mismatch: %s", reason);
+		   "k mismatch: %s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -7913,16 +7827,16 @@ t_nbayes_limits(void)
 
 	EXPECT(nbayes_count_expect(2001, 1000,
 							   "naive bayes has 1000 classes of 2001 features, more than 2000000 values per array"),
-		   "1000 x 2001: %s", reason);
+		   "1000 x 2001: %s", case_reason);
 	EXPECT(nbayes_count_expect(1000000, 3,
 							   "naive bayes has 3 classes of 1000000 features, more than 2000000 values per array"),
-		   "3 x 10^6: %s", reason);
+		   "3 x 10^6: %s", case_reason);
 	EXPECT(nbayes_count_expect(2000, 1000,
 							   "naive bayes section has 32089 bytes, expected at least 16019048 for 2000 features and 1000 classes"),
-		   "1000 x 2000: %s", reason);
+		   "1000 x 2000: %s", case_reason);
 	EXPECT(nbayes_count_expect(1, 1001,
 							   "naive bayes class count 1001 is outside 2 to 1000"),
-		   "1001: %s", reason);
+		   "1001: %s", case_reason);
 
 	/* exactly at the limits */
 	{
@@ -7983,7 +7897,7 @@ t_nbayes_limits(void)
 		free(labs);
 		free(labbuf);
 	}
-	EXPECT(ok, "%s", reason);
+	EXPECT(ok, "%s", case_reason);
 	EXPECT(counts.live == 0, "leak");
 	return true;
 }
@@ -8003,12 +7917,12 @@ t_nbayes_truncations_and_flips(void)
 		ok = every_truncation_rejected(buf, len) &&
 			flips_rejected_or_canonical(buf, len);
 		mlx_free(&tctx, buf);
-		EXPECT(ok, "%s: %s", mn ? "multinomial" : "gaussian", reason);
+		EXPECT(ok, "%s: %s", mn ? "multinomial" : "gaussian", case_reason);
 		buf = encode_nbsample8_inputs(mn, &len);
 		EXPECT(buf != NULL, "encode with inputs");
 		ok = flips_rejected_or_canonical(buf, len);
 		mlx_free(&tctx, buf);
-		EXPECT(ok, "with inputs: %s", reason);
+		EXPECT(ok, "with inputs: %s", case_reason);
 	}
 	EXPECT(counts.live == 0, "leak");
 	return true;
@@ -8344,6 +8258,6 @@ main(void)
 	run("nbayes_describe_json", t_nbayes_json);
 	run("nbayes_allocation_failures", t_nbayes_enomem);
 	run("no_leaks", t_no_leaks);
-	printf("%d passed, %d failed\n", npass, nfail);
-	return nfail > 0 ? 1 : 0;
+	printf("%d passed, %d failed\n", n_pass, n_fail);
+	return n_fail > 0 ? 1 : 0;
 }
