@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# make bench: build and install ml_ext, start the throwaway cluster and run
-# bench/linreg.py (1,000,000 rows; training and scoring vs a plain scan) in database
-# ml_bench; writes bench/RESULTS.md.  Extra arguments go to bench/linreg.py.
+# make bench: build and install ml_ext, start the throwaway cluster and run, in database
+# ml_bench, bench/linreg.py (1,000,000 rows; training and scoring vs a plain scan; rewrites
+# bench/RESULTS.md) and then bench/classic.py (logistic regression and k-means passes vs a
+# scan, and end to end vs COPY + scikit-learn; adds its section to bench/RESULTS.md).
+# Extra arguments (--rows N, --rounds R, --no-write) go to both scripts;
+# ML_BENCH_CLASSIC_ARGS holds more for bench/classic.py only (e.g. "--e2e-rounds 1").
 # The cluster is stopped afterwards unless it was already running or ML_KEEP_CLUSTER=1.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -24,3 +27,6 @@ mlx_psql -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'ml_bench'"
 # a stale extension (older SQL script in this database) would skew the run: recreate it
 mlx_psql -q -d ml_bench -c "SET client_min_messages = warning" -c "DROP EXTENSION IF EXISTS ml_ext CASCADE" -c "CREATE EXTENSION ml_ext"
 PGDATABASE=ml_bench "$MLX_PYTHON" bench/linreg.py "$@"
+# after linreg.py, which rewrites RESULTS.md: classic.py replaces only its own section
+# shellcheck disable=SC2086 # ML_BENCH_CLASSIC_ARGS is a list of words
+PGDATABASE=ml_bench "$MLX_PYTHON" bench/classic.py "$@" ${ML_BENCH_CLASSIC_ARGS:-}
