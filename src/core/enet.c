@@ -16,6 +16,8 @@
  */
 #include "core/enet.h"
 
+#include <lapacke.h>
+
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -183,7 +185,48 @@ mlx_enet_from_state(const mlx_linreg_state *s, double alpha, double l1_ratio,
 	l2 = fmin(n * alpha * (1.0 - l1_ratio), DBL_MAX);
 	gap_tol = tol * yy;
 
-	while (sweeps < max_iter)
+	/*
+	 * Without an L1 part (ridge, or alpha = 0) the problem is the linear
+	 * system (G + l2 I) w = q, solved exactly by Cholesky.  Coordinate
+	 * descent would get there too, but its "duality gap" is no gap then
+	 * (the dual point is not rescaled and the formula gives about the
+	 * objective), so it would never report convergence; scikit-learn warns
+	 * in that case whatever the accuracy.  A system that is not positive
+	 * definite (alpha = 0 with collinear or constant features) falls back
+	 * to coordinate descent, which handles it.
+	 */
+	if (l1 == 0.0)
+	{
+		double	   *A = mlx_alloc(ctx, sizeof(double) * ((size_t) k * k + k));
+		lapack_int	info;
+
+		if (A == NULL)
+		{
+			st = MLX_ENOMEM;
+			goto done;
+		}
+		memcpy(A, G, sizeof(double) * (size_t) k * k);
+		memcpy(A + (size_t) k * k, q, sizeof(double) * k);
+		for (j = 0; j < k; j++)
+			A[j + (size_t) j * k] += l2;
+		info = LAPACKE_dposv(LAPACK_COL_MAJOR, 'U', k, 1, A, k, A + (size_t) k * k, k);
+		if (info == 0)
+		{
+			memcpy(w, A + (size_t) k * k, sizeof(double) * k);
+			for (i = 0; i < k; i++)
+			{
+				H[i] = 0.0;
+				for (j = 0; j < k; j++)
+					H[i] += G[i + (size_t) j * k] * w[j];
+			}
+			sweeps = 1;
+			gap = enet_gap(k, q, H, w, l1, l2, yy);
+			out->converged = true;
+		}
+		mlx_free(ctx, A);
+	}
+
+	while (!out->converged && sweeps < max_iter)
 	{
 		double		w_max = 0.0,
 					dw_max = 0.0;

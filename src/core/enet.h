@@ -22,7 +22,10 @@
  * the loop stops when it is at most tol * |yc|^2 / n.  (sklearn requires
  * strictly below; at most lets a constant y, fitted exactly by w = 0 with a
  * gap of exactly 0, converge.)  A constant feature, whose centred column is
- * exactly 0 (see mlx_linreg_copy_r), keeps a zero coefficient.
+ * exactly 0 (see mlx_linreg_copy_r), keeps a zero coefficient.  Without
+ * an L1 part (l1_ratio = 0 or alpha = 0) the fit is the solution of (Xc'Xc
+ * + n alpha I) w = Xc'yc by Cholesky (one "sweep", converged), falling
+ * back to coordinate descent when that matrix is not positive definite.
  */
 #ifndef MLX_ENET_H
 #define MLX_ENET_H

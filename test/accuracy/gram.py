@@ -72,6 +72,14 @@ def check_enet(conn, report, compare):
         got = _coef(cur, "SELECT ml.elastic_net_fit(y, x, %s, %s) FROM acc_en", (alpha, l1))
         compare("elastic net alpha=%g l1_ratio=%g diabetes: ml.elastic_net_fit vs sklearn ElasticNet"
                 % (alpha, l1), got, np.concatenate([[sk.intercept_], sk.coef_]), 0, floor=1e-5)
+    # no L1 part: ridge regression, solved exactly (sklearn's Ridge(alpha = n * alpha))
+    from sklearn.linear_model import Ridge
+    rr = Ridge(alpha=len(y) * 0.05).fit(X, y)
+    got = _coef(cur, "SELECT ml.elastic_net_fit(y, x, 0.05, 0) FROM acc_en")
+    compare("elastic net l1_ratio=0 diabetes: equals sklearn Ridge(alpha = n * alpha)", got,
+            np.concatenate([[rr.intercept_], rr.coef_]), 1e-9)
+    cur.execute("SELECT (ml.model_info(ml.elastic_net_fit(y, x, 0.05, 0))->>'converged')::bool FROM acc_en")
+    report("elastic net l1_ratio=0: reported as converged", cur.fetchone()[0] is True, "")
     for alpha, l1 in ((0.5, 1.0), (0.2, 0.5)):
         sk = ElasticNet(alpha=alpha, l1_ratio=l1, tol=1e-12, max_iter=1000000).fit(G, gy)
         got = _coef(cur, "SELECT ml.elastic_net_fit(y, x, %s, %s) FROM acc_en_gen", (alpha, l1))

@@ -458,6 +458,9 @@ t_ridge(void)
 		for (j = 0; j < K; j++)
 			EXPECT_NEAR(f.coef[j + 1], (double) b[j], 1e-10, "ridge slope");
 		EXPECT(f.nonzero == K, "ridge with zero slopes");
+		/* no L1 part: converged by the coefficient steps, not max_iter */
+		EXPECT(f.converged && f.iterations < 20000, "ridge: converged %d after %d sweeps",
+			   f.converged, f.iterations);
 		check_kkt(&f, dx, dy, N, K, alphas[a], 0.0, 1e-9);
 		enet_free(MC, &f);
 	}
