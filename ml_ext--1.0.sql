@@ -750,6 +750,13 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ml._encode(bytea, record) IS
   'internal: the feature array a model trained by ml.train makes of a row (its encoding and imputation)';
 
+CREATE FUNCTION ml._encode_cols(model bytea, VARIADIC "any")
+RETURNS float8[]
+AS 'MODULE_PATHNAME', 'ml_encode_cols'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION ml._encode_cols(bytea, "any") IS
+  'internal: ml._encode of the model''s input columns passed one by one in input order (ml.train''s passes)';
+
 ------------------------------------------------------------------------------
 -- Logistic regression: one IRLS pass as a parallel aggregate (ml.train runs
 -- one per iteration), and classifier scoring

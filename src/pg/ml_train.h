@@ -76,6 +76,8 @@ typedef struct TrainRun
 	const char *target;			/* NULL for unsupervised algorithms (pca) */
 	const char *qtarget;
 	const char *target_ok;		/* SQL: "src.<target> IS NOT NULL", or "true" */
+	char	   *encode_sql;		/* SQL: the encoded feature array of a row,
+								 * "ml._encode_cols($1, src.<col>, ...)" */
 	Oid			target_type;
 	TrainOptions opt;
 	List	   *columns;		/* of TrainColumn * */

@@ -271,6 +271,77 @@ array_fast_path(const mlx_input *x, Datum d, double *out)
 }
 
 /* Encode one row into c->buf (k doubles). */
+/*
+ * The features of one input column (x->nfeat doubles at out) from its
+ * value d (of base type t, already checked to fit the input's kind), with
+ * the model's imputation for NULL and one-hot encoding for categories.
+ */
+static void
+encode_input(const mlx_input *x, Datum d, bool isnull, Oid t, const char *label,
+			 double *out)
+{
+	switch (x->kind)
+	{
+		case MLX_INPUT_NUMERIC:
+		case MLX_INPUT_BOOLEAN:
+			if (isnull)
+				out[0] = x->impute[0];
+			else if (x->kind == MLX_INPUT_BOOLEAN)
+				out[0] = DatumGetBool(d) ? 1.0 : 0.0;
+			else
+			{
+				out[0] = numeric_value(d, t);
+				if (!isfinite(out[0]))
+					raise_nonfinite(x->name, out[0]);
+			}
+			break;
+		case MLX_INPUT_CATEGORICAL:
+			{
+				int32_t		hit;
+
+				memset(out, 0, sizeof(double) * x->nfeat);
+				hit = mlx_inputs_find_category(x, isnull ? NULL : category_text(d, t));
+				/* unseen categories encode as all zeros */
+				if (hit >= 0)
+					out[hit] = 1.0;
+			}
+			break;
+		case MLX_INPUT_ARRAY:
+			if (isnull)
+				memcpy(out, x->impute, sizeof(double) * x->nfeat);
+			else if (array_fast_path(x, d, out))
+			{
+				/* no NULL elements: copied and checked in place */
+			}
+			else
+			{
+				ArrayType  *a = DatumGetArrayTypeP(d);
+				Datum	   *elems;
+				bool	   *enulls;
+				int			n;
+
+				if (ARR_NDIM(a) > 1)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("column \"%s\" must be a one-dimensional array", x->name)));
+				deconstruct_array(a, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
+								  TYPALIGN_DOUBLE, &elems, &enulls, &n);
+				if (n != x->nfeat)
+					ereport(ERROR,
+							(errcode(ERRCODE_DATA_EXCEPTION),
+							 errmsg("column \"%s\" has %d elements, expected %d", x->name, n, x->nfeat),
+							 errdetail("%s was trained on arrays of %d elements.", label, x->nfeat)));
+				for (int j = 0; j < n; j++)
+				{
+					out[j] = enulls[j] ? x->impute[j] : DatumGetFloat8(elems[j]);
+					if (!isfinite(out[j]))
+						raise_nonfinite(x->name, out[j]);
+				}
+			}
+			break;
+	}
+}
+
 static void
 encode_row(RowCache *c, const mlx_model *m, const char *label, HeapTupleHeader td)
 {
@@ -304,69 +375,9 @@ encode_row(RowCache *c, const mlx_model *m, const char *label, HeapTupleHeader t
 	for (int i = 0; i < in->ninputs; i++)
 	{
 		const mlx_input *x = &in->inputs[i];
-		Datum		d = map->values[map->attidx[i]];
-		bool		isnull = map->nulls[map->attidx[i]];
 
-		switch (x->kind)
-		{
-			case MLX_INPUT_NUMERIC:
-			case MLX_INPUT_BOOLEAN:
-				if (isnull)
-					out[0] = x->impute[0];
-				else if (x->kind == MLX_INPUT_BOOLEAN)
-					out[0] = DatumGetBool(d) ? 1.0 : 0.0;
-				else
-				{
-					out[0] = numeric_value(d, map->atttype[i]);
-					if (!isfinite(out[0]))
-						raise_nonfinite(x->name, out[0]);
-				}
-				break;
-			case MLX_INPUT_CATEGORICAL:
-				{
-					int32_t		hit;
-
-					memset(out, 0, sizeof(double) * x->nfeat);
-					hit = mlx_inputs_find_category(x, isnull ? NULL : category_text(d, map->atttype[i]));
-					/* unseen categories encode as all zeros */
-					if (hit >= 0)
-						out[hit] = 1.0;
-				}
-				break;
-			case MLX_INPUT_ARRAY:
-				if (isnull)
-					memcpy(out, x->impute, sizeof(double) * x->nfeat);
-				else if (array_fast_path(x, d, out))
-				{
-					/* no NULL elements: copied and checked in place */
-				}
-				else
-				{
-					ArrayType  *a = DatumGetArrayTypeP(d);
-					Datum	   *elems;
-					bool	   *enulls;
-					int			n;
-
-					if (ARR_NDIM(a) > 1)
-						ereport(ERROR,
-								(errcode(ERRCODE_DATA_EXCEPTION),
-								 errmsg("column \"%s\" must be a one-dimensional array", x->name)));
-					deconstruct_array(a, FLOAT8OID, sizeof(float8), FLOAT8PASSBYVAL,
-									  TYPALIGN_DOUBLE, &elems, &enulls, &n);
-					if (n != x->nfeat)
-						ereport(ERROR,
-								(errcode(ERRCODE_DATA_EXCEPTION),
-								 errmsg("column \"%s\" has %d elements, expected %d", x->name, n, x->nfeat),
-								 errdetail("%s was trained on arrays of %d elements.", label, x->nfeat)));
-					for (int j = 0; j < n; j++)
-					{
-						out[j] = enulls[j] ? x->impute[j] : DatumGetFloat8(elems[j]);
-						if (!isfinite(out[j]))
-							raise_nonfinite(x->name, out[j]);
-					}
-				}
-				break;
-		}
+		encode_input(x, map->values[map->attidx[i]], map->nulls[map->attidx[i]],
+					 map->atttype[i], label, out);
 		out += x->nfeat;
 	}
 }
@@ -453,10 +464,27 @@ ml_predict_row(PG_FUNCTION_ARGS)
 	PG_RETURN_FLOAT8(ml_score(m, x));
 }
 
+/* the encoded features as a flat one-dimensional float8[] without nulls */
+static Datum
+features_array(const double *buf, int nfeat)
+{
+	Size		nbytes = ARR_OVERHEAD_NONULLS(1) + sizeof(float8) * nfeat;
+	ArrayType  *result = (ArrayType *) palloc(nbytes);
+
+	SET_VARSIZE(result, nbytes);
+	result->ndim = 1;
+	result->dataoffset = 0;
+	result->elemtype = FLOAT8OID;
+	ARR_DIMS(result)[0] = nfeat;
+	ARR_LBOUND(result)[0] = 1;
+	memcpy((char *) result + ARR_OVERHEAD_NONULLS(1), buf, sizeof(float8) * nfeat);
+	return PointerGetDatum(result);
+}
+
 /*
  * ml._encode(model bytea, row record) RETURNS float8[]: the feature vector
- * a model trained by ml.train makes of a row.  ml.train's fit pass feeds
- * it to the training aggregate, so training and scoring share one encoder.
+ * a model trained by ml.train makes of a row, so that training and scoring
+ * share one encoder.
  */
 PG_FUNCTION_INFO_V1(ml_encode_row);
 Datum
@@ -464,20 +492,78 @@ ml_encode_row(PG_FUNCTION_ARGS)
 {
 	RowCache   *c = row_cache(fcinfo);
 	const mlx_model *m = bytea_model(fcinfo, c);
-	ArrayType  *result;
-	Size		nbytes;
 
 	encode_row(c, m, "the model", PG_GETARG_HEAPTUPLEHEADER(1));
+	PG_RETURN_DATUM(features_array(c->buf, m->nfeat));
+}
 
-	/* a flat one-dimensional float8[] without nulls */
-	nbytes = ARR_OVERHEAD_NONULLS(1) + sizeof(float8) * m->nfeat;
-	result = (ArrayType *) palloc(nbytes);
-	SET_VARSIZE(result, nbytes);
-	result->ndim = 1;
-	result->dataoffset = 0;
-	result->elemtype = FLOAT8OID;
-	ARR_DIMS(result)[0] = m->nfeat;
-	ARR_LBOUND(result)[0] = 1;
-	memcpy((char *) result + ARR_OVERHEAD_NONULLS(1), c->buf, sizeof(float8) * m->nfeat);
-	PG_RETURN_ARRAYTYPE_P(result);
+/*
+ * ml._encode_cols(model bytea, VARIADIC "any") RETURNS float8[]: the same
+ * encoding as ml._encode, of the model's input columns passed one by one in
+ * the model's input order.  ml.train's passes use it so that each row's
+ * needed columns go straight in, without forming the whole row as a
+ * composite value first.  The argument types are checked once per model.
+ */
+PG_FUNCTION_INFO_V1(ml_encode_cols);
+Datum
+ml_encode_cols(PG_FUNCTION_ARGS)
+{
+	RowCache   *c;
+	const mlx_model *m;
+	const mlx_inputs *in;
+	RowMap	   *map;
+	double	   *out;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the model must not be NULL")));
+	c = row_cache(fcinfo);
+	m = bytea_model(fcinfo, c);
+	in = m->inputs;
+	map = &c->map;
+	if (in == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the model was trained on a feature array, not on table columns")));
+	if (!map->valid)
+	{
+		MemoryContext old;
+
+		if (get_fn_expr_variadic(fcinfo->flinfo) || PG_NARGS() - 1 != in->ninputs)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("ml._encode_cols needs the model's %d input columns as separate arguments, got %d",
+							in->ninputs, PG_NARGS() - 1)));
+		old = MemoryContextSwitchTo(c->cxt);
+		map->atttype = palloc(sizeof(Oid) * in->ninputs);
+		MemoryContextSwitchTo(old);
+		for (int i = 0; i < in->ninputs; i++)
+		{
+			map->atttype[i] = getBaseType(get_fn_expr_argtype(fcinfo->flinfo, i + 1));
+			if (!type_fits(in->inputs[i].kind, map->atttype[i]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" has type %s, but the model was trained on %s column",
+								in->inputs[i].name, format_type_be(map->atttype[i]),
+								kind_name(in->inputs[i].kind))));
+		}
+		map->tuptype = InvalidOid;	/* not a row map: encode_row rebuilds */
+		map->valid = true;
+	}
+	if (c->bufsize < m->nfeat)
+	{
+		c->buf = MemoryContextAlloc(c->cxt, sizeof(double) * m->nfeat);
+		c->bufsize = m->nfeat;
+	}
+	out = c->buf;
+	for (int i = 0; i < in->ninputs; i++)
+	{
+		const mlx_input *x = &in->inputs[i];
+
+		encode_input(x, PG_GETARG_DATUM(i + 1), PG_ARGISNULL(i + 1), map->atttype[i],
+					 "the model", out);
+		out += x->nfeat;
+	}
+	PG_RETURN_DATUM(features_array(c->buf, m->nfeat));
 }

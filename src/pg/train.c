@@ -315,8 +315,8 @@ fit_pass(TrainRun *run, bytea *encoder)
 	args[0] = PointerGetDatum(encoder);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT ml.linreg_fit((src.%s)::float8, ml._encode($1, src), ",
-					 run->qtarget);
+					 "SELECT ml.linreg_fit((src.%s)::float8, %s, ",
+					 run->qtarget, run->encode_sql);
 	ml_append_float8(&sql, run->opt.lambda);
 	appendStringInfo(&sql, ", %s), ml._processes(1), count(*) FROM %s AS src WHERE %s AND %s",
 					 run->opt.fit_intercept ? "true" : "false",
@@ -365,10 +365,10 @@ evaluate_pass(TrainRun *run, bytea *model)
 					 "'mae', ml.mae(y, p), 'explained_variance', ml.explained_variance(y, p), "
 					 "'n_test', count(*), "
 					 "'evaluated_on', %s), ml._processes(1), count(*) "
-					 "FROM (SELECT (src.%s)::float8 AS y, ml.predict($1, src) AS p "
+					 "FROM (SELECT (src.%s)::float8 AS y, ml.predict($1, %s) AS p "
 					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s",
 					 run->test_pred ? "'test'" : "'training'",
-					 run->qtarget, run->from, pred, run->qtarget);
+					 run->qtarget, run->encode_sql, run->from, pred, run->qtarget);
 	planned = ml_spi_run_pass(sql.data, 1, argtypes, args);
 	{
 		bool		isnull;
@@ -782,6 +782,26 @@ ml_train(PG_FUNCTION_ARGS)
 	CHECK_FOR_INTERRUPTS();
 
 	inputs = make_inputs(&run, &names);
+
+	/*
+	 * How the passes encode a row: the input columns passed one by one to
+	 * ml._encode_cols, so the scan need not form each whole row as a
+	 * composite value; past PostgreSQL's argument limit, the whole row.
+	 */
+	if (list_length(run.columns) < FUNC_MAX_ARGS - 1)
+	{
+		StringInfoData e;
+		ListCell   *lc;
+
+		initStringInfo(&e);
+		appendStringInfoString(&e, "ml._encode_cols($1");
+		foreach(lc, run.columns)
+			appendStringInfo(&e, ", src.%s", ((TrainColumn *) lfirst(lc))->qname);
+		appendStringInfoChar(&e, ')');
+		run.encode_sql = MemoryContextStrdup(run.cxt, e.data);
+	}
+	else
+		run.encode_sql = "ml._encode($1, src)";
 	encoder = make_encoder(&run, inputs, names);
 	if (strcmp(run.algorithm, "naive_bayes") == 0)
 		raw = ml_train_nbayes_fit(&run, encoder);

@@ -31,10 +31,23 @@
 static int64 class_count[2];
 static double class_weight[2];
 
-/* "(src.target)::text = '<positive label>'", as 0/1 */
+/*
+ * The target as 0/1 (1 for the positive class) in SQL.  A boolean target
+ * is its own 0/1 (true is the positive class: false < true), and a numeric
+ * one compares in its own type; only text-like targets go through text.
+ * Every IRLS pass evaluates this per row, so the cheap forms matter.
+ */
 static char *
 label01_sql(TrainRun *run)
 {
+	if (run->target_type == BOOLOID)
+		return psprintf("(src.%s)::int::float8", run->qtarget);
+	if (run->target_type == INT2OID || run->target_type == INT4OID ||
+		run->target_type == INT8OID || run->target_type == FLOAT4OID ||
+		run->target_type == FLOAT8OID || run->target_type == NUMERICOID)
+		return psprintf("((src.%s) = %s::%s)::int::float8", run->qtarget,
+						quote_literal_cstr(run->classes[1]),
+						format_type_be(run->target_type));
 	return psprintf("((src.%s)::text = %s)::int::float8", run->qtarget,
 					quote_literal_cstr(run->classes[1]));
 }
@@ -254,9 +267,9 @@ ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names)
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT ml._glm_pass(%s, ml._encode($1, src), $2), ml._processes(1), count(*) "
+					 "SELECT ml._glm_pass(%s, %s, $2), ml._processes(1), count(*) "
 					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL",
-					 y01, run->from, run->train_pred, run->qtarget);
+					 y01, run->encode_sql, run->from, run->train_pred, run->qtarget);
 
 	for (iter = 1; iter <= run->opt.max_iter; iter++)
 	{
@@ -361,11 +374,12 @@ multiclass_metrics(TrainRun *run, bytea *model)
 					 "'recall', ml.recall(a, l), 'f1', ml.f1(a, l), "
 					 "'log_loss', ml.log_loss(true, p), "
 					 "'n_test', count(*), 'evaluated_on', %s), ml._processes(1), count(*) "
-					 "FROM (SELECT (src.%s)::text AS a, ml.predict_label($1, src) AS l, "
-					 "(ml.predict_proba($1, src))[array_position($2, (src.%s)::text)] AS p "
+					 "FROM (SELECT (src.%s)::text AS a, ml.predict_label($1, %s) AS l, "
+					 "(ml.predict_proba($1, %s))[array_position($2, (src.%s)::text)] AS p "
 					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s",
 					 run->test_pred ? "'test'" : "'training'",
-					 run->qtarget, run->qtarget, run->from, pred, run->qtarget);
+					 run->qtarget, run->encode_sql, run->encode_sql, run->qtarget,
+					 run->from, pred, run->qtarget);
 	planned = ml_spi_run_pass(sql.data, 2, types, args);
 	old = MemoryContextSwitchTo(run->cxt);
 	result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
@@ -408,11 +422,12 @@ ml_train_classifier_metrics(TrainRun *run, bytea *model)
 					 "'log_loss', ml.log_loss(a = %s, p), "
 					 "'n_test', count(*), 'evaluated_on', %s), "
 					 "ml._processes(1), count(*), count(*) FILTER (WHERE a = %s) "
-					 "FROM (SELECT (src.%s)::text AS a, ml.predict_label($1, src) AS l, "
-					 "(ml.predict_proba($1, src))[2] AS p "
+					 "FROM (SELECT (src.%s)::text AS a, ml.predict_label($1, %s) AS l, "
+					 "(ml.predict_proba($1, %s))[2] AS p "
 					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s",
 					 pos, pos, pos, pos, run->test_pred ? "'test'" : "'training'", pos,
-					 run->qtarget, run->from, pred, run->qtarget);
+					 run->qtarget, run->encode_sql, run->encode_sql, run->from, pred,
+					 run->qtarget);
 	planned = ml_spi_run_pass(sql.data, 1, types, args);
 	old = MemoryContextSwitchTo(run->cxt);
 	result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
@@ -425,16 +440,16 @@ ml_train_classifier_metrics(TrainRun *run, bytea *model)
 	/* ROC AUC needs both classes among the evaluated rows */
 	if (npos > 0 && npos < n)
 	{
-		Oid			t2[2] = {JSONBOID, BYTEAOID};
+		Oid			t2[2] = {BYTEAOID, JSONBOID};
 		Datum		a2[2];
 
 		resetStringInfo(&sql);
 		appendStringInfo(&sql,
-						 "SELECT $1 || jsonb_build_object('roc_auc', ml.roc_auc((src.%s)::text = %s, "
-						 "(ml.predict_proba($2, src))[2])) FROM %s AS src WHERE %s AND src.%s IS NOT NULL",
-						 run->qtarget, pos, run->from, pred, run->qtarget);
-		a2[0] = JsonbPGetDatum(result);
-		a2[1] = PointerGetDatum(model);
+						 "SELECT $2 || jsonb_build_object('roc_auc', ml.roc_auc((src.%s)::text = %s, "
+						 "(ml.predict_proba($1, %s))[2])) FROM %s AS src WHERE %s AND src.%s IS NOT NULL",
+						 run->qtarget, pos, run->encode_sql, run->from, pred, run->qtarget);
+		a2[0] = PointerGetDatum(model);
+		a2[1] = JsonbPGetDatum(result);
 		ml_spi_run(sql.data, 2, t2, a2, 1);
 		old = MemoryContextSwitchTo(run->cxt);
 		result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
@@ -526,9 +541,9 @@ ml_train_poisson_fit(TrainRun *run, bytea *encoder, char **names)
 
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT ml._glm_pass((src.%s)::float8, ml._encode($1, src), $2), ml._processes(1), count(*) "
+					 "SELECT ml._glm_pass((src.%s)::float8, %s, $2), ml._processes(1), count(*) "
 					 "FROM %s AS src WHERE %s AND %s",
-					 run->qtarget, run->from, run->train_pred, run->target_ok);
+					 run->qtarget, run->encode_sql, run->from, run->train_pred, run->target_ok);
 
 	for (iter = 1; iter <= run->opt.max_iter; iter++)
 	{

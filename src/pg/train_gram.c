@@ -37,7 +37,7 @@ ml_train_gram_fit(TrainRun *run, bytea *encoder)
 	initStringInfo(&sql);
 	if (strcmp(run->algorithm, "pca") == 0)
 	{
-		appendStringInfoString(&sql, "SELECT ml.pca_fit(ml._encode($1, src)");
+		appendStringInfo(&sql, "SELECT ml.pca_fit(%s", run->encode_sql);
 		if (run->opt.n_components > 0)
 		{
 			if (run->opt.n_components > run->nfeat)
@@ -52,8 +52,8 @@ ml_train_gram_fit(TrainRun *run, bytea *encoder)
 	}
 	else
 	{
-		appendStringInfo(&sql, "SELECT ml._elastic_net_train((src.%s)::float8, ml._encode($1, src), ",
-						 run->qtarget);
+		appendStringInfo(&sql, "SELECT ml._elastic_net_train((src.%s)::float8, %s, ",
+						 run->qtarget, run->encode_sql);
 		ml_append_float8(&sql, run->opt.alpha);
 		appendStringInfoString(&sql, ", ");
 		ml_append_float8(&sql, strcmp(run->algorithm, "lasso") == 0 ? 1.0 : run->opt.l1_ratio);

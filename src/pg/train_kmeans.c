@@ -63,8 +63,8 @@ read_sample(TrainRun *run, bytea *encoder, int64 ntrain, int64 *n)
 				 errmsg("a sample of %d rows of %d features is too large", run->opt.sample_rows, d),
 				 errhint("Lower option \"sample_rows\".")));
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT ml._encode($1, src) FROM %s AS src WHERE %s AND %s",
-					 run->from, run->train_pred, run->target_ok);
+	appendStringInfo(&sql, "SELECT %s FROM %s AS src WHERE %s AND %s",
+					 run->encode_sql, run->from, run->train_pred, run->target_ok);
 	if (fraction < 1.0)
 	{
 		appendStringInfo(&sql,
@@ -191,9 +191,9 @@ ml_train_kmeans_fit(TrainRun *run, bytea *encoder, char **names, int64 ntrain)
 	/* step 3 */
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT ml._kmeans_pass(ml._encode($1, src), $2), ml._processes(1), count(*) "
+					 "SELECT ml._kmeans_pass(%s, $2), ml._processes(1), count(*) "
 					 "FROM %s AS src WHERE %s AND %s",
-					 run->from, run->train_pred, run->target_ok);
+					 run->encode_sql, run->from, run->train_pred, run->target_ok);
 	/* not measured yet; a model's sizes must add up to its rows */
 	cur.nrows = 1;
 	cur.sizes[0] = 1;

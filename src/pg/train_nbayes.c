@@ -37,8 +37,9 @@ ml_train_nbayes_fit(TrainRun *run, bytea *encoder)
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "SELECT ml._naive_bayes_train(array_position($2, (src.%s)::text) - 1, "
-					 "ml._encode($1, src), %d, %s, ",
-					 run->qtarget, run->nclasses, quote_literal_cstr(run->opt.distribution));
+					 "%s, %d, %s, ",
+					 run->qtarget, run->encode_sql, run->nclasses,
+					 quote_literal_cstr(run->opt.distribution));
 	ml_append_float8(&sql, run->opt.var_smoothing);
 	appendStringInfoString(&sql, ", ");
 	ml_append_float8(&sql, run->opt.nb_alpha);
