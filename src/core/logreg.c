@@ -31,21 +31,25 @@ sigmoid(double t)
 	}
 }
 
-/* log sigma(t) = -log(1 + exp(-t)), finite for every finite t */
-static double
-log_sigmoid(double t)
-{
-	if (t >= 0)
-		return -log1p(exp(-t));
-	return t - log1p(exp(t));
-}
-
 void
 mlx_logreg_working(double eta, double y, double cw, double *w, double *z,
 				   double *loglik)
 {
-	double		p = sigmoid(eta);
-	double		q = sigmoid(-eta);	/* 1 - p without cancellation */
+	/*
+	 * One exp and one log1p per row (this runs for every row of every IRLS
+	 * pass): with e = exp(-|eta|), p = sigma(eta) and q = 1 - p are 1 / (1 +
+	 * e) and e / (1 + e) in some order, and log p, log q are -log1p(e) and
+	 * -|eta| - log1p(e): no overflow, and no cancellation on either side.
+	 */
+	double		e = exp(-fabs(eta));
+	double		l1pe = log1p(e);
+	double		big = 1.0 / (1.0 + e),
+				small = e / (1.0 + e);
+	bool		pos = (eta >= 0);
+	double		p = pos ? big : small;
+	double		q = pos ? small : big;	/* 1 - p without cancellation */
+	double		logp = pos ? -l1pe : eta - l1pe;
+	double		logq = pos ? -eta - l1pe : -l1pe;
 	double		v = p * q;
 	double		r;
 
@@ -61,11 +65,11 @@ mlx_logreg_working(double eta, double y, double cw, double *w, double *z,
 	*w = cw * v;
 	*z = eta + r / v;
 	if (y == 1.0)
-		*loglik = cw * log_sigmoid(eta);
+		*loglik = cw * logp;
 	else if (y == 0.0)
-		*loglik = cw * log_sigmoid(-eta);
+		*loglik = cw * logq;
 	else
-		*loglik = cw * (y * log_sigmoid(eta) + (1.0 - y) * log_sigmoid(-eta));
+		*loglik = cw * (y * logp + (1.0 - y) * logq);
 }
 
 double
