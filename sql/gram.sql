@@ -151,7 +151,9 @@ SELECT c AS "case", pg_temp.fails(q) AS outcome FROM (VALUES
   ('evaluate a PCA', $q$SELECT * FROM ml.evaluate('g_pca', 'g')$q$),
   ('text target for lasso', $q$SELECT ml.train('m', '(SELECT a, b::text AS t FROM g)', 't', 'lasso')$q$),
   ('sfunc called directly', $q$SELECT ml._gram_final('\x00'::bytea)$q$),
-  ('hand-made state', $q$SELECT pg_temp.bad_lasso(y, ARRAY[a], 0.1) FROM g$q$)
+  ('hand-made state', $q$SELECT pg_temp.bad_lasso(y, ARRAY[a], 0.1) FROM g$q$),
+  ('PCA of values near DBL_MAX', $q$SELECT ml.pca_fit(ARRAY[a * 1e300, b]) FROM g$q$),
+  ('lasso of values near DBL_MAX', $q$SELECT ml.lasso_fit(y * 1e300, ARRAY[a * 1e300], 0.1) FROM g$q$)
 ) AS cases(c, q);
 SELECT count(*) AS no_model_m FROM ml.models WHERE name = 'm';
 SELECT ml.drop_model(name) FROM ml.model_names ORDER BY name;

@@ -175,6 +175,19 @@ mlx_enet_from_state(const mlx_linreg_state *s, double alpha, double l1_ratio,
 	st = enet_gram(R, k, G, q, &yy, ctx);
 	if (st != MLX_OK)
 		goto done;
+	/* data near DBL_MAX: the Gram matrix overflows; no fit is meaningful */
+	if (!isfinite(yy))
+	{
+		st = MLX_ENONFINITE;
+		goto done;
+	}
+	for (i = 0; i < k; i++)
+		for (j = 0; j < k; j++)
+			if (!isfinite(G[i + (size_t) j * k]) || !isfinite(q[i]))
+			{
+				st = MLX_ENONFINITE;
+				goto done;
+			}
 
 	/*
 	 * n alpha overflows for an alpha near DBL_MAX; clamped, the penalties

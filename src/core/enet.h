@@ -58,6 +58,8 @@ typedef struct mlx_enet_fit
  * is ordinary least squares by coordinate descent (allowed, as in sklearn,
  * but its duality gap is then RSS / 2, so it converges only when 1 - R^2
  * <= 2 tol and otherwise runs all max_iter sweeps).  s is not modified.
+ * MLX_ENONFINITE when the Gram matrix overflows (data near the limits of
+ * double precision).
  * Not converging in max_iter sweeps is not an error: converged is false.
  * The coefficient array is allocated from ctx.  Polls ctx's interrupt hook
  * every sweep (MLX_EINTR).

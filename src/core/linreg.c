@@ -266,12 +266,18 @@ centred_is_noise(const double *R, int p, int c, int col, int64_t nrows)
 {
 	double		ctol = 16.0 * DBL_EPSILON * sqrt((double) nrows + 1.0);
 	double		full = 0.0,
-				cen = 0.0;
+				cen = 0.0,
+				scale = 0.0;
 	int			i;
 
+	/* squares of entries near DBL_MAX overflow: sum them scaled (as dnrm2) */
+	for (i = 0; i <= col; i++)
+		scale = fmax(scale, fabs(R[i + (size_t) col * p]));
+	if (scale == 0.0)
+		return true;
 	for (i = 0; i <= col; i++)
 	{
-		double		v = R[i + (size_t) col * p];
+		double		v = R[i + (size_t) col * p] / scale;
 
 		full += v * v;
 		if (i >= c)

@@ -39,8 +39,21 @@ ml_encode_model(const mlx_model *m)
 	uint8_t    *buf;
 	size_t		len;
 
-	ml_check_status(mlx_model_encode(m, &ml_pg_ctx, VARHDRSZ, &buf, &len),
-					"model encoding");
+	mlx_status	st = mlx_model_encode(m, &ml_pg_ctx, VARHDRSZ, &buf, &len);
+
+	/*
+	 * Every model here comes from our own fits, whose fields are in range
+	 * unless the arithmetic overflowed (data near the limits of double
+	 * precision): say so in the user's terms.
+	 */
+	if (st == MLX_EINVAL)
+		ereport(ERROR,
+				(errcode(ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE),
+				 errmsg("the fitted %s model has values that are not finite",
+						mlx_algorithm_name(m->algorithm)),
+				 errdetail("Sums of squares of the data overflow double precision, or the fit diverged."),
+				 errhint("Rescale the columns (for example to standard units) and train again.")));
+	ml_check_status(st, "model encoding");
 	if (len > MaxAllocSize - VARHDRSZ)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
