@@ -24,7 +24,8 @@
  * linear regression, MLX_SEC_LOGREG for logistic regression, MLX_SEC_ENET
  * for lasso and elastic net, MLX_SEC_PCA for principal component analysis,
  * MLX_SEC_POISSON for Poisson regression, MLX_SEC_KMEANS for k-means,
- * MLX_SEC_NBAYES for naive Bayes;
+ * MLX_SEC_NBAYES for naive Bayes, MLX_SEC_SOFTMAX for multinomial
+ * logistic regression;
  * exactly the one of the header's algorithm), and the optional
  * MLX_SEC_INPUTS (how source table columns become the k features; only in
  * models trained from a table by ml.train).  A decoder rejects a missing
@@ -43,6 +44,7 @@
 #include "core/poisson.h"
 #include "core/kmeans.h"
 #include "core/nbayes.h"
+#include "core/softmax.h"
 
 #define MLX_MODEL_MAGIC "MLXM"
 #define MLX_MODEL_FORMAT_VERSION 1
@@ -64,7 +66,8 @@ typedef enum mlx_algorithm
 	MLX_ALG_PCA = 5,
 	MLX_ALG_POISSON_REGRESSION = 6,
 	MLX_ALG_KMEANS = 7,
-	MLX_ALG_NAIVE_BAYES = 8
+	MLX_ALG_NAIVE_BAYES = 8,
+	MLX_ALG_SOFTMAX_REGRESSION = 9	/* "multinomial_logistic_regression" */
 } mlx_algorithm;
 
 /* section tags: never renumber, only append */
@@ -77,6 +80,7 @@ typedef enum mlx_algorithm
 #define MLX_SEC_POISSON 7
 #define MLX_SEC_KMEANS 8
 #define MLX_SEC_NBAYES 9
+#define MLX_SEC_SOFTMAX 10
 #define MLX_SEC_OPTIONAL_BASE 0x8000
 
 /* how a source column becomes features: never renumber, only append */
@@ -150,6 +154,7 @@ typedef struct mlx_model
 		mlx_poisson_fit poisson;	/* MLX_ALG_POISSON_REGRESSION */
 		mlx_kmeans_fit kmeans;	/* MLX_ALG_KMEANS */
 		mlx_nb_fit	nbayes;		/* MLX_ALG_NAIVE_BAYES */
+		mlx_softmax_fit softmax;	/* MLX_ALG_SOFTMAX_REGRESSION */
 	}			u;
 } mlx_model;
 
@@ -218,6 +223,15 @@ mlx_status	mlx_model_from_nbayes(const mlx_nb_fit *fit, char **feature_names,
 								  const mlx_ctx *ctx, mlx_model *out);
 
 /*
+ * Build a multinomial logistic regression model from a fit, as
+ * mlx_model_from_linreg does.  The model references the fit's coefficient
+ * matrix, class weights and its nclasses class labels (no copy).
+ */
+mlx_status	mlx_model_from_softmax(const mlx_softmax_fit *fit,
+								   char **feature_names, const mlx_ctx *ctx,
+								   mlx_model *out);
+
+/*
  * Serialize.  *out is allocated from ctx and holds *outlen bytes.  When
  * 'reserve' > 0, that many bytes are left free before the model bytes (so
  * the caller can put a varlena header there without copying); *out then
@@ -245,14 +259,16 @@ mlx_status	mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
  * arrays; for k-means the centroids and cluster sizes; for naive Bayes
  * the class counts, log priors, theta and var or feature_log_prob, each of
  * the nclasses class labels and the array of their pointers, as the
- * decoder allocates them).  The struct is zeroed.
+ * decoder allocates them; for multinomial logistic regression the
+ * coefficients, class weights, labels and label array).  The struct is zeroed.
  */
 void		mlx_model_free(mlx_model *m, const mlx_ctx *ctx);
 
 /*
  * Release only the feature names: for a model from mlx_model_from_linreg,
  * mlx_model_from_logreg, mlx_model_from_enet, mlx_model_from_pca,
- * mlx_model_from_poisson, mlx_model_from_kmeans or mlx_model_from_nbayes,
+ * mlx_model_from_poisson, mlx_model_from_kmeans, mlx_model_from_nbayes or
+ * mlx_model_from_softmax,
  * which owns its names but shares the fit's arrays (and class labels) with
  * the caller.
  */
