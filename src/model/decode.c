@@ -883,6 +883,133 @@ decode_nbayes(const uint8_t *body, uint32_t slen, int32_t k,
 }
 
 /*
+ * Parse MLX_SEC_SOFTMAX into out->u.softmax.  In order, before anything is
+ * allocated: the fixed part is present, the flags known, the reserved
+ * field zero, the class count within the limits, the section long enough
+ * for the arrays and that many empty labels, each label's u16 length
+ * within the bytes left after the arrays and its text valid, and finally
+ * the section's length exactly what k, the count and the labels imply.  So
+ * every allocation (the coefficients, the class weights, the label
+ * pointers, one copy per label) is backed by bytes of the section.  The
+ * field values are then checked by mlx_check_softmax_fit, as the encoder
+ * does.
+ */
+static mlx_status
+decode_softmax(const uint8_t *body, uint32_t slen, int32_t k,
+			   const mlx_ctx *ctx, mlx_model *out, decode_err *err)
+{
+	mlx_softmax_fit *fit = &out->u.softmax;
+	uint32_t	nc;
+	uint64_t	labels_at;
+	uint64_t	avail;
+	uint64_t	pos;
+	uint64_t	want;
+	size_t		cells;
+	const uint8_t *p;
+	uint32_t	c;
+
+	if (slen < MLX_SOFTMAX_FIXED_SIZE)
+		return fail(err, MLX_ECORRUPT,
+					"multinomial logistic regression section has %u bytes, expected at least %d",
+					(unsigned) slen, MLX_SOFTMAX_FIXED_SIZE);
+	if ((body[0] & ~MLX_SOFTMAX_FLAGS_KNOWN) != 0)
+		return fail(err, MLX_ECORRUPT,
+					"multinomial logistic regression flags 0x%02x are not defined",
+					(unsigned) body[0]);
+	if (mlx_get_u16(body + 2) != 0)
+		return fail(err, MLX_ECORRUPT,
+					"multinomial logistic regression section reserved bytes are not zero");
+	nc = mlx_get_u32(body + 4);
+	if (!mlx_check_softmax_shape((int64_t) nc, err->buf, err->len))
+		return MLX_ECORRUPT;
+	want = mlx_softmax_section_size(k, nc,
+									(uint64_t) nc * MLX_SOFTMAX_LABEL_MIN_SIZE);
+	if (slen < want)
+		return fail(err, MLX_ECORRUPT,
+					"multinomial logistic regression section has %u bytes, expected at least %llu for %d features and %u classes",
+					(unsigned) slen, (unsigned long long) want, (int) k,
+					(unsigned) nc);
+
+	/* the labels fill what the fixed part and the arrays leave */
+	labels_at = mlx_softmax_section_size(k, nc, 0);
+	avail = (uint64_t) slen - labels_at;
+	pos = 0;
+	for (c = 0; c < nc; c++)
+	{
+		char		what[56];
+		uint16_t	len;
+
+		if (avail - pos < 2)
+			return fail(err, MLX_ECORRUPT,
+						"multinomial logistic regression class label %u runs past the end of its section",
+						(unsigned) c + 1);
+		len = mlx_get_u16(body + labels_at + pos);
+		if ((uint64_t) len > avail - pos - 2)
+			return fail(err, MLX_ECORRUPT,
+						"multinomial logistic regression class label %u runs past the end of its section",
+						(unsigned) c + 1);
+		snprintf(what, sizeof(what),
+				 "multinomial logistic regression class label %u",
+				 (unsigned) c + 1);
+		if (!mlx_check_text(body + labels_at + pos + 2, len, 0,
+							MLX_MODEL_MAX_CATEGORY_LEN, what,
+							err->buf, err->len))
+			return MLX_ECORRUPT;
+		pos += 2 + (uint64_t) len;
+	}
+	if (pos != avail)
+		return fail(err, MLX_ECORRUPT,
+					"multinomial logistic regression section has %u bytes, expected %llu for %d features, %u classes and %llu bytes of labels",
+					(unsigned) slen,
+					(unsigned long long) mlx_softmax_section_size(k, nc, pos),
+					(int) k, (unsigned) nc, (unsigned long long) pos);
+
+	fit->nfeat = k;
+	fit->nclasses = (int32_t) nc;
+	fit->intercept = (body[0] & MLX_SOFTMAX_FLAG_INTERCEPT) != 0;
+	fit->converged = (body[0] & MLX_SOFTMAX_FLAG_CONVERGED) != 0;
+	fit->separation = (body[0] & MLX_SOFTMAX_FLAG_SEPARATION) != 0;
+	fit->solver = body[1];
+	fit->iterations = (int32_t) mlx_get_u32(body + 8);
+	fit->passes = (int32_t) mlx_get_u32(body + 12);
+	fit->nrows = (int64_t) mlx_get_u64(body + 16);
+	fit->nskipped = (int64_t) mlx_get_u64(body + 24);
+	fit->lambda = mlx_get_f64(body + 32);
+	fit->loglik = mlx_get_f64(body + 40);
+	fit->loglik_null = mlx_get_f64(body + 48);
+
+	/*
+	 * nc * (k + 1) doubles are in the section (checked above), so the count
+	 * is below 2^29 and fits in an int32
+	 */
+	cells = (size_t) nc * ((size_t) k + 1);
+	p = body + MLX_SOFTMAX_FIXED_SIZE;
+	if ((fit->coef = read_f64_array(p, (int32_t) cells, ctx)) == NULL ||
+		(fit->class_weight = read_f64_array(p + 8 * cells, (int32_t) nc,
+											ctx)) == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+
+	/* zeroed, so that a failure part way leaves only labels to free */
+	fit->classes = mlx_alloc0(ctx, (size_t) nc * sizeof(char *));
+	if (fit->classes == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+	p = body + labels_at;
+	for (c = 0; c < nc; c++)
+	{
+		uint16_t	len = mlx_get_u16(p);
+
+		fit->classes[c] = read_label(p + 2, len, ctx);
+		if (fit->classes[c] == NULL)
+			return fail(err, MLX_ENOMEM, "out of memory decoding model");
+		p += 2 + (size_t) len;
+	}
+
+	if (!mlx_check_softmax_fit(fit, k, err->buf, err->len))
+		return MLX_ECORRUPT;
+	return MLX_OK;
+}
+
+/*
  * Check the fixed header and the trailer: magic, version, declared length
  * against the actual one, checksum, then the remaining header fields.  The
  * version is checked right after the magic, so that a later format may
@@ -966,14 +1093,16 @@ decode_header(const uint8_t *buf, size_t len, mlx_model *out, decode_err *err)
 #define SLOT_POISSON 6
 #define SLOT_KMEANS 7
 #define SLOT_NBAYES 8
-#define KNOWN_SECTIONS 9
+#define SLOT_SOFTMAX 9
+#define KNOWN_SECTIONS 10
 
 static const uint16_t known_tags[KNOWN_SECTIONS] = {MLX_SEC_FEATURES,
 MLX_SEC_LINREG, MLX_SEC_INPUTS, MLX_SEC_LOGREG, MLX_SEC_ENET, MLX_SEC_PCA,
-MLX_SEC_POISSON, MLX_SEC_KMEANS, MLX_SEC_NBAYES};
+MLX_SEC_POISSON, MLX_SEC_KMEANS, MLX_SEC_NBAYES, MLX_SEC_SOFTMAX};
 static const char *const known_names[KNOWN_SECTIONS] = {"feature names",
 "linear regression", "inputs", "logistic regression", "lasso/elastic net",
-"pca", "poisson regression", "kmeans", "naive bayes"};
+"pca", "poisson regression", "kmeans", "naive bayes",
+"multinomial logistic regression"};
 
 /* The slot of the section an algorithm requires (algorithm known). */
 static int
@@ -994,6 +1123,8 @@ algorithm_slot(uint16_t algorithm)
 			return SLOT_KMEANS;
 		case MLX_ALG_NAIVE_BAYES:
 			return SLOT_NBAYES;
+		case MLX_ALG_SOFTMAX_REGRESSION:
+			return SLOT_SOFTMAX;
 	}
 	return SLOT_LINREG;
 }
@@ -1004,7 +1135,7 @@ is_fit_slot(int s)
 {
 	return s == SLOT_LINREG || s == SLOT_LOGREG || s == SLOT_ENET ||
 		s == SLOT_PCA || s == SLOT_POISSON || s == SLOT_KMEANS ||
-		s == SLOT_NBAYES;
+		s == SLOT_NBAYES || s == SLOT_SOFTMAX;
 }
 
 mlx_status
@@ -1132,6 +1263,9 @@ mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 				break;
 			case SLOT_NBAYES:
 				st = decode_nbayes(body, slen, out->nfeat, ctx, out, &err);
+				break;
+			case SLOT_SOFTMAX:
+				st = decode_softmax(body, slen, out->nfeat, ctx, out, &err);
 				break;
 			default:
 				st = decode_linreg(body, slen, out->nfeat, ctx, out, &err);

@@ -538,6 +538,85 @@ put_nbayes(json_out *o, const mlx_model *m)
 	put_int(o, (long long) fit->nskipped);
 }
 
+/*
+ * The keys of a multinomial logistic regression, after the features and
+ * inputs, as those of a logistic regression where a value per class
+ * replaces a single one: the class weights keyed by label, "intercept" an
+ * array of nclasses values and "coefficients" nclasses arrays of nfeat,
+ * in the order of "classes".
+ */
+static void
+put_softmax(json_out *o, const mlx_model *m)
+{
+	const mlx_softmax_fit *fit = &m->u.softmax;
+	int32_t		k = m->nfeat;
+	size_t		n = (size_t) k + 1;
+	int32_t		c;
+
+	put_key(o, "n_classes");
+	put_int(o, fit->nclasses);
+	put_key(o, "classes");
+	put_bytes(o, "[", 1);
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		if (c > 0)
+			put_bytes(o, ",", 1);
+		put_json_string(o, fit->classes[c]);
+	}
+	put_bytes(o, "]", 1);
+	put_key(o, "fit_intercept");
+	put_bool(o, fit->intercept);
+	put_key(o, "lambda");
+	put_double(o, fit->lambda);
+	put_key(o, "solver");
+	put_json_string(o, fit->solver == MLX_SOFTMAX_NEWTON ? "newton" : "lbfgs");
+	put_key(o, "class_weight");
+	put_bytes(o, "{", 1);
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		if (c > 0)
+			put_bytes(o, ",", 1);
+		put_json_string(o, fit->classes[c]);
+		put_bytes(o, ":", 1);
+		put_double(o, fit->class_weight[c]);
+	}
+	put_bytes(o, "}", 1);
+	put_key(o, "n_rows");
+	put_int(o, (long long) fit->nrows);
+	put_key(o, "n_skipped");
+	put_int(o, (long long) fit->nskipped);
+	put_key(o, "iterations");
+	put_int(o, fit->iterations);
+	put_key(o, "passes");
+	put_int(o, fit->passes);
+	put_key(o, "converged");
+	put_bool(o, fit->converged);
+	put_key(o, "separation");
+	put_bool(o, fit->separation);
+	put_key(o, "log_likelihood");
+	put_double(o, fit->loglik);
+	put_key(o, "null_log_likelihood");
+	put_double(o, fit->loglik_null);
+	put_key(o, "intercept");
+	put_bytes(o, "[", 1);
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		if (c > 0)
+			put_bytes(o, ",", 1);
+		put_double(o, fit->coef[(size_t) c * n]);
+	}
+	put_bytes(o, "]", 1);
+	put_key(o, "coefficients");
+	put_bytes(o, "[", 1);
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		if (c > 0)
+			put_bytes(o, ",", 1);
+		put_double_array(o, fit->coef + (size_t) c * n + 1, k);
+	}
+	put_bytes(o, "]", 1);
+}
+
 /* The whole document; o->len must be 0 on entry. */
 static void
 put_model(json_out *o, const mlx_model *m)
@@ -583,6 +662,9 @@ put_model(json_out *o, const mlx_model *m)
 			break;
 		case MLX_ALG_NAIVE_BAYES:
 			put_nbayes(o, m);
+			break;
+		case MLX_ALG_SOFTMAX_REGRESSION:
+			put_softmax(o, m);
 			break;
 		default:
 			put_linreg(o, m);

@@ -327,6 +327,49 @@ put_nbayes(uint8_t *p, const mlx_nb_fit *fit)
 	return put_f64_array(p, fit->feature_log_prob, cells);
 }
 
+/*
+ * Bytes the class labels of a multinomial logistic regression take (u16
+ * lengths included).
+ */
+static uint64_t
+softmax_label_bytes(const mlx_softmax_fit *fit)
+{
+	uint64_t	n = 0;
+	int32_t		c;
+
+	for (c = 0; c < fit->nclasses; c++)
+		n += 2 + (uint64_t) strlen(fit->classes[c]);
+	return n;
+}
+
+/* Write the MLX_SEC_SOFTMAX body; returns the position after it. */
+static uint8_t *
+put_softmax(uint8_t *p, const mlx_softmax_fit *fit)
+{
+	size_t		nc = (size_t) fit->nclasses;
+	size_t		c;
+
+	p[0] = (uint8_t) ((fit->intercept ? MLX_SOFTMAX_FLAG_INTERCEPT : 0) |
+					  (fit->converged ? MLX_SOFTMAX_FLAG_CONVERGED : 0) |
+					  (fit->separation ? MLX_SOFTMAX_FLAG_SEPARATION : 0));
+	p[1] = fit->solver;
+	mlx_put_u16(p + 2, 0);
+	mlx_put_u32(p + 4, (uint32_t) fit->nclasses);
+	mlx_put_u32(p + 8, (uint32_t) fit->iterations);
+	mlx_put_u32(p + 12, (uint32_t) fit->passes);
+	mlx_put_u64(p + 16, (uint64_t) fit->nrows);
+	mlx_put_u64(p + 24, (uint64_t) fit->nskipped);
+	mlx_put_f64(p + 32, fit->lambda);
+	mlx_put_f64(p + 40, fit->loglik);
+	mlx_put_f64(p + 48, fit->loglik_null);
+	p += MLX_SOFTMAX_FIXED_SIZE;
+	p = put_f64_array(p, fit->coef, nc * ((size_t) fit->nfeat + 1));
+	p = put_f64_array(p, fit->class_weight, nc);
+	for (c = 0; c < nc; c++)
+		p = put_text(p, fit->classes[c]);
+	return p;
+}
+
 /* The tag of the algorithm's section (algorithm known). */
 static uint16_t
 fit_tag(uint16_t algorithm)
@@ -346,6 +389,8 @@ fit_tag(uint16_t algorithm)
 			return MLX_SEC_KMEANS;
 		case MLX_ALG_NAIVE_BAYES:
 			return MLX_SEC_NBAYES;
+		case MLX_ALG_SOFTMAX_REGRESSION:
+			return MLX_SEC_SOFTMAX;
 	}
 	return MLX_SEC_LINREG;
 }
@@ -414,6 +459,10 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 											   nbayes_label_bytes(&m->u.nbayes),
 											   m->u.nbayes.distribution);
 			break;
+		case MLX_SEC_SOFTMAX:
+			fit_size = mlx_softmax_section_size(k, (uint64_t) m->u.softmax.nclasses,
+												softmax_label_bytes(&m->u.softmax));
+			break;
 		default:
 			fit_size = mlx_linreg_section_size(k, m->u.linreg.ndependent);
 			break;
@@ -431,11 +480,13 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 
 	/*
 	 * The features section (k <= 10^6 names of <= 1 kB each) fits in 32
-	 * bits; with the inputs (up to 10^6 categories of <= 1 kB each) or the
-	 * components of a PCA (ncomp * k doubles) the total might not, and is
-	 * then refused.  (The centroids of a k-means, at most
-	 * MLX_KMEANS_MAX_CELLS doubles, always fit, as do the at most
-	 * 2 MLX_NBAYES_MAX_CELLS doubles and 1000 labels of a naive Bayes.)
+	 * bits; with the inputs (up to 10^6 categories of <= 1 kB each), the
+	 * components of a PCA (ncomp * k doubles) or the coefficients of a
+	 * multinomial logistic regression (up to 1000 rows of k + 1 doubles)
+	 * the total might not, and is then refused.  (The centroids of a
+	 * k-means, at most MLX_KMEANS_MAX_CELLS doubles, always fit, as do the
+	 * at most 2 MLX_NBAYES_MAX_CELLS doubles and 1000 labels of a naive
+	 * Bayes.)
 	 */
 	payload = 2 * MLX_SECTION_HEADER_SIZE + names_size + inputs_size +
 		fit_size;
@@ -499,6 +550,9 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 			break;
 		case MLX_SEC_NBAYES:
 			p = put_nbayes(p, &m->u.nbayes);
+			break;
+		case MLX_SEC_SOFTMAX:
+			p = put_softmax(p, &m->u.softmax);
 			break;
 		default:
 			p = put_linreg(p, &m->u.linreg);

@@ -31,6 +31,8 @@ mlx_algorithm_name(uint16_t algorithm)
 			return "kmeans";
 		case MLX_ALG_NAIVE_BAYES:
 			return "naive_bayes";
+		case MLX_ALG_SOFTMAX_REGRESSION:
+			return "multinomial_logistic_regression";
 	}
 	return NULL;
 }
@@ -883,15 +885,19 @@ cmp_label(const void *a, const void *b)
 	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
+/* the most class labels of any classifier (naive Bayes, multinomial) */
+#define MAX_LABELS (MLX_NB_MAX_CLASSES > MLX_SOFTMAX_MAX_CLASSES ? \
+					MLX_NB_MAX_CLASSES : MLX_SOFTMAX_MAX_CLASSES)
+
 /*
  * Index of the first of two equal class labels (the lower index in *i,
  * the higher in *j), or false when they are pairwise distinct.  Sorts a
- * copy of the pointers (nclasses <= MLX_NB_MAX_CLASSES, on the stack).
+ * copy of the pointers (n <= MAX_LABELS, on the stack).
  */
 static bool
 find_equal_labels(char *const *classes, int32_t n, int32_t *i, int32_t *j)
 {
-	const char *sorted[MLX_NB_MAX_CLASSES];
+	const char *sorted[MAX_LABELS];
 	int32_t		a;
 	int32_t		b;
 
@@ -1110,6 +1116,172 @@ mlx_check_nbayes_fit(const mlx_nb_fit *fit, int32_t nfeat,
 }
 
 bool
+mlx_check_softmax_shape(int64_t nclasses, char *errbuf, size_t errlen)
+{
+	if (nclasses < 2 || nclasses > MLX_SOFTMAX_MAX_CLASSES)
+	{
+		snprintf(errbuf, errlen,
+				 "multinomial logistic regression class count %lld is outside 2 to %d",
+				 (long long) nclasses, MLX_SOFTMAX_MAX_CLASSES);
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Check a multinomial logistic regression fit: the class count, the
+ * solver, the counts (>= 0), the penalty (finite, >= 0), the
+ * log-likelihoods (<= 0; the null one may be NaN, unknown), the class
+ * weights (finite, > 0), every coefficient finite, the intercept column
+ * all 0 without an intercept, class 1's row all 0 in the reference
+ * parametrization (2 classes or lambda 0: softmax.h), and the class labels
+ * (0 to MLX_MODEL_MAX_CATEGORY_LEN bytes of text, pairwise distinct).
+ * Classes and features are numbered from 1 in the messages, the
+ * intercept being coefficient 0 of its class.
+ */
+bool
+mlx_check_softmax_fit(const mlx_softmax_fit *fit, int32_t nfeat,
+					  char *errbuf, size_t errlen)
+{
+	int32_t		k = nfeat;
+	size_t		n;
+	int32_t		c;
+	int32_t		j;
+	int32_t		i1;
+	int32_t		i2;
+
+	if (fit->nfeat != nfeat)
+	{
+		snprintf(errbuf, errlen,
+				 "multinomial logistic regression has %d features but the model has %d",
+				 (int) fit->nfeat, (int) nfeat);
+		return false;
+	}
+	if (!mlx_check_softmax_shape(fit->nclasses, errbuf, errlen))
+		return false;
+	if (fit->coef == NULL || fit->class_weight == NULL || fit->classes == NULL)
+	{
+		snprintf(errbuf, errlen,
+				 "multinomial logistic regression arrays or class labels are missing");
+		return false;
+	}
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		if (fit->classes[c] == NULL)
+		{
+			snprintf(errbuf, errlen,
+					 "multinomial logistic regression class label %d is missing",
+					 (int) c + 1);
+			return false;
+		}
+	}
+	if (fit->solver != MLX_SOFTMAX_NEWTON && fit->solver != MLX_SOFTMAX_LBFGS)
+	{
+		snprintf(errbuf, errlen,
+				 "multinomial logistic regression solver %d is not known",
+				 (int) fit->solver);
+		return false;
+	}
+	if (fit->iterations < 0 || fit->passes < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "multinomial logistic regression iteration or pass count is negative (%d iterations, %d passes)",
+				 (int) fit->iterations, (int) fit->passes);
+		return false;
+	}
+	if (fit->nrows < 0 || fit->nskipped < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "multinomial logistic regression row counts are invalid (%lld rows, %lld skipped)",
+				 (long long) fit->nrows, (long long) fit->nskipped);
+		return false;
+	}
+	if (!isfinite(fit->lambda) || fit->lambda < 0)
+	{
+		snprintf(errbuf, errlen,
+				 "multinomial logistic regression penalty lambda is negative or not finite");
+		return false;
+	}
+	if (!isfinite(fit->loglik) || fit->loglik > 0)
+	{
+		snprintf(errbuf, errlen,
+				 "multinomial logistic regression log-likelihood is positive or not finite");
+		return false;
+	}
+	if (!nan_or_nonpos(fit->loglik_null))
+	{
+		snprintf(errbuf, errlen,
+				 "multinomial logistic regression null log-likelihood is positive or infinite");
+		return false;
+	}
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		if (!isfinite(fit->class_weight[c]) || !(fit->class_weight[c] > 0))
+		{
+			snprintf(errbuf, errlen,
+					 "multinomial logistic regression class %d weight is not a finite number > 0",
+					 (int) c + 1);
+			return false;
+		}
+	}
+	n = (size_t) k + 1;
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		const double *row = fit->coef + (size_t) c * n;
+
+		for (j = 0; j <= k; j++)
+		{
+			if (!isfinite(row[j]))
+			{
+				snprintf(errbuf, errlen,
+						 "multinomial logistic regression coefficient %d of class %d is not finite",
+						 (int) j, (int) c + 1);
+				return false;
+			}
+		}
+		if (!fit->intercept && row[0] != 0)
+		{
+			snprintf(errbuf, errlen,
+					 "multinomial logistic regression without intercept has a non-zero intercept for class %d",
+					 (int) c + 1);
+			return false;
+		}
+	}
+	if (!mlx_softmax_symmetric(fit->nclasses, fit->lambda))
+	{
+		for (j = 0; j <= k; j++)
+		{
+			if (fit->coef[j] != 0)
+			{
+				snprintf(errbuf, errlen,
+						 "multinomial logistic regression coefficient %d of class 1 is not 0, as the reference parametrization (2 classes or lambda 0) requires",
+						 (int) j);
+				return false;
+			}
+		}
+	}
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		char		what[56];
+
+		snprintf(what, sizeof(what),
+				 "multinomial logistic regression class label %d", (int) c + 1);
+		if (!mlx_check_text((const uint8_t *) fit->classes[c],
+							strlen(fit->classes[c]), 0,
+							MLX_MODEL_MAX_CATEGORY_LEN, what, errbuf, errlen))
+			return false;
+	}
+	if (find_equal_labels(fit->classes, fit->nclasses, &i1, &i2))
+	{
+		snprintf(errbuf, errlen,
+				 "multinomial logistic regression class labels %d and %d are equal",
+				 (int) i1 + 1, (int) i2 + 1);
+		return false;
+	}
+	return true;
+}
+
+bool
 mlx_check_model_fit(const mlx_model *m, char *errbuf, size_t errlen)
 {
 	switch (m->algorithm)
@@ -1130,6 +1302,8 @@ mlx_check_model_fit(const mlx_model *m, char *errbuf, size_t errlen)
 			return mlx_check_kmeans_fit(&m->u.kmeans, m->nfeat, errbuf, errlen);
 		case MLX_ALG_NAIVE_BAYES:
 			return mlx_check_nbayes_fit(&m->u.nbayes, m->nfeat, errbuf, errlen);
+		case MLX_ALG_SOFTMAX_REGRESSION:
+			return mlx_check_softmax_fit(&m->u.softmax, m->nfeat, errbuf, errlen);
 	}
 	snprintf(errbuf, errlen, "model algorithm %u is not supported",
 			 (unsigned) m->algorithm);
@@ -1324,6 +1498,23 @@ mlx_model_from_nbayes(const mlx_nb_fit *fit, char **feature_names,
 	return MLX_OK;
 }
 
+mlx_status
+mlx_model_from_softmax(const mlx_softmax_fit *fit, char **feature_names,
+					   const mlx_ctx *ctx, mlx_model *out)
+{
+	mlx_status	st;
+
+	memset(out, 0, sizeof(*out));
+	if (fit == NULL)
+		return MLX_EINVAL;
+	st = model_names(fit->nfeat, feature_names, ctx, out);
+	if (st != MLX_OK)
+		return st;
+	out->algorithm = MLX_ALG_SOFTMAX_REGRESSION;
+	out->u.softmax = *fit;
+	return MLX_OK;
+}
+
 /* mlx_free, tolerating NULL pointers */
 static void
 free_if(const mlx_ctx *ctx, void *p)
@@ -1418,6 +1609,21 @@ mlx_model_free(mlx_model *m, const mlx_ctx *ctx)
 		free_if(ctx, fit->theta);
 		free_if(ctx, fit->var);
 		free_if(ctx, fit->feature_log_prob);
+	}
+	else if (m->algorithm == MLX_ALG_SOFTMAX_REGRESSION)
+	{
+		mlx_softmax_fit *fit = &m->u.softmax;
+
+		if (fit->classes != NULL)
+		{
+			int32_t		c;
+
+			for (c = 0; c < fit->nclasses; c++)
+				free_if(ctx, fit->classes[c]);
+			mlx_free(ctx, fit->classes);
+		}
+		free_if(ctx, fit->coef);
+		free_if(ctx, fit->class_weight);
 	}
 	memset(m, 0, sizeof(*m));
 }

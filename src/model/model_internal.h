@@ -242,6 +242,33 @@ mlx_nbayes_section_size(int32_t k, uint64_t nclasses, uint64_t label_bytes,
 		8 * nclasses * (uint64_t) k * (uint64_t) mlx_nbayes_arrays(distribution);
 }
 
+/*
+ * MLX_SEC_SOFTMAX: bytes before the coefficients (flags, solver, reserved,
+ * class count, iterations, passes, nrows, nskipped, then lambda, loglik
+ * and loglik_null), the least a class label takes (its u16 length: labels
+ * may be empty), and the flag bits.
+ */
+#define MLX_SOFTMAX_FIXED_SIZE (1 + 1 + 2 + 4 + 4 + 4 + 8 + 8 + 3 * 8)
+#define MLX_SOFTMAX_LABEL_MIN_SIZE 2
+#define MLX_SOFTMAX_FLAG_INTERCEPT 0x01
+#define MLX_SOFTMAX_FLAG_CONVERGED 0x02
+#define MLX_SOFTMAX_FLAG_SEPARATION 0x04
+#define MLX_SOFTMAX_FLAGS_KNOWN 0x07
+
+/*
+ * Bytes of the MLX_SEC_SOFTMAX body for k features, nclasses classes whose
+ * labels take label_bytes (u16 lengths included): the coefficient matrix
+ * (nclasses rows of k + 1) and one class weight per class.  Exact in 64
+ * bits for nclasses < 2^32, k <= MLX_MODEL_MAX_FEATURES and label_bytes <
+ * 2^40.
+ */
+static inline uint64_t
+mlx_softmax_section_size(int32_t k, uint64_t nclasses, uint64_t label_bytes)
+{
+	return (uint64_t) MLX_SOFTMAX_FIXED_SIZE + label_bytes +
+		8 * nclasses * ((uint64_t) k + 2);
+}
+
 /* Bytes of the MLX_SEC_LINREG body for k features and ndependent entries. */
 static inline uint64_t
 mlx_linreg_section_size(int32_t k, int32_t ndependent)
@@ -275,6 +302,8 @@ extern bool mlx_check_kmeans_fit(const mlx_kmeans_fit *fit, int32_t nfeat,
 								 char *errbuf, size_t errlen);
 extern bool mlx_check_nbayes_fit(const mlx_nb_fit *fit, int32_t nfeat,
 								 char *errbuf, size_t errlen);
+extern bool mlx_check_softmax_fit(const mlx_softmax_fit *fit, int32_t nfeat,
+								  char *errbuf, size_t errlen);
 
 /*
  * Whether nclasses classes of k features are within the naive Bayes
@@ -284,6 +313,13 @@ extern bool mlx_check_nbayes_fit(const mlx_nb_fit *fit, int32_t nfeat,
  */
 extern bool mlx_check_nbayes_shape(int64_t nclasses, int32_t k,
 								   char *errbuf, size_t errlen);
+
+/*
+ * Whether nclasses is within the multinomial logistic regression limits,
+ * 2 to MLX_SOFTMAX_MAX_CLASSES.  Otherwise false with a message.
+ */
+extern bool mlx_check_softmax_shape(int64_t nclasses,
+									char *errbuf, size_t errlen);
 
 /*
  * Whether nclusters clusters of k features are within the k-means limits:

@@ -8,7 +8,7 @@
  * an input holding exactly the version-1 sections in encoder order (feature
  * names, the inputs section when present, the algorithm's section: linear,
  * logistic or Poisson regression, lasso / elastic net, PCA, k-means, naive
- * Bayes) must
+ * Bayes, multinomial logistic regression) must
  * re-encode to the very same bytes; any other accepted input (sections
  * reordered, optional sections) must re-encode to something that decodes
  * and re-encodes to itself.
@@ -62,7 +62,8 @@ LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 /*
  * True when the payload is exactly a features section, optionally an inputs
  * section, then an algorithm section (linreg, logreg, enet, pca, poisson,
- * kmeans or nbayes; the decoder accepts only the header's algorithm's)
+ * kmeans, nbayes or softmax; the decoder accepts only the header's
+ * algorithm's)
  * (called only on
  * values that decoded, so the section lengths are known to fit).
  */
@@ -80,7 +81,7 @@ canonical_layout(const uint8_t *data, size_t size)
 		(data[pos + 1] != MLX_SEC_LINREG && data[pos + 1] != MLX_SEC_LOGREG &&
 		 data[pos + 1] != MLX_SEC_ENET && data[pos + 1] != MLX_SEC_PCA &&
 		 data[pos + 1] != MLX_SEC_POISSON && data[pos + 1] != MLX_SEC_KMEANS &&
-		 data[pos + 1] != MLX_SEC_NBAYES))
+		 data[pos + 1] != MLX_SEC_NBAYES && data[pos + 1] != MLX_SEC_SOFTMAX))
 		return false;
 	return pos + 8 + get32(data + pos + 4) + 4 == size;
 }

@@ -3,7 +3,8 @@
  *	  Writes a seed corpus for fuzz_model into the directory given as argv[1]:
  *	  a few valid models of different shapes (made by the real encoder):
  *	  linear, logistic and Poisson regressions, lassos, elastic nets, PCAs,
- *	  k-means and naive Bayes (Gaussian and multinomial), some with a
+ *	  k-means, naive Bayes (Gaussian and multinomial) and multinomial
+ *	  logistic regressions, some with a
  *	  source-columns (inputs) section, each also with an extra optional
  *	  section, and truncated copies of each.
  *
@@ -351,6 +352,47 @@ fill_nbayes(mlx_nb_fit *fit, int distribution, int32_t k, int32_t nclasses,
 	}
 }
 
+/*
+ * A multinomial logistic regression of k features and nclasses classes
+ * (labels from 'labels') with simple made-up numbers: class 1's row is 0
+ * in the reference parametrization (lambda 0), and the intercept column is
+ * 0 without an intercept.
+ */
+static void
+fill_softmax(mlx_softmax_fit *fit, int32_t k, int32_t nclasses,
+			 bool intercept, double lambda, char **labels, double *coef,
+			 double *cw)
+{
+	int32_t		c;
+	int32_t		j;
+
+	memset(fit, 0, sizeof(*fit));
+	fit->nfeat = k;
+	fit->nclasses = nclasses;
+	fit->intercept = intercept;
+	fit->converged = lambda > 0;
+	fit->separation = lambda == 0;
+	fit->solver = lambda > 0 ? MLX_SOFTMAX_LBFGS : MLX_SOFTMAX_NEWTON;
+	fit->lambda = lambda;
+	fit->nrows = 70 + k;
+	fit->nskipped = k % 2;
+	fit->iterations = 6 + k;
+	fit->passes = 8 + k;
+	fit->loglik = -42.5;
+	fit->loglik_null = lambda > 0 ? NAN : -75.25;
+	fit->coef = coef;
+	fit->class_weight = cw;
+	fit->classes = labels;
+	for (c = 0; c < nclasses; c++)
+	{
+		cw[c] = 1.0 + 0.5 * c;
+		for (j = 0; j <= k; j++)
+			coef[c * (k + 1) + j] =
+				((c == 0 && !mlx_softmax_symmetric(nclasses, lambda)) ||
+				 (j == 0 && !intercept)) ? 0.0 : 0.375 * (c + 1) - 0.25 * j;
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -658,6 +700,51 @@ main(int argc, char **argv)
 			{
 				m.inputs = &inputs;
 				ok = emit("nbayes_gaussian_k7_inputs", &m);
+				mlx_model_free_names(&m, &mlx_malloc_ctx);
+			}
+		}
+	}
+
+	/*
+	 * multinomial logistic regression: 3 classes (reference
+	 * parametrization), symmetric without intercept, 3 classes from a table
+	 */
+	{
+		static char *labels[4] = {"setosa", "v\xc3\xa9rsicolor", "", "\"virginica\""};
+		mlx_softmax_fit sfit;
+		double		scoef[4 * 8];
+		double		scw[4];
+
+		fill_softmax(&sfit, 3, 3, true, 0.0, labels, scoef, scw);
+		ok = ok && mlx_model_from_softmax(&sfit, names3, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("softmax_k3_c3", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		fill_softmax(&sfit, 2, 4, false, 0.5, labels, scoef, scw);
+		ok = ok && mlx_model_from_softmax(&sfit, NULL, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("softmax_k2_c4_symmetric_no_intercept", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		{
+			static double imp_num[1] = {41.5};
+			static char *cats[3] = {NULL, "", "Z\xc3\xbcrich"};
+			static double imp_arr[3] = {0.5, -1.25, 2.0};
+			static mlx_input in[3] = {
+				{"\xc3\xa2ge", MLX_INPUT_NUMERIC, 1, imp_num, NULL},
+				{"city", MLX_INPUT_CATEGORICAL, 3, NULL, cats},
+				{"emb", MLX_INPUT_ARRAY, 3, imp_arr, NULL},
+			};
+			static mlx_inputs inputs = {3, in, "species", MLX_INPUT_CATEGORICAL};
+			char	  **names = NULL;
+
+			fill_softmax(&sfit, 7, 3, true, 0.0, labels, scoef, scw);
+			ok = ok && mlx_inputs_feature_names(&inputs, &mlx_malloc_ctx, &names) == MLX_OK &&
+				mlx_model_from_softmax(&sfit, names, &mlx_malloc_ctx, &m) == MLX_OK;
+			free(names);
+			if (ok)
+			{
+				m.inputs = &inputs;
+				ok = emit("softmax_k7_inputs", &m);
 				mlx_model_free_names(&m, &mlx_malloc_ctx);
 			}
 		}

@@ -8162,6 +8162,1135 @@ t_nbayes_enomem(void)
 	return true;
 }
 
+/* ---------- multinomial logistic regression (MLX_SEC_SOFTMAX) ---------- */
+
+#define SM_MAXC 4
+
+typedef struct smsample
+{
+	mlx_softmax_fit fit;
+	char	   *labels[SM_MAXC];
+	double		coef[SM_MAXC * (IK + 1)];
+	double		cw[SM_MAXC];
+} smsample;
+
+/* labels of the sample: ASCII, two-byte UTF-8, a JSON quote */
+static char *sm_labels[3] = {"x", "y\xc3\xa9", "z\""};
+
+/*
+ * k = 3 (the linear sample's names), 3 classes, an intercept, lambda 0 (the
+ * reference parametrization: class 1's row is 0), Newton, converged after
+ * 7 iterations and 8 passes over 150 rows (2 skipped), class weights 1, 2.5
+ * and 0.5.
+ */
+static void
+make_smsample(smsample *s)
+{
+	static const double coef[12] = {
+		0, 0, 0, 0,
+		0.5, 1.25, -2, 0.75,
+		-1.5, 2.5, 0.25, -0.125
+	};
+	static const double cw[3] = {1, 2.5, 0.5};
+
+	memset(s, 0, sizeof(*s));
+	memcpy(s->labels, sm_labels, sizeof(sm_labels));
+	memcpy(s->coef, coef, sizeof(coef));
+	memcpy(s->cw, cw, sizeof(cw));
+	s->fit.nfeat = 3;
+	s->fit.nclasses = 3;
+	s->fit.intercept = true;
+	s->fit.converged = true;
+	s->fit.separation = false;
+	s->fit.solver = MLX_SOFTMAX_NEWTON;
+	s->fit.lambda = 0;
+	s->fit.nrows = 150;
+	s->fit.nskipped = 2;
+	s->fit.iterations = 7;
+	s->fit.passes = 8;
+	s->fit.loglik = -61.25;
+	s->fit.loglik_null = -164.75;
+	s->fit.coef = s->coef;
+	s->fit.class_weight = s->cw;
+	s->fit.classes = s->labels;
+}
+
+/* The sample with k = IK features (for the inputs): the same, wider rows. */
+static void
+make_smsample8(smsample *s)
+{
+	int32_t		c;
+	int32_t		j;
+
+	make_smsample(s);
+	s->fit.nfeat = IK;
+	memset(s->coef, 0, sizeof(s->coef));
+	for (c = 1; c < 3; c++)
+		for (j = 0; j <= IK; j++)
+			s->coef[c * (IK + 1) + j] = 0.5 * c - 0.25 * j;
+}
+
+/*
+ * The symmetric parametrization, k features (<= IK): 4 classes (one label
+ * empty), lambda 0.5, no intercept, L-BFGS, not converged, separation, an
+ * unknown null log-likelihood; every class has a row, coefficient (c, j)
+ * = (c - 1.5) j / 4 (the slopes sum to 0 over the classes).
+ */
+static void
+make_smsample_sym(smsample *s, int32_t k)
+{
+	static char *labels[4] = {"b", "", "a", "\xce\xb3"};
+	static const double cw[4] = {1, 0.25, 4, 1};
+	int32_t		c;
+	int32_t		j;
+
+	memset(s, 0, sizeof(*s));
+	memcpy(s->labels, labels, sizeof(labels));
+	memcpy(s->cw, cw, sizeof(cw));
+	for (c = 0; c < 4; c++)
+		for (j = 1; j <= k; j++)
+			s->coef[c * (k + 1) + j] = 0.25 * (c - 1.5) * j;
+	s->fit.nfeat = k;
+	s->fit.nclasses = 4;
+	s->fit.intercept = false;
+	s->fit.converged = false;
+	s->fit.separation = true;
+	s->fit.solver = MLX_SOFTMAX_LBFGS;
+	s->fit.lambda = 0.5;
+	s->fit.nrows = 40;
+	s->fit.nskipped = 0;
+	s->fit.iterations = 100;
+	s->fit.passes = 123;
+	s->fit.loglik = -3.5;
+	s->fit.loglik_null = NAN;
+	s->fit.coef = s->coef;
+	s->fit.class_weight = s->cw;
+	s->fit.classes = s->labels;
+}
+
+/* Encode a softmax fit with names (NULL: defaults) and inputs (or NULL). */
+static mlx_status
+encode_softmax_with(const mlx_softmax_fit *fit, char **names, mlx_inputs *in,
+					uint8_t **out, size_t *len)
+{
+	mlx_model	m;
+	mlx_status	st;
+
+	*out = NULL;
+	st = mlx_model_from_softmax(fit, names, &tctx, &m);
+	if (st != MLX_OK)
+		return st;
+	m.inputs = in;
+	st = mlx_model_encode(&m, &tctx, 0, out, len);
+	mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+/* The sample (symmetric: the symmetric one of 3 features), sample names. */
+static uint8_t *
+encode_smsample(bool symmetric, size_t *len)
+{
+	smsample	s;
+	uint8_t    *out;
+
+	if (symmetric)
+		make_smsample_sym(&s, 3);
+	else
+		make_smsample(&s);
+	if (encode_softmax_with(&s.fit, sample_names, NULL, &out, len) != MLX_OK)
+		return NULL;
+	return out;
+}
+
+/* The isample's inputs (with its target) and a k = 8 fit. */
+static uint8_t *
+encode_smsample8_inputs(bool symmetric, size_t *len)
+{
+	isample		is;
+	smsample	s;
+	uint8_t    *out;
+
+	make_isample(&is);
+	if (symmetric)
+		make_smsample_sym(&s, IK);
+	else
+		make_smsample8(&s);
+	if (encode_softmax_with(&s.fit, isample_features, &is.inputs, &out, len) !=
+		MLX_OK)
+		return NULL;
+	return out;
+}
+
+/*
+ * Offsets in the sample's encoding: softmax section header at 53, body at
+ * 61 (188 bytes), CRC at 249.  Inside the body (doc/model-format.md):
+ * flags 0, solver 1, reserved 2..3, class count 4, iterations 8, passes
+ * 12, nrows 16, nskipped 24, lambda 32, loglik 40, loglik_null 48,
+ * coefficients 56 (3 rows of 4), class weights 152, labels 176 ("x" 176,
+ * "yé" 179, "z\"" 184).  The symmetric sample of 3 features: 4 classes,
+ * labels "b", "", "a", "γ" (12 bytes), a body of 56 + 128 + 32 + 12 = 228.
+ */
+#define SM_HDR 53
+#define SM_BODY 61
+#define SM_LEN 188
+#define SMSAMPLE_LEN (61 + SM_LEN + 4)
+#define SM_COEF 56
+#define SM_CW 152
+#define SM_LABELS 176
+#define SMS_LEN 228
+#define SMSSAMPLE_LEN (61 + SMS_LEN + 4)
+
+/* A test-side writer of the softmax layout, independent of the encoder. */
+static size_t
+w_softmax(uint8_t *out, const mlx_softmax_fit *f)
+{
+	uint8_t    *p = out;
+	int32_t		n = f->nclasses * (f->nfeat + 1);
+	int32_t		i;
+
+	memset(p, 0, 56);
+	p[0] = (uint8_t) ((f->intercept ? 1 : 0) | (f->converged ? 2 : 0) |
+					  (f->separation ? 4 : 0));
+	p[1] = f->solver;
+	put32(p + 4, (uint32_t) f->nclasses);
+	put32(p + 8, (uint32_t) f->iterations);
+	put32(p + 12, (uint32_t) f->passes);
+	put64(p + 16, (uint64_t) f->nrows);
+	put64(p + 24, (uint64_t) f->nskipped);
+	putf64(p + 32, f->lambda);
+	putf64(p + 40, f->loglik);
+	putf64(p + 48, f->loglik_null);
+	p += 56;
+	for (i = 0; i < n; i++, p += 8)
+		putf64(p, f->coef[i]);
+	for (i = 0; i < f->nclasses; i++, p += 8)
+		putf64(p, f->class_weight[i]);
+	for (i = 0; i < f->nclasses; i++)
+		p += w_text(p, f->classes[i]);
+	return (size_t) (p - out);
+}
+
+/* Every field of two softmax fits is the same (doubles bit for bit). */
+static bool
+same_softmax(const mlx_softmax_fit *a, const mlx_softmax_fit *b)
+{
+	int32_t		i;
+	int32_t		n = a->nclasses * (a->nfeat + 1);
+
+	EXPECT(a->nfeat == b->nfeat && a->nclasses == b->nclasses &&
+		   a->intercept == b->intercept && a->converged == b->converged &&
+		   a->separation == b->separation && a->solver == b->solver &&
+		   a->nrows == b->nrows && a->nskipped == b->nskipped &&
+		   a->iterations == b->iterations && a->passes == b->passes,
+		   "integer or flag fields differ");
+	EXPECT(same_double(a->lambda, b->lambda) &&
+		   same_double(a->loglik, b->loglik) &&
+		   same_double(a->loglik_null, b->loglik_null), "doubles differ");
+	for (i = 0; i < a->nclasses; i++)
+	{
+		EXPECT(strcmp(a->classes[i], b->classes[i]) == 0, "label %d differs", (int) i);
+		EXPECT(same_double(a->class_weight[i], b->class_weight[i]),
+			   "class weight %d differs", (int) i);
+	}
+	for (i = 0; i < n; i++)
+		EXPECT(same_double(a->coef[i], b->coef[i]), "coefficient %d differs", (int) i);
+	return true;
+}
+
+/*
+ * Encode the fit, decode, compare field by field, and re-encode to the same
+ * bytes; *lenp (if not NULL) receives the length.
+ */
+static bool
+softmax_round_trip(const mlx_softmax_fit *fit, char **names, mlx_inputs *in,
+				   size_t *lenp)
+{
+	uint8_t    *buf;
+	uint8_t    *buf2;
+	size_t		len;
+	size_t		len2;
+	mlx_model	m;
+	char		err[256];
+	mlx_status	st;
+	bool		ok;
+
+	st = encode_softmax_with(fit, names, in, &buf, &len);
+	EXPECT(st == MLX_OK, "encode: %s", mlx_status_str(st));
+	if (lenp != NULL)
+		*lenp = len;
+	st = mlx_model_decode(buf, len, &tctx, &m, err, sizeof(err));
+	if (st != MLX_OK)
+	{
+		mlx_free(&tctx, buf);
+		EXPECT(false, "decode: %s", err);
+	}
+	ok = m.algorithm == MLX_ALG_SOFTMAX_REGRESSION &&
+		buf[7] == MLX_ALG_SOFTMAX_REGRESSION &&
+		m.nfeat == fit->nfeat && (in == NULL) == (m.inputs == NULL) &&
+		m.u.softmax.classes != fit->classes && m.u.softmax.coef != fit->coef;
+	if (ok && names != NULL)
+	{
+		int32_t		i;
+
+		for (i = 0; i < fit->nfeat; i++)
+			ok = ok && strcmp(m.feature_names[i], names[i]) == 0;
+	}
+	if (ok && in != NULL)
+		ok = m.inputs->ninputs == in->ninputs &&
+			(in->target == NULL ? m.inputs->target == NULL :
+			 m.inputs->target != NULL &&
+			 strcmp(m.inputs->target, in->target) == 0);
+	if (!ok)
+		set_reason("header, names or inputs differ");
+	ok = ok && same_softmax(&m.u.softmax, fit);
+	if (ok)
+	{
+		st = mlx_model_encode(&m, &tctx, 0, &buf2, &len2);
+		ok = st == MLX_OK && len2 == len && memcmp(buf, buf2, len) == 0;
+		if (st == MLX_OK)
+			mlx_free(&tctx, buf2);
+		if (!ok)
+			set_reason("re-encode differs");
+	}
+	mlx_model_free(&m, &tctx);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+static bool
+t_softmax_round_trip(void)
+{
+	smsample	s;
+	isample		is;
+	size_t		len;
+	int			sym;
+
+	make_smsample(&s);
+	EXPECT(softmax_round_trip(&s.fit, sample_names, NULL, &len), "%s", case_reason);
+	EXPECT(len == SMSAMPLE_LEN, "length %zu, expected %d", len, SMSAMPLE_LEN);
+	EXPECT(softmax_round_trip(&s.fit, NULL, NULL, NULL), "default names: %s", case_reason);
+	make_smsample_sym(&s, 3);
+	EXPECT(softmax_round_trip(&s.fit, sample_names, NULL, &len), "symmetric: %s",
+		   case_reason);
+	EXPECT(len == SMSSAMPLE_LEN, "symmetric length %zu, expected %d", len,
+		   SMSSAMPLE_LEN);
+
+	/* from a table: inputs with the (categorical) target, and without */
+	for (sym = 0; sym < 2; sym++)
+	{
+		make_isample(&is);
+		if (sym)
+			make_smsample_sym(&s, IK);
+		else
+			make_smsample8(&s);
+		EXPECT(softmax_round_trip(&s.fit, isample_features, &is.inputs, NULL),
+			   "inputs (%s): %s", sym ? "symmetric" : "reference", case_reason);
+		is.inputs.target = NULL;
+		is.inputs.target_kind = 0;
+		EXPECT(softmax_round_trip(&s.fit, isample_features, &is.inputs, NULL),
+			   "inputs without a target: %s", case_reason);
+	}
+	EXPECT(counts.live == 0, "%ld allocations leaked", counts.live);
+	return true;
+}
+
+static bool
+t_softmax_layout(void)
+{
+	smsample	s;
+	uint8_t    *a;
+	uint8_t    *b;
+	size_t		alen;
+	size_t		blen;
+	uint8_t		w[1024];
+	size_t		wlen;
+	builder		x;
+	size_t		n;
+	mlx_model	m;
+	static const uint8_t head[24] = {
+		'M', 'L', 'X', 'M', 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0, 3,
+		0, 0, 0, SMSAMPLE_LEN - 28, 0, 0, 0, 0
+	};
+	static const uint8_t fixed[56] = {
+		3, 1, 0, 0, 0, 0, 0, 3,	/* intercept|converged, newton, 3 classes */
+		0, 0, 0, 7, 0, 0, 0, 8,	/* 7 iterations, 8 passes */
+		0, 0, 0, 0, 0, 0, 0, 150, 0, 0, 0, 0, 0, 0, 0, 2,
+		0, 0, 0, 0, 0, 0, 0, 0,	/* lambda 0 */
+		0xc0, 0x4e, 0xa0, 0, 0, 0, 0, 0,	/* loglik -61.25 */
+		0xc0, 0x64, 0x98, 0, 0, 0, 0, 0	/* loglik_null -164.75 */
+	};
+	static const uint8_t labels[12] = {
+		0, 1, 'x', 0, 3, 'y', 0xc3, 0xa9, 0, 2, 'z', '"'
+	};
+	static const uint8_t half[8] = {0x3f, 0xe0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t one[8] = {0x3f, 0xf0, 0, 0, 0, 0, 0, 0};
+	static const uint8_t two_half[8] = {0x40, 0x04, 0, 0, 0, 0, 0, 0};
+	static const uint8_t zero[32] = {0};
+
+	make_smsample(&s);
+	a = encode_smsample(false, &alen);
+	EXPECT(a != NULL && alen == SMSAMPLE_LEN, "encode");
+	EXPECT(memcmp(a, head, 24) == 0, "header bytes differ");
+	EXPECT(a[SM_HDR] == 0 && a[SM_HDR + 1] == 10 && a[SM_HDR + 6] == 0 &&
+		   a[SM_HDR + 7] == SM_LEN, "softmax section header differs");
+	EXPECT(memcmp(a + SM_BODY, fixed, 56) == 0,
+		   "flags/solver/counts/lambda/log-likelihood bytes differ");
+	EXPECT(memcmp(a + SM_BODY + SM_COEF, zero, 32) == 0 &&
+		   memcmp(a + SM_BODY + SM_COEF + 32, half, 8) == 0,
+		   "coefficients are not rows of k + 1 at offset %d", SM_COEF);
+	EXPECT(memcmp(a + SM_BODY + SM_CW, one, 8) == 0 &&
+		   memcmp(a + SM_BODY + SM_CW + 8, two_half, 8) == 0,
+		   "class weights do not start at offset %d", SM_CW);
+	EXPECT(memcmp(a + SM_BODY + SM_LABELS, labels, 12) == 0, "label bytes differ");
+	wlen = w_softmax(w, &s.fit);
+	EXPECT(wlen == SM_LEN && memcmp(w, a + SM_BODY, SM_LEN) == 0,
+		   "softmax body differs from the documented layout");
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, wlen);
+	EXPECT(n == alen && memcmp(x.b, a, n) == 0, "builder differs from encoder");
+
+	/* deterministic, and the reserve only shifts the bytes */
+	EXPECT(mlx_model_from_softmax(&s.fit, sample_names, &tctx, &m) == MLX_OK,
+		   "build");
+	EXPECT(mlx_model_encode(&m, &tctx, 4, &b, &blen) == MLX_OK, "encode 2");
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(blen == alen && memcmp(a, b + 4, alen) == 0, "reserve changed the bytes");
+	mlx_free(&tctx, b);
+	mlx_free(&tctx, a);
+
+	/* symmetric: flags separation only, L-BFGS, an empty label */
+	make_smsample_sym(&s, 3);
+	a = encode_smsample(true, &alen);
+	EXPECT(a != NULL && alen == SMSSAMPLE_LEN, "encode symmetric");
+	EXPECT(a[SM_BODY] == 4 && a[SM_BODY + 1] == 2 && a[SM_BODY + 7] == 4 &&
+		   memcmp(a + SM_BODY + 32, half, 8) == 0 &&
+		   memcmp(a + SM_BODY + SMS_LEN - 12, "\0\1b\0\0\0\1a\0\2\xce\xb3", 12) == 0,
+		   "symmetric fields are not at their documented offsets");
+	wlen = w_softmax(w, &s.fit);
+	EXPECT(wlen == SMS_LEN && memcmp(w, a + SM_BODY, SMS_LEN) == 0,
+		   "symmetric body differs from the documented layout");
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, wlen);
+	EXPECT(n == alen && memcmp(x.b, a, n) == 0, "symmetric builder differs");
+	mlx_free(&tctx, a);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_softmax_variants(void)
+{
+	smsample	s;
+	char		longlab[MLX_MODEL_MAX_CATEGORY_LEN + 1];
+
+	/* no rows, a NaN null log-likelihood, a log-likelihood of -0 */
+	make_smsample(&s);
+	s.fit.nrows = 0;
+	s.fit.nskipped = INT64_MAX;
+	s.fit.iterations = 0;
+	s.fit.passes = INT32_MAX;
+	s.fit.loglik = -0.0;
+	s.fit.loglik_null = NAN;
+	s.coef[0] = -0.0;
+	EXPECT(softmax_round_trip(&s.fit, NULL, NULL, NULL), "no rows: %s", case_reason);
+
+	/* an empty label, the longest label, labels that differ in one byte */
+	make_smsample(&s);
+	memset(longlab, 'q', MLX_MODEL_MAX_CATEGORY_LEN);
+	longlab[MLX_MODEL_MAX_CATEGORY_LEN] = '\0';
+	s.labels[0] = "";
+	s.labels[1] = longlab;
+	s.labels[2] = "Q";
+	EXPECT(softmax_round_trip(&s.fit, sample_names, NULL, NULL), "labels: %s",
+		   case_reason);
+	s.labels[0] = "q";
+	EXPECT(softmax_round_trip(&s.fit, sample_names, NULL, NULL), "labels q, Q: %s",
+		   case_reason);
+
+	/* two classes with a penalty: still the reference parametrization */
+	make_smsample(&s);
+	s.fit.nclasses = 2;
+	s.fit.lambda = 2.5;
+	s.fit.solver = MLX_SOFTMAX_LBFGS;
+	EXPECT(softmax_round_trip(&s.fit, NULL, NULL, NULL), "2 classes: %s", case_reason);
+
+	/* the symmetric parametrization may also leave class 1's row at 0 */
+	make_smsample_sym(&s, 2);
+	s.coef[1] = s.coef[2] = 0;
+	s.fit.intercept = true;
+	s.fit.converged = true;
+	s.coef[3] = 1e-300;
+	s.coef[6] = -1e300;
+	EXPECT(softmax_round_trip(&s.fit, NULL, NULL, NULL), "symmetric: %s", case_reason);
+
+	/* the most classes */
+	{
+		int32_t		nc = MLX_SOFTMAX_MAX_CLASSES;
+		double	   *coef = calloc(2 * (size_t) nc, sizeof(double));
+		double	   *cw = malloc((size_t) nc * sizeof(double));
+		char	  **labs = malloc((size_t) nc * sizeof(char *));
+		char	   *labbuf = malloc((size_t) nc * 6);
+		int32_t		c;
+		bool		ok;
+
+		EXPECT(coef != NULL && cw != NULL && labs != NULL && labbuf != NULL,
+			   "out of memory");
+		for (c = 0; c < nc; c++)
+		{
+			cw[c] = 1;
+			coef[2 * c + 1] = c * 0.5;
+			labs[c] = labbuf + 6 * c;
+			snprintf(labs[c], 6, "c%04d", (int) c + 1);
+		}
+		make_smsample(&s);
+		s.fit.nfeat = 1;
+		s.fit.nclasses = nc;
+		s.fit.coef = coef;
+		s.fit.class_weight = cw;
+		s.fit.classes = labs;
+		ok = softmax_round_trip(&s.fit, NULL, NULL, NULL);
+		free(coef);
+		free(cw);
+		free(labs);
+		free(labbuf);
+		EXPECT(ok, "1000 classes: %s", case_reason);
+	}
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* Encode a sample, apply f to the value, reseal, expect msg. */
+static bool
+smedit_expect(bool symmetric, void (*f) (uint8_t *), const char *msg)
+{
+	size_t		len;
+	uint8_t    *buf = encode_smsample(symmetric, &len);
+	bool		ok;
+
+	EXPECT(buf != NULL, "encode");
+	f(buf);
+	reseal(buf, len);
+	ok = decode_expect(buf, len, MLX_ECORRUPT, msg);
+	mlx_free(&tctx, buf);
+	return ok;
+}
+
+#define SMV(off) (v + SM_BODY + (off))
+
+static void sm_flags(uint8_t *v) { SMV(0)[0] = 0x0b; }
+static void sm_flags_high(uint8_t *v) { SMV(0)[0] = 0x83; }
+static void sm_no_intercept(uint8_t *v) { SMV(0)[0] = 0x02; }
+static void sm_solver0(uint8_t *v) { SMV(1)[0] = 0; }
+static void sm_solver3(uint8_t *v) { SMV(1)[0] = 3; }
+static void sm_reserved2(uint8_t *v) { SMV(2)[0] = 1; }
+static void sm_reserved3(uint8_t *v) { SMV(3)[0] = 0x80; }
+static void sm_count0(uint8_t *v) { put32(SMV(4), 0); }
+static void sm_count1(uint8_t *v) { put32(SMV(4), 1); }
+static void sm_count_large(uint8_t *v) { put32(SMV(4), 1001); }
+static void sm_count_huge(uint8_t *v) { put32(SMV(4), 0xFFFFFFFFu); }
+static void sm_count_more(uint8_t *v) { put32(SMV(4), 4); }
+static void sm_count_fewer(uint8_t *v) { put32(SMV(4), 2); }
+static void sm_iterations(uint8_t *v) { put32(SMV(8), 0xFFFFFFFFu); }
+static void sm_passes(uint8_t *v) { put32(SMV(12), 0x80000000u); }
+static void sm_nrows(uint8_t *v) { put64(SMV(16), UINT64_MAX); }
+static void sm_nskipped(uint8_t *v) { put64(SMV(24), UINT64_MAX); }
+static void sm_lambda_negative(uint8_t *v) { putf64(SMV(32), -1); }
+static void sm_lambda_nan(uint8_t *v) { putf64(SMV(32), NAN); }
+static void sm_lambda_inf(uint8_t *v) { putf64(SMV(32), INFINITY); }
+static void sm_loglik_positive(uint8_t *v) { putf64(SMV(40), 0.5); }
+static void sm_loglik_nan(uint8_t *v) { putf64(SMV(40), NAN); }
+static void sm_loglik_minus_inf(uint8_t *v) { putf64(SMV(40), -INFINITY); }
+static void sm_loglik_null_positive(uint8_t *v) { putf64(SMV(48), 1e-300); }
+static void sm_loglik_null_minus_inf(uint8_t *v) { putf64(SMV(48), -INFINITY); }
+static void sm_cw_negative(uint8_t *v) { putf64(SMV(SM_CW), -1); }
+static void sm_cw_zero(uint8_t *v) { putf64(SMV(SM_CW + 8), 0); }
+static void sm_cw_nan(uint8_t *v) { putf64(SMV(SM_CW + 16), NAN); }
+static void sm_cw_inf(uint8_t *v) { putf64(SMV(SM_CW + 8), INFINITY); }
+static void sm_coef_nan(uint8_t *v) { putf64(SMV(SM_COEF + 8 * 6), NAN); }
+static void sm_coef_inf(uint8_t *v) { putf64(SMV(SM_COEF + 8 * 8), -INFINITY); }
+static void sm_class1_slope(uint8_t *v) { putf64(SMV(SM_COEF + 8 * 3), 1e-300); }
+static void sm_class1_intercept(uint8_t *v) { putf64(SMV(SM_COEF), 0.5); }
+static void sm_label1_nul(uint8_t *v) { SMV(SM_LABELS + 2)[0] = 0; }
+static void sm_label2_utf8(uint8_t *v) { SMV(SM_LABELS + 5)[0] = 0xff; }
+static void sm_label2_overlong(uint8_t *v)
+{
+	/* "y" + C0 80: an overlong encoding of NUL */
+	SMV(SM_LABELS + 6)[0] = 0xc0;
+	SMV(SM_LABELS + 7)[0] = 0x80;
+}
+static void sm_label2_truncated(uint8_t *v) { SMV(SM_LABELS + 7)[0] = 'a'; }
+static void sm_label3_past_end(uint8_t *v) { SMV(SM_LABELS + 8)[0] = 0xff; }
+static void sm_label3_longer(uint8_t *v) { SMV(SM_LABELS + 9)[0] = 3; }
+static void sm_label1_shorter(uint8_t *v) { SMV(SM_LABELS + 1)[0] = 0; }
+static void sm_section_long(uint8_t *v) { put32(v + SM_HDR + 4, SM_LEN + 1); }
+/* the symmetric sample: a penalty of 0 makes it the reference one */
+static void sms_lambda0(uint8_t *v) { putf64(SMV(32), 0); }
+static void sms_lambda_minus0(uint8_t *v) { putf64(SMV(32), -0.0); }
+static void sms_intercept(uint8_t *v) { putf64(SMV(SM_COEF + 8 * 4), 0.5); }
+
+#undef SMV
+
+static bool
+t_softmax_crafted(void)
+{
+	struct
+	{
+		bool		sym;
+		void		(*f) (uint8_t *);
+		const char *msg;
+	}			cases[] = {
+		{false, sm_flags, "multinomial logistic regression flags 0x0b are not defined"},
+		{false, sm_flags_high, "multinomial logistic regression flags 0x83 are not defined"},
+		{false, sm_no_intercept, "multinomial logistic regression without intercept has a non-zero intercept for class 2"},
+		{false, sm_solver0, "multinomial logistic regression solver 0 is not known"},
+		{false, sm_solver3, "multinomial logistic regression solver 3 is not known"},
+		{false, sm_reserved2, "multinomial logistic regression section reserved bytes are not zero"},
+		{false, sm_reserved3, "multinomial logistic regression section reserved bytes are not zero"},
+		{false, sm_count0, "multinomial logistic regression class count 0 is outside 2 to 1000"},
+		{false, sm_count1, "multinomial logistic regression class count 1 is outside 2 to 1000"},
+		{false, sm_count_large, "multinomial logistic regression class count 1001 is outside 2 to 1000"},
+		{false, sm_count_huge, "multinomial logistic regression class count 4294967295 is outside 2 to 1000"},
+		{false, sm_count_more, "multinomial logistic regression section has 188 bytes, expected at least 224 for 3 features and 4 classes"},
+		{false, sm_count_fewer, "multinomial logistic regression class label 1 runs past the end of its section"},
+		{false, sm_iterations, "multinomial logistic regression iteration or pass count is negative (-1 iterations, 8 passes)"},
+		{false, sm_passes, "multinomial logistic regression iteration or pass count is negative (7 iterations, -2147483648 passes)"},
+		{false, sm_nrows, "multinomial logistic regression row counts are invalid (-1 rows, 2 skipped)"},
+		{false, sm_nskipped, "multinomial logistic regression row counts are invalid (150 rows, -1 skipped)"},
+		{false, sm_lambda_negative, "multinomial logistic regression penalty lambda is negative or not finite"},
+		{false, sm_lambda_nan, "multinomial logistic regression penalty lambda is negative or not finite"},
+		{false, sm_lambda_inf, "multinomial logistic regression penalty lambda is negative or not finite"},
+		{false, sm_loglik_positive, "multinomial logistic regression log-likelihood is positive or not finite"},
+		{false, sm_loglik_nan, "multinomial logistic regression log-likelihood is positive or not finite"},
+		{false, sm_loglik_minus_inf, "multinomial logistic regression log-likelihood is positive or not finite"},
+		{false, sm_loglik_null_positive, "multinomial logistic regression null log-likelihood is positive or infinite"},
+		{false, sm_loglik_null_minus_inf, "multinomial logistic regression null log-likelihood is positive or infinite"},
+		{false, sm_cw_negative, "multinomial logistic regression class 1 weight is not a finite number > 0"},
+		{false, sm_cw_zero, "multinomial logistic regression class 2 weight is not a finite number > 0"},
+		{false, sm_cw_nan, "multinomial logistic regression class 3 weight is not a finite number > 0"},
+		{false, sm_cw_inf, "multinomial logistic regression class 2 weight is not a finite number > 0"},
+		{false, sm_coef_nan, "multinomial logistic regression coefficient 2 of class 2 is not finite"},
+		{false, sm_coef_inf, "multinomial logistic regression coefficient 0 of class 3 is not finite"},
+		{false, sm_class1_slope, "multinomial logistic regression coefficient 3 of class 1 is not 0, as the reference parametrization (2 classes or lambda 0) requires"},
+		{false, sm_class1_intercept, "multinomial logistic regression coefficient 0 of class 1 is not 0"},
+		{false, sm_label1_nul, "multinomial logistic regression class label 1 contains a NUL byte"},
+		{false, sm_label2_utf8, "multinomial logistic regression class label 2 is not valid UTF-8"},
+		{false, sm_label2_overlong, "multinomial logistic regression class label 2 is not valid UTF-8"},
+		{false, sm_label2_truncated, "multinomial logistic regression class label 2 is not valid UTF-8"},
+		{false, sm_label3_past_end, "multinomial logistic regression class label 3 runs past the end of its section"},
+		{false, sm_label3_longer, "multinomial logistic regression class label 3 runs past the end of its section"},
+		{false, sm_label1_shorter, "multinomial logistic regression class label 2 runs past the end of its section"},
+		{false, sm_section_long, "declares 189 bytes but only 188 remain"},
+		{true, sms_lambda0, "multinomial logistic regression coefficient 1 of class 1 is not 0, as the reference parametrization"},
+		{true, sms_lambda_minus0, "multinomial logistic regression coefficient 1 of class 1 is not 0, as the reference parametrization"},
+		{true, sms_intercept, "multinomial logistic regression without intercept has a non-zero intercept for class 2"},
+	};
+	size_t		i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		EXPECT(smedit_expect(cases[i].sym, cases[i].f, cases[i].msg), "case %zu: %s",
+			   i, case_reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/* Layout-level rejections built with the test-side writer. */
+static bool
+t_softmax_bytes_rejected(void)
+{
+	smsample	s;
+	static uint8_t w[4096];
+	uint8_t		nw[512];
+	uint8_t		feat[FEAT_LEN];
+	size_t		wlen;
+	size_t		nwlen;
+	builder		x;
+	size_t		n;
+	static char longlab[MLX_MODEL_MAX_CATEGORY_LEN + 2];
+
+	w_sample_features(feat);
+	make_smsample(&s);
+	wlen = w_softmax(w, &s.fit);
+
+	/* exact length, checked before anything is allocated */
+	w[wlen] = 0;
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, wlen + 1);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "multinomial logistic regression section has 189 bytes, expected 188 for 3 features, 3 classes and 12 bytes of labels"),
+		   "spare byte: %s", case_reason);
+	w[wlen] = 1;
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, wlen + 2);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "multinomial logistic regression section has 190 bytes, expected 188 for 3 features, 3 classes and 12 bytes of labels"),
+		   "spare bytes: %s", case_reason);
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, 55);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "multinomial logistic regression section has 55 bytes, expected at least 56"),
+		   "short: %s", case_reason);
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, 0);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "multinomial logistic regression section has 0 bytes"),
+		   "empty: %s", case_reason);
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, 181);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "multinomial logistic regression section has 181 bytes, expected at least 182 for 3 features and 3 classes"),
+		   "no room for the labels: %s", case_reason);
+
+	/* labels: equal ones (in bytes), too long, empty, the last one cut */
+	s.labels[2] = "x";
+	wlen = w_softmax(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "multinomial logistic regression class labels 1 and 3 are equal"),
+		   "equal labels: %s", case_reason);
+	s.labels[2] = "y\xc3\xa9";
+	wlen = w_softmax(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "multinomial logistic regression class labels 2 and 3 are equal"),
+		   "equal labels 2 and 3: %s", case_reason);
+	s.labels[0] = "";
+	s.labels[2] = "";
+	wlen = w_softmax(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "multinomial logistic regression class labels 1 and 3 are equal"),
+		   "two empty labels: %s", case_reason);
+	s.labels[0] = "x";
+	memset(longlab, 'q', MLX_MODEL_MAX_CATEGORY_LEN + 1);
+	s.labels[2] = longlab;
+	wlen = w_softmax(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "multinomial logistic regression class label 3 has length 1025, expected 0 to 1024 bytes"),
+		   "long label: %s", case_reason);
+	longlab[MLX_MODEL_MAX_CATEGORY_LEN] = '\0';
+	wlen = w_softmax(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "1024-byte label: %s", case_reason);
+	s.labels[2] = "";
+	wlen = w_softmax(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "empty label: %s", case_reason);
+	/* the last label's length field is the last byte of the section */
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, wlen - 1);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "multinomial logistic regression class label 3 runs past the end of its section"),
+		   "last label cut: %s", case_reason);
+
+	/* a 2-class model is in the reference parametrization even with lambda */
+	make_smsample(&s);
+	s.fit.nclasses = 2;
+	s.fit.lambda = 1;
+	s.coef[1] = 0.5;
+	wlen = w_softmax(w, &s.fit);
+	n = build_k3_model(&x, MLX_ALG_SOFTMAX_REGRESSION, MLX_SEC_SOFTMAX, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "multinomial logistic regression coefficient 1 of class 1 is not 0"),
+		   "2 classes with lambda: %s", case_reason);
+
+	/* section set */
+	make_smsample(&s);
+	wlen = w_softmax(w, &s.fit);
+	b_header(&x, MLX_ALG_SOFTMAX_REGRESSION, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has no multinomial logistic regression section"),
+		   "missing: %s", case_reason);
+	b_header(&x, MLX_ALG_SOFTMAX_REGRESSION, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_SOFTMAX, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_SOFTMAX, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has more than one multinomial logistic regression section"),
+		   "duplicate: %s", case_reason);
+	{
+		nbsample	ns;
+
+		make_nbsample_mn(&ns);
+		nwlen = w_nbayes(nw, &ns.fit);
+	}
+	b_header(&x, MLX_ALG_SOFTMAX_REGRESSION, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_SOFTMAX, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_NBAYES, nw, (uint32_t) nwlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has a naive bayes section but its algorithm is multinomial_logistic_regression"),
+		   "naive bayes section in a softmax: %s", case_reason);
+	n = build_k3_model(&x, MLX_ALG_NAIVE_BAYES, MLX_SEC_SOFTMAX, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no naive bayes section"),
+		   "softmax section alone in a naive bayes: %s", case_reason);
+	n = build_k3_model(&x, MLX_ALG_LOGISTIC_REGRESSION, MLX_SEC_SOFTMAX, w, wlen);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT, "model has no logistic regression section"),
+		   "softmax section alone in a logistic regression: %s", case_reason);
+	b_header(&x, MLX_ALG_NAIVE_BAYES, 3);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	b_section(&x, MLX_SEC_NBAYES, nw, (uint32_t) nwlen);
+	b_section(&x, MLX_SEC_SOFTMAX, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "model has a multinomial logistic regression section but its algorithm is naive_bayes"),
+		   "softmax section in a naive bayes: %s", case_reason);
+	b_header(&x, MLX_ALG_SOFTMAX_REGRESSION, 3);
+	b_section(&x, 0x8123, w, 3);
+	b_section(&x, MLX_SEC_SOFTMAX, w, (uint32_t) wlen);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_OK, NULL), "reordered + optional: %s", case_reason);
+
+	/* k in the header must match the arrays */
+	b_header(&x, MLX_ALG_SOFTMAX_REGRESSION, 2);
+	b_section(&x, MLX_SEC_FEATURES, feat, FEAT_LEN - 5);
+	b_section(&x, MLX_SEC_SOFTMAX, w, (uint32_t) wlen);
+	n = b_finish(&x);
+	EXPECT(decode_expect(x.b, n, MLX_ECORRUPT,
+						 "multinomial logistic regression class label 1 runs past the end of its section"),
+		   "k mismatch: %s", case_reason);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+/*
+ * A stored class count of 1000 in a 2-class model of nfeat features is
+ * refused from the section's length, before anything is allocated.
+ */
+static bool
+t_softmax_limits(void)
+{
+	smsample	s;
+	uint8_t    *buf = NULL;
+	size_t		len;
+	bool		ok;
+
+	make_smsample(&s);
+	s.fit.nclasses = MLX_SOFTMAX_MAX_CLASSES + 1;
+	EXPECT(encode_softmax_with(&s.fit, NULL, NULL, &buf, &len) == MLX_EINVAL &&
+		   buf == NULL, "1001 classes encoded");
+	s.fit.nclasses = 1;
+	EXPECT(encode_softmax_with(&s.fit, NULL, NULL, &buf, &len) == MLX_EINVAL &&
+		   buf == NULL, "1 class encoded");
+	s.fit.nclasses = 0;
+	EXPECT(encode_softmax_with(&s.fit, NULL, NULL, &buf, &len) == MLX_EINVAL &&
+		   buf == NULL, "0 classes encoded");
+	s.fit.nclasses = -3;
+	EXPECT(encode_softmax_with(&s.fit, NULL, NULL, &buf, &len) == MLX_EINVAL &&
+		   buf == NULL, "-3 classes encoded");
+
+	/* 1000 classes of 10^6 features would need 8 GB: refused from the length */
+	{
+		double	   *coef = calloc(2 * ((size_t) MLX_MODEL_MAX_FEATURES + 1),
+								  sizeof(double));
+
+		EXPECT(coef != NULL, "out of memory");
+		make_smsample(&s);
+		s.fit.nclasses = 2;
+		s.fit.nfeat = MLX_MODEL_MAX_FEATURES;
+		s.fit.coef = coef;
+		coef[MLX_MODEL_MAX_FEATURES + 2] = 1;
+		ok = encode_softmax_with(&s.fit, NULL, NULL, &buf, &len) == MLX_OK;
+		free(coef);
+		EXPECT(ok, "encode 10^6 features");
+		/* the section's class count is 4 bytes into its body */
+		put32(buf + len - 4 - (56 + 16 * ((size_t) MLX_MODEL_MAX_FEATURES + 2) + 8) + 4,
+			  MLX_SOFTMAX_MAX_CLASSES);
+		reseal(buf, len);
+		ok = decode_expect(buf, len, MLX_ECORRUPT,
+						   "multinomial logistic regression section has 16000096 bytes, expected at least 8000018056 for 1000000 features and 1000 classes");
+		mlx_free(&tctx, buf);
+		EXPECT(ok, "1000 x 10^6: %s", case_reason);
+	}
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_softmax_truncations_and_flips(void)
+{
+	size_t		len;
+	uint8_t    *buf;
+	bool		ok;
+	int			sym;
+
+	for (sym = 0; sym < 2; sym++)
+	{
+		buf = encode_smsample(sym, &len);
+		EXPECT(buf != NULL, "encode");
+		ok = every_truncation_rejected(buf, len) &&
+			flips_rejected_or_canonical(buf, len);
+		mlx_free(&tctx, buf);
+		EXPECT(ok, "%s: %s", sym ? "symmetric" : "reference", case_reason);
+		buf = encode_smsample8_inputs(sym, &len);
+		EXPECT(buf != NULL, "encode with inputs");
+		ok = every_truncation_rejected(buf, len) &&
+			flips_rejected_or_canonical(buf, len);
+		mlx_free(&tctx, buf);
+		EXPECT(ok, "with inputs: %s", case_reason);
+	}
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_softmax_encoder_rejects(void)
+{
+	smsample	s;
+	mlx_model	m;
+	uint8_t    *out;
+	size_t		len;
+	char	   *js;
+	char	   *dup[3] = {"x", "y\xc3\xa9", "y\xc3\xa9"};
+	char	   *dup_empty[3] = {"", "y", ""};
+	char	   *bad[3] = {"x", "\xff", "z"};
+	char	   *nul_cut[3] = {"x", "y", "\xc3"};
+	char	   *nolab[3] = {"x", NULL, "z"};
+	static char longlab[MLX_MODEL_MAX_CATEGORY_LEN + 2];
+	char	   *toolong[3] = {"x", longlab, "z"};
+
+	memset(longlab, 'q', MLX_MODEL_MAX_CATEGORY_LEN + 1);
+	make_smsample(&s);
+	EXPECT(mlx_model_from_softmax(NULL, NULL, &tctx, &m) == MLX_EINVAL,
+		   "NULL fit accepted");
+	s.fit.nfeat = 0;
+	EXPECT(mlx_model_from_softmax(&s.fit, NULL, &tctx, &m) == MLX_EINVAL &&
+		   m.feature_names == NULL, "0 features accepted");
+	s.fit.nfeat = 3;
+	EXPECT(mlx_model_from_softmax(&s.fit, sample_names, &tctx, &m) == MLX_OK,
+		   "build");
+	EXPECT(m.algorithm == MLX_ALG_SOFTMAX_REGRESSION && m.nfeat == 3 &&
+		   m.inputs == NULL && m.u.softmax.classes == s.labels &&
+		   m.u.softmax.coef == s.coef && m.u.softmax.class_weight == s.cw,
+		   "built model differs");
+#define REFUSED(what) \
+	do { \
+		out = (uint8_t *) 1; \
+		EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_EINVAL && \
+			   out == NULL, "%s encoded", what); \
+		EXPECT(mlx_model_describe_json(&m, &tctx, &js) == MLX_EINVAL && js == NULL, \
+			   "%s described", what); \
+	} while (0)
+	m.u.softmax.nclasses = 1;
+	REFUSED("1 class");
+	m.u.softmax.nclasses = MLX_SOFTMAX_MAX_CLASSES + 1;
+	REFUSED("1001 classes");
+	m.u.softmax.nclasses = 3;
+	m.u.softmax.nfeat = 2;
+	REFUSED("nfeat mismatch");
+	m.u.softmax.nfeat = 4;
+	REFUSED("nfeat mismatch (more)");
+	m.u.softmax.nfeat = 3;
+	m.u.softmax.solver = 0;
+	REFUSED("solver 0");
+	m.u.softmax.solver = 3;
+	REFUSED("solver 3");
+	m.u.softmax.solver = MLX_SOFTMAX_LBFGS;
+	m.u.softmax.iterations = -1;
+	REFUSED("negative iterations");
+	m.u.softmax.iterations = 7;
+	m.u.softmax.passes = -1;
+	REFUSED("negative passes");
+	m.u.softmax.passes = 8;
+	m.u.softmax.nrows = -1;
+	REFUSED("negative rows");
+	m.u.softmax.nrows = 150;
+	m.u.softmax.nskipped = -1;
+	REFUSED("negative skipped rows");
+	m.u.softmax.nskipped = 2;
+	m.u.softmax.lambda = -0.5;
+	REFUSED("negative lambda");
+	m.u.softmax.lambda = NAN;
+	REFUSED("NaN lambda");
+	m.u.softmax.lambda = INFINITY;
+	REFUSED("infinite lambda");
+	m.u.softmax.lambda = 0;
+	m.u.softmax.loglik = 0.25;
+	REFUSED("positive log-likelihood");
+	m.u.softmax.loglik = NAN;
+	REFUSED("NaN log-likelihood");
+	m.u.softmax.loglik = -INFINITY;
+	REFUSED("infinite log-likelihood");
+	m.u.softmax.loglik = -61.25;
+	m.u.softmax.loglik_null = 1;
+	REFUSED("positive null log-likelihood");
+	m.u.softmax.loglik_null = -INFINITY;
+	REFUSED("infinite null log-likelihood");
+	m.u.softmax.loglik_null = NAN;
+	s.cw[1] = 0;
+	REFUSED("zero class weight");
+	s.cw[1] = -2.5;
+	REFUSED("negative class weight");
+	s.cw[1] = NAN;
+	REFUSED("NaN class weight");
+	s.cw[1] = INFINITY;
+	REFUSED("infinite class weight");
+	s.cw[1] = 2.5;
+	s.coef[6] = NAN;
+	REFUSED("NaN coefficient");
+	s.coef[6] = INFINITY;
+	REFUSED("infinite coefficient");
+	s.coef[6] = -2;
+	s.coef[0] = 0.5;
+	REFUSED("non-zero class 1 intercept in the reference parametrization");
+	s.coef[0] = 0;
+	s.coef[3] = -1e-300;
+	REFUSED("non-zero class 1 slope in the reference parametrization");
+	/* the symmetric parametrization allows it; 2 classes never do */
+	m.u.softmax.lambda = 0.5;
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_OK,
+		   "symmetric model with a class 1 slope refused");
+	mlx_free(&tctx, out);
+	m.u.softmax.nclasses = 2;
+	REFUSED("2 classes with lambda and a class 1 slope");
+	m.u.softmax.nclasses = 3;
+	m.u.softmax.lambda = 0;
+	s.coef[3] = 0;
+	m.u.softmax.intercept = false;
+	REFUSED("intercepts without intercept");
+	m.u.softmax.intercept = true;
+	m.u.softmax.classes = dup;
+	REFUSED("equal labels");
+	m.u.softmax.classes = dup_empty;
+	REFUSED("equal empty labels");
+	m.u.softmax.classes = bad;
+	REFUSED("label not UTF-8");
+	m.u.softmax.classes = nul_cut;
+	REFUSED("label with a cut UTF-8 sequence");
+	m.u.softmax.classes = toolong;
+	REFUSED("label of 1025 bytes");
+	m.u.softmax.classes = nolab;
+	REFUSED("NULL label");
+	m.u.softmax.classes = NULL;
+	REFUSED("no labels");
+	m.u.softmax.classes = s.labels;
+	m.u.softmax.coef = NULL;
+	REFUSED("no coefficients");
+	m.u.softmax.coef = s.coef;
+	m.u.softmax.class_weight = NULL;
+	REFUSED("no class weights");
+	m.u.softmax.class_weight = s.cw;
+#undef REFUSED
+	EXPECT(mlx_model_encode(&m, &tctx, 0, &out, &len) == MLX_OK, "restored model");
+	mlx_free(&tctx, out);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static bool
+t_softmax_json(void)
+{
+	smsample	s;
+	mlx_model	m;
+	char	   *json;
+	char	   *names[3] = {"a", "b", "c"};
+	const char *want =
+	"{\"algorithm\":\"multinomial_logistic_regression\",\"format_version\":1,"
+	"\"n_features\":3,\"features\":[\"a\",\"b\",\"c\"],"
+	"\"n_classes\":3,\"classes\":[\"x\",\"y\xc3\xa9\",\"z\\\"\"],"
+	"\"fit_intercept\":true,\"lambda\":0,\"solver\":\"newton\","
+	"\"class_weight\":{\"x\":1,\"y\xc3\xa9\":2.5,\"z\\\"\":0.5},"
+	"\"n_rows\":150,\"n_skipped\":2,\"iterations\":7,\"passes\":8,"
+	"\"converged\":true,\"separation\":false,"
+	"\"log_likelihood\":-61.25,\"null_log_likelihood\":-164.75,"
+	"\"intercept\":[0,0.5,-1.5],"
+	"\"coefficients\":[[0,0,0],[1.25,-2,0.75],[2.5,0.25,-0.125]]}";
+	const char *swant =
+	"{\"algorithm\":\"multinomial_logistic_regression\",\"format_version\":1,"
+	"\"n_features\":2,\"features\":[\"a\",\"b\"],"
+	"\"n_classes\":4,\"classes\":[\"b\",\"\",\"a\",\"\xce\xb3\"],"
+	"\"fit_intercept\":false,\"lambda\":0.5,\"solver\":\"lbfgs\","
+	"\"class_weight\":{\"b\":1,\"\":0.25,\"a\":4,\"\xce\xb3\":1},"
+	"\"n_rows\":40,\"n_skipped\":0,\"iterations\":100,\"passes\":123,"
+	"\"converged\":false,\"separation\":true,"
+	"\"log_likelihood\":-3.5,\"null_log_likelihood\":null,"
+	"\"intercept\":[0,0,0,0],"
+	"\"coefficients\":[[-0.375,-0.75],[-0.125,-0.25],[0.125,0.25],[0.375,0.75]]}";
+
+	make_smsample(&s);
+	EXPECT(mlx_model_from_softmax(&s.fit, names, &tctx, &m) == MLX_OK, "build");
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe");
+	EXPECT(strcmp(json, want) == 0, "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free_names(&m, &tctx);
+
+	make_smsample_sym(&s, 2);
+	EXPECT(mlx_model_from_softmax(&s.fit, names, &tctx, &m) == MLX_OK, "build 2");
+	EXPECT(mlx_model_describe_json(&m, &tctx, &json) == MLX_OK, "describe 2");
+	EXPECT(strcmp(json, swant) == 0, "got %s", json);
+	mlx_free(&tctx, json);
+	mlx_model_free_names(&m, &tctx);
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
+static mlx_status
+op_from_softmax(void)
+{
+	smsample	s;
+	mlx_model	m;
+	mlx_status	st;
+
+	make_smsample(&s);
+	st = mlx_model_from_softmax(&s.fit, sample_names, &tctx, &m);
+	if (st == MLX_OK)
+		mlx_model_free_names(&m, &tctx);
+	return st;
+}
+
+static mlx_status
+op_encode_softmax(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_smsample(false, &len);
+
+	if (buf == NULL)
+		return MLX_ENOMEM;
+	mlx_free(&tctx, buf);
+	return MLX_OK;
+}
+
+static mlx_status
+op_encode_softmax_inputs(void)
+{
+	size_t		len;
+	uint8_t    *buf = encode_smsample8_inputs(true, &len);
+
+	if (buf == NULL)
+		return MLX_ENOMEM;
+	mlx_free(&tctx, buf);
+	return MLX_OK;
+}
+
+static bool
+t_softmax_enomem(void)
+{
+	bool		ok;
+	int			sym;
+
+	ok = enomem_sweep("from_softmax", op_from_softmax) &&
+		enomem_sweep("encode softmax", op_encode_softmax) &&
+		enomem_sweep("encode softmax with inputs", op_encode_softmax_inputs);
+	if (!ok)
+		return false;
+	for (sym = 0; sym < 2; sym++)
+	{
+		enomem_value = encode_smsample(sym, &enomem_len);
+		EXPECT(enomem_value != NULL, "encode");
+		ok = enomem_sweep("decode softmax", op_decode) &&
+			enomem_sweep("describe softmax", op_describe);
+		mlx_free(&tctx, enomem_value);
+		if (!ok)
+			return false;
+		enomem_value = encode_smsample8_inputs(sym, &enomem_len);
+		EXPECT(enomem_value != NULL, "encode with inputs");
+		ok = enomem_sweep("decode softmax with inputs", op_decode) &&
+			enomem_sweep("describe softmax with inputs", op_describe);
+		mlx_free(&tctx, enomem_value);
+		if (!ok)
+			return false;
+	}
+	return true;
+}
+
 static bool
 t_no_leaks(void)
 {
@@ -8257,6 +9386,16 @@ main(void)
 	run("nbayes_encoder_rejects_invalid_models", t_nbayes_encoder_rejects);
 	run("nbayes_describe_json", t_nbayes_json);
 	run("nbayes_allocation_failures", t_nbayes_enomem);
+	run("softmax_round_trip_field_by_field", t_softmax_round_trip);
+	run("softmax_documented_layout_deterministic", t_softmax_layout);
+	run("softmax_variants_accepted", t_softmax_variants);
+	run("softmax_crafted_inconsistent_values", t_softmax_crafted);
+	run("softmax_crafted_layouts_rejected", t_softmax_bytes_rejected);
+	run("softmax_class_count_limits", t_softmax_limits);
+	run("softmax_every_truncation_and_byte_flip", t_softmax_truncations_and_flips);
+	run("softmax_encoder_rejects_invalid_models", t_softmax_encoder_rejects);
+	run("softmax_describe_json", t_softmax_json);
+	run("softmax_allocation_failures", t_softmax_enomem);
 	run("no_leaks", t_no_leaks);
 	printf("%d passed, %d failed\n", n_pass, n_fail);
 	return n_fail > 0 ? 1 : 0;
