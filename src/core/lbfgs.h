@@ -21,9 +21,17 @@
  * backtracking line search with the Armijo condition f(x + t d) <= f(x) +
  * 1e-4 t g.d, trying t = 1 first (the first iteration scales the step so
  * that |t d|_inf <= 1), halving (with safeguarded cubic interpolation when
- * it helps) up to 40 times.  Converged when max_i |g_i| <= gtol * max(1,
- * |f|) — or when the relative decrease of f in an iteration is below
- * ftol for 3 iterations in a row.
+ * it helps) up to 40 times.  A direction that is not a descent direction,
+ * or a search along a quasi-Newton direction that fails, drops the history
+ * and goes on along -g.  Where the decrease the Armijo condition asks
+ * for is below 1e-10 |f(x)| (f then being mostly rounding noise) a point
+ * is also accepted when f(x + t d) <= f(x) + 1e-10 |f(x)| and 0.9 g(x).d
+ * <= g(x + t d).d <= -0.8 g(x).d (Hager and Zhang's approximate Wolfe
+ * conditions), so the gradient can be driven below what f's precision
+ * resolves.  Converged
+ * when max_i |g_i| <= gtol * max(1, |f|) — or, with ftol > 0, when the
+ * relative decrease (f(x) - f(x')) / max(|f(x)|, |f(x')|, 1) of an
+ * iteration is below ftol for 3 iterations in a row.
  */
 #ifndef MLX_LBFGS_H
 #define MLX_LBFGS_H
@@ -68,8 +76,11 @@ void		mlx_lbfgs_free(mlx_lbfgs *lb, const mlx_ctx *ctx);
  * starting point on the first call).  Returns what to do next; with
  * MLX_LBFGS_EVALUATE, x has been overwritten by the next point.  A
  * non-finite f or g at a trial point counts as "no decrease" (the line
- * search backs off); at the starting point it is MLX_LBFGS_ERROR.  With
- * any other result x holds the best point seen.
+ * search backs off); at the starting point it is MLX_LBFGS_ERROR (x is
+ * left alone).  With MLX_LBFGS_CONVERGED x is the iterate that met the
+ * test, which also becomes the best point; with any other result x holds
+ * the best point seen (lowest finite f with a finite g).  Calls after a
+ * final result return it again.
  */
 mlx_lbfgs_result mlx_lbfgs_step(mlx_lbfgs *lb, double *x, double f,
 								 const double *g);
