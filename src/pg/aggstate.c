@@ -42,3 +42,12 @@ ml_state_arg(Datum d)
 	}
 	return raw;
 }
+
+MlPassCache *
+ml_pass_cache(FunctionCallInfo fcinfo)
+{
+	if (fcinfo->flinfo->fn_extra == NULL)
+		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
+														  sizeof(MlPassCache));
+	return (MlPassCache *) fcinfo->flinfo->fn_extra;
+}

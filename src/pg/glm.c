@@ -169,7 +169,6 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 	ml_float8_array(PG_GETARG_DATUM(2), "feature array", &x);
 	if (x.n != nfeat)
 		ml_raise_length_mismatch("feature array", x.n, nfeat, NULL);
-	ml_check_finite(&x, "feature array");
 
 	if (m->algorithm == MLX_ALG_LOGISTIC_REGRESSION)
 	{
@@ -186,6 +185,8 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 		mlx_poisson_working(eta, y, &w, &z, &ll, &dev);
 	}
 	st = mlx_linreg_add_row_weighted(&v->s, z, x.values, w, &ml_pg_ctx, &bad);
+	if (st == MLX_ENONFINITE && bad >= 0)
+		ml_check_finite(&x, "feature array");	/* names the element */
 	ml_check_status(st, pass_what(m->algorithm));
 	v->loglik += ll;
 	v->deviance += dev;

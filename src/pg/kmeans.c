@@ -62,6 +62,18 @@ kpass_arg(Datum d)
 	return v;
 }
 
+/* the per-row check of the state the transition function returned last */
+static bool
+kpass_header_ok(const KmeansPassVar *v)
+{
+	Size		size;
+
+	if (v->magic != ML_KMEANS_PASS_MAGIC || v->s.version != MLX_KMEANS_STATE_VERSION)
+		return false;
+	size = mlx_kmeans_state_size(v->s.k, v->s.nfeat);
+	return size != 0 && VARSIZE(v) == KPASS_HDRSZ + size;
+}
+
 static void
 require_kmeans(const mlx_model *m, const char *what)
 {
@@ -77,6 +89,7 @@ PG_FUNCTION_INFO_V1(ml_kmeans_pass_sfunc);
 Datum
 ml_kmeans_pass_sfunc(PG_FUNCTION_ARGS)
 {
+	MlPassCache *cache;
 	KmeansPassVar *v;
 	const mlx_model *m;
 	const mlx_kmeans_fit *f;
@@ -89,10 +102,18 @@ ml_kmeans_pass_sfunc(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the current model of a k-means pass must not be NULL")));
-	m = ml_cached_model(fcinfo, 2, &fcinfo->flinfo->fn_extra);
+	cache = ml_pass_cache(fcinfo);
+	m = ml_cached_model(fcinfo, 2, &cache->model_slot);
 	require_kmeans(m, "a k-means pass");
 	f = &m->u.kmeans;
-	v = PG_ARGISNULL(0) ? NULL : kpass_arg(PG_GETARG_DATUM(0));
+	if (PG_ARGISNULL(0))
+		v = NULL;
+	else if (PG_GETARG_POINTER(0) == cache->last &&
+			 kpass_header_ok((KmeansPassVar *) cache->last))
+		v = (KmeansPassVar *) cache->last;
+	else
+		v = kpass_arg(PG_GETARG_DATUM(0));
+	cache->last = NULL;
 	if (v == NULL)
 	{
 		Size		size = mlx_kmeans_state_size(f->k, f->nfeat);
@@ -112,6 +133,7 @@ ml_kmeans_pass_sfunc(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1))
 	{
 		v->s.nskipped++;
+		cache->last = v;
 		PG_RETURN_POINTER(v);
 	}
 	ml_float8_array(PG_GETARG_DATUM(1), "feature array", &x);
@@ -121,6 +143,7 @@ ml_kmeans_pass_sfunc(PG_FUNCTION_ARGS)
 	if (st == MLX_ENONFINITE)
 		ml_check_finite(&x, "feature array");	/* names the element */
 	ml_check_status(st, kmeans_what);
+	cache->last = v;
 	PG_RETURN_POINTER(v);
 }
 

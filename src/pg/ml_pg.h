@@ -101,6 +101,21 @@ extern void ml_require_agg(FunctionCallInfo fcinfo, const char *fname);
 /* aggstate.c: a flat bytea state argument in-line and 8-byte aligned */
 extern struct varlena *ml_state_arg(Datum d);
 
+/*
+ * aggstate.c: the fn_extra of a pass aggregate's transition function: the
+ * model cache slot (ml_cached_model) and the state the function returned
+ * on its previous call.  A state argument that is that very pointer was
+ * validated when it came in and only changed by the transition function
+ * since, so a cheap header check is enough for it.
+ */
+typedef struct MlPassCache
+{
+	void	   *model_slot;
+	void	   *last;
+} MlPassCache;
+
+extern MlPassCache *ml_pass_cache(FunctionCallInfo fcinfo);
+
 /* classify.c: the predicted class index of a classifier */
 extern int	ml_classify(const mlx_model *m, const void *x);
 

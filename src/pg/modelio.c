@@ -5,6 +5,7 @@
  */
 #include "postgres.h"
 
+#include "nodes/primnodes.h"
 #include "utils/memutils.h"
 
 #include "pg/ml_pg.h"
@@ -69,6 +70,29 @@ ml_encode_model(const mlx_model *m)
  * When the argument is a constant or an external parameter for the whole
  * query, the first decode is reused without any comparison.
  */
+
+/*
+ * Whether argument argno of an aggregate's transition function is the same
+ * for every row.  get_fn_expr_arg_stable cannot tell: the expression the
+ * executor builds for a transition call has placeholder arguments.  The
+ * Aggref has the real ones (argument argno of the transition function is
+ * aggregate argument argno - 1, the state coming first).
+ */
+static bool
+agg_arg_stable(FunctionCallInfo fcinfo, int argno)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+	TargetEntry *tle;
+
+	if (aggref == NULL || argno < 1 || argno > list_length(aggref->args))
+		return false;
+	tle = list_nth_node(TargetEntry, aggref->args, argno - 1);
+	if (IsA(tle->expr, Const))
+		return true;
+	if (IsA(tle->expr, Param))
+		return ((Param *) tle->expr)->paramkind == PARAM_EXTERN;
+	return false;
+}
 typedef struct MlModelCache
 {
 	MemoryContext cxt;
@@ -97,7 +121,9 @@ ml_cached_model(FunctionCallInfo fcinfo, int argno, void **slot)
 		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
 									   "ml_ext model cache",
 									   ALLOCSET_SMALL_SIZES);
-		c->stable = get_fn_expr_arg_stable(fcinfo->flinfo, argno);
+		c->stable = AggCheckCallContext(fcinfo, NULL) == AGG_CONTEXT_AGGREGATE ?
+			agg_arg_stable(fcinfo, argno) :
+			get_fn_expr_arg_stable(fcinfo->flinfo, argno);
 		*slot = c;
 	}
 	else if (c->valid && c->stable)
