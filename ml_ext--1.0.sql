@@ -592,7 +592,7 @@ BEGIN
     RAISE EXCEPTION 'target column "%" of model "%" does not exist in relation %',
       m.target, model_name, relation USING ERRCODE = 'undefined_column';
   END;
-  IF m.algorithm = 'naive_bayes' AND array_length(ml.classes(model_name), 1) > 2 THEN
+  IF m.algorithm IN ('logistic_regression', 'naive_bayes') AND array_length(ml.classes(model_name), 1) > 2 THEN
     -- more than two classes: macro averages, log loss of each row's actual class
     EXECUTE format(
       'SELECT ml.accuracy(a, l) AS accuracy, ml.precision(a, l) AS prec,'
@@ -790,6 +790,36 @@ COMMENT ON FUNCTION ml._glm_pass_final(bytea) IS
   'internal: final function of ml._glm_pass (the next coefficients as a model)';
 COMMENT ON AGGREGATE ml._glm_pass(float8, float8[], bytea) IS
   'internal: one IRLS iteration of logistic regression over 0/1 labels, starting from the coefficients of the given model';
+
+CREATE FUNCTION ml._softmax_pass_sfunc(state bytea, class int4, x float8[], current bytea, hessian boolean)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_softmax_pass_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._softmax_pass_combine(state1 bytea, state2 bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_softmax_pass_combine'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE AGGREGATE ml._softmax_pass(class int4, x float8[], current bytea, hessian boolean) (
+    SFUNC = ml._softmax_pass_sfunc,
+    STYPE = bytea,
+    COMBINEFUNC = ml._softmax_pass_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON FUNCTION ml._softmax_pass_sfunc(bytea, int4, float8[], bytea, boolean) IS
+  'internal: transition function of ml._softmax_pass (adds one row''s loss, gradient and Hessian)';
+COMMENT ON FUNCTION ml._softmax_pass_combine(bytea, bytea) IS
+  'internal: combine function of ml._softmax_pass (sums added)';
+COMMENT ON AGGREGATE ml._softmax_pass(int4, float8[], bytea, boolean) IS
+  'internal: one evaluation of the multinomial logistic regression objective (loss, gradient, optionally Hessian) at the coefficients of the given model, over 0-based class indexes';
+
+CREATE FUNCTION ml.class_coefficients(model bytea,
+    OUT class text, OUT term text, OUT estimate float8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ml_class_coefficients'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE
+ROWS 30;
+COMMENT ON FUNCTION ml.class_coefficients(bytea) IS
+  'coefficients of a logistic regression model per class and term (multinomial: every class; binary: the positive class, the other''s being zero), classes in the order of ml.classes';
 
 CREATE FUNCTION ml.predict_proba(model bytea, x float8[]) RETURNS float8[]
 AS 'MODULE_PATHNAME', 'ml_predict_proba_array' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

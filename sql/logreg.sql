@@ -94,7 +94,7 @@ RESET max_parallel_workers_per_gather;
 SELECT version FROM ml.train('reg', 'lr_cls', 'a', features => ARRAY['b']);
 SELECT c AS "case", pg_temp.fails(q) AS outcome FROM (VALUES
   ('single class', $q$SELECT ml.train('m', '(SELECT a, ''yes''::text AS label FROM lr_cls)', 'label', 'logistic_regression')$q$),
-  ('three classes', $q$SELECT ml.train('m', '(SELECT a, (i % 3)::text AS label FROM lr_cls)', 'label', 'logistic_regression')$q$),
+  ('1001 classes', $q$SELECT ml.train('m', '(SELECT a, (i % 1001)::text AS label FROM lr_cls)', 'label', 'logistic_regression')$q$),
   ('unknown option', $q$SELECT ml.train('m', 'lr_cls', 'label', 'logistic_regression', options => '{"alpha": 1}')$q$),
   ('bad max_iter', $q$SELECT ml.train('m', 'lr_cls', 'label', 'logistic_regression', options => '{"max_iter": 0}')$q$),
   ('bad tol', $q$SELECT ml.train('m', 'lr_cls', 'label', 'logistic_regression', options => '{"tol": 2}')$q$),

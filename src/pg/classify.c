@@ -1,6 +1,7 @@
 /*
  * classify.c
- *	  Classifier scoring (logistic regression, naive Bayes):
+ *	  Classifier scoring (logistic regression, binary and multinomial, and
+ *	  naive Bayes):
  *	  ml.predict_proba, ml.predict_label, ml.classes, each taking a model
  *	  bytea or a model name, and a feature array or a table row.
  */
@@ -22,6 +23,7 @@ static void
 require_classifier(const mlx_model *m, const char *fname)
 {
 	if (m->algorithm != MLX_ALG_LOGISTIC_REGRESSION &&
+		m->algorithm != MLX_ALG_SOFTMAX_REGRESSION &&
 		m->algorithm != MLX_ALG_NAIVE_BAYES)
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
@@ -39,6 +41,11 @@ class_labels(const mlx_model *m, int *n)
 		*n = m->u.nbayes.nclasses;
 		return m->u.nbayes.classes;
 	}
+	if (m->algorithm == MLX_ALG_SOFTMAX_REGRESSION)
+	{
+		*n = m->u.softmax.nclasses;
+		return m->u.softmax.classes;
+	}
 	*n = 2;
 	return (char **) m->u.logreg.classes;
 }
@@ -46,13 +53,15 @@ class_labels(const mlx_model *m, int *n)
 /*
  * Class probabilities into out (as many as classes); returns the index of
  * the predicted class: for a binary logistic model the positive class when
- * its probability is at least 1/2, for naive Bayes the most probable one.
+ * its probability is at least 1/2, for the others the most probable one.
  */
 static int
 class_probabilities(const mlx_model *m, const void *x, double *out)
 {
 	if (m->algorithm == MLX_ALG_NAIVE_BAYES)
 		return mlx_nb_predict_proba(&m->u.nbayes, x, out);
+	if (m->algorithm == MLX_ALG_SOFTMAX_REGRESSION)
+		return mlx_softmax_predict_proba(&m->u.softmax, x, out);
 	out[1] = mlx_logreg_prob(&m->u.logreg, x);
 	out[0] = 1 - out[1];
 	return out[1] >= 0.5 ? 1 : 0;

@@ -1,6 +1,7 @@
 /*
  * info.c
- *	  Model inspection: ml.coefficients(model) and ml.model_info(model).
+ *	  Model inspection: ml.coefficients(model), ml.class_coefficients(model)
+ *	  and ml.model_info(model).
  */
 #include "postgres.h"
 
@@ -106,6 +107,11 @@ ml_coefficients(PG_FUNCTION_ARGS)
 			it->coef = f->coef;
 			it->se = it->stat = it->pval = nan;
 		}
+		else if (it->model.algorithm == MLX_ALG_SOFTMAX_REGRESSION)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("ml.coefficients gives one row per term, but a multinomial logistic regression model has coefficients per class and term"),
+					 errhint("Use ml.class_coefficients(model).")));
 		else
 			ereport(ERROR,
 					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
@@ -133,6 +139,96 @@ ml_coefficients(PG_FUNCTION_ARGS)
 		values[2] = float8_or_null(it->se[i], &nulls[2]);
 		values[3] = float8_or_null(it->stat[i], &nulls[3]);
 		values[4] = float8_or_null(it->pval[i], &nulls[4]);
+		tuple = heap_form_tuple(funcctx->tuple_desc, values, nulls);
+		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(tuple));
+	}
+	SRF_RETURN_DONE(funcctx);
+}
+
+/*
+ * ml.class_coefficients(model bytea) RETURNS TABLE(class text, term text,
+ *		estimate float8)
+ * The coefficients of a multinomial logistic regression model, one row per
+ * class and term ('intercept' when fitted, then each feature), classes in
+ * the order of ml.classes.  A binary logistic model gives its coefficients
+ * as those of the positive class (the other class's are all zero).
+ */
+typedef struct ClassCoefIter
+{
+	mlx_model	model;
+	int			nclasses;
+	char	  **classes;
+	const double *coef;			/* nclasses * (nfeat + 1) */
+	int			first;			/* 0 with an intercept row, else 1 */
+} ClassCoefIter;
+
+PG_FUNCTION_INFO_V1(ml_class_coefficients);
+Datum
+ml_class_coefficients(PG_FUNCTION_ARGS)
+{
+	FuncCallContext *funcctx;
+	ClassCoefIter *it;
+
+	if (SRF_IS_FIRSTCALL())
+	{
+		MemoryContext old;
+		TupleDesc	tupdesc;
+		int			q;
+
+		funcctx = SRF_FIRSTCALL_INIT();
+		old = MemoryContextSwitchTo(funcctx->multi_call_memory_ctx);
+		if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
+			elog(ERROR, "return type must be a row type");
+		funcctx->tuple_desc = BlessTupleDesc(tupdesc);
+
+		it = palloc0(sizeof(ClassCoefIter));
+		ml_decode_model(PG_GETARG_DATUM(0), &it->model);
+		q = it->model.nfeat + 1;
+		if (it->model.algorithm == MLX_ALG_SOFTMAX_REGRESSION)
+		{
+			const mlx_softmax_fit *f = &it->model.u.softmax;
+
+			it->nclasses = f->nclasses;
+			it->classes = f->classes;
+			it->coef = f->coef;
+			it->first = f->intercept ? 0 : 1;
+		}
+		else if (it->model.algorithm == MLX_ALG_LOGISTIC_REGRESSION)
+		{
+			const mlx_logreg_fit *f = &it->model.u.logreg;
+			double	   *c = palloc0(sizeof(double) * 2 * q);
+
+			memcpy(c + q, f->coef, sizeof(double) * q);
+			it->nclasses = 2;
+			it->classes = (char **) f->classes;
+			it->coef = c;
+			it->first = f->intercept ? 0 : 1;
+		}
+		else
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("ml.class_coefficients needs a logistic regression model, not %s",
+							mlx_algorithm_name(it->model.algorithm))));
+		funcctx->user_fctx = it;
+		funcctx->max_calls = (uint64) it->nclasses * (q - it->first);
+		MemoryContextSwitchTo(old);
+	}
+
+	funcctx = SRF_PERCALL_SETUP();
+	it = (ClassCoefIter *) funcctx->user_fctx;
+	if (funcctx->call_cntr < funcctx->max_calls)
+	{
+		int			per = it->model.nfeat + 1 - it->first;
+		int			c = (int) (funcctx->call_cntr / per);
+		int			i = (int) (funcctx->call_cntr % per) + it->first;
+		Datum		values[3];
+		bool		nulls[3] = {false, false, false};
+		HeapTuple	tuple;
+
+		values[0] = CStringGetTextDatum(it->classes[c]);
+		values[1] = CStringGetTextDatum(i == 0 ? "intercept"
+										: it->model.feature_names[i - 1]);
+		values[2] = Float8GetDatum(it->coef[(size_t) c * (it->model.nfeat + 1) + i]);
 		tuple = heap_form_tuple(funcctx->tuple_desc, values, nulls);
 		SRF_RETURN_NEXT(funcctx, HeapTupleGetDatum(tuple));
 	}

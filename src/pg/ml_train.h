@@ -18,7 +18,7 @@
 #include "utils/jsonb.h"
 
 #define ML_MAX_CATEGORIES 1000
-#define ML_MAX_TRAIN_PASSES 128
+#define ML_MAX_TRAIN_PASSES 1024
 #define ML_MAX_TRAIN_FEATURES MLX_LINREG_MAX_FEATURES
 
 /* one source column used as a feature */
@@ -41,7 +41,10 @@ typedef struct TrainOptions
 	int64		seed;
 	bool		deploy;
 	List	   *exclude;		/* of char * */
-	int			max_iter;		/* classifiers: IRLS passes at most */
+	int			max_iter;		/* iterative fits: iterations at most */
+	bool		max_iter_set;	/* max_iter was given */
+	char	   *solver;			/* logistic_regression: "auto", "newton",
+								 * "lbfgs" */
 	double		tol;			/* classifiers: convergence tolerance */
 	char	   *class_weight;	/* classifiers: "balanced", a JSON object, or NULL */
 	double		alpha;			/* lasso, elastic_net: penalty strength */
@@ -87,9 +90,18 @@ typedef struct TrainRun
 	char	  **classes;		/* classifiers: labels as text, in the target
 								 * type's order (binary: [1] is positive) */
 	int			nclasses;
+	int64	   *class_count;	/* classifiers: training rows per class */
+	double	   *class_weight;	/* logistic_regression: weight per class */
 	TrainPass	passes[ML_MAX_TRAIN_PASSES];
-	int			npasses;
+	int			npasses;		/* passes recorded (at most
+								 * ML_MAX_TRAIN_PASSES) */
+	int			passes_run;		/* passes run, recorded or not */
+	TimestampTz started;		/* start of the run (progress reports) */
+	TimestampTz last_report;	/* last progress NOTICE, or 0 */
 } TrainRun;
+
+/* ml.progress_interval: seconds between progress NOTICEs, -1 = none */
+extern double ml_progress_interval;
 
 /* algorithm names ml.train accepts, NULL-terminated */
 extern const char *const ml_train_algorithms[];
@@ -103,7 +115,8 @@ extern void ml_spi_run(const char *sql, int nargs, Oid *types, Datum *values,
 extern Datum ml_spi_value(int row, int col, bool *isnull);
 extern int	ml_spi_run_pass(const char *sql, int nargs, Oid *types, Datum *values);
 extern void ml_record_pass(TrainRun *run, const char *name, int64 rows,
-						   int processes, int planned, TimestampTz start);
+						   int processes, int planned, TimestampTz start,
+						   double loss);
 extern void ml_append_float8(StringInfo buf, double v);
 extern double ml_elapsed_seconds(TimestampTz start);
 
@@ -122,6 +135,13 @@ extern bytea *ml_train_nbayes_fit(TrainRun *run, bytea *encoder);
 /* train_glm.c */
 extern void ml_train_classes(TrainRun *run);
 extern bytea *ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names);
+extern char *ml_train_label_index_sql(TrainRun *run);
+
+/* softmax.c: a validated, finished pass result in a palloc'd block */
+extern mlx_softmax_state *ml_softmax_pass_result(Datum d, void **block);
+
+/* train_softmax.c */
+extern bytea *ml_train_softmax_fit(TrainRun *run, bytea *encoder, char **names);
 extern bytea *ml_train_poisson_fit(TrainRun *run, bytea *encoder, char **names);
 extern Jsonb *ml_train_classifier_metrics(TrainRun *run, bytea *model);
 

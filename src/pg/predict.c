@@ -54,6 +54,7 @@ ml_score(const mlx_model *m, const void *x)
 		case MLX_ALG_LINEAR_REGRESSION:
 			return mlx_linreg_predict(&m->u.linreg, x);
 		case MLX_ALG_LOGISTIC_REGRESSION:
+		case MLX_ALG_SOFTMAX_REGRESSION:
 		case MLX_ALG_NAIVE_BAYES:
 			return ml_label_value(m, ml_classify(m, x));
 		case MLX_ALG_POISSON_REGRESSION:

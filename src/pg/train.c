@@ -125,7 +125,7 @@ statistics_pass(TrainRun *run, int64 *skipped)
 	nrows = DatumGetInt64(ml_spi_value(0, 1, &isnull));
 	*skipped = DatumGetInt64(ml_spi_value(0, 2, &isnull));
 	ml_record_pass(run, "statistics", nrows + *skipped,
-				DatumGetInt32(ml_spi_value(0, 3, &isnull)), planned, start);
+				DatumGetInt32(ml_spi_value(0, 3, &isnull)), planned, start, NAN);
 	if (nrows == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -290,7 +290,7 @@ vocabulary_pass(TrainRun *run)
 		c->categories = vals;
 		c->nfeat = n;
 		/* a DISTINCT query: workers and processes are not measured (0) */
-		ml_record_pass(run, "vocabulary", (int64) SPI_processed, 0, 0, start);
+		ml_record_pass(run, "vocabulary", (int64) SPI_processed, 0, 0, start, NAN);
 	}
 }
 
@@ -335,7 +335,7 @@ fit_pass(TrainRun *run, bytea *encoder)
 	if (isnull)
 		elog(ERROR, "training pass returned no model");
 	ml_record_pass(run, "fit", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
-				DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start);
+				DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start, NAN);
 	{
 		MemoryContext old = MemoryContextSwitchTo(run->cxt);
 		bytea	   *copy = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(model));
@@ -377,7 +377,7 @@ evaluate_pass(TrainRun *run, bytea *model)
 		result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
 		MemoryContextSwitchTo(old);
 		ml_record_pass(run, "evaluate", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
-					DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start);
+					DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start, NAN);
 	}
 	return result;
 }
@@ -555,6 +555,9 @@ attach_inputs(TrainRun *run, bytea *raw, mlx_inputs *in, char **names,
 			break;
 		case MLX_ALG_KMEANS:
 			break;				/* no target: nothing filtered */
+		case MLX_ALG_SOFTMAX_REGRESSION:
+			m.u.softmax.nskipped = skipped;
+			break;
 		case MLX_ALG_NAIVE_BAYES:
 			/* the pass numbered the classes; these are their labels */
 			m.u.nbayes.classes = run->classes;
@@ -695,6 +698,7 @@ ml_train(PG_FUNCTION_ARGS)
 	ArrayType  *used;
 
 	memset(&run, 0, sizeof(run));
+	run.started = GetCurrentTimestamp();
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

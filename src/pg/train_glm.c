@@ -23,13 +23,11 @@
 
 #include "core/logreg.h"
 #include "core/nbayes.h"
+#include "core/softmax.h"
 #include "core/poisson.h"
 #include "pg/ml_pg.h"
 #include "pg/ml_train.h"
 
-/* class counts of the training rows, for balanced weights and the null model */
-static int64 class_count[2];
-static double class_weight[2];
 
 /*
  * The target as 0/1 (1 for the positive class) in SQL.  A boolean target
@@ -52,19 +50,35 @@ label01_sql(TrainRun *run)
 					quote_literal_cstr(run->classes[1]));
 }
 
+/* "a", "b" and "c": the classes for a message (the first 20) */
+static char *
+class_list(TrainRun *run)
+{
+	StringInfoData b;
+
+	initStringInfo(&b);
+	for (int i = 0; i < run->nclasses && i < 20; i++)
+		appendStringInfo(&b, "%s\"%s\"", i == 0 ? "" :
+						 i == run->nclasses - 1 ? " and " : ", ", run->classes[i]);
+	if (run->nclasses > 20)
+		appendStringInfo(&b, " and %d more", run->nclasses - 20);
+	return b.data;
+}
+
 /*
  * The classes of the target over the training rows, in the target type's
- * order (false < true, 0 < 1 < 10, text by collation); for a binary
- * classifier the second is the positive class.  One class is an error, and
- * so are more than the algorithm supports (two for logistic regression).
+ * order (false < true, 0 < 1 < 10, text by collation), with their row
+ * counts; for a binary classifier the second is the positive class.  One
+ * class is an error, and so are more than the algorithm supports.  For
+ * logistic regression also the class weights.
  */
 void
 ml_train_classes(TrainRun *run)
 {
 	StringInfoData sql;
 	TimestampTz start = GetCurrentTimestamp();
-	bool		binary = strcmp(run->algorithm, "logistic_regression") == 0;
-	int			maxclasses = binary ? 2 : MLX_NB_MAX_CLASSES;
+	bool		logistic = strcmp(run->algorithm, "logistic_regression") == 0;
+	int			maxclasses = logistic ? MLX_SOFTMAX_MAX_CLASSES : MLX_NB_MAX_CLASSES;
 	int64		total = 0;
 
 	initStringInfo(&sql);
@@ -81,18 +95,14 @@ ml_train_classes(TrainRun *run)
 						run->target,
 						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
 						run->algorithm)));
-	if (binary && SPI_processed > 2)
-		ereport(ERROR,
-				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
-				 errmsg("target column \"%s\" has more than two classes; %s supports binary targets",
-						run->target, run->algorithm),
-				 errhint("Multinomial logistic regression is not available yet; use naive_bayes, or map the target to two classes in a query.")));
 	if (SPI_processed > (uint64) maxclasses)
 		ereport(ERROR,
 				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
 				 errmsg("target column \"%s\" has more than %d classes", run->target, maxclasses)));
 	run->nclasses = (int) SPI_processed;
 	run->classes = MemoryContextAlloc(run->cxt, sizeof(char *) * run->nclasses);
+	run->class_count = MemoryContextAlloc(run->cxt, sizeof(int64) * run->nclasses);
+	run->class_weight = MemoryContextAlloc(run->cxt, sizeof(double) * run->nclasses);
 	for (int i = 0; i < run->nclasses; i++)
 	{
 		bool		isnull;
@@ -104,22 +114,22 @@ ml_train_classes(TrainRun *run)
 					 errmsg("class label of target column \"%s\" must be 1 to %d bytes long",
 							run->target, MLX_MODEL_MAX_CATEGORY_LEN)));
 		run->classes[i] = MemoryContextStrdup(run->cxt, label);
-		total += DatumGetInt64(ml_spi_value(i, 2, &isnull));
-		if (binary)
-			class_count[i] = DatumGetInt64(ml_spi_value(i, 2, &isnull));
+		run->class_count[i] = DatumGetInt64(ml_spi_value(i, 2, &isnull));
+		run->class_weight[i] = 1;
+		total += run->class_count[i];
 	}
-	ml_record_pass(run, "classes", total, 0, 0, start);
-	if (!binary)
+	ml_record_pass(run, "classes", total, 0, 0, start, NAN);
+	if (!logistic)
 		return;
 
-	/* class weights: 1, "balanced" (n / (2 n_c), as scikit-learn), or given */
-	class_weight[0] = class_weight[1] = 1;
+	/*
+	 * class weights: 1, "balanced" (n / (K n_c), as scikit-learn), or given
+	 * per class (the others 1)
+	 */
 	if (run->opt.class_weight != NULL && strcmp(run->opt.class_weight, "balanced") == 0)
 	{
-		double		n = class_count[0] + class_count[1];
-
-		for (int i = 0; i < 2; i++)
-			class_weight[i] = n / (2.0 * class_count[i]);
+		for (int i = 0; i < run->nclasses; i++)
+			run->class_weight[i] = (double) total / ((double) run->nclasses * run->class_count[i]);
 	}
 	else if (run->opt.class_weight != NULL)
 	{
@@ -137,14 +147,14 @@ ml_train_classes(TrainRun *run)
 			int			which = -1;
 			double		w;
 
-			for (int i = 0; i < 2; i++)
+			for (int i = 0; i < run->nclasses; i++)
 				if (strcmp(key, run->classes[i]) == 0)
 					which = i;
 			if (which < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("option \"class_weight\" names class \"%s\", which is not in the target column", key),
-						 errhint("The classes are \"%s\" and \"%s\".", run->classes[0], run->classes[1])));
+						 errhint("The classes are %s.", class_list(run))));
 			if (strcmp(type, "number") != 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -154,10 +164,13 @@ ml_train_classes(TrainRun *run)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("option \"class_weight\" for class \"%s\" must be a finite number > 0", key)));
-			class_weight[which] = w;
+			run->class_weight[which] = w;
 		}
 	}
 }
+
+/* "auto": binary models with more coefficients use L-BFGS, not IRLS */
+#define ML_LOGREG_AUTO_IRLS_FEATURES 300
 
 /* An encoded logistic model (no inputs) with the given fit. */
 static bytea *
@@ -177,8 +190,8 @@ complete_fit(TrainRun *run, mlx_logreg_fit *f, int64 nrows)
 	f->intercept = run->opt.fit_intercept;
 	f->lambda = run->opt.lambda;
 	f->nrows = nrows;
-	f->class_weight[0] = class_weight[0];
-	f->class_weight[1] = class_weight[1];
+	f->class_weight[0] = run->class_weight[0];
+	f->class_weight[1] = run->class_weight[1];
 	f->classes[0] = run->classes[0];
 	f->classes[1] = run->classes[1];
 }
@@ -214,7 +227,9 @@ irls_pass(TrainRun *run, const char *sql, bytea *encoder, bytea *current,
 	ml_decode_model(ml_spi_value(0, 1, &isnull), next);
 	MemoryContextSwitchTo(old);
 	ml_record_pass(run, "irls", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
-				   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start);
+				   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start,
+				   next->algorithm == MLX_ALG_POISSON_REGRESSION ?
+				   -next->u.poisson.loglik : -next->u.logreg.loglik);
 }
 
 /* largest coefficient move and largest new coefficient */
@@ -254,6 +269,14 @@ ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names)
 	double		wsum[2];
 	MemoryContext old;
 
+	/*
+	 * More than two classes, or a design too wide for the QR state of
+	 * IRLS: the softmax passes (Newton or L-BFGS) in train_softmax.c.
+	 */
+	if (run->nclasses > 2 || strcmp(run->opt.solver, "lbfgs") == 0 ||
+		(strcmp(run->opt.solver, "auto") == 0 && k + 1 > ML_LOGREG_AUTO_IRLS_FEATURES))
+		return ml_train_softmax_fit(run, encoder, names);
+
 	memset(&cur, 0, sizeof(cur));
 	cur.nfeat = k;
 	cur.coef = palloc0(sizeof(double) * (k + 1));
@@ -263,7 +286,7 @@ ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names)
 	for (int i = 0; i <= k; i++)
 		cur.se[i] = cur.zval[i] = cur.pval[i] = NAN;
 	cur.loglik = cur.loglik_null = cur.deviance = NAN;
-	complete_fit(run, &cur, class_count[0] + class_count[1]);
+	complete_fit(run, &cur, run->class_count[0] + run->class_count[1]);
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
@@ -279,16 +302,12 @@ ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names)
 		cur_bytes = encode_logreg(&cur, names);
 		irls_pass(run, sql.data, encoder, cur_bytes, &next);
 		loglik = next.u.logreg.loglik;
-		run->passes[run->npasses - 1].loss = -loglik;
-		ereport(DEBUG1,
-				(errmsg_internal("ml.train \"%s\": IRLS iteration %d, log-likelihood %.10g",
-								 run->model_name, iter, loglik)));
 
 		coef_step(cur.coef, next.u.logreg.coef, k + 1, &maxstep, &maxcoef);
 		/* adopt the new coefficients; statistics are those of the pass */
 		next.u.logreg.iterations = iter;
 		cur = next.u.logreg;
-		complete_fit(run, &cur, class_count[0] + class_count[1]);
+		complete_fit(run, &cur, run->class_count[0] + run->class_count[1]);
 
 		if (maxstep <= run->opt.tol * (1 + maxcoef))
 		{
@@ -301,7 +320,7 @@ ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names)
 		 */
 		if (run->opt.lambda == 0 &&
 			(next.u.logreg.separation || maxcoef > 1e8 ||
-			 -loglik < 1e-9 * (class_count[0] + class_count[1])))
+			 -loglik < 1e-9 * (run->class_count[0] + run->class_count[1])))
 		{
 			separated = true;
 			break;
@@ -313,8 +332,8 @@ ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names)
 	cur.separation = separated;
 	cur.loglik = loglik;
 	cur.deviance = -2 * loglik;
-	wsum[0] = class_weight[0] * class_count[0];
-	wsum[1] = class_weight[1] * class_count[1];
+	wsum[0] = run->class_weight[0] * run->class_count[0];
+	wsum[1] = run->class_weight[1] * run->class_count[1];
 	if (run->opt.fit_intercept)
 	{
 		double		p1 = wsum[1] / (wsum[0] + wsum[1]);
@@ -385,7 +404,7 @@ multiclass_metrics(TrainRun *run, bytea *model)
 	result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
 	MemoryContextSwitchTo(old);
 	ml_record_pass(run, "evaluate", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
-				   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start);
+				   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start, NAN);
 	return result;
 }
 
@@ -435,7 +454,7 @@ ml_train_classifier_metrics(TrainRun *run, bytea *model)
 	n = DatumGetInt64(ml_spi_value(0, 3, &isnull));
 	npos = DatumGetInt64(ml_spi_value(0, 4, &isnull));
 	ml_record_pass(run, "evaluate", n, DatumGetInt32(ml_spi_value(0, 2, &isnull)),
-				   planned, start);
+				   planned, start, NAN);
 
 	/* ROC AUC needs both classes among the evaluated rows */
 	if (npos > 0 && npos < n)
@@ -510,7 +529,7 @@ ml_train_poisson_fit(TrainRun *run, bytea *encoder, char **names)
 	sy = DatumGetFloat8(ml_spi_value(0, 2, &isnull));
 	sylogy = DatumGetFloat8(ml_spi_value(0, 3, &isnull));
 	ymin = DatumGetFloat8(ml_spi_value(0, 4, &isnull));
-	ml_record_pass(run, "counts", n, DatumGetInt32(ml_spi_value(0, 5, &isnull)), planned, start);
+	ml_record_pass(run, "counts", n, DatumGetInt32(ml_spi_value(0, 5, &isnull)), planned, start, NAN);
 	if (ymin < 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -552,11 +571,6 @@ ml_train_poisson_fit(TrainRun *run, bytea *encoder, char **names)
 
 		cur_bytes = encode_poisson(&cur, names);
 		irls_pass(run, sql.data, encoder, cur_bytes, &next);
-		run->passes[run->npasses - 1].loss = -next.u.poisson.loglik;
-		ereport(DEBUG1,
-				(errmsg_internal("ml.train \"%s\": IRLS iteration %d, log-likelihood %.10g, deviance %.10g",
-								 run->model_name, iter, next.u.poisson.loglik,
-								 next.u.poisson.deviance)));
 		coef_step(cur.coef, next.u.poisson.coef, k + 1, &maxstep, &maxcoef);
 		cur = next.u.poisson;
 		cur.intercept = run->opt.fit_intercept;

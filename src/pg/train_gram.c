@@ -6,6 +6,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "utils/builtins.h"
@@ -68,7 +70,7 @@ ml_train_gram_fit(TrainRun *run, bytea *encoder)
 	if (isnull)
 		elog(ERROR, "training pass returned no model");
 	ml_record_pass(run, "fit", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
-				   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start);
+				   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start, NAN);
 	old = MemoryContextSwitchTo(run->cxt);
 	model = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(model));
 	MemoryContextSwitchTo(old);

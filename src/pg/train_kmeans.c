@@ -93,7 +93,7 @@ read_sample(TrainRun *run, bytea *encoder, int64 ntrain, int64 *n)
 		if ((r & 1023) == 0)
 			CHECK_FOR_INTERRUPTS();
 	}
-	ml_record_pass(run, "sample", (int64) got, 0, 0, start);
+	ml_record_pass(run, "sample", (int64) got, 0, 0, start, NAN);
 	*n = (int64) got;
 	return rows;
 }
@@ -183,8 +183,7 @@ ml_train_kmeans_fit(TrainRun *run, bytea *encoder, char **names, int64 ntrain)
 		if (st == MLX_EINTR)
 			CHECK_FOR_INTERRUPTS();
 		ml_check_status(st, "k-means training");
-		ml_record_pass(run, "init", nsample, 1, 0, start);
-		run->passes[run->npasses - 1].loss = inertia;
+		ml_record_pass(run, "init", nsample, 1, 0, start, inertia);
 	}
 	pfree(sample);
 
@@ -220,13 +219,10 @@ ml_train_kmeans_fit(TrainRun *run, bytea *encoder, char **names, int64 ntrain)
 		old = MemoryContextSwitchTo(run->cxt);
 		ml_decode_model(ml_spi_value(0, 1, &isnull), &next);
 		MemoryContextSwitchTo(old);
-		ml_record_pass(run, "lloyd", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
-					   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start);
 		nf = &next.u.kmeans;
-		run->passes[run->npasses - 1].loss = nf->inertia;
-		ereport(DEBUG1,
-				(errmsg_internal("ml.train \"%s\": Lloyd pass %d, inertia %.10g",
-								 run->model_name, iter, nf->inertia)));
+		ml_record_pass(run, "lloyd", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
+					   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start,
+					   nf->inertia);
 
 		/* this pass measured cur's centroids: keep its sizes and inertia */
 		cur.inertia = nf->inertia;

@@ -16,6 +16,7 @@
 #include "utils/float.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
+#include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "core/kmeans.h"
@@ -32,7 +33,7 @@ static const char *const linreg_options[] = {
 };
 
 static const char *const logreg_options[] = {
-	"lambda", "fit_intercept", "class_weight", "max_iter", "tol",
+	"lambda", "fit_intercept", "class_weight", "max_iter", "tol", "solver",
 	"test_fraction", "seed", "exclude", "deploy", NULL
 };
 
@@ -143,6 +144,7 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 	o->deploy = true;
 	o->exclude = NIL;
 	o->class_weight = NULL;
+	o->solver = "auto";
 	o->alpha = 1.0;				/* scikit-learn's defaults */
 	o->l1_ratio = 0.5;
 	o->n_components = 0;
@@ -228,6 +230,14 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 				raise_option_error(run, key, "must be a finite number > 0");
 			o->nb_alpha = v;
 		}
+		else if (strcmp(key, "solver") == 0)
+		{
+			if (strcmp(type, "string") != 0 ||
+				(strcmp(text, "auto") != 0 && strcmp(text, "newton") != 0 &&
+				 strcmp(text, "lbfgs") != 0))
+				raise_option_error(run, key, "must be \"auto\", \"newton\" or \"lbfgs\"");
+			o->solver = MemoryContextStrdup(run->cxt, text);
+		}
 		else if (strcmp(key, "class_weight") == 0)
 		{
 			if (strcmp(type, "string") == 0 && strcmp(text, "balanced") == 0)
@@ -249,6 +259,7 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 				if (v != floor(v) || v < 1 || v > 10000)
 					raise_option_error(run, key, "must be an integer from 1 to 10000");
 				o->max_iter = (int) v;
+				o->max_iter_set = true;
 			}
 			else
 			{
@@ -634,19 +645,50 @@ ml_spi_run_pass(const char *sql, int nargs, Oid *types, Datum *values)
 	return planned;
 }
 
+/*
+ * Record a finished pass (loss NaN when the pass has none) and report
+ * progress: a DEBUG1 line for every pass, and a NOTICE when at least
+ * ml.progress_interval seconds have gone by since the run started or since
+ * the last NOTICE (so short runs stay quiet and long ones say how far they
+ * are; client_min_messages decides whether the client sees them).
+ */
 void
 ml_record_pass(TrainRun *run, const char *name, int64 rows, int processes,
-			int planned, TimestampTz start)
+			   int planned, TimestampTz start, double loss)
 {
-	TrainPass  *p;
+	double		seconds = ml_elapsed_seconds(start);
+	TimestampTz now = GetCurrentTimestamp();
+	TimestampTz since = run->last_report ? run->last_report : run->started;
+	int			elevel = DEBUG1;
+	char		lossbuf[64];
 
-	if (run->npasses >= (int) lengthof(run->passes))
-		return;
-	p = &run->passes[run->npasses++];
-	p->name = name;
-	p->rows = rows;
-	p->processes = processes;
-	p->planned = planned;
-	p->seconds = ml_elapsed_seconds(start);
-	p->loss = NAN;
+	run->passes_run++;
+	if (run->npasses < (int) lengthof(run->passes))
+	{
+		TrainPass  *p = &run->passes[run->npasses++];
+
+		p->name = name;
+		p->rows = rows;
+		p->processes = processes;
+		p->planned = planned;
+		p->seconds = seconds;
+		p->loss = loss;
+	}
+	if (ml_progress_interval >= 0 && run->started != 0 &&
+		TimestampDifferenceExceeds(since, now, (int) (ml_progress_interval * 1000)))
+	{
+		elevel = NOTICE;
+		run->last_report = now;
+	}
+	if (elevel >= log_min_messages || elevel >= client_min_messages)
+	{
+		lossbuf[0] = '\0';
+		if (isfinite(loss))
+			snprintf(lossbuf, sizeof(lossbuf), ", loss %.6g", loss);
+		ereport(elevel,
+				(errmsg("ml.train \"%s\": pass %d (%s) over " INT64_FORMAT " rows%s",
+						run->model_name, run->passes_run, name, rows, lossbuf),
+				 errdetail("The pass took %.3f s; %.3f s since training started.",
+						   seconds, ml_elapsed_seconds(run->started))));
+	}
 }

@@ -30,6 +30,7 @@ import nbayes
 import poisson
 import readme
 import registry
+import softmax
 import train
 
 RESULTS = {"passed": 0, "failed": 0}
@@ -432,6 +433,7 @@ def main():
         ("train", lambda db: train.checks(db.conn, report, compare), ()),
         ("registry", lambda db: registry.checks(db.conn, report, compare), ()),
         ("logreg", lambda db: logreg.checks(db.conn, report, compare), ()),
+        ("softmax", lambda db: softmax.checks(db.conn, report, compare), ()),
         ("gram", lambda db: gram.checks(db.conn, report, compare), ()),
         ("poisson", lambda db: poisson.checks(db.conn, report, compare), ()),
         ("kmeans", lambda db: kmeans.checks(db.conn, report, compare), ()),
