@@ -552,6 +552,15 @@ CREATE AGGREGATE ml.roc_auc(actual boolean, score float8) (
 
 COMMENT ON AGGREGATE ml.roc_auc(boolean, float8) IS
   'exact area under the ROC curve of score against actual, tied scores counted half (scikit-learn roc_auc_score); an error when only one class is present; memory grows with the rows (8 bytes each, at most 1 GB)';
+
+CREATE FUNCTION ml._roc_auc_final_or_null(state bytea) RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_roc_auc_final_or_null' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE AGGREGATE ml._roc_auc_or_null(actual boolean, score float8) (
+    SFUNC = ml.roc_auc_sfunc, STYPE = bytea,
+    FINALFUNC = ml._roc_auc_final_or_null, FINALFUNC_MODIFY = READ_ONLY,
+    COMBINEFUNC = ml.roc_auc_combine, PARALLEL = SAFE);
+COMMENT ON AGGREGATE ml._roc_auc_or_null(boolean, float8) IS
+  'internal: ml.roc_auc, but NULL instead of an error when only one class is present (ml.train''s evaluation pass)';
 -- END metrics
 
 CREATE FUNCTION ml._from_item(relation text)
@@ -811,6 +820,22 @@ COMMENT ON FUNCTION ml._softmax_pass_combine(bytea, bytea) IS
   'internal: combine function of ml._softmax_pass (sums added)';
 COMMENT ON AGGREGATE ml._softmax_pass(int4, float8[], bytea, boolean) IS
   'internal: one evaluation of the multinomial logistic regression objective (loss, gradient, optionally Hessian) at the coefficients of the given model, over 0-based class indexes';
+
+-- VOLATILE only so that a subquery computing them once per row is not
+-- flattened into one evaluation per reference (the results depend on the
+-- arguments alone)
+CREATE FUNCTION ml._score(model bytea, x float8[]) RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_predict' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml._score(bytea, float8[]) IS
+  'internal: ml.predict(model, x), evaluated once per row in ml.train''s evaluation pass';
+CREATE FUNCTION ml._predict_label(model bytea, x float8[]) RETURNS text
+AS 'MODULE_PATHNAME', 'ml_predict_label_array' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml._predict_label(bytea, float8[]) IS
+  'internal: ml.predict_label(model, x), evaluated once per row in ml.train''s evaluation pass';
+CREATE FUNCTION ml._predict_proba_at(model bytea, x float8[], class int4) RETURNS float8
+AS 'MODULE_PATHNAME', 'ml_predict_proba_at' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml._predict_proba_at(bytea, float8[], int4) IS
+  'internal: probability of one class (1-based, in the order of ml.classes) of a feature array; ml.train''s evaluation pass';
 
 CREATE FUNCTION ml.class_coefficients(model bytea,
     OUT class text, OUT term text, OUT estimate float8)

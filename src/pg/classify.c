@@ -155,6 +155,38 @@ CLASSIFY_ENTRY(ml_predict_label_row, false, true, "ml.predict_label", label_text
 CLASSIFY_ENTRY(ml_predict_label_name_array, true, false, "ml.predict_label", label_text)
 CLASSIFY_ENTRY(ml_predict_label_name_row, true, true, "ml.predict_label", label_text)
 
+/*
+ * ml._predict_proba_at(model bytea, x float8[], class int4) RETURNS float8:
+ * the probability of one class (1-based, as ml.classes), without building
+ * an array.  For ml.train's evaluation pass.
+ */
+PG_FUNCTION_INFO_V1(ml_predict_proba_at);
+Datum
+ml_predict_proba_at(PG_FUNCTION_ARGS)
+{
+	const void *x;
+	const mlx_model *m = ml_model_and_features(fcinfo, false, false, &x);
+	int32		i = PG_GETARG_INT32(2);
+	int			n;
+	double		two[2];
+	double	   *p = two;
+	double		r;
+
+	require_classifier(m, "ml._predict_proba_at");
+	(void) class_labels(m, &n);
+	if (i < 1 || i > n)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("class %d is out of range for a classifier of %d classes", i, n)));
+	if (n > 2)
+		p = palloc(sizeof(double) * n);
+	class_probabilities(m, x, p);
+	r = p[i - 1];
+	if (p != two)
+		pfree(p);
+	PG_RETURN_FLOAT8(r);
+}
+
 static Datum
 classes_array(const mlx_model *m)
 {

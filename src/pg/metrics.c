@@ -735,21 +735,25 @@ ml_roc_auc_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
-/* ml.roc_auc_final(bytea) RETURNS float8; does not modify the state */
-PG_FUNCTION_INFO_V1(ml_roc_auc_final);
-Datum
-ml_roc_auc_final(PG_FUNCTION_ARGS)
+/*
+ * The AUC of a state, or NULL (*isnull) without rows or, when one_class_null,
+ * with a single class (otherwise that is an error).
+ */
+static double
+roc_auc_result(FunctionCallInfo fcinfo, bool one_class_null, bool *isnull)
 {
 	mlx_auc    *s;
 	double		r;
 	mlx_status	st;
 
-	ml_require_agg(fcinfo, "ml.roc_auc_final");
+	*isnull = true;
 	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
+		return 0;
 	s = auc_state(mv_arg_magic(PG_GETARG_DATUM(0), ML_AUC_MAGIC, auc_what));
 	if (s->npos + s->nneg == 0)
-		PG_RETURN_NULL();
+		return 0;
+	if ((s->npos == 0 || s->nneg == 0) && one_class_null)
+		return 0;
 	if (s->npos == 0 || s->nneg == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -762,5 +766,36 @@ ml_roc_auc_final(PG_FUNCTION_ARGS)
 	if (st == MLX_ENONFINITE)
 		raise_bad_state(auc_what, "non-finite score");
 	ml_check_status(st, "roc_auc");
+	*isnull = false;
+	return r;
+}
+
+/* ml.roc_auc_final(bytea) RETURNS float8; does not modify the state */
+PG_FUNCTION_INFO_V1(ml_roc_auc_final);
+Datum
+ml_roc_auc_final(PG_FUNCTION_ARGS)
+{
+	bool		isnull;
+	double		r;
+
+	ml_require_agg(fcinfo, "ml.roc_auc_final");
+	r = roc_auc_result(fcinfo, false, &isnull);
+	if (isnull)
+		PG_RETURN_NULL();
+	PG_RETURN_FLOAT8(r);
+}
+
+/* ml._roc_auc_final_or_null(bytea): NULL for a single class */
+PG_FUNCTION_INFO_V1(ml_roc_auc_final_or_null);
+Datum
+ml_roc_auc_final_or_null(PG_FUNCTION_ARGS)
+{
+	bool		isnull;
+	double		r;
+
+	ml_require_agg(fcinfo, "ml._roc_auc_final_or_null");
+	r = roc_auc_result(fcinfo, true, &isnull);
+	if (isnull)
+		PG_RETURN_NULL();
 	PG_RETURN_FLOAT8(r);
 }

@@ -47,6 +47,7 @@ typedef struct RowCache
 {
 	MemoryContext cxt;
 	char	   *name;			/* named model, or NULL */
+	char	   *label;			/* 'model "name"', for messages */
 	Size		namelen;
 	mlx_model	named;			/* decoded named model */
 	void	   *bytea_cache;	/* ml_cached_model slot for the bytea form */
@@ -90,6 +91,7 @@ named_model(FunctionCallInfo fcinfo, RowCache *c)
 	MemoryContextReset(c->cxt);
 	ml_registry_load(name, c->cxt, &c->named);
 	c->name = MemoryContextStrdup(c->cxt, name);
+	c->label = MemoryContextStrdup(c->cxt, psprintf("model \"%s\"", name));
 	c->namelen = strlen(name);
 	return &c->named;
 }
@@ -411,13 +413,8 @@ ml_model_and_features(FunctionCallInfo fcinfo, bool by_name, bool row,
 
 	if (row)
 	{
-		char		label[300];
-
-		if (by_name)
-			snprintf(label, sizeof(label), "model \"%s\"", c->name);
-		else
-			strlcpy(label, "the model", sizeof(label));
-		encode_row(c, m, label, PG_GETARG_HEAPTUPLEHEADER(1));
+		encode_row(c, m, by_name ? c->label : "the model",
+				   PG_GETARG_HEAPTUPLEHEADER(1));
 		*x = c->buf;
 	}
 	else

@@ -345,7 +345,11 @@ fit_pass(TrainRun *run, bytea *encoder)
 	}
 }
 
-/* Pass 4: regression metrics on held-out rows (or training rows). */
+/*
+ * Pass 4: regression metrics on held-out rows (or training rows).  Each row
+ * is scored once: ml._score is ml.predict marked volatile, so the subquery
+ * is not flattened into one prediction per metric.
+ */
 static Jsonb *
 evaluate_pass(TrainRun *run, bytea *model)
 {
@@ -365,7 +369,7 @@ evaluate_pass(TrainRun *run, bytea *model)
 					 "'mae', ml.mae(y, p), 'explained_variance', ml.explained_variance(y, p), "
 					 "'n_test', count(*), "
 					 "'evaluated_on', %s), ml._processes(1), count(*) "
-					 "FROM (SELECT (src.%s)::float8 AS y, ml.predict($1, %s) AS p "
+					 "FROM (SELECT (src.%s)::float8 AS y, ml._score($1, %s) AS p "
 					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s",
 					 run->test_pred ? "'test'" : "'training'",
 					 run->qtarget, run->encode_sql, run->from, pred, run->qtarget);

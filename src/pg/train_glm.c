@@ -288,6 +288,15 @@ ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names)
 	cur.loglik = cur.loglik_null = cur.deviance = NAN;
 	complete_fit(run, &cur, run->class_count[0] + run->class_count[1]);
 
+	/*
+	 * Start from the intercept-only optimum, the log-odds of the (weighted)
+	 * classes, rather than from zero: a pass or two fewer, and the first
+	 * pass's loss is the null model's.
+	 */
+	if (run->opt.fit_intercept)
+		cur.coef[0] = log((run->class_weight[1] * run->class_count[1]) /
+						  (run->class_weight[0] * run->class_count[0]));
+
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "SELECT ml._glm_pass(%s, %s, $2), ml._processes(1), count(*) "
@@ -366,7 +375,10 @@ ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names)
 /*
  * Metrics of a classifier with more than two classes: accuracy, macro
  * precision, recall and F1 (scikit-learn's average='macro'), and the log
- * loss from the probability given to each row's actual class.
+ * loss from the probability given to each row's actual class.  The label
+ * and that probability come from the volatile wrappers ml._predict_label
+ * and ml._predict_proba_at, so each is computed once per row, not once per
+ * metric.
  */
 static Jsonb *
 multiclass_metrics(TrainRun *run, bytea *model)
@@ -393,8 +405,8 @@ multiclass_metrics(TrainRun *run, bytea *model)
 					 "'recall', ml.recall(a, l), 'f1', ml.f1(a, l), "
 					 "'log_loss', ml.log_loss(true, p), "
 					 "'n_test', count(*), 'evaluated_on', %s), ml._processes(1), count(*) "
-					 "FROM (SELECT (src.%s)::text AS a, ml.predict_label($1, %s) AS l, "
-					 "(ml.predict_proba($1, %s))[array_position($2, (src.%s)::text)] AS p "
+					 "FROM (SELECT (src.%s)::text AS a, ml._predict_label($1, %s) AS l, "
+					 "ml._predict_proba_at($1, %s, array_position($2, (src.%s)::text)) AS p "
 					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s",
 					 run->test_pred ? "'test'" : "'training'",
 					 run->qtarget, run->encode_sql, run->encode_sql, run->qtarget,
@@ -422,58 +434,60 @@ ml_train_classifier_metrics(TrainRun *run, bytea *model)
 	Datum		args[1];
 	const char *pred = run->test_pred ? run->test_pred : run->train_pred;
 	const char *pos;
+	const char *label;
 	Jsonb	   *result;
 	bool		isnull;
 	int			planned;
-	int64		npos,
-				n;
 	MemoryContext old;
 
 	if (run->nclasses > 2)
 		return multiclass_metrics(run, model);
 	pos = quote_literal_cstr(run->classes[1]);
+
+	/*
+	 * One scan, each row scored once: ml._predict_proba_at is volatile, so
+	 * the subquery that computes it is not flattened into one evaluation per
+	 * use of p (as an immutable expression would be).  A
+	 * binary logistic model predicts the positive class when its probability
+	 * is at least 1/2, so the label follows from the probability; naive
+	 * Bayes breaks ties its own way and is asked for its label.  The metrics
+	 * are those of ml.accuracy, ml.precision, ml.recall and ml.f1 (zero
+	 * division 0), from the confusion counts.
+	 */
+	if (strcmp(run->algorithm, "logistic_regression") == 0)
+		label = "p >= 0.5";
+	else
+		label = "l";
 	args[0] = PointerGetDatum(model);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "SELECT jsonb_build_object("
-					 "'accuracy', ml.accuracy(a, l), 'precision', ml.precision(a, l, %s), "
-					 "'recall', ml.recall(a, l, %s), 'f1', ml.f1(a, l, %s), "
-					 "'log_loss', ml.log_loss(a = %s, p), "
-					 "'n_test', count(*), 'evaluated_on', %s), "
-					 "ml._processes(1), count(*), count(*) FILTER (WHERE a = %s) "
-					 "FROM (SELECT (src.%s)::text AS a, ml.predict_label($1, %s) AS l, "
-					 "(ml.predict_proba($1, %s))[2] AS p "
-					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s",
-					 pos, pos, pos, pos, run->test_pred ? "'test'" : "'training'", pos,
-					 run->qtarget, run->encode_sql, run->encode_sql, run->from, pred,
-					 run->qtarget);
+					 "'accuracy', (tp + tn)::float8 / n, "
+					 "'precision', CASE WHEN tp + fp > 0 THEN tp::float8 / (tp + fp) ELSE 0 END, "
+					 "'recall', CASE WHEN tp + fn > 0 THEN tp::float8 / (tp + fn) ELSE 0 END, "
+					 "'f1', CASE WHEN tp > 0 THEN 2 * tp::float8 / (2 * tp + fp + fn) ELSE 0 END, "
+					 "'log_loss', ll, 'n_test', n, 'evaluated_on', %s) || "
+					 "CASE WHEN auc IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('roc_auc', auc) END, "
+					 "processes, n FROM ("
+					 "SELECT count(*) AS n, "
+					 "count(*) FILTER (WHERE y AND (%s)) AS tp, count(*) FILTER (WHERE NOT y AND (%s)) AS fp, "
+					 "count(*) FILTER (WHERE y AND NOT (%s)) AS fn, count(*) FILTER (WHERE NOT y AND NOT (%s)) AS tn, "
+					 "ml.log_loss(y, p) AS ll, ml._roc_auc_or_null(y, p) AS auc, ml._processes(1) AS processes "
+					 "FROM (SELECT (src.%s)::text = %s AS y, %s AS l, "
+					 "ml._predict_proba_at($1, %s, 2) AS p "
+					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s) r",
+					 run->test_pred ? "'test'" : "'training'",
+					 label, label, label, label,
+					 run->qtarget, pos,
+					 strcmp(label, "l") == 0 ?
+					 psprintf("ml.predict_label($1, %s) = %s", run->encode_sql, pos) : "NULL::bool",
+					 run->encode_sql, run->from, pred, run->qtarget);
 	planned = ml_spi_run_pass(sql.data, 1, types, args);
 	old = MemoryContextSwitchTo(run->cxt);
 	result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
 	MemoryContextSwitchTo(old);
-	n = DatumGetInt64(ml_spi_value(0, 3, &isnull));
-	npos = DatumGetInt64(ml_spi_value(0, 4, &isnull));
-	ml_record_pass(run, "evaluate", n, DatumGetInt32(ml_spi_value(0, 2, &isnull)),
-				   planned, start, NAN);
-
-	/* ROC AUC needs both classes among the evaluated rows */
-	if (npos > 0 && npos < n)
-	{
-		Oid			t2[2] = {BYTEAOID, JSONBOID};
-		Datum		a2[2];
-
-		resetStringInfo(&sql);
-		appendStringInfo(&sql,
-						 "SELECT $2 || jsonb_build_object('roc_auc', ml.roc_auc((src.%s)::text = %s, "
-						 "(ml.predict_proba($1, %s))[2])) FROM %s AS src WHERE %s AND src.%s IS NOT NULL",
-						 run->qtarget, pos, run->encode_sql, run->from, pred, run->qtarget);
-		a2[0] = PointerGetDatum(model);
-		a2[1] = JsonbPGetDatum(result);
-		ml_spi_run(sql.data, 2, t2, a2, 1);
-		old = MemoryContextSwitchTo(run->cxt);
-		result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
-		MemoryContextSwitchTo(old);
-	}
+	ml_record_pass(run, "evaluate", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
+				   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start, NAN);
 	return result;
 }
 
