@@ -328,6 +328,48 @@ mlx_linreg_copy_r(const mlx_linreg_state *s, const mlx_ctx *ctx, double **R)
  * weight 1 the scale factor is exactly 1 and the values are copied as they
  * are, so the unweighted entry point below is this one with weight 1.
  */
+/*
+ * The first bad value of a row, in the order the caller is told about
+ * them: a non-finite feature (its index), a non-finite target (-1), a
+ * negative or non-finite weight (-2), a scaled product that overflows
+ * (-2); MLX_ROW_OK when there is none.
+ */
+#define MLX_ROW_OK (-3)
+
+static int
+row_check(int k, double y, const void *x, double weight, double sw)
+{
+	int			j;
+
+	for (j = 0; j < k; j++)
+	{
+		double		v;
+
+		memcpy(&v, (const char *) x + (size_t) j * sizeof(double), sizeof(double));
+		if (!isfinite(v))
+			return j;
+	}
+	if (!isfinite(y))
+		return -1;
+	if (!isfinite(weight) || !(weight >= 0.0))
+		return -2;
+	if (weight != 0.0 && sw != 1.0)
+	{
+		/* a huge weight times a huge value must not put an inf into R */
+		if (!isfinite(sw * y))
+			return -2;
+		for (j = 0; j < k; j++)
+		{
+			double		v;
+
+			memcpy(&v, (const char *) x + (size_t) j * sizeof(double), sizeof(double));
+			if (!isfinite(sw * v))
+				return -2;
+		}
+	}
+	return MLX_ROW_OK;
+}
+
 mlx_status
 mlx_linreg_add_row_weighted(mlx_linreg_state *s, double y, const void *x,
 							double weight, const mlx_ctx *ctx, int *bad_index)
@@ -337,71 +379,69 @@ mlx_linreg_add_row_weighted(mlx_linreg_state *s, double y, const void *x,
 	int			p = k + 1 + c;
 	double		sw;
 	double	   *row;
+	bool		ok = true;
+	int			bad;
 	int			j;
 
+	sw = (isfinite(weight) && weight > 0.0 && weight != 1.0) ? sqrt(weight) : 1.0;
+	if (!isfinite(weight) || !(weight > 0.0) || s->nbuf >= s->bufrows)
+	{
+		/* the careful path: check everything before touching the state */
+		bad = row_check(k, y, x, weight, sw);
+		if (bad != MLX_ROW_OK)
+		{
+			if (bad_index != NULL)
+				*bad_index = bad;
+			return MLX_ENONFINITE;
+		}
+		if (weight == 0.0)
+			return MLX_OK;
+		if (s->nbuf >= s->bufrows)
+		{
+			mlx_status	st = mlx_linreg_flush(s, ctx);
+
+			if (st != MLX_OK)
+				return st;
+		}
+	}
+
+	/*
+	 * The hot path: one loop checks the scaled products (a non-finite input
+	 * or an overflow gives a non-finite product, since sw is finite and >
+	 * 0), then the row goes into the free buffer slot.  A bad row touches
+	 * nothing; row_check then says what was wrong.
+	 */
 	for (j = 0; j < k; j++)
 	{
 		double		v;
 
 		memcpy(&v, (const char *) x + (size_t) j * sizeof(double), sizeof(double));
-		if (!isfinite(v))
-		{
-			if (bad_index != NULL)
-				*bad_index = j;
-			return MLX_ENONFINITE;
-		}
+		ok &= isfinite(sw * v);
 	}
-	if (!isfinite(y))
+	ok &= isfinite(sw * y);
+	if (!ok)
 	{
+		bad = row_check(k, y, x, weight, sw);
 		if (bad_index != NULL)
-			*bad_index = -1;
+			*bad_index = (bad == MLX_ROW_OK) ? -2 : bad;
 		return MLX_ENONFINITE;
 	}
-	if (!isfinite(weight) || !(weight >= 0.0))
+	row = state_buf(s, p) + (size_t) s->nbuf * p;
+	if (sw == 1.0)
+		memcpy(row + c, x, (size_t) k * sizeof(double));
+	else
 	{
-		if (bad_index != NULL)
-			*bad_index = -2;
-		return MLX_ENONFINITE;
-	}
-	if (weight == 0.0)
-		return MLX_OK;
-	sw = (weight == 1.0) ? 1.0 : sqrt(weight);
-	if (sw != 1.0)
-	{
-		/* a huge weight times a huge value must not put an inf into R */
-		bool		over = !isfinite(sw * y);
-
-		for (j = 0; j < k && !over; j++)
+		for (j = 0; j < k; j++)
 		{
 			double		v;
 
 			memcpy(&v, (const char *) x + (size_t) j * sizeof(double), sizeof(double));
-			over = !isfinite(sw * v);
-		}
-		if (over)
-		{
-			if (bad_index != NULL)
-				*bad_index = -2;
-			return MLX_ENONFINITE;
+			row[c + j] = sw * v;
 		}
 	}
-	if (s->nbuf >= s->bufrows)
-	{
-		mlx_status	st = mlx_linreg_flush(s, ctx);
-
-		if (st != MLX_OK)
-			return st;
-	}
-	row = state_buf(s, p) + (size_t) s->nbuf * p;
+	row[p - 1] = sw * y;
 	if (c)
 		row[0] = sw;
-	memcpy(row + c, x, (size_t) k * sizeof(double));
-	row[p - 1] = y;
-	if (sw != 1.0)
-	{
-		for (j = c; j < p; j++)
-			row[j] *= sw;
-	}
 	s->nbuf++;
 	s->nrows++;
 	return MLX_OK;

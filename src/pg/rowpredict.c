@@ -553,6 +553,17 @@ ml_encode_cols(PG_FUNCTION_ARGS)
 		c->buf = MemoryContextAlloc(c->cxt, sizeof(double) * m->nfeat);
 		c->bufsize = m->nfeat;
 	}
+
+	/*
+	 * A model of one float8[] column, and a row whose array is already what
+	 * the encoding would give (one dimension, the right length, no NULL
+	 * elements, all finite): the array itself, not a copy.  The usual case
+	 * of training on an array column.
+	 */
+	if (in->ninputs == 1 && in->inputs[0].kind == MLX_INPUT_ARRAY &&
+		!PG_ARGISNULL(1) && array_fast_path(&in->inputs[0], PG_GETARG_DATUM(1), c->buf))
+		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
+
 	out = c->buf;
 	for (int i = 0; i < in->ninputs; i++)
 	{
