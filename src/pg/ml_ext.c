@@ -15,14 +15,16 @@ PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
+/* ml.progress_interval (see ml_record_pass) */
+double		ml_progress_interval = 10;
+
 /*
- * BLAS must run single-threaded inside a backend: parallelism comes from
+ * Load time: define the settings, and make BLAS single-threaded.  BLAS
+ * must run single-threaded inside a backend: parallelism comes from
  * parallel query workers, and a threaded BLAS in every backend would
  * oversubscribe the machine.  OpenBLAS has a setter; look it up at
  * run time so other BLAS builds (reference, ATLAS) still load.
  */
-double		ml_progress_interval = 10;
-
 void
 _PG_init(void)
 {

@@ -1,8 +1,10 @@
 /*
  * train_glm.c
- *	  ml.train for the generalized linear models fitted by IRLS: logistic
- *	  regression (the classes of the target, class weights, separation, the
- *	  classifier metrics on the held-out rows) and Poisson regression.
+ *	  ml.train for the generalized linear models fitted by IRLS: binary
+ *	  logistic regression (the classes of the target, class weights,
+ *	  separation, the classifier metrics on the held-out rows) and Poisson
+ *	  regression.  Logistic regression with more classes, or too wide for
+ *	  IRLS, goes on to train_softmax.c.
  *
  * Every iteration is one plain SELECT of ml._glm_pass over the encoded
  * rows with the current model as a parameter, so each pass is a parallel
@@ -23,11 +25,10 @@
 
 #include "core/logreg.h"
 #include "core/nbayes.h"
-#include "core/softmax.h"
 #include "core/poisson.h"
+#include "core/softmax.h"
 #include "pg/ml_pg.h"
 #include "pg/ml_train.h"
-
 
 /*
  * The target as 0/1 (1 for the positive class) in SQL.  A boolean target

@@ -14,9 +14,9 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
+#include "utils/guc.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
-#include "utils/guc.h"
 #include "utils/timestamp.h"
 
 #include "core/kmeans.h"
