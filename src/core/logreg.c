@@ -72,6 +72,34 @@ mlx_logreg_working(double eta, double y, double cw, double *w, double *z,
 		*loglik = cw * (y * logp + (1.0 - y) * logq);
 }
 
+void
+mlx_logreg_working_split(double eta, double y, double cw, double *w,
+						 double *z, double *lin, double *f)
+{
+	double		e = exp(-fabs(eta));
+	double		big = 1.0 / (1.0 + e),
+				small = e / (1.0 + e);
+	bool		pos = (eta >= 0);
+	double		p = pos ? big : small;
+	double		q = pos ? small : big;
+	double		v = p * q;
+
+	if (!(v >= LOGREG_MIN_VARIANCE))
+		v = LOGREG_MIN_VARIANCE;
+	*w = cw * v;
+	*f = 1.0 + e;
+	if (y == 1.0)
+	{
+		*z = eta + q / v;
+		*lin = pos ? 0.0 : cw * eta;
+	}
+	else
+	{
+		*z = eta - p / v;
+		*lin = pos ? -cw * eta : 0.0;
+	}
+}
+
 double
 mlx_logreg_eta(const mlx_logreg_fit *f, const void *x)
 {

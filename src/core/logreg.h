@@ -67,6 +67,20 @@ typedef struct mlx_logreg_fit
 void		mlx_logreg_working(double eta, double y, double cw, double *w,
 							   double *z, double *loglik);
 
+/*
+ * mlx_logreg_working for a label y of exactly 0 or 1, with the row's
+ * log-likelihood left in two parts: cw (y log p + (1 - y) log(1 - p)) =
+ * *lin - cw log(*f), *f = 1 + exp(-|eta|) in [1, 2].  *w and *z are those
+ * of mlx_logreg_working.  A caller summing many rows multiplies the f of
+ * the rows of one class weight together and takes one logarithm per block
+ * of at most MLX_LOGREG_PROD_ROWS rows (the product stays below 2^1024):
+ * one log per block instead of one log1p per row, with an error in the sum
+ * of at most one rounding per row, as summing per-row logarithms has.
+ */
+#define MLX_LOGREG_PROD_ROWS 512
+void		mlx_logreg_working_split(double eta, double y, double cw, double *w,
+									 double *z, double *lin, double *f);
+
 /* Linear predictor: intercept + coef . x, x of nfeat doubles, any alignment. */
 double		mlx_logreg_eta(const mlx_logreg_fit *f, const void *x);
 

@@ -14,8 +14,16 @@
  * coefficients the pass started from); ml.train's driver repeats passes
  * until the coefficients stop moving.
  *
- *	  int32 varlena header | uint32 magic | int32 family | int64 nwrong |
- *	  double loglik | double deviance | mlx_linreg_state ...
+ *	  int32 varlena header | uint32 magic | int32 family | int32 pad |
+ *	  int64 nwrong | double loglik | double deviance | double cw[2] |
+ *	  double prod[2] | int32 nprod[2] | mlx_linreg_state ...
+ *
+ * For logistic regression the log-likelihood is kept as loglik plus, per
+ * label, a pending product of the rows' 1 + exp(-|eta|) factors (prod,
+ * over nprod rows), each weighted by the label's class weight cw when it is
+ * folded in with one log (mlx_logreg_working_split): one logarithm per
+ * MLX_LOGREG_PROD_ROWS rows instead of one per row.  Poisson states have
+ * cw 0, prod 1 and nprod 0.
  *
  * nwrong counts the rows the starting coefficients do not classify
  * strictly right (eta > 0 for label 1, eta < 0 for label 0): zero means the
@@ -43,8 +51,11 @@ typedef struct GlmPassVar
 	int32		family;			/* MLX_ALG_LOGISTIC/POISSON_REGRESSION */
 	int32		pad;			/* zero */
 	int64		nwrong;
-	double		loglik;
+	double		loglik;			/* folded-in part of the log-likelihood */
 	double		deviance;
+	double		cw[2];			/* logistic: class weights of labels 0, 1 */
+	double		prod[2];		/* logistic: pending products, >= 1 */
+	int32		nprod[2];		/* rows in them, 0..MLX_LOGREG_PROD_ROWS */
 	mlx_linreg_state s;
 } GlmPassVar;
 
@@ -55,6 +66,61 @@ pass_what(int family)
 {
 	return family == MLX_ALG_POISSON_REGRESSION ? "Poisson regression training" :
 		"logistic regression training";
+}
+
+/* the pending products of a state: as a fresh state has them, or in range */
+static bool
+products_ok(const GlmPassVar *v)
+{
+	for (int c = 0; c < 2; c++)
+	{
+		if (v->family == MLX_ALG_POISSON_REGRESSION)
+		{
+			if (v->cw[c] != 0 || v->prod[c] != 1 || v->nprod[c] != 0)
+				return false;
+		}
+		else if (!(v->cw[c] > 0) || !isfinite(v->cw[c]) ||
+				 v->nprod[c] < 0 || v->nprod[c] >= MLX_LOGREG_PROD_ROWS ||
+				 !(v->prod[c] >= 1) || !(v->prod[c] <= ldexp(1.0, MLX_LOGREG_PROD_ROWS)))
+			return false;
+	}
+	return true;
+}
+
+/* the log-likelihood of a state with its pending products folded in */
+static double
+total_loglik(const GlmPassVar *v)
+{
+	double		ll = v->loglik;
+
+	for (int c = 0; c < 2; c++)
+		if (v->nprod[c] > 0)
+			ll -= v->cw[c] * log(v->prod[c]);
+	return ll;
+}
+
+/* fold the pending product of label c into loglik */
+static void
+fold_product(GlmPassVar *v, int c)
+{
+	if (v->nprod[c] > 0)
+		v->loglik -= v->cw[c] * log(v->prod[c]);
+	v->prod[c] = 1;
+	v->nprod[c] = 0;
+}
+
+/*
+ * The per-row check of the state the transition function returned on its
+ * previous call (see MlPassCache): what memory safety needs.
+ */
+static bool
+pass_header_ok(const GlmPassVar *v)
+{
+	return VARSIZE(v) >= PASS_HDRSZ + sizeof(mlx_linreg_state) &&
+		v->magic == ML_GLM_PASS_MAGIC &&
+		(v->family == MLX_ALG_LOGISTIC_REGRESSION ||
+		 v->family == MLX_ALG_POISSON_REGRESSION) &&
+		mlx_linreg_state_validate(&v->s, VARSIZE(v) - PASS_HDRSZ, NULL, 0) == MLX_OK;
 }
 
 static GlmPassVar *
@@ -72,6 +138,7 @@ pass_arg(Datum d)
 		 v->family != MLX_ALG_POISSON_REGRESSION) ||
 		!(v->family == MLX_ALG_POISSON_REGRESSION ? isfinite(v->loglik) : v->loglik <= 0) ||
 		!(v->deviance >= 0) || !isfinite(v->deviance) ||
+		!products_ok(v) ||
 		mlx_linreg_state_validate(&v->s, VARSIZE(v) - PASS_HDRSZ,
 								  errbuf, sizeof(errbuf)) != MLX_OK)
 		ereport(ERROR,
@@ -109,6 +176,7 @@ PG_FUNCTION_INFO_V1(ml_glm_pass_sfunc);
 Datum
 ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 {
+	MlPassCache *cache;
 	GlmPassVar *v;
 	const mlx_model *m;
 	MlFloat8Array x;
@@ -116,7 +184,8 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 				eta,
 				w,
 				z,
-				ll,
+				ll = 0,
+				fac = 1,
 				dev = 0,
 				lambda;
 	bool		intercept;
@@ -129,9 +198,17 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the current model of an IRLS pass must not be NULL")));
-	m = ml_cached_model(fcinfo, 3, &fcinfo->flinfo->fn_extra);
+	cache = ml_pass_cache(fcinfo);
+	m = ml_cached_model(fcinfo, 3, &cache->model_slot);
 	model_shape(m, &nfeat, &lambda, &intercept);
-	v = PG_ARGISNULL(0) ? NULL : pass_arg(PG_GETARG_DATUM(0));
+	if (PG_ARGISNULL(0))
+		v = NULL;
+	else if (PG_GETARG_POINTER(0) == cache->last &&
+			 pass_header_ok((GlmPassVar *) cache->last))
+		v = (GlmPassVar *) cache->last;
+	else
+		v = pass_arg(PG_GETARG_DATUM(0));
+	cache->last = NULL;
 
 	if (v == NULL)
 	{
@@ -141,10 +218,19 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 		SET_VARSIZE(v, PASS_HDRSZ + size);
 		v->magic = ML_GLM_PASS_MAGIC;
 		v->family = m->algorithm;
+		for (int c = 0; c < 2; c++)
+		{
+			v->cw[c] = m->algorithm == MLX_ALG_LOGISTIC_REGRESSION ?
+				m->u.logreg.class_weight[c] : 0;
+			v->prod[c] = 1;
+		}
 		ml_check_status(mlx_linreg_state_init(&v->s, nfeat, lambda, intercept),
 						pass_what(m->algorithm));
 	}
-	else if (v->s.nfeat != nfeat || v->family != m->algorithm)
+	else if (v->s.nfeat != nfeat || v->family != m->algorithm ||
+			 (m->algorithm == MLX_ALG_LOGISTIC_REGRESSION &&
+			  (v->cw[0] != m->u.logreg.class_weight[0] ||
+			   v->cw[1] != m->u.logreg.class_weight[1])))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("IRLS pass state does not match the current model (%d features of %s, the model %d of %s)",
@@ -154,6 +240,7 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
 		v->s.nskipped++;
+		cache->last = v;
 		PG_RETURN_POINTER(v);
 	}
 	y = PG_GETARG_FLOAT8(1);
@@ -175,7 +262,7 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 		const mlx_logreg_fit *f = &m->u.logreg;
 
 		eta = mlx_logreg_eta(f, x.values);
-		mlx_logreg_working(eta, y, f->class_weight[y == 1 ? 1 : 0], &w, &z, &ll);
+		mlx_logreg_working_split(eta, y, v->cw[y == 1 ? 1 : 0], &w, &z, &ll, &fac);
 		if (!(y == 1 ? eta > 0 : eta < 0))
 			v->nwrong++;
 	}
@@ -190,6 +277,15 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 	ml_check_status(st, pass_what(m->algorithm));
 	v->loglik += ll;
 	v->deviance += dev;
+	if (m->algorithm == MLX_ALG_LOGISTIC_REGRESSION)
+	{
+		int			c = (y == 1) ? 1 : 0;
+
+		v->prod[c] *= fac;
+		if (++v->nprod[c] == MLX_LOGREG_PROD_ROWS)
+			fold_product(v, c);
+	}
+	cache->last = v;
 	PG_RETURN_POINTER(v);
 }
 
@@ -219,8 +315,14 @@ ml_glm_pass_combine(PG_FUNCTION_ARGS)
 						a->s.nfeat, mlx_algorithm_name(a->family),
 						b->s.nfeat, mlx_algorithm_name(b->family))));
 	CHECK_FOR_INTERRUPTS();
+	if (a->cw[0] != b->cw[0] || a->cw[1] != b->cw[1])
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("cannot combine IRLS pass states of different class weights")));
 	ml_check_status(mlx_linreg_merge(&a->s, &b->s, &ml_pg_ctx), pass_what(a->family));
-	a->loglik += b->loglik;
+	fold_product(a, 0);
+	fold_product(a, 1);
+	a->loglik += total_loglik(b);
 	a->deviance += b->deviance;
 	a->nwrong += b->nwrong;
 	PG_RETURN_POINTER(a);
@@ -260,10 +362,10 @@ ml_glm_pass_final(PG_FUNCTION_ARGS)
 		fit.lambda = wls.lambda;
 		fit.nrows = wls.nrows;
 		fit.nskipped = wls.nskipped;
-		fit.loglik = v->loglik;
+		fit.loglik = total_loglik(v);
 		fit.separation = (v->nwrong == 0);
 		fit.loglik_null = NAN;
-		fit.deviance = -2 * v->loglik;
+		fit.deviance = -2 * fit.loglik;
 		fit.class_weight[0] = fit.class_weight[1] = 1;
 		fit.classes[0] = "0";
 		fit.classes[1] = "1";

@@ -246,15 +246,19 @@ category_text(Datum d, Oid t)
 
 /*
  * Copy a float8[] without NULL elements straight into the features (the
- * common case, without deconstructing it); false when the value needs the
- * general path (NULL elements, wrong shape), which also reports errors.
+ * common case, without deconstructing it; out NULL: only check that it
+ * could be used as it is); false when the value needs the general path
+ * (NULL elements, wrong shape), which also reports errors.  A NaN or
+ * infinite element is an error here.
  */
 static bool
 array_fast_path(const mlx_input *x, Datum d, double *out)
 {
 	struct varlena *v = (struct varlena *) DatumGetPointer(d);
 	const char *body;
+	const char *data;
 	int32		hdr[4];			/* ndim, dataoffset, elemtype, dim */
+	bool		finite = true;
 
 	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
 		return false;
@@ -265,10 +269,27 @@ array_fast_path(const mlx_input *x, Datum d, double *out)
 	if (hdr[0] != 1 || hdr[1] != 0 || hdr[3] != x->nfeat ||
 		VARSIZE_ANY_EXHDR(v) < ARR_OVERHEAD_NONULLS(1) - VARHDRSZ + sizeof(double) * x->nfeat)
 		return false;
-	memcpy(out, body + ARR_OVERHEAD_NONULLS(1) - VARHDRSZ, sizeof(double) * x->nfeat);
+	data = body + ARR_OVERHEAD_NONULLS(1) - VARHDRSZ;
+	if (out != NULL)
+		memcpy(out, data, sizeof(double) * x->nfeat);
 	for (int j = 0; j < x->nfeat; j++)
-		if (!isfinite(out[j]))
-			raise_nonfinite(x->name, out[j]);
+	{
+		double		vj;
+
+		memcpy(&vj, data + sizeof(double) * j, sizeof(double));
+		finite &= isfinite(vj);
+	}
+	if (!finite)
+	{
+		for (int j = 0; j < x->nfeat; j++)
+		{
+			double		vj;
+
+			memcpy(&vj, data + sizeof(double) * j, sizeof(double));
+			if (!isfinite(vj))
+				raise_nonfinite(x->name, vj);
+		}
+	}
 	return true;
 }
 
@@ -561,7 +582,7 @@ ml_encode_cols(PG_FUNCTION_ARGS)
 	 * of training on an array column.
 	 */
 	if (in->ninputs == 1 && in->inputs[0].kind == MLX_INPUT_ARRAY &&
-		!PG_ARGISNULL(1) && array_fast_path(&in->inputs[0], PG_GETARG_DATUM(1), c->buf))
+		!PG_ARGISNULL(1) && array_fast_path(&in->inputs[0], PG_GETARG_DATUM(1), NULL))
 		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
 
 	out = c->buf;

@@ -887,11 +887,63 @@ t_from_wls(void)
 	}
 }
 
+/*
+ * mlx_logreg_working_split: the same w and z as mlx_logreg_working, and
+ * the log-likelihood as lin - cw log(f); a product of f over
+ * MLX_LOGREG_PROD_ROWS rows of extreme eta stays finite and its one log
+ * equals the sum of the per-row logarithms.
+ */
+static void
+t_working_split(void)
+{
+	const double etas[] = {-800, -50, -20, -3, -0.5, 0, 1e-300, 0.7, 4, 37, 800};
+	const double cws[] = {1.0, 0.3, 7.5};
+	double		prod = 1,
+				sum = 0;
+
+	for (size_t i = 0; i < sizeof(etas) / sizeof(etas[0]); i++)
+		for (size_t c = 0; c < sizeof(cws) / sizeof(cws[0]); c++)
+			for (int y = 0; y <= 1; y++)
+			{
+				double		w1,
+							z1,
+							l1,
+							w2,
+							z2,
+							lin,
+							f;
+
+				mlx_logreg_working(etas[i], y, cws[c], &w1, &z1, &l1);
+				mlx_logreg_working_split(etas[i], y, cws[c], &w2, &z2, &lin, &f);
+				EXPECT(w1 == w2, "split w equals working w");
+				EXPECT(z1 == z2, "split z equals working z");
+				EXPECT(f >= 1 && f <= 2, "factor in [1, 2]");
+				EXPECT_NEAR(lin - cws[c] * log(f), l1, 1e-15 * (1 + fabs(l1)),
+							"split loglik equals working loglik");
+				EXPECT(lin <= 0, "linear part <= 0");
+			}
+	for (int r = 0; r < MLX_LOGREG_PROD_ROWS; r++)
+	{
+		double		w,
+					z,
+					lin,
+					f;
+
+		/* the largest factors: eta = 0 gives f = 2 */
+		mlx_logreg_working_split(r % 3 == 0 ? 0.0 : 0.3 * (r % 7), 1, 1.0, &w, &z, &lin, &f);
+		prod *= f;
+		sum += log(f);
+	}
+	EXPECT(isfinite(prod), "product of the largest block stays finite");
+	EXPECT_NEAR(log(prod), sum, 1e-11, "one log of the product equals the summed logs");
+}
+
 int
 main(void)
 {
 	run_case("working_values_vs_direct_formulas", t_working_values);
 	run_case("working_stable_at_eta_50_and_800", t_working_stability);
+	run_case("working_split_equals_working", t_working_split);
 	run_case("eta_and_prob", t_eta_prob);
 	run_case("norm_pvalue2_closed_forms", t_norm_pvalue);
 	run_case("weighted_ls_equals_duplicated_rows", t_weighted_equals_duplicated);
