@@ -136,6 +136,17 @@ SELECT c AS "case", pg_temp.fails(q) AS outcome FROM (VALUES
   ('overflow', $q$SELECT ml._softmax_pass(0, ARRAY[a * 1e307, b], ml.model('sm_l2'), true) FROM sm_cls$q$)
 ) AS t(c, q);
 
+-- a cancel (here statement_timeout) stops training; nothing is written
+SELECT count(*) AS models_before FROM ml.models \gset
+SET statement_timeout = '1s';
+\set VERBOSITY sqlstate
+SELECT version FROM ml.train('sm_cancel',
+  '(SELECT sin(i) AS a, cos(i) AS b, (i % 5)::text AS label FROM generate_series(1, 20000000) i)',
+  'label', 'logistic_regression', options => '{"lambda": 1}');
+RESET statement_timeout;
+\set VERBOSITY default
+SELECT count(*) = :models_before AS nothing_written FROM ml.models;
+
 -- a hand-made state is validated
 CREATE AGGREGATE pg_temp.bad_pass(int4, float8[], bytea, boolean) (
     SFUNC = ml._softmax_pass_sfunc, STYPE = bytea, INITCOND = '\x00112233');
