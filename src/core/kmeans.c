@@ -65,6 +65,9 @@ is_aligned(const void *x)
  * that is returned in full is the same whatever the bound).  The partial
  * sums only grow, so stopping early never hides a distance below bound.
  */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
 static inline double
 dist2_bounded(const void *x, bool aligned, const double *c, int nfeat,
 			  double bound)
