@@ -447,6 +447,71 @@ read_label(const uint8_t *p, size_t len, const mlx_ctx *ctx)
 }
 
 /*
+ * Check a list of n class labels (each a u16 length and its text) at
+ * labels, within avail bytes: every label inside them and its text valid
+ * UTF-8 of minlen..maxlen bytes.  *used is the bytes the list takes.
+ * family names the model in messages ("naive bayes class label 3 runs
+ * past the end of its section").
+ */
+static bool
+scan_labels(const uint8_t *labels, uint64_t avail, uint32_t n, size_t minlen,
+			size_t maxlen, const char *family, uint64_t *used,
+			decode_err *err)
+{
+	uint64_t	pos = 0;
+
+	for (uint32_t c = 0; c < n; c++)
+	{
+		char		what[64];
+		uint16_t	len;
+
+		if (avail - pos < 2)
+		{
+			fail(err, MLX_ECORRUPT, "%s class label %u runs past the end of its section",
+				 family, (unsigned) c + 1);
+			return false;
+		}
+		len = mlx_get_u16(labels + pos);
+		if ((uint64_t) len > avail - pos - 2)
+		{
+			fail(err, MLX_ECORRUPT, "%s class label %u runs past the end of its section",
+				 family, (unsigned) c + 1);
+			return false;
+		}
+		snprintf(what, sizeof(what), "%s class label %u", family, (unsigned) c + 1);
+		if (!mlx_check_text(labels + pos + 2, len, minlen, maxlen, what,
+							err->buf, err->len))
+			return false;
+		pos += 2 + (uint64_t) len;
+	}
+	*used = pos;
+	return true;
+}
+
+/*
+ * Copy n labels checked by scan_labels into *classes, a zeroed array of n
+ * C strings (so that a failure part way leaves only labels to free).
+ * Returns the position after the list, or NULL when out of memory.
+ */
+static const uint8_t *
+read_labels(const uint8_t *p, uint32_t n, const mlx_ctx *ctx, char ***classes)
+{
+	*classes = mlx_alloc0(ctx, (size_t) n * sizeof(char *));
+	if (*classes == NULL)
+		return NULL;
+	for (uint32_t c = 0; c < n; c++)
+	{
+		uint16_t	len = mlx_get_u16(p);
+
+		(*classes)[c] = read_label(p + 2, len, ctx);
+		if ((*classes)[c] == NULL)
+			return NULL;
+		p += 2 + (size_t) len;
+	}
+	return p;
+}
+
+/*
  * Parse MLX_SEC_LOGREG into out->u.logreg.  The two class labels at the end
  * are framed by their u16 lengths, each checked against the bytes left, and
  * the section's length must be exactly what k and those lengths imply; the
@@ -804,28 +869,9 @@ decode_nbayes(const uint8_t *body, uint32_t slen, int32_t k,
 	/* the labels may use what the fixed part and the arrays leave */
 	arrays = mlx_nbayes_section_size(k, nc, 0, dist) - MLX_NBAYES_FIXED_SIZE;
 	avail = (uint64_t) slen - MLX_NBAYES_FIXED_SIZE - arrays;
-	pos = 0;
-	for (c = 0; c < nc; c++)
-	{
-		char		what[40];
-		uint16_t	len;
-
-		if (avail - pos < 2)
-			return fail(err, MLX_ECORRUPT,
-						"naive bayes class label %u runs past the end of its section",
-						(unsigned) c + 1);
-		len = mlx_get_u16(labels + pos);
-		if ((uint64_t) len > avail - pos - 2)
-			return fail(err, MLX_ECORRUPT,
-						"naive bayes class label %u runs past the end of its section",
-						(unsigned) c + 1);
-		snprintf(what, sizeof(what), "naive bayes class label %u",
-				 (unsigned) c + 1);
-		if (!mlx_check_text(labels + pos + 2, len, 1, MLX_MODEL_MAX_NAME_LEN,
-							what, err->buf, err->len))
-			return MLX_ECORRUPT;
-		pos += 2 + (uint64_t) len;
-	}
+	if (!scan_labels(labels, avail, nc, 1, MLX_MODEL_MAX_NAME_LEN,
+					 "naive bayes", &pos, err))
+		return MLX_ECORRUPT;
 	want = mlx_nbayes_section_size(k, nc, pos, dist);
 	if (slen != want)
 		return fail(err, MLX_ECORRUPT,
@@ -842,20 +888,8 @@ decode_nbayes(const uint8_t *body, uint32_t slen, int32_t k,
 	fit->alpha = mlx_get_f64(body + 32);
 	fit->epsilon = mlx_get_f64(body + 40);
 
-	/* zeroed, so that a failure part way leaves only labels to free */
-	fit->classes = mlx_alloc0(ctx, (size_t) nc * sizeof(char *));
-	if (fit->classes == NULL)
+	if ((p = read_labels(labels, nc, ctx, &fit->classes)) == NULL)
 		return fail(err, MLX_ENOMEM, "out of memory decoding model");
-	p = labels;
-	for (c = 0; c < nc; c++)
-	{
-		uint16_t	len = mlx_get_u16(p);
-
-		fit->classes[c] = read_label(p + 2, len, ctx);
-		if (fit->classes[c] == NULL)
-			return fail(err, MLX_ENOMEM, "out of memory decoding model");
-		p += 2 + (size_t) len;
-	}
 
 	/* nc * k <= MLX_NBAYES_MAX_CELLS, so it fits in an int32 */
 	cells = (size_t) nc * (size_t) k;
@@ -906,7 +940,6 @@ decode_softmax(const uint8_t *body, uint32_t slen, int32_t k,
 	uint64_t	want;
 	size_t		cells;
 	const uint8_t *p;
-	uint32_t	c;
 
 	if (slen < MLX_SOFTMAX_FIXED_SIZE)
 		return fail(err, MLX_ECORRUPT,
@@ -933,30 +966,9 @@ decode_softmax(const uint8_t *body, uint32_t slen, int32_t k,
 	/* the labels fill what the fixed part and the arrays leave */
 	labels_at = mlx_softmax_section_size(k, nc, 0);
 	avail = (uint64_t) slen - labels_at;
-	pos = 0;
-	for (c = 0; c < nc; c++)
-	{
-		char		what[56];
-		uint16_t	len;
-
-		if (avail - pos < 2)
-			return fail(err, MLX_ECORRUPT,
-						"multinomial logistic regression class label %u runs past the end of its section",
-						(unsigned) c + 1);
-		len = mlx_get_u16(body + labels_at + pos);
-		if ((uint64_t) len > avail - pos - 2)
-			return fail(err, MLX_ECORRUPT,
-						"multinomial logistic regression class label %u runs past the end of its section",
-						(unsigned) c + 1);
-		snprintf(what, sizeof(what),
-				 "multinomial logistic regression class label %u",
-				 (unsigned) c + 1);
-		if (!mlx_check_text(body + labels_at + pos + 2, len, 0,
-							MLX_MODEL_MAX_CATEGORY_LEN, what,
-							err->buf, err->len))
-			return MLX_ECORRUPT;
-		pos += 2 + (uint64_t) len;
-	}
+	if (!scan_labels(body + labels_at, avail, nc, 0, MLX_MODEL_MAX_CATEGORY_LEN,
+					 "multinomial logistic regression", &pos, err))
+		return MLX_ECORRUPT;
 	if (pos != avail)
 		return fail(err, MLX_ECORRUPT,
 					"multinomial logistic regression section has %u bytes, expected %llu for %d features, %u classes and %llu bytes of labels",
@@ -989,20 +1001,8 @@ decode_softmax(const uint8_t *body, uint32_t slen, int32_t k,
 											ctx)) == NULL)
 		return fail(err, MLX_ENOMEM, "out of memory decoding model");
 
-	/* zeroed, so that a failure part way leaves only labels to free */
-	fit->classes = mlx_alloc0(ctx, (size_t) nc * sizeof(char *));
-	if (fit->classes == NULL)
+	if (read_labels(body + labels_at, nc, ctx, &fit->classes) == NULL)
 		return fail(err, MLX_ENOMEM, "out of memory decoding model");
-	p = body + labels_at;
-	for (c = 0; c < nc; c++)
-	{
-		uint16_t	len = mlx_get_u16(p);
-
-		fit->classes[c] = read_label(p + 2, len, ctx);
-		if (fit->classes[c] == NULL)
-			return fail(err, MLX_ENOMEM, "out of memory decoding model");
-		p += 2 + (size_t) len;
-	}
 
 	if (!mlx_check_softmax_fit(fit, k, err->buf, err->len))
 		return MLX_ECORRUPT;

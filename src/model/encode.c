@@ -282,16 +282,18 @@ put_kmeans(uint8_t *p, const mlx_kmeans_fit *fit)
 	return p;
 }
 
-/* Bytes the class labels of a naive Bayes fit take (u16 lengths included). */
+/*
+ * Bytes a list of n class labels takes in a section (u16 lengths
+ * included): naive Bayes and multinomial logistic regression.
+ */
 static uint64_t
-nbayes_label_bytes(const mlx_nb_fit *fit)
+label_list_bytes(char *const *classes, int32_t n)
 {
-	uint64_t	n = 0;
-	int32_t		c;
+	uint64_t	bytes = 0;
 
-	for (c = 0; c < fit->nclasses; c++)
-		n += 2 + (uint64_t) strlen(fit->classes[c]);
-	return n;
+	for (int32_t c = 0; c < n; c++)
+		bytes += 2 + (uint64_t) strlen(classes[c]);
+	return bytes;
 }
 
 /* Write the MLX_SEC_NBAYES body; returns the position after it. */
@@ -325,21 +327,6 @@ put_nbayes(uint8_t *p, const mlx_nb_fit *fit)
 		return put_f64_array(p, fit->var, cells);
 	}
 	return put_f64_array(p, fit->feature_log_prob, cells);
-}
-
-/*
- * Bytes the class labels of a multinomial logistic regression take (u16
- * lengths included).
- */
-static uint64_t
-softmax_label_bytes(const mlx_softmax_fit *fit)
-{
-	uint64_t	n = 0;
-	int32_t		c;
-
-	for (c = 0; c < fit->nclasses; c++)
-		n += 2 + (uint64_t) strlen(fit->classes[c]);
-	return n;
 }
 
 /* Write the MLX_SEC_SOFTMAX body; returns the position after it. */
@@ -456,12 +443,12 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 			break;
 		case MLX_SEC_NBAYES:
 			fit_size = mlx_nbayes_section_size(k, (uint64_t) m->u.nbayes.nclasses,
-											   nbayes_label_bytes(&m->u.nbayes),
+											   label_list_bytes(m->u.nbayes.classes, m->u.nbayes.nclasses),
 											   m->u.nbayes.distribution);
 			break;
 		case MLX_SEC_SOFTMAX:
 			fit_size = mlx_softmax_section_size(k, (uint64_t) m->u.softmax.nclasses,
-												softmax_label_bytes(&m->u.softmax));
+												label_list_bytes(m->u.softmax.classes, m->u.softmax.nclasses));
 			break;
 		default:
 			fit_size = mlx_linreg_section_size(k, m->u.linreg.ndependent);

@@ -112,6 +112,8 @@ typedef struct MlPassCache
 {
 	void	   *model_slot;
 	void	   *last;
+	void	   *scratch;		/* per-row work space, if the pass needs one */
+	size_t		scratch_size;
 } MlPassCache;
 
 extern MlPassCache *ml_pass_cache(FunctionCallInfo fcinfo);

@@ -42,15 +42,6 @@ typedef struct SoftmaxPassVar
 
 #define PASS_HDRSZ offsetof(SoftmaxPassVar, s)
 
-/* per-call-site cache of the transition function */
-typedef struct SoftmaxPassCache
-{
-	void	   *model_slot;		/* ml_cached_model's */
-	SoftmaxPassVar *last;		/* the state returned on the previous row */
-	void	   *scratch;
-	size_t		scratch_size;
-} SoftmaxPassCache;
-
 static SoftmaxPassVar *
 pass_arg(Datum d)
 {
@@ -93,7 +84,7 @@ PG_FUNCTION_INFO_V1(ml_softmax_pass_sfunc);
 Datum
 ml_softmax_pass_sfunc(PG_FUNCTION_ARGS)
 {
-	SoftmaxPassCache *cache = (SoftmaxPassCache *) fcinfo->flinfo->fn_extra;
+	MlPassCache *cache;
 	SoftmaxPassVar *v;
 	const mlx_model *m;
 	const mlx_softmax_fit *f;
@@ -107,11 +98,7 @@ ml_softmax_pass_sfunc(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the current model and the hessian flag of a multinomial logistic regression pass must not be NULL")));
-	if (cache == NULL)
-	{
-		cache = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(SoftmaxPassCache));
-		fcinfo->flinfo->fn_extra = cache;
-	}
+	cache = ml_pass_cache(fcinfo);
 	m = ml_cached_model(fcinfo, 3, &cache->model_slot);
 	if (m->algorithm != MLX_ALG_SOFTMAX_REGRESSION)
 		ereport(ERROR,
@@ -140,9 +127,9 @@ ml_softmax_pass_sfunc(PG_FUNCTION_ARGS)
 											   f->nfeat, f->intercept, f->lambda),
 						"multinomial logistic regression training");
 	}
-	else if (PG_GETARG_POINTER(0) == (Pointer) cache->last &&
-			 header_ok(cache->last))
-		v = cache->last;
+	else if (PG_GETARG_POINTER(0) == cache->last &&
+			 header_ok((SoftmaxPassVar *) cache->last))
+		v = (SoftmaxPassVar *) cache->last;
 	else
 		v = pass_arg(PG_GETARG_DATUM(0));
 	cache->last = NULL;
@@ -167,14 +154,14 @@ ml_softmax_pass_sfunc(PG_FUNCTION_ARGS)
 		if (x.n != f->nfeat)
 			ml_raise_length_mismatch("feature array", x.n, f->nfeat, NULL);
 		ml_check_finite(&x, "feature array");
-		if (cache->scratch == NULL)
+		if (cache->scratch == NULL ||
+			cache->scratch_size < mlx_softmax_scratch_size(f->nclasses, f->nfeat))
 		{
+			/* first row, or a model with more classes or features than before */
 			cache->scratch_size = mlx_softmax_scratch_size(f->nclasses, f->nfeat);
 			cache->scratch = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt,
 												Max(cache->scratch_size, 8));
 		}
-		else if (cache->scratch_size < mlx_softmax_scratch_size(f->nclasses, f->nfeat))
-			elog(ERROR, "multinomial pass scratch of the wrong size");
 		st = mlx_softmax_state_add(&v->s, f, cls, x.values, cache->scratch);
 		if (st == MLX_ENONFINITE)
 			ereport(ERROR,
