@@ -1,0 +1,241 @@
+/*
+ * tree.h
+ *	  Tree ensembles: decision tree, random forest and histogram gradient
+ *	  boosting.  Binning, the in-memory trainer, the fitted model and
+ *	  scoring.
+ *
+ * Binning.  Each feature j has ncuts[j] ascending, finite cut points
+ * c_0 < c_1 < ... (at most MLX_TREE_MAX_BINS - 1).  A value x falls in
+ *
+ *	  bin 0                          when x is missing (NaN),
+ *	  bin 1 + #{ i : c_i <= x }      otherwise (1 .. ncuts + 1),
+ *
+ * so a row is one byte per feature.  A split of feature j at cut i sends a
+ * value left when x < c_i (bins 1 .. i + 1) and a missing value to the
+ * node's learned default side, exactly as XGBoost's "hist" method does;
+ * scoring raw values with the thresholds reproduces the binned decisions.
+ *
+ * Training.  Every tree is grown from per-node histograms: for each
+ * feature and bin the sum of row weights W and of row values S_c over
+ * "channels" c.  The three families differ only in what a row adds:
+ *
+ *	  gradient boosting   W = hessian, S_0 = -gradient (one channel); a
+ *						  multiclass round grows one tree per class
+ *	  regression trees    W = multiplicity, S_0 = multiplicity * y
+ *	  classification      W = multiplicity, S_y = multiplicity (one channel
+ *	  trees (DT, RF)	  per class; Gini)
+ *
+ * and a node's score is sum_c S_c^2 / (W + lambda).  A split's gain is
+ * score(left) + score(right) - score(parent) (XGBoost's loss change; for
+ * trees without lambda the reduction in squared error, or in n * Gini
+ * impurity); it must exceed min_split_loss (gamma), and both children must
+ * keep W >= min_child_weight (min_samples_leaf for DT and RF).  Siblings
+ * share the work: the smaller child's histogram is built from its rows and
+ * the larger one's is the parent's minus it.  Growth is depth-wise up to
+ * max_depth.  A leaf holds S_c / (W + lambda) per channel: the Newton step
+ * (times learning_rate) for boosting, the mean or the class proportions
+ * for DT and RF.
+ *
+ * Plain C, deterministic for a given seed and row order.
+ */
+#ifndef MLX_TREE_H
+#define MLX_TREE_H
+
+#include "core/mlx_core.h"
+
+/* value bins per feature (bin 0, missing, comes on top: 256 in a byte) */
+#define MLX_TREE_MAX_BINS 255
+#define MLX_TREE_MAX_DEPTH 30
+#define MLX_TREE_MAX_TREES 100000	/* trees in a model (all classes) */
+#define MLX_TREE_MAX_CLASSES 1000
+#define MLX_TREE_MAX_FEATURES 100000
+/* nodes in one model, all trees together */
+#define MLX_TREE_MAX_NODES 50000000
+
+typedef enum mlx_tree_kind
+{
+	MLX_TREE_DECISION_TREE = 1,
+	MLX_TREE_RANDOM_FOREST = 2,
+	MLX_TREE_GRADIENT_BOOSTING = 3
+} mlx_tree_kind;
+
+typedef enum mlx_tree_objective
+{
+	MLX_TREE_REGRESSION = 1,	/* squared error; y any finite value */
+	MLX_TREE_BINARY = 2,		/* y in {0, 1}; logistic for boosting */
+	MLX_TREE_MULTICLASS = 3		/* y in {0 .. K-1}; softmax for boosting */
+} mlx_tree_objective;
+
+/*
+ * Bin edges.  'values' are n sample values of one feature (any order; NaN
+ * values are ignored); writes at most max_bins - 1 cut points to cuts
+ * (room for MLX_TREE_MAX_BINS - 1) and their count to *ncuts.  With at
+ * most max_bins distinct values every gap gets a cut (the midpoint of two
+ * neighbouring values, as scikit-learn's thresholds); otherwise the cuts
+ * are the sample quantiles i / max_bins.  'values' is sorted in place.
+ * MLX_EINVAL for max_bins outside 2..MLX_TREE_MAX_BINS or n < 0;
+ * MLX_ENONFINITE for an infinite value.
+ */
+mlx_status	mlx_tree_bin_edges(double *values, int64_t n, int max_bins,
+							   double *cuts, int *ncuts);
+
+/* The bin of value x for cut points cuts[0..ncuts-1] (see above). */
+static inline uint8_t
+mlx_tree_bin(double x, const double *cuts, int ncuts)
+{
+	int			lo = 0,
+				hi = ncuts;
+
+	if (x != x)
+		return 0;
+	while (lo < hi)
+	{
+		int			mid = (lo + hi) >> 1;
+
+		if (cuts[mid] <= x)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return (uint8_t) (lo + 1);
+}
+
+/*
+ * Binned training data: nrows rows of nfeat bytes each (row-major) and one
+ * target per row: the value (regression) or the class index 0..K-1 as a
+ * double (binary and multiclass).  cuts[j] / ncuts[j] are feature j's bin
+ * edges (the bins of the data must be <= ncuts[j] + 1).
+ */
+typedef struct mlx_tree_data
+{
+	int64_t		nrows;
+	int32_t		nfeat;
+	const uint8_t *bins;
+	const double *y;
+	const double *const *cuts;
+	const int32_t *ncuts;
+} mlx_tree_data;
+
+typedef struct mlx_tree_params
+{
+	int			kind;			/* mlx_tree_kind */
+	int			objective;		/* mlx_tree_objective */
+	int			nclasses;		/* 2 for binary, K >= 3 multiclass, 0
+								 * regression */
+	int			n_estimators;	/* boosting rounds / forest trees (1 for DT) */
+	double		learning_rate;	/* boosting: (0, 1] */
+	int			max_depth;		/* 1 .. MLX_TREE_MAX_DEPTH */
+	double		min_child_weight;	/* least W in a child (boosting: sum of
+									 * hessians; DT/RF: rows, i.e.
+									 * min_samples_leaf) */
+	double		lambda;			/* L2 on leaf weights (boosting), >= 0 */
+	double		gamma;			/* min_split_loss, >= 0 */
+	double		subsample;		/* boosting: row share per tree, (0, 1] */
+	double		colsample;		/* boosting: feature share per tree, (0,
+								 * 1] */
+	int			max_features;	/* RF/DT: features tried per split, 1 ..
+								 * nfeat */
+	bool		bootstrap;		/* RF: draw nrows rows with replacement */
+	uint64_t	seed;
+	int			early_stopping_rounds;	/* boosting with validation data:
+										 * stop after this many rounds
+										 * without improvement; 0 = never */
+} mlx_tree_params;
+
+/*
+ * A fitted ensemble.  Nodes of all trees are stored in flat arrays; tree t
+ * owns nodes tree_start[t] .. tree_start[t+1]-1 and its root is the first.
+ * Node indexes in left/right are relative to the tree's first node and are
+ * greater than the node's own index (so a tree is acyclic by construction),
+ * and every node but the root has exactly one parent.
+ *
+ * A leaf has feature = -1 and leaf_width values at value + node *
+ * leaf_width; an internal node has a split feature, a finite threshold,
+ * default_left (missing values go left) and two children, and also its
+ * would-be leaf values (for inspection).
+ *
+ * Prediction of group g (ngroups = 1 for regression and binary, K for
+ * multiclass):
+ *
+ *	  boosting:  margin_g = base_score[g] + sum of the leaf value of every
+ *				 tree t with t % ngroups == g; regression returns the
+ *				 margin, binary sigmoid(margin_0), multiclass softmax over
+ *				 the groups
+ *	  DT / RF:   the mean over trees of the leaf's values (leaf_width =
+ *				 ngroups; binary trees hold K = 2 class proportions and the
+ *				 prediction is the second, P(class 1))
+ */
+typedef struct mlx_tree_fit
+{
+	uint8_t		kind;			/* mlx_tree_kind */
+	uint8_t		objective;		/* mlx_tree_objective */
+	int32_t		nfeat;
+	int32_t		nclasses;		/* 0 for regression */
+	int32_t		ngroups;		/* 1, or nclasses for multiclass */
+	int32_t		leaf_width;		/* boosting: 1; DT/RF: nclasses (>= 2) for
+								 * classification, 1 for regression */
+	int32_t		ntrees;			/* >= 0; boosting: a multiple of ngroups */
+	int32_t		nnodes;			/* all trees */
+	double	   *base_score;		/* ngroups margins (boosting), zeros
+								 * otherwise */
+	int32_t    *tree_start;		/* ntrees + 1 entries, [0] = 0, ascending,
+								 * each tree >= 1 node, [ntrees] = nnodes */
+	int32_t    *feature;		/* nnodes: split feature, -1 = leaf */
+	double	   *threshold;		/* nnodes: left when x < threshold */
+	int32_t    *left;			/* nnodes: child, relative to tree start */
+	int32_t    *right;
+	uint8_t    *default_left;	/* nnodes: 0 or 1 */
+	double	   *gain;			/* nnodes: split gain (0 for leaves) */
+	double	   *cover;			/* nnodes: W of the node's rows */
+	double	   *value;			/* nnodes * leaf_width */
+	char	  **classes;		/* nclasses labels (NULL for regression) */
+	/* training figures (describe only) */
+	int64_t		nrows;			/* training rows */
+	int64_t		nskipped;		/* rows without a target */
+	int32_t		best_iteration; /* boosting rounds kept (early stopping) or
+								 * rounds run */
+	int32_t		max_depth;
+	double		learning_rate;
+	double		lambda;
+	double		min_child_weight;
+	double		subsample;
+	double		colsample;
+	int32_t		max_features;
+	int32_t		max_bins;
+} mlx_tree_fit;
+
+/*
+ * Train.  'valid' (may be NULL) is held-out binned data for early stopping
+ * (boosting only).  The fit's arrays come from ctx; classes stays NULL
+ * (the caller owns the labels).  On MLX_EINTR nothing is returned.
+ * MLX_EINVAL for parameters out of range (errbuf says which), MLX_ENOMEM.
+ * 'loss', when not NULL, receives per-round training loss (room for
+ * n_estimators doubles; boosting only, else untouched) and *nrounds the
+ * rounds run.
+ */
+mlx_status	mlx_tree_train(const mlx_tree_data *data, const mlx_tree_data *valid,
+						   const mlx_tree_params *params, const mlx_ctx *ctx,
+						   mlx_tree_fit *fit, double *loss, int *nrounds,
+						   char *errbuf, size_t errlen);
+
+/*
+ * Check a fit's shape and values (as the model decoder must): ranges,
+ * tree_start, child indexes in range and greater than the parent, one
+ * parent per node, leaves with feature -1, finite thresholds and values,
+ * default_left 0/1, leaf_width and ngroups consistent with kind and
+ * objective.  false with a message.
+ */
+bool		mlx_tree_fit_check(const mlx_tree_fit *fit, int32_t nfeat,
+							   char *errbuf, size_t errlen);
+
+/*
+ * Score one row x (nfeat doubles; NaN = missing).  out gets ngroups values:
+ * regression the prediction, binary P(class 1), multiclass the class
+ * probabilities.  No allocation.
+ */
+void		mlx_tree_predict(const mlx_tree_fit *fit, const double *x, double *out);
+
+/* The leaf index (relative to the tree) that row x reaches in tree t. */
+int32_t		mlx_tree_leaf(const mlx_tree_fit *fit, int32_t t, const double *x);
+
+#endif							/* MLX_TREE_H */
