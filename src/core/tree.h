@@ -36,7 +36,10 @@
  * (times learning_rate) for boosting, the mean or the class proportions
  * for DT and RF.
  *
- * Plain C, deterministic for a given seed and row order.
+ * Plain C, deterministic for a given seed and row order, whatever the
+ * thread count.  Threads, when asked for, are POSIX threads that only compute on
+ * memory allocated before they start; they never call back into ctx and
+ * are joined before mlx_tree_train returns.
  */
 #ifndef MLX_TREE_H
 #define MLX_TREE_H
@@ -51,6 +54,7 @@
 #define MLX_TREE_MAX_FEATURES 100000
 /* nodes in one model, all trees together */
 #define MLX_TREE_MAX_NODES 50000000
+#define MLX_TREE_MAX_THREADS 64
 
 typedef enum mlx_tree_kind
 {
@@ -70,14 +74,15 @@ typedef enum mlx_tree_objective
  * Bin edges.  'values' are n sample values of one feature (any order; NaN
  * values are ignored); writes at most max_bins - 1 cut points to cuts
  * (room for MLX_TREE_MAX_BINS - 1) and their count to *ncuts.  With at
- * most max_bins distinct values every gap gets a cut (the midpoint of two
- * neighbouring values, as scikit-learn's thresholds); otherwise the cuts
+ * most max_bins distinct values every gap gets a cut: with 'midpoints' the
+ * midpoint of two neighbouring values (scikit-learn's thresholds), else
+ * the upper one (XGBoost's cut values); otherwise the cuts
  * are the sample quantiles i / max_bins.  'values' is sorted in place.
  * MLX_EINVAL for max_bins outside 2..MLX_TREE_MAX_BINS or n < 0;
  * MLX_ENONFINITE for an infinite value.
  */
 mlx_status	mlx_tree_bin_edges(double *values, int64_t n, int max_bins,
-							   double *cuts, int *ncuts);
+							   bool midpoints, double *cuts, int *ncuts);
 
 /* The bin of value x for cut points cuts[0..ncuts-1] (see above). */
 static inline uint8_t
@@ -140,6 +145,8 @@ typedef struct mlx_tree_params
 	int			early_stopping_rounds;	/* boosting with validation data:
 										 * stop after this many rounds
 										 * without improvement; 0 = never */
+	int			nthreads;		/* threads for the histograms (the caller's
+								 * included), 1 .. MLX_TREE_MAX_THREADS */
 } mlx_tree_params;
 
 /*
@@ -149,10 +156,13 @@ typedef struct mlx_tree_params
  * greater than the node's own index (so a tree is acyclic by construction),
  * and every node but the root has exactly one parent.
  *
- * A leaf has feature = -1 and leaf_width values at value + node *
- * leaf_width; an internal node has a split feature, a finite threshold,
- * default_left (missing values go left) and two children, and also its
- * would-be leaf values (for inspection).
+ * A leaf has feature = -1, left = right = -1 and leaf_width values at
+ * value + node * leaf_width; an internal node has a split feature, a
+ * threshold, default_left (missing values go left) and two children, and
+ * also its would-be leaf values (for inspection).  Every node, leaf or
+ * not, has a finite threshold, gain and cover, finite values and
+ * default_left 0 or 1 (a leaf's threshold and default_left are not used:
+ * 0 will do).
  *
  * Prediction of group g (ngroups = 1 for regression and binary, K for
  * multiclass):
@@ -170,16 +180,20 @@ typedef struct mlx_tree_fit
 	uint8_t		kind;			/* mlx_tree_kind */
 	uint8_t		objective;		/* mlx_tree_objective */
 	int32_t		nfeat;
-	int32_t		nclasses;		/* 0 for regression */
+	int32_t		nclasses;		/* 0 for regression, 2 binary, 3 ..
+								 * MLX_TREE_MAX_CLASSES multiclass */
 	int32_t		ngroups;		/* 1, or nclasses for multiclass */
 	int32_t		leaf_width;		/* boosting: 1; DT/RF: nclasses (>= 2) for
 								 * classification, 1 for regression */
-	int32_t		ntrees;			/* >= 0; boosting: a multiple of ngroups */
-	int32_t		nnodes;			/* all trees */
+	int32_t		ntrees;			/* DT: 1; RF: 1 .. MLX_TREE_MAX_TREES;
+								 * boosting: 0 .. MLX_TREE_MAX_TREES, a
+								 * multiple of ngroups */
+	int32_t		nnodes;			/* all trees, <= MLX_TREE_MAX_NODES */
 	double	   *base_score;		/* ngroups margins (boosting), zeros
-								 * otherwise */
+								 * otherwise; never NULL */
 	int32_t    *tree_start;		/* ntrees + 1 entries, [0] = 0, ascending,
 								 * each tree >= 1 node, [ntrees] = nnodes */
+	/* the node arrays below may be NULL when nnodes = 0 */
 	int32_t    *feature;		/* nnodes: split feature, -1 = leaf */
 	double	   *threshold;		/* nnodes: left when x < threshold */
 	int32_t    *left;			/* nnodes: child, relative to tree start */
@@ -189,7 +203,13 @@ typedef struct mlx_tree_fit
 	double	   *cover;			/* nnodes: W of the node's rows */
 	double	   *value;			/* nnodes * leaf_width */
 	char	  **classes;		/* nclasses labels (NULL for regression) */
-	/* training figures (describe only) */
+
+	/*
+	 * training figures (describe only): counts >= 0, max_depth <=
+	 * MLX_TREE_MAX_DEPTH, max_features <= nfeat, max_bins <=
+	 * MLX_TREE_MAX_BINS (0: not recorded); doubles NaN (not recorded or
+	 * not applicable) or finite >= 0
+	 */
 	int64_t		nrows;			/* training rows */
 	int64_t		nskipped;		/* rows without a target */
 	int32_t		best_iteration; /* boosting rounds kept (early stopping) or
@@ -219,11 +239,24 @@ mlx_status	mlx_tree_train(const mlx_tree_data *data, const mlx_tree_data *valid,
 						   char *errbuf, size_t errlen);
 
 /*
+ * Bytes the trainer allocates for data of nrows rows and nfeat features
+ * with total_bins = sum over features of (ncuts + 2) (the binned rows and
+ * the model itself not counted): per-row arrays and histograms.
+ */
+double		mlx_tree_train_memory(int64_t nrows, int32_t nfeat, int64_t total_bins,
+								  const mlx_tree_params *params);
+
+/*
  * Check a fit's shape and values (as the model decoder must): ranges,
  * tree_start, child indexes in range and greater than the parent, one
- * parent per node, leaves with feature -1, finite thresholds and values,
- * default_left 0/1, leaf_width and ngroups consistent with kind and
- * objective.  false with a message.
+ * parent per node, leaves with feature -1 and children -1, finite
+ * thresholds, gains, covers, values and base scores (0 for DT and RF),
+ * default_left 0/1, nclasses, leaf_width, ngroups and ntrees consistent
+ * with kind and objective, and the training figures.  Does not look at
+ * the class labels (the model format checks those).  No allocation: a
+ * tree of n nodes costs about n * (1 + n / 262144) steps.  After it
+ * succeeds, mlx_tree_predict and mlx_tree_leaf are safe for any row.
+ * false with a message.
  */
 bool		mlx_tree_fit_check(const mlx_tree_fit *fit, int32_t nfeat,
 							   char *errbuf, size_t errlen);
@@ -231,11 +264,17 @@ bool		mlx_tree_fit_check(const mlx_tree_fit *fit, int32_t nfeat,
 /*
  * Score one row x (nfeat doubles; NaN = missing).  out gets ngroups values:
  * regression the prediction, binary P(class 1), multiclass the class
- * probabilities.  No allocation.
+ * probabilities.  At each node a missing value goes to the default side,
+ * any other value left when x < threshold (a value equal to the threshold
+ * goes right).  A boosted model without trees predicts from its base
+ * scores.  No allocation; the fit must have passed mlx_tree_fit_check.
  */
 void		mlx_tree_predict(const mlx_tree_fit *fit, const double *x, double *out);
 
-/* The leaf index (relative to the tree) that row x reaches in tree t. */
+/*
+ * The leaf index (relative to the tree) that row x reaches in tree t
+ * (0-based), or -1 when there is no tree t.
+ */
 int32_t		mlx_tree_leaf(const mlx_tree_fit *fit, int32_t t, const double *x);
 
 #endif							/* MLX_TREE_H */

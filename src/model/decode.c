@@ -336,7 +336,8 @@ decode_inputs(const uint8_t *body, uint32_t slen, int32_t k,
 	}
 	out->inputs = in;
 
-	st = mlx_check_inputs(in, k, ctx, NULL, err->buf, err->len);
+	st = mlx_check_inputs(in, k, mlx_algorithm_keeps_missing(out->algorithm),
+						  ctx, NULL, err->buf, err->len);
 	return st;
 }
 
@@ -1009,6 +1010,154 @@ decode_softmax(const uint8_t *body, uint32_t slen, int32_t k,
 	return MLX_OK;
 }
 
+/* Allocate n 32-bit integers and read them from p. */
+static int32_t *
+read_i32_array(const uint8_t *p, size_t n, const mlx_ctx *ctx)
+{
+	int32_t    *a = mlx_alloc(ctx, n * sizeof(int32_t));
+	size_t		i;
+
+	if (a == NULL)
+		return NULL;
+	for (i = 0; i < n; i++)
+		a[i] = (int32_t) mlx_get_u32(p + 4 * i);
+	return a;
+}
+
+/*
+ * Parse MLX_SEC_TREE into out->u.tree.  In order, before anything is
+ * allocated: the fixed part is present, the kind that of the header's
+ * algorithm, the objective known, the reserved bytes zero, every count
+ * within its limit (so that the sizes below are exact), the section long
+ * enough for the arrays and nclasses empty labels, each label's u16 length
+ * within the bytes left after the arrays and its text valid, and finally
+ * the section's length exactly what the counts and the labels imply.  So
+ * every allocation is backed by bytes of the section.  How the counts fit
+ * together, the tree starts, the nodes (children, one parent each), the
+ * values and the labels are then checked by mlx_check_tree_fit, as the
+ * encoder does.
+ */
+static mlx_status
+decode_tree(const uint8_t *body, uint32_t slen, int32_t k,
+			const mlx_ctx *ctx, mlx_model *out, decode_err *err)
+{
+	mlx_tree_fit *fit = &out->u.tree;
+	const char *what = mlx_tree_family(out->algorithm);
+	uint32_t	nc;
+	uint32_t	ng;
+	uint32_t	lw;
+	uint32_t	nt;
+	uint32_t	nn;
+	uint64_t	labels_at;
+	uint64_t	avail;
+	uint64_t	pos;
+	uint64_t	want;
+	const uint8_t *p;
+
+	if (slen < MLX_TREE_FIXED_SIZE)
+		return fail(err, MLX_ECORRUPT,
+					"%s section has %u bytes, expected at least %d",
+					what, (unsigned) slen, MLX_TREE_FIXED_SIZE);
+	if (mlx_tree_algorithm(body[0]) != out->algorithm)
+		return fail(err, MLX_ECORRUPT,
+					"tree model kind %u does not match its algorithm %s",
+					(unsigned) body[0], mlx_algorithm_name(out->algorithm));
+	if (body[1] < MLX_TREE_REGRESSION || body[1] > MLX_TREE_MULTICLASS)
+		return fail(err, MLX_ECORRUPT, "%s objective %u is not known",
+					what, (unsigned) body[1]);
+	if (mlx_get_u16(body + 2) != 0)
+		return fail(err, MLX_ECORRUPT,
+					"%s section reserved bytes are not zero", what);
+	nc = mlx_get_u32(body + 4);
+	ng = mlx_get_u32(body + 8);
+	lw = mlx_get_u32(body + 12);
+	nt = mlx_get_u32(body + 16);
+	nn = mlx_get_u32(body + 20);
+	if (nc > MLX_TREE_MAX_CLASSES || ng < 1 || ng > MLX_TREE_MAX_CLASSES ||
+		lw < 1 || lw > MLX_TREE_MAX_CLASSES || nt > MLX_TREE_MAX_TREES ||
+		nn > MLX_TREE_MAX_NODES)
+		return fail(err, MLX_ECORRUPT,
+					"%s counts are out of range (%u classes, %u groups, %u values per leaf, %u trees, %u nodes)",
+					what, (unsigned) nc, (unsigned) ng, (unsigned) lw,
+					(unsigned) nt, (unsigned) nn);
+	want = mlx_tree_section_size(ng, nt, nn, lw,
+								 (uint64_t) nc * MLX_TREE_LABEL_MIN_SIZE);
+	if (slen < want)
+		return fail(err, MLX_ECORRUPT,
+					"%s section has %u bytes, expected at least %llu for %u trees of %u nodes in all, %u values per leaf and %u classes",
+					what, (unsigned) slen, (unsigned long long) want,
+					(unsigned) nt, (unsigned) nn, (unsigned) lw,
+					(unsigned) nc);
+
+	/* the labels fill what the fixed part and the arrays leave */
+	labels_at = mlx_tree_section_size(ng, nt, nn, lw, 0);
+	avail = (uint64_t) slen - labels_at;
+	if (!scan_labels(body + labels_at, avail, nc, 0, MLX_MODEL_MAX_CATEGORY_LEN,
+					 what, &pos, err))
+		return MLX_ECORRUPT;
+	if (pos != avail)
+		return fail(err, MLX_ECORRUPT,
+					"%s section has %u bytes, expected %llu for %u trees of %u nodes in all, %u values per leaf, %u classes and %llu bytes of labels",
+					what, (unsigned) slen,
+					(unsigned long long) mlx_tree_section_size(ng, nt, nn, lw, pos),
+					(unsigned) nt, (unsigned) nn, (unsigned) lw,
+					(unsigned) nc, (unsigned long long) pos);
+
+	fit->kind = body[0];
+	fit->objective = body[1];
+	fit->nfeat = k;
+	fit->nclasses = (int32_t) nc;
+	fit->ngroups = (int32_t) ng;
+	fit->leaf_width = (int32_t) lw;
+	fit->ntrees = (int32_t) nt;
+	fit->nnodes = (int32_t) nn;
+	fit->nrows = (int64_t) mlx_get_u64(body + 24);
+	fit->nskipped = (int64_t) mlx_get_u64(body + 32);
+	fit->best_iteration = (int32_t) mlx_get_u32(body + 40);
+	fit->max_depth = (int32_t) mlx_get_u32(body + 44);
+	fit->max_features = (int32_t) mlx_get_u32(body + 48);
+	fit->max_bins = (int32_t) mlx_get_u32(body + 52);
+	fit->learning_rate = mlx_get_f64(body + 56);
+	fit->lambda = mlx_get_f64(body + 64);
+	fit->min_child_weight = mlx_get_f64(body + 72);
+	fit->subsample = mlx_get_f64(body + 80);
+	fit->colsample = mlx_get_f64(body + 88);
+
+	/*
+	 * Every array is in the section (checked above), so each count of
+	 * doubles is below 2^29 and fits in an int32.
+	 */
+	p = body + MLX_TREE_FIXED_SIZE;
+	if ((fit->base_score = read_f64_array(p, (int32_t) ng, ctx)) == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+	p += 8 * (size_t) ng;
+	if ((fit->tree_start = read_i32_array(p, (size_t) nt + 1, ctx)) == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+	p += 4 * ((size_t) nt + 1);
+	if ((fit->feature = read_i32_array(p, nn, ctx)) == NULL ||
+		(fit->threshold = read_f64_array(p + 4 * (size_t) nn, (int32_t) nn,
+										 ctx)) == NULL ||
+		(fit->left = read_i32_array(p + 12 * (size_t) nn, nn, ctx)) == NULL ||
+		(fit->right = read_i32_array(p + 16 * (size_t) nn, nn, ctx)) == NULL ||
+		(fit->default_left = mlx_alloc(ctx, nn)) == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+	p += 20 * (size_t) nn;
+	memcpy(fit->default_left, p, nn);
+	p += nn;
+	if ((fit->gain = read_f64_array(p, (int32_t) nn, ctx)) == NULL ||
+		(fit->cover = read_f64_array(p + 8 * (size_t) nn, (int32_t) nn,
+									 ctx)) == NULL ||
+		(fit->value = read_f64_array(p + 16 * (size_t) nn,
+									 (int32_t) ((size_t) nn * lw), ctx)) == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+	if (nc > 0 && read_labels(body + labels_at, nc, ctx, &fit->classes) == NULL)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
+
+	if (!mlx_check_tree_fit(fit, out->algorithm, k, err->buf, err->len))
+		return MLX_ECORRUPT;
+	return MLX_OK;
+}
+
 /*
  * Check the fixed header and the trailer: magic, version, declared length
  * against the actual one, checksum, then the remaining header fields.  The
@@ -1094,15 +1243,17 @@ decode_header(const uint8_t *buf, size_t len, mlx_model *out, decode_err *err)
 #define SLOT_KMEANS 7
 #define SLOT_NBAYES 8
 #define SLOT_SOFTMAX 9
-#define KNOWN_SECTIONS 10
+#define SLOT_TREE 10
+#define KNOWN_SECTIONS 11
 
 static const uint16_t known_tags[KNOWN_SECTIONS] = {MLX_SEC_FEATURES,
 MLX_SEC_LINREG, MLX_SEC_INPUTS, MLX_SEC_LOGREG, MLX_SEC_ENET, MLX_SEC_PCA,
-MLX_SEC_POISSON, MLX_SEC_KMEANS, MLX_SEC_NBAYES, MLX_SEC_SOFTMAX};
+MLX_SEC_POISSON, MLX_SEC_KMEANS, MLX_SEC_NBAYES, MLX_SEC_SOFTMAX,
+MLX_SEC_TREE};
 static const char *const known_names[KNOWN_SECTIONS] = {"feature names",
 "linear regression", "inputs", "logistic regression", "lasso/elastic net",
 "pca", "poisson regression", "kmeans", "naive bayes",
-"multinomial logistic regression"};
+"multinomial logistic regression", "tree ensemble"};
 
 /* The slot of the section an algorithm requires (algorithm known). */
 static int
@@ -1125,6 +1276,10 @@ algorithm_slot(uint16_t algorithm)
 			return SLOT_NBAYES;
 		case MLX_ALG_SOFTMAX_REGRESSION:
 			return SLOT_SOFTMAX;
+		case MLX_ALG_DECISION_TREE:
+		case MLX_ALG_RANDOM_FOREST:
+		case MLX_ALG_GRADIENT_BOOSTING:
+			return SLOT_TREE;
 	}
 	return SLOT_LINREG;
 }
@@ -1135,7 +1290,7 @@ is_fit_slot(int s)
 {
 	return s == SLOT_LINREG || s == SLOT_LOGREG || s == SLOT_ENET ||
 		s == SLOT_PCA || s == SLOT_POISSON || s == SLOT_KMEANS ||
-		s == SLOT_NBAYES || s == SLOT_SOFTMAX;
+		s == SLOT_NBAYES || s == SLOT_SOFTMAX || s == SLOT_TREE;
 }
 
 mlx_status
@@ -1266,6 +1421,9 @@ mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
 				break;
 			case SLOT_SOFTMAX:
 				st = decode_softmax(body, slen, out->nfeat, ctx, out, &err);
+				break;
+			case SLOT_TREE:
+				st = decode_tree(body, slen, out->nfeat, ctx, out, &err);
 				break;
 			default:
 				st = decode_linreg(body, slen, out->nfeat, ctx, out, &err);

@@ -5,7 +5,10 @@
  * Compact JSON, keys in a fixed order, doubles with 17 significant digits
  * so they round-trip, non-finite numbers as null.  The text is produced in
  * two passes over the same code, one measuring and one writing, so it takes
- * exactly one allocation (allocators that free in bulk waste nothing).
+ * exactly one allocation (allocators that free in bulk waste nothing).  A
+ * tree ensemble is summarized (sizes, depth, feature importance) rather
+ * than listed node by node; the summary is computed once, before the two
+ * passes, in scratch space that is freed before returning.
  */
 #include <math.h>
 #include <stdio.h>
@@ -617,9 +620,189 @@ put_softmax(json_out *o, const mlx_model *m)
 	put_bytes(o, "]", 1);
 }
 
-/* The whole document; o->len must be 0 on entry. */
+/* What the description of a tree ensemble shows instead of its nodes. */
+typedef struct tree_summary
+{
+	int64_t		nleaves;		/* leaves of all trees */
+	int32_t		depth;			/* deepest leaf of any tree (root: 0) */
+	double	   *gain;			/* nfeat: sum of the gains of its splits */
+	int64_t    *splits;			/* nfeat: how many nodes split on it */
+} tree_summary;
+
+/*
+ * Fill *ts for a checked tree fit of k features.  A node's depth is its
+ * parent's plus one, and parents come before their children, so one pass
+ * in node order over each tree finds every depth (in scratch space for the
+ * largest tree).  ts->gain and ts->splits share one allocation, which the
+ * caller frees through ts->gain.
+ */
+static mlx_status
+summarize_tree(const mlx_tree_fit *fit, int32_t k, const mlx_ctx *ctx,
+			   tree_summary *ts)
+{
+	int32_t		largest = 0;
+	int32_t    *depth;
+	int32_t		t;
+
+	memset(ts, 0, sizeof(*ts));
+	for (t = 0; t < fit->ntrees; t++)
+		if (fit->tree_start[t + 1] - fit->tree_start[t] > largest)
+			largest = fit->tree_start[t + 1] - fit->tree_start[t];
+	ts->gain = mlx_alloc0(ctx, (size_t) k * (sizeof(double) + sizeof(int64_t)));
+	if (ts->gain == NULL)
+		return MLX_ENOMEM;
+	ts->splits = (int64_t *) (ts->gain + k);
+	depth = mlx_alloc(ctx, (size_t) largest * sizeof(int32_t));
+	if (depth == NULL)
+	{
+		mlx_free(ctx, ts->gain);
+		ts->gain = NULL;
+		return MLX_ENOMEM;
+	}
+	for (t = 0; t < fit->ntrees; t++)
+	{
+		int32_t		base = fit->tree_start[t];
+		int32_t		size = fit->tree_start[t + 1] - base;
+		int32_t		i;
+
+		depth[0] = 0;
+		for (i = 0; i < size; i++)
+		{
+			int32_t		f = fit->feature[base + i];
+
+			if (f < 0)
+			{
+				ts->nleaves++;
+				if (depth[i] > ts->depth)
+					ts->depth = depth[i];
+				continue;
+			}
+			ts->gain[f] += fit->gain[base + i];
+			ts->splits[f]++;
+			depth[fit->left[base + i]] = depth[i] + 1;
+			depth[fit->right[base + i]] = depth[i] + 1;
+		}
+	}
+	mlx_free(ctx, depth);
+	return MLX_OK;
+}
+
+/* "objective" of a tree fit */
+static const char *
+tree_objective_name(int objective)
+{
+	switch (objective)
+	{
+		case MLX_TREE_BINARY:
+			return "binary";
+		case MLX_TREE_MULTICLASS:
+			return "multiclass";
+	}
+	return "regression";
+}
+
+/*
+ * The keys of a tree ensemble, after the features and inputs: the
+ * objective, a classifier's classes, the sizes and the deepest leaf, a
+ * boosted model's base scores (margins), the training figures, and the
+ * feature importance: per feature used in a split (in feature order,
+ * keyed by name), the sum of its splits' gains and their number.
+ */
 static void
-put_model(json_out *o, const mlx_model *m)
+put_tree(json_out *o, const mlx_model *m, const tree_summary *ts)
+{
+	const mlx_tree_fit *fit = &m->u.tree;
+	int32_t		c;
+	int32_t		j;
+	bool		first;
+
+	put_key(o, "objective");
+	put_json_string(o, tree_objective_name(fit->objective));
+	if (fit->objective != MLX_TREE_REGRESSION)
+	{
+		put_key(o, "n_classes");
+		put_int(o, fit->nclasses);
+		put_key(o, "classes");
+		put_bytes(o, "[", 1);
+		for (c = 0; c < fit->nclasses; c++)
+		{
+			if (c > 0)
+				put_bytes(o, ",", 1);
+			put_json_string(o, fit->classes[c]);
+		}
+		put_bytes(o, "]", 1);
+	}
+	put_key(o, "n_trees");
+	put_int(o, fit->ntrees);
+	put_key(o, "n_nodes");
+	put_int(o, fit->nnodes);
+	put_key(o, "n_leaves");
+	put_int(o, (long long) ts->nleaves);
+	put_key(o, "max_depth_reached");
+	put_int(o, ts->depth);
+	if (fit->kind == MLX_TREE_GRADIENT_BOOSTING)
+	{
+		put_key(o, "base_score");
+		put_double_array(o, fit->base_score, fit->ngroups);
+	}
+	put_key(o, "n_rows");
+	put_int(o, (long long) fit->nrows);
+	put_key(o, "n_skipped");
+	put_int(o, (long long) fit->nskipped);
+	put_key(o, "best_iteration");
+	put_int(o, fit->best_iteration);
+	put_key(o, "max_depth");
+	put_int(o, fit->max_depth);
+	put_key(o, "max_features");
+	put_int(o, fit->max_features);
+	put_key(o, "max_bins");
+	put_int(o, fit->max_bins);
+	put_key(o, "learning_rate");
+	put_double(o, fit->learning_rate);
+	put_key(o, "lambda");
+	put_double(o, fit->lambda);
+	put_key(o, "min_child_weight");
+	put_double(o, fit->min_child_weight);
+	put_key(o, "subsample");
+	put_double(o, fit->subsample);
+	put_key(o, "colsample");
+	put_double(o, fit->colsample);
+	put_key(o, "feature_importance");
+	put_str(o, "{\"gain\":{");
+	first = true;
+	for (j = 0; j < m->nfeat; j++)
+	{
+		if (ts->splits[j] == 0)
+			continue;
+		if (!first)
+			put_bytes(o, ",", 1);
+		first = false;
+		put_json_string(o, m->feature_names[j]);
+		put_bytes(o, ":", 1);
+		put_double(o, ts->gain[j]);
+	}
+	put_str(o, "},\"splits\":{");
+	first = true;
+	for (j = 0; j < m->nfeat; j++)
+	{
+		if (ts->splits[j] == 0)
+			continue;
+		if (!first)
+			put_bytes(o, ",", 1);
+		first = false;
+		put_json_string(o, m->feature_names[j]);
+		put_bytes(o, ":", 1);
+		put_int(o, (long long) ts->splits[j]);
+	}
+	put_str(o, "}}");
+}
+
+/*
+ * The whole document; o->len must be 0 on entry.  ts is the summary of a
+ * tree ensemble (NULL for other models).
+ */
+static void
+put_model(json_out *o, const mlx_model *m, const tree_summary *ts)
 {
 	int32_t		k = m->nfeat;
 	int32_t		i;
@@ -666,6 +849,11 @@ put_model(json_out *o, const mlx_model *m)
 		case MLX_ALG_SOFTMAX_REGRESSION:
 			put_softmax(o, m);
 			break;
+		case MLX_ALG_DECISION_TREE:
+		case MLX_ALG_RANDOM_FOREST:
+		case MLX_ALG_GRADIENT_BOOSTING:
+			put_tree(o, m, ts);
+			break;
 		default:
 			put_linreg(o, m);
 			break;
@@ -683,6 +871,8 @@ mlx_model_describe_json(const mlx_model *m, const mlx_ctx *ctx, char **json)
 {
 	char		errbuf[256];
 	json_out	o = {NULL, 0};
+	tree_summary ts;
+	const tree_summary *tsp = NULL;
 	int32_t		i;
 
 	*json = NULL;
@@ -697,20 +887,32 @@ mlx_model_describe_json(const mlx_model *m, const mlx_ctx *ctx, char **json)
 		return MLX_EINVAL;
 	if (m->inputs != NULL)
 	{
-		mlx_status	st = mlx_check_inputs(m->inputs, m->nfeat, ctx, NULL,
-										  errbuf, sizeof(errbuf));
+		mlx_status	st = mlx_check_inputs(m->inputs, m->nfeat,
+										  mlx_algorithm_keeps_missing(m->algorithm),
+										  ctx, NULL, errbuf, sizeof(errbuf));
 
 		if (st != MLX_OK)
 			return st == MLX_ENOMEM ? MLX_ENOMEM : MLX_EINVAL;
 	}
+	if (mlx_algorithm_is_tree(m->algorithm))
+	{
+		if (summarize_tree(&m->u.tree, m->nfeat, ctx, &ts) != MLX_OK)
+			return MLX_ENOMEM;
+		tsp = &ts;
+	}
 
-	put_model(&o, m);
+	put_model(&o, m, tsp);
 	o.buf = mlx_alloc(ctx, o.len + 1);
+	if (o.buf != NULL)
+	{
+		o.len = 0;
+		put_model(&o, m, tsp);
+		o.buf[o.len] = '\0';
+	}
+	if (tsp != NULL)
+		mlx_free(ctx, ts.gain);
 	if (o.buf == NULL)
 		return MLX_ENOMEM;
-	o.len = 0;
-	put_model(&o, m);
-	o.buf[o.len] = '\0';
 	*json = o.buf;
 	return MLX_OK;
 }

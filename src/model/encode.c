@@ -284,7 +284,8 @@ put_kmeans(uint8_t *p, const mlx_kmeans_fit *fit)
 
 /*
  * Bytes a list of n class labels takes in a section (u16 lengths
- * included): naive Bayes and multinomial logistic regression.
+ * included): naive Bayes, multinomial logistic regression and tree
+ * ensembles.
  */
 static uint64_t
 label_list_bytes(char *const *classes, int32_t n)
@@ -357,6 +358,69 @@ put_softmax(uint8_t *p, const mlx_softmax_fit *fit)
 	return p;
 }
 
+/* Write n 32-bit integers; returns the position after them. */
+static uint8_t *
+put_i32_array(uint8_t *p, const int32_t *a, size_t n)
+{
+	size_t		i;
+
+	for (i = 0; i < n; i++)
+	{
+		mlx_put_u32(p, (uint32_t) a[i]);
+		p += 4;
+	}
+	return p;
+}
+
+/*
+ * Write the MLX_SEC_TREE body (node arrays as columns, so each holds one
+ * type); returns the position after it.
+ */
+static uint8_t *
+put_tree(uint8_t *p, const mlx_tree_fit *fit)
+{
+	size_t		nn = (size_t) fit->nnodes;
+	int32_t		c;
+
+	p[0] = fit->kind;
+	p[1] = fit->objective;
+	mlx_put_u16(p + 2, 0);
+	mlx_put_u32(p + 4, (uint32_t) fit->nclasses);
+	mlx_put_u32(p + 8, (uint32_t) fit->ngroups);
+	mlx_put_u32(p + 12, (uint32_t) fit->leaf_width);
+	mlx_put_u32(p + 16, (uint32_t) fit->ntrees);
+	mlx_put_u32(p + 20, (uint32_t) fit->nnodes);
+	mlx_put_u64(p + 24, (uint64_t) fit->nrows);
+	mlx_put_u64(p + 32, (uint64_t) fit->nskipped);
+	mlx_put_u32(p + 40, (uint32_t) fit->best_iteration);
+	mlx_put_u32(p + 44, (uint32_t) fit->max_depth);
+	mlx_put_u32(p + 48, (uint32_t) fit->max_features);
+	mlx_put_u32(p + 52, (uint32_t) fit->max_bins);
+	mlx_put_f64(p + 56, fit->learning_rate);
+	mlx_put_f64(p + 64, fit->lambda);
+	mlx_put_f64(p + 72, fit->min_child_weight);
+	mlx_put_f64(p + 80, fit->subsample);
+	mlx_put_f64(p + 88, fit->colsample);
+	p += MLX_TREE_FIXED_SIZE;
+	p = put_f64_array(p, fit->base_score, (size_t) fit->ngroups);
+	p = put_i32_array(p, fit->tree_start, (size_t) fit->ntrees + 1);
+	if (nn > 0)
+	{
+		p = put_i32_array(p, fit->feature, nn);
+		p = put_f64_array(p, fit->threshold, nn);
+		p = put_i32_array(p, fit->left, nn);
+		p = put_i32_array(p, fit->right, nn);
+		memcpy(p, fit->default_left, nn);
+		p += nn;
+		p = put_f64_array(p, fit->gain, nn);
+		p = put_f64_array(p, fit->cover, nn);
+		p = put_f64_array(p, fit->value, nn * (size_t) fit->leaf_width);
+	}
+	for (c = 0; c < fit->nclasses; c++)
+		p = put_text(p, fit->classes[c]);
+	return p;
+}
+
 /* The tag of the algorithm's section (algorithm known). */
 static uint16_t
 fit_tag(uint16_t algorithm)
@@ -378,6 +442,10 @@ fit_tag(uint16_t algorithm)
 			return MLX_SEC_NBAYES;
 		case MLX_ALG_SOFTMAX_REGRESSION:
 			return MLX_SEC_SOFTMAX;
+		case MLX_ALG_DECISION_TREE:
+		case MLX_ALG_RANDOM_FOREST:
+		case MLX_ALG_GRADIENT_BOOSTING:
+			return MLX_SEC_TREE;
 	}
 	return MLX_SEC_LINREG;
 }
@@ -450,14 +518,22 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 			fit_size = mlx_softmax_section_size(k, (uint64_t) m->u.softmax.nclasses,
 												label_list_bytes(m->u.softmax.classes, m->u.softmax.nclasses));
 			break;
+		case MLX_SEC_TREE:
+			fit_size = mlx_tree_section_size((uint64_t) m->u.tree.ngroups,
+											 (uint64_t) m->u.tree.ntrees,
+											 (uint64_t) m->u.tree.nnodes,
+											 (uint64_t) m->u.tree.leaf_width,
+											 label_list_bytes(m->u.tree.classes, m->u.tree.nclasses));
+			break;
 		default:
 			fit_size = mlx_linreg_section_size(k, m->u.linreg.ndependent);
 			break;
 	}
 	if (m->inputs != NULL)
 	{
-		mlx_status	st = mlx_check_inputs(m->inputs, k, ctx, NULL,
-										  errbuf, sizeof(errbuf));
+		mlx_status	st = mlx_check_inputs(m->inputs, k,
+										  mlx_algorithm_keeps_missing(m->algorithm),
+										  ctx, NULL, errbuf, sizeof(errbuf));
 
 		if (st != MLX_OK)
 			return st == MLX_ENOMEM ? MLX_ENOMEM : MLX_EINVAL;
@@ -470,7 +546,8 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 	 * bits; with the inputs (up to 10^6 categories of <= 1 kB each), the
 	 * components of a PCA (ncomp * k doubles) or the coefficients of a
 	 * multinomial logistic regression (up to 1000 rows of k + 1 doubles)
-	 * the total might not, and is then refused.  (The centroids of a
+	 * or the nodes of a tree ensemble (up to 5 * 10^7 nodes of up to 1000
+	 * values) the total might not, and is then refused.  (The centroids of a
 	 * k-means, at most MLX_KMEANS_MAX_CELLS doubles, always fit, as do the
 	 * at most 2 MLX_NBAYES_MAX_CELLS doubles and 1000 labels of a naive
 	 * Bayes.)
@@ -540,6 +617,9 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 			break;
 		case MLX_SEC_SOFTMAX:
 			p = put_softmax(p, &m->u.softmax);
+			break;
+		case MLX_SEC_TREE:
+			p = put_tree(p, &m->u.tree);
 			break;
 		default:
 			p = put_linreg(p, &m->u.linreg);

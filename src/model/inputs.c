@@ -42,9 +42,13 @@ cmp_input_name(const void *a, const void *b)
 	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
-/* Check one input's name, kind, feature count, imputation and categories. */
+/*
+ * Check one input's name, kind, feature count, imputation and categories.
+ * nan_impute lets an imputation value be NaN (a NULL stays missing).
+ */
 static bool
-check_input(const mlx_input *in, int32_t i, char *errbuf, size_t errlen)
+check_input(const mlx_input *in, int32_t i, bool nan_impute, char *errbuf,
+			size_t errlen)
 {
 	char		what[48];
 	int32_t		j;
@@ -85,7 +89,7 @@ check_input(const mlx_input *in, int32_t i, char *errbuf, size_t errlen)
 		}
 		for (j = 0; j < in->nfeat; j++)
 		{
-			if (!isfinite(in->impute[j]))
+			if (isinf(in->impute[j]) || (isnan(in->impute[j]) && !nan_impute))
 			{
 				snprintf(errbuf, errlen,
 						 "input %d imputation value %d is not finite",
@@ -93,7 +97,7 @@ check_input(const mlx_input *in, int32_t i, char *errbuf, size_t errlen)
 				return false;
 			}
 		}
-		if (in->kind == MLX_INPUT_BOOLEAN &&
+		if (in->kind == MLX_INPUT_BOOLEAN && !isnan(in->impute[0]) &&
 			!(in->impute[0] >= 0 && in->impute[0] <= 1))
 		{
 			snprintf(errbuf, errlen,
@@ -147,8 +151,9 @@ check_input(const mlx_input *in, int32_t i, char *errbuf, size_t errlen)
  * with many columns.
  */
 mlx_status
-mlx_check_inputs(const mlx_inputs *in, int32_t k, const mlx_ctx *ctx,
-				 int32_t *features, char *errbuf, size_t errlen)
+mlx_check_inputs(const mlx_inputs *in, int32_t k, bool nan_impute,
+				 const mlx_ctx *ctx, int32_t *features, char *errbuf,
+				 size_t errlen)
 {
 	int64_t		total = 0;
 	int32_t		i;
@@ -164,7 +169,7 @@ mlx_check_inputs(const mlx_inputs *in, int32_t k, const mlx_ctx *ctx,
 	}
 	for (i = 0; i < in->ninputs; i++)
 	{
-		if (!check_input(&in->inputs[i], i, errbuf, errlen))
+		if (!check_input(&in->inputs[i], i, nan_impute, errbuf, errlen))
 			return MLX_ECORRUPT;
 		total += in->inputs[i].nfeat;
 		if (total > MLX_MODEL_MAX_FEATURES)
@@ -363,7 +368,8 @@ mlx_inputs_feature_names(const mlx_inputs *in, const mlx_ctx *ctx,
 	mlx_status	st;
 
 	*names = NULL;
-	st = mlx_check_inputs(in, -1, ctx, &k, errbuf, sizeof(errbuf));
+	/* the names do not depend on the imputation values: any will do */
+	st = mlx_check_inputs(in, -1, true, ctx, &k, errbuf, sizeof(errbuf));
 	if (st != MLX_OK)
 		return st == MLX_ENOMEM ? MLX_ENOMEM : MLX_EINVAL;
 

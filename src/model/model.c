@@ -33,8 +33,21 @@ mlx_algorithm_name(uint16_t algorithm)
 			return "naive_bayes";
 		case MLX_ALG_SOFTMAX_REGRESSION:
 			return "multinomial_logistic_regression";
+		case MLX_ALG_DECISION_TREE:
+			return "decision_tree";
+		case MLX_ALG_RANDOM_FOREST:
+			return "random_forest";
+		case MLX_ALG_GRADIENT_BOOSTING:
+			return "gradient_boosting";
 	}
 	return NULL;
+}
+
+/* Only the tree ensembles route a missing value (a default side per node). */
+bool
+mlx_algorithm_keeps_missing(uint16_t algorithm)
+{
+	return mlx_algorithm_is_tree(algorithm);
 }
 
 /*
@@ -885,9 +898,10 @@ cmp_label(const void *a, const void *b)
 	return strcmp(*(const char *const *) a, *(const char *const *) b);
 }
 
-/* the most class labels of any classifier (naive Bayes, multinomial) */
-#define MAX_LABELS (MLX_NB_MAX_CLASSES > MLX_SOFTMAX_MAX_CLASSES ? \
-					MLX_NB_MAX_CLASSES : MLX_SOFTMAX_MAX_CLASSES)
+/* the most class labels of any classifier (naive Bayes, multinomial, trees) */
+#define MAX2(a, b) ((a) > (b) ? (a) : (b))
+#define MAX_LABELS MAX2(MAX2(MLX_NB_MAX_CLASSES, MLX_SOFTMAX_MAX_CLASSES), \
+						MLX_TREE_MAX_CLASSES)
 
 /*
  * Index of the first of two equal class labels (the lower index in *i,
@@ -1281,6 +1295,66 @@ mlx_check_softmax_fit(const mlx_softmax_fit *fit, int32_t nfeat,
 	return true;
 }
 
+/*
+ * Check a tree-ensemble fit: its kind that of the algorithm, the fit
+ * itself (mlx_tree_fit_check: shape, nodes, values, training figures),
+ * and a classifier's class labels (0 to MLX_MODEL_MAX_CATEGORY_LEN bytes
+ * of text, pairwise distinct, as those of a multinomial logistic
+ * regression; a regression's are not looked at).
+ */
+bool
+mlx_check_tree_fit(const mlx_tree_fit *fit, uint16_t algorithm, int32_t nfeat,
+				   char *errbuf, size_t errlen)
+{
+	const char *name;
+	int32_t		c;
+	int32_t		i1;
+	int32_t		i2;
+
+	if (!mlx_algorithm_is_tree(algorithm) ||
+		mlx_tree_algorithm(fit->kind) != algorithm)
+	{
+		snprintf(errbuf, errlen,
+				 "tree model kind %d does not match its algorithm %s",
+				 (int) fit->kind, mlx_algorithm_is_tree(algorithm) ?
+				 mlx_algorithm_name(algorithm) : "(not a tree ensemble)");
+		return false;
+	}
+	name = mlx_tree_family(algorithm);
+	if (!mlx_tree_fit_check(fit, nfeat, errbuf, errlen))
+		return false;
+	if (fit->objective == MLX_TREE_REGRESSION)
+		return true;
+	if (fit->classes == NULL)
+	{
+		snprintf(errbuf, errlen, "%s class labels are missing", name);
+		return false;
+	}
+	for (c = 0; c < fit->nclasses; c++)
+	{
+		char		what[64];
+
+		if (fit->classes[c] == NULL)
+		{
+			snprintf(errbuf, errlen, "%s class label %d is missing",
+					 name, (int) c + 1);
+			return false;
+		}
+		snprintf(what, sizeof(what), "%s class label %d", name, (int) c + 1);
+		if (!mlx_check_text((const uint8_t *) fit->classes[c],
+							strlen(fit->classes[c]), 0,
+							MLX_MODEL_MAX_CATEGORY_LEN, what, errbuf, errlen))
+			return false;
+	}
+	if (find_equal_labels(fit->classes, fit->nclasses, &i1, &i2))
+	{
+		snprintf(errbuf, errlen, "%s class labels %d and %d are equal",
+				 name, (int) i1 + 1, (int) i2 + 1);
+		return false;
+	}
+	return true;
+}
+
 bool
 mlx_check_model_fit(const mlx_model *m, char *errbuf, size_t errlen)
 {
@@ -1304,6 +1378,11 @@ mlx_check_model_fit(const mlx_model *m, char *errbuf, size_t errlen)
 			return mlx_check_nbayes_fit(&m->u.nbayes, m->nfeat, errbuf, errlen);
 		case MLX_ALG_SOFTMAX_REGRESSION:
 			return mlx_check_softmax_fit(&m->u.softmax, m->nfeat, errbuf, errlen);
+		case MLX_ALG_DECISION_TREE:
+		case MLX_ALG_RANDOM_FOREST:
+		case MLX_ALG_GRADIENT_BOOSTING:
+			return mlx_check_tree_fit(&m->u.tree, m->algorithm, m->nfeat,
+									  errbuf, errlen);
 	}
 	snprintf(errbuf, errlen, "model algorithm %u is not supported",
 			 (unsigned) m->algorithm);
@@ -1515,6 +1594,23 @@ mlx_model_from_softmax(const mlx_softmax_fit *fit, char **feature_names,
 	return MLX_OK;
 }
 
+mlx_status
+mlx_model_from_tree(const mlx_tree_fit *fit, char **feature_names,
+					const mlx_ctx *ctx, mlx_model *out)
+{
+	mlx_status	st;
+
+	memset(out, 0, sizeof(*out));
+	if (fit == NULL || mlx_tree_algorithm(fit->kind) == 0)
+		return MLX_EINVAL;
+	st = model_names(fit->nfeat, feature_names, ctx, out);
+	if (st != MLX_OK)
+		return st;
+	out->algorithm = mlx_tree_algorithm(fit->kind);
+	out->u.tree = *fit;
+	return MLX_OK;
+}
+
 /* mlx_free, tolerating NULL pointers */
 static void
 free_if(const mlx_ctx *ctx, void *p)
@@ -1624,6 +1720,29 @@ mlx_model_free(mlx_model *m, const mlx_ctx *ctx)
 		}
 		free_if(ctx, fit->coef);
 		free_if(ctx, fit->class_weight);
+	}
+	else if (mlx_algorithm_is_tree(m->algorithm))
+	{
+		mlx_tree_fit *fit = &m->u.tree;
+
+		if (fit->classes != NULL)
+		{
+			int32_t		c;
+
+			for (c = 0; c < fit->nclasses; c++)
+				free_if(ctx, fit->classes[c]);
+			mlx_free(ctx, fit->classes);
+		}
+		free_if(ctx, fit->base_score);
+		free_if(ctx, fit->tree_start);
+		free_if(ctx, fit->feature);
+		free_if(ctx, fit->threshold);
+		free_if(ctx, fit->left);
+		free_if(ctx, fit->right);
+		free_if(ctx, fit->default_left);
+		free_if(ctx, fit->gain);
+		free_if(ctx, fit->cover);
+		free_if(ctx, fit->value);
 	}
 	memset(m, 0, sizeof(*m));
 }

@@ -25,7 +25,8 @@
  * for lasso and elastic net, MLX_SEC_PCA for principal component analysis,
  * MLX_SEC_POISSON for Poisson regression, MLX_SEC_KMEANS for k-means,
  * MLX_SEC_NBAYES for naive Bayes, MLX_SEC_SOFTMAX for multinomial
- * logistic regression;
+ * logistic regression, MLX_SEC_TREE for the decision tree, the random
+ * forest and gradient boosting;
  * exactly the one of the header's algorithm), and the optional
  * MLX_SEC_INPUTS (how source table columns become the k features; only in
  * models trained from a table by ml.train).  A decoder rejects a missing
@@ -45,6 +46,7 @@
 #include "core/kmeans.h"
 #include "core/nbayes.h"
 #include "core/softmax.h"
+#include "core/tree.h"
 
 #define MLX_MODEL_MAGIC "MLXM"
 #define MLX_MODEL_FORMAT_VERSION 1
@@ -67,7 +69,10 @@ typedef enum mlx_algorithm
 	MLX_ALG_POISSON_REGRESSION = 6,
 	MLX_ALG_KMEANS = 7,
 	MLX_ALG_NAIVE_BAYES = 8,
-	MLX_ALG_SOFTMAX_REGRESSION = 9	/* "multinomial_logistic_regression" */
+	MLX_ALG_SOFTMAX_REGRESSION = 9, /* "multinomial_logistic_regression" */
+	MLX_ALG_DECISION_TREE = 10,
+	MLX_ALG_RANDOM_FOREST = 11,
+	MLX_ALG_GRADIENT_BOOSTING = 12
 } mlx_algorithm;
 
 /* section tags: never renumber, only append */
@@ -81,6 +86,9 @@ typedef enum mlx_algorithm
 #define MLX_SEC_KMEANS 8
 #define MLX_SEC_NBAYES 9
 #define MLX_SEC_SOFTMAX 10
+#define MLX_SEC_TREE 11			/* MLX_ALG_DECISION_TREE,
+								 * MLX_ALG_RANDOM_FOREST and
+								 * MLX_ALG_GRADIENT_BOOSTING */
 #define MLX_SEC_OPTIONAL_BASE 0x8000
 
 /* how a source column becomes features: never renumber, only append */
@@ -108,7 +116,10 @@ typedef struct mlx_input
 								 * exactly 1 for NUMERIC and BOOLEAN) */
 	double	   *impute;			/* NUMERIC/BOOLEAN: 1 value, ARRAY: nfeat
 								 * values, all finite (training means, used
-								 * for NULLs; BOOLEAN in [0, 1]); NULL for
+								 * for NULLs; BOOLEAN in [0, 1]), or NaN in
+								 * a model whose algorithm keeps missing
+								 * values (mlx_algorithm_keeps_missing): a
+								 * SQL NULL then stays missing; NULL for
 								 * CATEGORICAL */
 	char	  **categories;		/* CATEGORICAL: nfeat entries, sorted by
 								 * strcmp (byte order), unique, each 0..1024
@@ -155,11 +166,22 @@ typedef struct mlx_model
 		mlx_kmeans_fit kmeans;	/* MLX_ALG_KMEANS */
 		mlx_nb_fit	nbayes;		/* MLX_ALG_NAIVE_BAYES */
 		mlx_softmax_fit softmax;	/* MLX_ALG_SOFTMAX_REGRESSION */
+		mlx_tree_fit tree;		/* MLX_ALG_DECISION_TREE,
+								 * MLX_ALG_RANDOM_FOREST,
+								 * MLX_ALG_GRADIENT_BOOSTING */
 	}			u;
 } mlx_model;
 
 /* Name of an algorithm id ("linear_regression"), or NULL if unknown. */
 const char *mlx_algorithm_name(uint16_t algorithm);
+
+/*
+ * Whether a model of this algorithm takes missing features as NaN (the
+ * tree ensembles, which send them down each node's default side) rather
+ * than needing every feature: its inputs may then have NaN imputation
+ * values, meaning "leave a NULL missing".
+ */
+bool		mlx_algorithm_keeps_missing(uint16_t algorithm);
 
 /*
  * Build a linear-regression model from a fit.  feature_names may be NULL,
@@ -232,6 +254,17 @@ mlx_status	mlx_model_from_softmax(const mlx_softmax_fit *fit,
 								   mlx_model *out);
 
 /*
+ * Build a tree-ensemble model (decision tree, random forest or gradient
+ * boosting, as fit->kind says: the algorithm is set from it; an unknown
+ * kind is MLX_EINVAL) from a fit, as mlx_model_from_linreg does.  The
+ * model references the fit's arrays and its nclasses class labels (no
+ * copy); a classifier's fit must have its labels set before encoding
+ * (mlx_tree_train leaves them NULL).
+ */
+mlx_status	mlx_model_from_tree(const mlx_tree_fit *fit, char **feature_names,
+								const mlx_ctx *ctx, mlx_model *out);
+
+/*
  * Serialize.  *out is allocated from ctx and holds *outlen bytes.  When
  * 'reserve' > 0, that many bytes are left free before the model bytes (so
  * the caller can put a varlena header there without copying); *out then
@@ -260,15 +293,17 @@ mlx_status	mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
  * the class counts, log priors, theta and var or feature_log_prob, each of
  * the nclasses class labels and the array of their pointers, as the
  * decoder allocates them; for multinomial logistic regression the
- * coefficients, class weights, labels and label array).  The struct is zeroed.
+ * coefficients, class weights, labels and label array; for the tree
+ * ensembles the base scores, tree starts, the seven node arrays, the
+ * values, labels and label array).  The struct is zeroed.
  */
 void		mlx_model_free(mlx_model *m, const mlx_ctx *ctx);
 
 /*
  * Release only the feature names: for a model from mlx_model_from_linreg,
  * mlx_model_from_logreg, mlx_model_from_enet, mlx_model_from_pca,
- * mlx_model_from_poisson, mlx_model_from_kmeans, mlx_model_from_nbayes or
- * mlx_model_from_softmax,
+ * mlx_model_from_poisson, mlx_model_from_kmeans, mlx_model_from_nbayes,
+ * mlx_model_from_softmax or mlx_model_from_tree,
  * which owns its names but shares the fit's arrays (and class labels) with
  * the caller.
  */
@@ -277,8 +312,9 @@ void		mlx_model_free_names(mlx_model *m, const mlx_ctx *ctx);
 /*
  * JSON text describing the model (algorithm, format version, features,
  * source columns and target when the model has them, training figures,
- * coefficients and statistics; non-finite numbers as null).  Allocated from
- * ctx, NUL-terminated.
+ * coefficients and statistics; for a tree ensemble a summary of its trees
+ * and the features' importance, not the nodes; non-finite numbers as
+ * null).  Allocated from ctx, NUL-terminated.
  */
 mlx_status	mlx_model_describe_json(const mlx_model *m, const mlx_ctx *ctx,
 									char **json);
@@ -298,7 +334,9 @@ int32_t		mlx_inputs_find_category(const mlx_input *in, const char *value);
  * MLX_MODEL_MAX_NAME_LEN bytes is cut at a character boundary to fit, so
  * every name is a valid feature name.  *names is a single allocation from
  * ctx (the k pointers followed by the strings): release it with one
- * mlx_free.  MLX_EINVAL when the inputs are invalid.
+ * mlx_free.  MLX_EINVAL when the inputs are invalid.  NaN imputation
+ * values are accepted whatever the algorithm (the names do not depend on
+ * them).
  */
 mlx_status	mlx_inputs_feature_names(const mlx_inputs *in, const mlx_ctx *ctx,
 									 char ***names);

@@ -269,6 +269,76 @@ mlx_softmax_section_size(int32_t k, uint64_t nclasses, uint64_t label_bytes)
 		8 * nclasses * ((uint64_t) k + 2);
 }
 
+/*
+ * MLX_SEC_TREE: bytes before the arrays (kind, objective, reserved, the
+ * class, group, leaf-width, tree and node counts, nrows, nskipped,
+ * best_iteration, max_depth, max_features, max_bins, then learning_rate,
+ * lambda, min_child_weight, subsample and colsample), the bytes of one
+ * node in the node columns (feature, threshold, left, right, default_left,
+ * gain, cover; its values come on top), and the least a class label takes
+ * (its u16 length: labels may be empty).
+ */
+#define MLX_TREE_FIXED_SIZE (1 + 1 + 2 + 5 * 4 + 8 + 8 + 4 * 4 + 5 * 8)
+#define MLX_TREE_NODE_SIZE (4 + 8 + 4 + 4 + 1 + 8 + 8)
+#define MLX_TREE_LABEL_MIN_SIZE 2
+
+/*
+ * Bytes of the MLX_SEC_TREE body: ngroups base scores, ntrees + 1 tree
+ * starts, nnodes nodes of leaf_width values each, and class labels taking
+ * label_bytes (u16 lengths included).  Exact in 64 bits for counts within
+ * the limits of tree.h (MLX_TREE_MAX_*: under 2^39 bytes) and label_bytes <
+ * 2^40; the decoder checks the counts before it calls this.
+ */
+static inline uint64_t
+mlx_tree_section_size(uint64_t ngroups, uint64_t ntrees, uint64_t nnodes,
+					  uint64_t leaf_width, uint64_t label_bytes)
+{
+	return (uint64_t) MLX_TREE_FIXED_SIZE + 8 * ngroups + 4 * (ntrees + 1) +
+		nnodes * (MLX_TREE_NODE_SIZE + 8 * leaf_width) + label_bytes;
+}
+
+/* Whether an algorithm id is one of the tree ensembles (MLX_SEC_TREE). */
+static inline bool
+mlx_algorithm_is_tree(uint16_t algorithm)
+{
+	return algorithm == MLX_ALG_DECISION_TREE ||
+		algorithm == MLX_ALG_RANDOM_FOREST ||
+		algorithm == MLX_ALG_GRADIENT_BOOSTING;
+}
+
+/*
+ * How messages name the model of a tree algorithm ("random forest"), the
+ * way the core's messages name its kind.
+ */
+static inline const char *
+mlx_tree_family(uint16_t algorithm)
+{
+	switch (algorithm)
+	{
+		case MLX_ALG_DECISION_TREE:
+			return "decision tree";
+		case MLX_ALG_RANDOM_FOREST:
+			return "random forest";
+	}
+	return "gradient boosting";
+}
+
+/* The algorithm id of a tree kind (mlx_tree_kind), or 0 if unknown. */
+static inline uint16_t
+mlx_tree_algorithm(int kind)
+{
+	switch (kind)
+	{
+		case MLX_TREE_DECISION_TREE:
+			return MLX_ALG_DECISION_TREE;
+		case MLX_TREE_RANDOM_FOREST:
+			return MLX_ALG_RANDOM_FOREST;
+		case MLX_TREE_GRADIENT_BOOSTING:
+			return MLX_ALG_GRADIENT_BOOSTING;
+	}
+	return 0;
+}
+
 /* Bytes of the MLX_SEC_LINREG body for k features and ndependent entries. */
 static inline uint64_t
 mlx_linreg_section_size(int32_t k, int32_t ndependent)
@@ -304,6 +374,8 @@ extern bool mlx_check_nbayes_fit(const mlx_nb_fit *fit, int32_t nfeat,
 								 char *errbuf, size_t errlen);
 extern bool mlx_check_softmax_fit(const mlx_softmax_fit *fit, int32_t nfeat,
 								  char *errbuf, size_t errlen);
+extern bool mlx_check_tree_fit(const mlx_tree_fit *fit, uint16_t algorithm,
+							   int32_t nfeat, char *errbuf, size_t errlen);
 
 /*
  * Whether nclasses classes of k features are within the naive Bayes
@@ -339,14 +411,17 @@ extern bool mlx_check_model_fit(const mlx_model *m, char *errbuf, size_t errlen)
 
 /*
  * Check inputs for consistency (see mlx_inputs in model.h); k < 0 skips the
- * comparison of the features they expand to with k.  Returns MLX_OK,
- * MLX_ECORRUPT with a message in errbuf, or MLX_ENOMEM (the check of unique
- * names sorts a temporary array).  When 'features' is not NULL it receives
- * the number of features the inputs expand to.
+ * comparison of the features they expand to with k.  nan_impute allows NaN
+ * imputation values (the model's algorithm keeps missing values:
+ * mlx_algorithm_keeps_missing); infinite ones are always refused.  Returns
+ * MLX_OK, MLX_ECORRUPT with a message in errbuf, or MLX_ENOMEM (the check
+ * of unique names sorts a temporary array).  When 'features' is not NULL it
+ * receives the number of features the inputs expand to.
  */
 extern mlx_status mlx_check_inputs(const mlx_inputs *in, int32_t k,
-								   const mlx_ctx *ctx, int32_t *features,
-								   char *errbuf, size_t errlen);
+								   bool nan_impute, const mlx_ctx *ctx,
+								   int32_t *features, char *errbuf,
+								   size_t errlen);
 
 /* "numeric", "boolean", "categorical", "array", or NULL */
 extern const char *mlx_input_kind_name(uint8_t kind);

@@ -8,16 +8,21 @@
  * an input holding exactly the version-1 sections in encoder order (feature
  * names, the inputs section when present, the algorithm's section: linear,
  * logistic or Poisson regression, lasso / elastic net, PCA, k-means, naive
- * Bayes, multinomial logistic regression) must
+ * Bayes, multinomial logistic regression, tree ensemble) must
  * re-encode to the very same bytes; any other accepted input (sections
  * reordered, optional sections) must re-encode to something that decodes
  * and re-encodes to itself.
+ *
+ * A decoded tree ensemble must also score rows without reading outside its
+ * arrays or looping (the decoder's check is what makes the walk safe):
+ * all missing, all zero, and values taken from the input itself.
  *
  * Random damage almost always breaks the checksum, which would keep the
  * fuzzer at the front door; the custom mutator therefore usually repairs
  * the payload length and the CRC after mutating, so the section parsers get
  * exercised too.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,7 +67,7 @@ LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size,
 /*
  * True when the payload is exactly a features section, optionally an inputs
  * section, then an algorithm section (linreg, logreg, enet, pca, poisson,
- * kmeans, nbayes or softmax; the decoder accepts only the header's
+ * kmeans, nbayes, softmax or tree; the decoder accepts only the header's
  * algorithm's)
  * (called only on
  * values that decoded, so the section lengths are known to fit).
@@ -81,7 +86,8 @@ canonical_layout(const uint8_t *data, size_t size)
 		(data[pos + 1] != MLX_SEC_LINREG && data[pos + 1] != MLX_SEC_LOGREG &&
 		 data[pos + 1] != MLX_SEC_ENET && data[pos + 1] != MLX_SEC_PCA &&
 		 data[pos + 1] != MLX_SEC_POISSON && data[pos + 1] != MLX_SEC_KMEANS &&
-		 data[pos + 1] != MLX_SEC_NBAYES && data[pos + 1] != MLX_SEC_SOFTMAX))
+		 data[pos + 1] != MLX_SEC_NBAYES && data[pos + 1] != MLX_SEC_SOFTMAX &&
+		 data[pos + 1] != MLX_SEC_TREE))
 		return false;
 	return pos + 8 + get32(data + pos + 4) + 4 == size;
 }
@@ -92,6 +98,37 @@ fail(const char *what, const char *detail)
 	fprintf(stderr, "fuzz_model: %s%s%s\n", what, detail ? ": " : "",
 			detail ? detail : "");
 	abort();
+}
+
+/* Score a few rows with a decoded tree ensemble and walk every tree. */
+static void
+score_trees(const mlx_tree_fit *fit, const uint8_t *data, size_t size)
+{
+	double	   *x = malloc((size_t) fit->nfeat * sizeof(double));
+	double	   *out = malloc((size_t) fit->ngroups * sizeof(double));
+	int			r;
+	int32_t		j;
+	int32_t		t;
+
+	if (x == NULL || out == NULL)
+		fail("out of memory", NULL);
+	for (r = 0; r < 3; r++)
+	{
+		for (j = 0; j < fit->nfeat; j++)
+			x[j] = r == 0 ? NAN : r == 1 ? 0.0 :
+				(double) data[(size_t) j % size] - 128.0;
+		mlx_tree_predict(fit, x, out);
+		for (t = 0; t < fit->ntrees; t++)
+		{
+			int32_t		leaf = mlx_tree_leaf(fit, t, x);
+
+			if (leaf < 0 || leaf >= fit->tree_start[t + 1] - fit->tree_start[t] ||
+				fit->feature[fit->tree_start[t] + leaf] != -1)
+				fail("tree walk did not end in a leaf of its tree", NULL);
+		}
+	}
+	free(out);
+	free(x);
 }
 
 int
@@ -138,6 +175,11 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				fail("decoded category not found", in->name);
 		}
 	}
+
+	if (m.algorithm == MLX_ALG_DECISION_TREE ||
+		m.algorithm == MLX_ALG_RANDOM_FOREST ||
+		m.algorithm == MLX_ALG_GRADIENT_BOOSTING)
+		score_trees(&m.u.tree, data, size);
 
 	if (mlx_model_describe_json(&m, ctx, &json) != MLX_OK)
 		fail("describe_json failed on a decoded model", NULL);

@@ -3,8 +3,9 @@
  *	  Writes a seed corpus for fuzz_model into the directory given as argv[1]:
  *	  a few valid models of different shapes (made by the real encoder):
  *	  linear, logistic and Poisson regressions, lassos, elastic nets, PCAs,
- *	  k-means, naive Bayes (Gaussian and multinomial) and multinomial
- *	  logistic regressions, some with a
+ *	  k-means, naive Bayes (Gaussian and multinomial), multinomial
+ *	  logistic regressions, decision trees, random forests and gradient
+ *	  boosting (regression, binary, multiclass), some with a
  *	  source-columns (inputs) section, each also with an extra optional
  *	  section, and truncated copies of each.
  *
@@ -393,6 +394,109 @@ fill_softmax(mlx_softmax_fit *fit, int32_t k, int32_t nclasses,
 	}
 }
 
+/* room for the largest tree seed */
+#define SEED_TREES 6
+#define SEED_NODES (SEED_TREES * 5)
+
+/* the arrays of a tree seed */
+typedef struct tree_arrays
+{
+	double		base[3];
+	int32_t		start[SEED_TREES + 1];
+	int32_t		feature[SEED_NODES];
+	double		threshold[SEED_NODES];
+	int32_t		left[SEED_NODES];
+	int32_t		right[SEED_NODES];
+	uint8_t		dl[SEED_NODES];
+	double		gain[SEED_NODES];
+	double		cover[SEED_NODES];
+	double		value[SEED_NODES * 3];
+} tree_arrays;
+
+/*
+ * A tree ensemble of k features with simple made-up numbers: ntrees
+ * trees of 5 nodes (a root split, a leaf, a second split, two leaves),
+ * splitting features t % k and (t + 1) % k, missing values left at the
+ * root and right below; leaf values class proportions for DT and RF
+ * classifiers.  labels must hold nclasses labels (NULL for regression).
+ */
+static void
+fill_tree(mlx_tree_fit *fit, int kind, int objective, int32_t k,
+		  int32_t ntrees, char **labels, tree_arrays *a)
+{
+	int32_t		t;
+	int32_t		n;
+	int32_t		c;
+
+	memset(fit, 0, sizeof(*fit));
+	memset(a, 0, sizeof(*a));
+	fit->kind = (uint8_t) kind;
+	fit->objective = (uint8_t) objective;
+	fit->nfeat = k;
+	fit->nclasses = objective == MLX_TREE_MULTICLASS ? 3 :
+		objective == MLX_TREE_BINARY ? 2 : 0;
+	fit->ngroups = objective == MLX_TREE_MULTICLASS ? 3 : 1;
+	fit->leaf_width = (kind == MLX_TREE_GRADIENT_BOOSTING ||
+					   objective == MLX_TREE_REGRESSION) ? 1 : fit->nclasses;
+	fit->ntrees = ntrees;
+	fit->nnodes = 5 * ntrees;
+	for (c = 0; c < fit->ngroups; c++)
+		a->base[c] = kind == MLX_TREE_GRADIENT_BOOSTING ? 0.25 * c - 0.5 : 0;
+	for (t = 0; t <= ntrees; t++)
+		a->start[t] = 5 * t;
+	for (t = 0; t < ntrees; t++)
+	{
+		int32_t		b = 5 * t;
+
+		for (n = 0; n < 5; n++)
+		{
+			bool		split = n == 0 || n == 2;
+
+			a->feature[b + n] = split ? (t + n / 2) % k : -1;
+			a->threshold[b + n] = split ? 0.5 * t - 0.25 * n : 0;
+			a->left[b + n] = split ? n + 1 : -1;
+			a->right[b + n] = split ? n + 2 : -1;
+			a->dl[b + n] = n == 0;
+			a->gain[b + n] = split ? 3.5 - n : 0;
+			a->cover[b + n] = 20 - n;
+			if (fit->leaf_width == 1)
+				a->value[b + n] = 0.125 * (n - 2) * (t + 1);
+			else
+			{
+				double		sum = 0;
+				double	   *v = a->value + (b + n) * fit->leaf_width;
+
+				for (c = 0; c < fit->leaf_width; c++)
+					sum += c + 1 + n;
+				for (c = 0; c < fit->leaf_width; c++)
+					v[c] = (c + 1 + n) / sum;
+			}
+		}
+	}
+	fit->base_score = a->base;
+	fit->tree_start = a->start;
+	fit->feature = a->feature;
+	fit->threshold = a->threshold;
+	fit->left = a->left;
+	fit->right = a->right;
+	fit->default_left = a->dl;
+	fit->gain = a->gain;
+	fit->cover = a->cover;
+	fit->value = a->value;
+	fit->classes = fit->nclasses > 0 ? labels : NULL;
+	fit->nrows = 200 + k;
+	fit->nskipped = k % 2;
+	fit->best_iteration = kind == MLX_TREE_GRADIENT_BOOSTING ? ntrees / fit->ngroups : 0;
+	fit->max_depth = 4;
+	fit->max_features = k;
+	fit->max_bins = 255;
+	fit->learning_rate = kind == MLX_TREE_GRADIENT_BOOSTING ? 0.3 : NAN;
+	fit->lambda = kind == MLX_TREE_GRADIENT_BOOSTING ? 1 : 0;
+	fit->min_child_weight = 1;
+	fit->subsample = 1;
+	fit->colsample = kind == MLX_TREE_GRADIENT_BOOSTING ? 0.5 : NAN;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -745,6 +849,71 @@ main(int argc, char **argv)
 			{
 				m.inputs = &inputs;
 				ok = emit("softmax_k7_inputs", &m);
+				mlx_model_free_names(&m, &mlx_malloc_ctx);
+			}
+		}
+	}
+
+	/*
+	 * tree ensembles: a regression tree, a binary forest, multiclass
+	 * boosting (rounds of 3 trees), boosting without trees, and boosting
+	 * from a table whose numeric inputs keep NULLs missing (NaN impute)
+	 */
+	{
+		static char *labels2[2] = {"no", "y\xc3\xa9s"};
+		static char *labels3[3] = {"setosa", "", "\"virginica\""};
+		mlx_tree_fit tfit;
+		tree_arrays ta;
+
+		fill_tree(&tfit, MLX_TREE_DECISION_TREE, MLX_TREE_REGRESSION, 3, 1,
+				  NULL, &ta);
+		ok = ok && mlx_model_from_tree(&tfit, names3, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("tree_dt_regression_k3", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		fill_tree(&tfit, MLX_TREE_RANDOM_FOREST, MLX_TREE_BINARY, 2, 3,
+				  labels2, &ta);
+		ok = ok && mlx_model_from_tree(&tfit, NULL, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("tree_rf_binary_k2", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		fill_tree(&tfit, MLX_TREE_GRADIENT_BOOSTING, MLX_TREE_MULTICLASS, 3, 6,
+				  labels3, &ta);
+		ok = ok && mlx_model_from_tree(&tfit, names3, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("tree_gb_multiclass_k3", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		fill_tree(&tfit, MLX_TREE_GRADIENT_BOOSTING, MLX_TREE_REGRESSION, 1, 0,
+				  NULL, &ta);
+		ok = ok && mlx_model_from_tree(&tfit, NULL, &mlx_malloc_ctx, &m) == MLX_OK &&
+			emit("tree_gb_no_trees_k1", &m);
+		mlx_model_free_names(&m, &mlx_malloc_ctx);
+
+		{
+			static double imp_num[1];
+			static char *cats[3] = {NULL, "", "Z\xc3\xbcrich"};
+			static double imp_arr[3];
+			static mlx_input in[3] = {
+				{"\xc3\xa2ge", MLX_INPUT_NUMERIC, 1, imp_num, NULL},
+				{"city", MLX_INPUT_CATEGORICAL, 3, NULL, cats},
+				{"emb", MLX_INPUT_ARRAY, 3, imp_arr, NULL},
+			};
+			static mlx_inputs inputs = {3, in, "churned", MLX_INPUT_BOOLEAN};
+			char	  **names = NULL;
+
+			imp_num[0] = NAN;
+			imp_arr[0] = NAN;
+			imp_arr[1] = -1.25;
+			imp_arr[2] = NAN;
+			fill_tree(&tfit, MLX_TREE_GRADIENT_BOOSTING, MLX_TREE_BINARY, 7, 2,
+					  labels2, &ta);
+			ok = ok && mlx_inputs_feature_names(&inputs, &mlx_malloc_ctx, &names) == MLX_OK &&
+				mlx_model_from_tree(&tfit, names, &mlx_malloc_ctx, &m) == MLX_OK;
+			free(names);
+			if (ok)
+			{
+				m.inputs = &inputs;
+				ok = emit("tree_gb_binary_k7_inputs_nan", &m);
 				mlx_model_free_names(&m, &mlx_malloc_ctx);
 			}
 		}
