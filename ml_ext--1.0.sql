@@ -1099,3 +1099,68 @@ COMMENT ON AGGREGATE ml.naive_bayes_fit(int, float8[], int, text) IS
   'naive Bayes, distribution ''gaussian'' or ''multinomial'' (alpha 1), over classes 0 .. n_classes - 1; returns a model bytea';
 COMMENT ON AGGREGATE ml._naive_bayes_train(int, float8[], int, text, float8, float8) IS
   'internal: ml.train''s naive Bayes pass';
+
+------------------------------------------------------------------------------
+-- Tree models (decision_tree, random_forest, gradient_boosting): the sample
+-- and binning passes as parallel aggregates (ml.train trains the binned rows
+-- in memory), and inspection
+------------------------------------------------------------------------------
+
+CREATE FUNCTION ml._tree_sample_sfunc(state bytea, x float8[], fraction float8, seed bigint)
+RETURNS bytea AS 'MODULE_PATHNAME', 'ml_tree_sample_sfunc' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION ml._tree_gather_sfunc(state bytea, x float8[], y float8, held_out boolean, bins bytea)
+RETURNS bytea AS 'MODULE_PATHNAME', 'ml_tree_gather_sfunc' LANGUAGE C PARALLEL SAFE;
+CREATE FUNCTION ml._tree_gather_combine(state1 bytea, state2 bytea)
+RETURNS bytea AS 'MODULE_PATHNAME', 'ml_tree_gather_combine' LANGUAGE C PARALLEL SAFE;
+CREATE AGGREGATE ml._tree_sample(x float8[], fraction float8, seed bigint) (
+    SFUNC = ml._tree_sample_sfunc,
+    STYPE = bytea,
+    COMBINEFUNC = ml._tree_gather_combine,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE ml._tree_gather(x float8[], y float8, held_out boolean, bins bytea) (
+    SFUNC = ml._tree_gather_sfunc,
+    STYPE = bytea,
+    COMBINEFUNC = ml._tree_gather_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON FUNCTION ml._tree_sample_sfunc(bytea, float8[], float8, bigint) IS
+  'internal: transition function of ml._tree_sample (keeps the rows whose seeded hash is below fraction)';
+COMMENT ON FUNCTION ml._tree_gather_sfunc(bytea, float8[], float8, boolean, bytea) IS
+  'internal: transition function of ml._tree_gather (one byte per feature, the target and the held-out flag)';
+COMMENT ON FUNCTION ml._tree_gather_combine(bytea, bytea) IS
+  'internal: combine function of ml._tree_sample and ml._tree_gather (concatenates the rows)';
+COMMENT ON AGGREGATE ml._tree_sample(float8[], float8, bigint) IS
+  'internal: the deterministic row sample ml.train takes the bin edges of tree models from';
+COMMENT ON AGGREGATE ml._tree_gather(float8[], float8, boolean, bytea) IS
+  'internal: the binning pass of tree models (rows binned with the given edges)';
+
+CREATE FUNCTION ml.feature_importance(model bytea,
+    OUT feature text, OUT gain float8, OUT splits bigint, OUT gain_share float8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ml_feature_importance' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.feature_importance(model_name text,
+    OUT feature text, OUT gain float8, OUT splits bigint, OUT gain_share float8)
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ml_feature_importance_name' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.feature_importance(bytea) IS
+  'total split gain (XGBoost''s total_gain), split count and share of the gain of each feature a tree model splits on, largest gain first';
+COMMENT ON FUNCTION ml.feature_importance(text) IS
+  'the feature importance of the deployed version of a named tree model';
+
+CREATE FUNCTION ml.trees(model bytea,
+    OUT tree int, OUT node int, OUT depth int, OUT feature text, OUT threshold float8,
+    OUT missing_left boolean, OUT left_child int, OUT right_child int,
+    OUT gain float8, OUT cover float8, OUT value float8[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ml_trees' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE FUNCTION ml.trees(model_name text,
+    OUT tree int, OUT node int, OUT depth int, OUT feature text, OUT threshold float8,
+    OUT missing_left boolean, OUT left_child int, OUT right_child int,
+    OUT gain float8, OUT cover float8, OUT value float8[])
+RETURNS SETOF record
+AS 'MODULE_PATHNAME', 'ml_trees_name' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION ml.trees(bytea) IS
+  'the nodes of a tree model, one row each: a split sends rows with feature < threshold left (missing values as missing_left says); a leaf has no feature';
+COMMENT ON FUNCTION ml.trees(text) IS
+  'the nodes of the deployed version of a named tree model';

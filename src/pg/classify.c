@@ -1,7 +1,7 @@
 /*
  * classify.c
- *	  Classifier scoring (logistic regression, binary and multinomial, and
- *	  naive Bayes):
+ *	  Classifier scoring (logistic regression, binary and multinomial, naive
+ *	  Bayes, and tree models that classify):
  *	  ml.predict_proba, ml.predict_label, ml.classes, each taking a model
  *	  bytea or a model name, and a feature array or a table row.
  */
@@ -18,13 +18,15 @@
 #include "core/nbayes.h"
 #include "pg/ml_pg.h"
 #include "pg/ml_train.h"
+#include "pg/ml_tree.h"
 
 static void
 require_classifier(const mlx_model *m, const char *fname)
 {
 	if (m->algorithm != MLX_ALG_LOGISTIC_REGRESSION &&
 		m->algorithm != MLX_ALG_SOFTMAX_REGRESSION &&
-		m->algorithm != MLX_ALG_NAIVE_BAYES)
+		m->algorithm != MLX_ALG_NAIVE_BAYES &&
+		!(ml_is_tree_model(m) && m->u.tree.objective != MLX_TREE_REGRESSION))
 		ereport(ERROR,
 				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
 				 errmsg("%s needs a classifier, but this is a %s model", fname,
@@ -46,6 +48,11 @@ class_labels(const mlx_model *m, int *n)
 		*n = m->u.softmax.nclasses;
 		return m->u.softmax.classes;
 	}
+	if (ml_is_tree_model(m))
+	{
+		*n = m->u.tree.nclasses;
+		return m->u.tree.classes;
+	}
 	*n = 2;
 	return (char **) m->u.logreg.classes;
 }
@@ -62,6 +69,22 @@ class_probabilities(const mlx_model *m, const void *x, double *out)
 		return mlx_nb_predict_proba(&m->u.nbayes, x, out);
 	if (m->algorithm == MLX_ALG_SOFTMAX_REGRESSION)
 		return mlx_softmax_predict_proba(&m->u.softmax, x, out);
+	if (ml_is_tree_model(m))
+	{
+		int			best = 0;
+
+		if (m->u.tree.objective == MLX_TREE_BINARY)
+		{
+			ml_tree_predict(m, x, &out[1]);
+			out[0] = 1 - out[1];
+			return out[1] >= 0.5 ? 1 : 0;
+		}
+		ml_tree_predict(m, x, out);
+		for (int c = 1; c < m->u.tree.nclasses; c++)
+			if (out[c] > out[best])
+				best = c;
+		return best;
+	}
 	out[1] = mlx_logreg_prob(&m->u.logreg, x);
 	out[0] = 1 - out[1];
 	return out[1] >= 0.5 ? 1 : 0;

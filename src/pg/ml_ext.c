@@ -5,10 +5,12 @@
 #include "postgres.h"
 
 #include <dlfcn.h>
+#include <limits.h>
 
 #include "fmgr.h"
 #include "utils/guc.h"
 
+#include "core/tree.h"
 #include "pg/ml_train.h"
 
 PG_MODULE_MAGIC;
@@ -17,6 +19,10 @@ void		_PG_init(void);
 
 /* ml.progress_interval (see ml_record_pass) */
 double		ml_progress_interval = 10;
+
+/* ml.max_training_memory (kB) and ml.training_threads (train_tree.c) */
+int			ml_max_training_memory = 1024 * 1024;
+int			ml_training_threads = 1;
 
 /*
  * Load time: define the settings, and make BLAS single-threaded.  BLAS
@@ -37,6 +43,20 @@ _PG_init(void)
 							 10, -1, 86400,
 							 PGC_USERSET, GUC_UNIT_S,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("ml.max_training_memory",
+							"Memory a training run may hold in one backend (tree models).",
+							"The binned rows of decision_tree, random_forest and gradient_boosting are trained in memory; a run that would need more stops with an error before it reads the data. The binned rows themselves can take at most 1 GB.",
+							&ml_max_training_memory,
+							1024 * 1024, 1024, INT_MAX,
+							PGC_USERSET, GUC_UNIT_KB,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("ml.training_threads",
+							"Threads of the in-memory phase of tree training.",
+							"After the parallel binning pass, histogram building of decision_tree, random_forest and gradient_boosting is split between this many threads of the backend. The model does not depend on it.",
+							&ml_training_threads,
+							1, 1, MLX_TREE_MAX_THREADS,
+							PGC_USERSET, 0,
+							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ml");
 
 	set_threads = (void (*) (int)) dlsym(RTLD_DEFAULT, "openblas_set_num_threads");

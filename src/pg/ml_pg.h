@@ -80,6 +80,12 @@ extern void ml_decode_model(Datum d, mlx_model *out);
 extern const mlx_model *ml_cached_model(FunctionCallInfo fcinfo, int argno,
 										void **slot);
 
+/*
+ * True when argument argno of an aggregate's transition call cannot change
+ * within the query (a constant or an external parameter).
+ */
+extern bool ml_agg_arg_stable(FunctionCallInfo fcinfo, int argno);
+
 /* linreg.c: suppress the final function's rank warning (ml.train) */
 extern bool ml_linreg_quiet;
 

@@ -20,6 +20,7 @@
 #define ML_MAX_CATEGORIES 1000
 #define ML_MAX_TRAIN_PASSES 1024
 #define ML_MAX_TRAIN_FEATURES MLX_LINREG_MAX_FEATURES
+#define ML_MAX_TREE_ESTIMATORS 10000
 
 /* one source column used as a feature */
 typedef struct TrainColumn
@@ -56,6 +57,24 @@ typedef struct TrainOptions
 	char	   *distribution;	/* naive_bayes: "gaussian" or "multinomial" */
 	double		var_smoothing;	/* naive_bayes gaussian */
 	double		nb_alpha;		/* naive_bayes multinomial: additive smoothing */
+	bool		lambda_set;		/* lambda was given */
+	/* decision_tree, random_forest, gradient_boosting */
+	char	   *objective;		/* "regression", "binary", "multiclass", or
+								 * NULL: from the target's type */
+	int			n_estimators;
+	double		learning_rate;
+	int			max_depth;
+	double		min_child_weight;
+	int			min_samples_leaf;
+	double		gamma;
+	double		subsample;
+	double		colsample;
+	int			max_bins;
+	int			early_stopping_rounds;	/* 0 = none */
+	bool		bootstrap;
+	char	   *max_features;	/* "sqrt", "log2", "all", a number as text, or
+								 * NULL (forest classification "sqrt", else
+								 * all) */
 } TrainOptions;
 
 typedef struct TrainPass
@@ -106,7 +125,12 @@ extern double ml_progress_interval;
 /* algorithm names ml.train accepts, NULL-terminated */
 extern const char *const ml_train_algorithms[];
 
+/* ml.max_training_memory (kB) and ml.training_threads */
+extern int	ml_max_training_memory;
+extern int	ml_training_threads;
+
 /* train_setup.c */
+extern bool ml_train_is_tree(const char *algorithm);
 extern void ml_train_parse_options(TrainRun *run, Jsonb *options);
 extern void ml_train_resolve_columns(TrainRun *run, ArrayType *features);
 extern char *ml_join_names(const char *const *names);
@@ -128,6 +152,11 @@ extern Jsonb *ml_train_pca_metrics(TrainRun *run, bytea *model);
 extern bytea *ml_train_kmeans_fit(TrainRun *run, bytea *encoder, char **names,
 								  int64 ntrain);
 extern Jsonb *ml_train_kmeans_metrics(TrainRun *run, bytea *model);
+
+/* train_tree.c */
+extern void ml_train_tree_objective(TrainRun *run);
+extern bytea *ml_train_tree_fit(TrainRun *run, bytea *encoder, int64 ntrain);
+extern bytea *ml_train_tree_encoder(TrainRun *run, mlx_inputs *in, char **names);
 
 /* train_nbayes.c */
 extern bytea *ml_train_nbayes_fit(TrainRun *run, bytea *encoder);

@@ -78,8 +78,8 @@ ml_encode_model(const mlx_model *m)
  * Aggref has the real ones (argument argno of the transition function is
  * aggregate argument argno - 1, the state coming first).
  */
-static bool
-agg_arg_stable(FunctionCallInfo fcinfo, int argno)
+bool
+ml_agg_arg_stable(FunctionCallInfo fcinfo, int argno)
 {
 	Aggref	   *aggref = AggGetAggref(fcinfo);
 	TargetEntry *tle;
@@ -122,7 +122,7 @@ ml_cached_model(FunctionCallInfo fcinfo, int argno, void **slot)
 									   "ml_ext model cache",
 									   ALLOCSET_SMALL_SIZES);
 		c->stable = AggCheckCallContext(fcinfo, NULL) == AGG_CONTEXT_AGGREGATE ?
-			agg_arg_stable(fcinfo, argno) :
+			ml_agg_arg_stable(fcinfo, argno) :
 			get_fn_expr_arg_stable(fcinfo->flinfo, argno);
 		*slot = c;
 	}

@@ -15,6 +15,7 @@
 #include "core/logreg.h"
 #include "core/poisson.h"
 #include "pg/ml_pg.h"
+#include "pg/ml_tree.h"
 
 /* intercept + coef . x, x of nfeat doubles at any alignment */
 static double
@@ -43,7 +44,10 @@ ml_check_features(const mlx_model *m, const MlFloat8Array *x)
 				 "The model was trained on %d features.", m->nfeat);
 		ml_raise_length_mismatch("feature array", x->n, m->nfeat, detail);
 	}
-	ml_check_finite(x, "feature array");
+	if (ml_is_tree_model(m))
+		ml_tree_check_features(m, x);	/* NaN is a missing value */
+	else
+		ml_check_finite(x, "feature array");
 }
 
 double
@@ -59,6 +63,10 @@ ml_score(const mlx_model *m, const void *x)
 			return ml_label_value(m, ml_classify(m, x));
 		case MLX_ALG_POISSON_REGRESSION:
 			return mlx_poisson_predict(&m->u.poisson, x);
+		case MLX_ALG_DECISION_TREE:
+		case MLX_ALG_RANDOM_FOREST:
+		case MLX_ALG_GRADIENT_BOOSTING:
+			return ml_tree_score(m, x);
 		case MLX_ALG_KMEANS:
 			return ml_kmeans_cluster(m, x);
 		case MLX_ALG_LASSO:

@@ -356,9 +356,15 @@ encode_input(const mlx_input *x, Datum d, bool isnull, Oid t, const char *label,
 							 errdetail("%s was trained on arrays of %d elements.", label, x->nfeat)));
 				for (int j = 0; j < n; j++)
 				{
-					out[j] = enulls[j] ? x->impute[j] : DatumGetFloat8(elems[j]);
-					if (!isfinite(out[j]))
-						raise_nonfinite(x->name, out[j]);
+					/* the imputation value is NaN for trees (missing) */
+					if (enulls[j])
+						out[j] = x->impute[j];
+					else
+					{
+						out[j] = DatumGetFloat8(elems[j]);
+						if (!isfinite(out[j]))
+							raise_nonfinite(x->name, out[j]);
+					}
 				}
 			}
 			break;

@@ -477,6 +477,13 @@ make_inputs(TrainRun *run, char ***names)
 		x->kind = c->kind;
 		x->nfeat = c->nfeat;
 		x->impute = (c->kind == MLX_INPUT_CATEGORICAL) ? NULL : c->impute;
+		if (x->impute != NULL && ml_train_is_tree(run->algorithm))
+		{
+			/* trees keep NULL features missing: NaN, no imputation */
+			x->impute = palloc(sizeof(double) * c->nfeat);
+			for (int j = 0; j < c->nfeat; j++)
+				x->impute[j] = NAN;
+		}
 		x->categories = (c->kind == MLX_INPUT_CATEGORICAL) ? c->categories : NULL;
 	}
 	in->target = (char *) run->target;
@@ -561,6 +568,11 @@ attach_inputs(TrainRun *run, bytea *raw, mlx_inputs *in, char **names,
 			break;				/* no target: nothing filtered */
 		case MLX_ALG_SOFTMAX_REGRESSION:
 			m.u.softmax.nskipped = skipped;
+			break;
+		case MLX_ALG_DECISION_TREE:
+		case MLX_ALG_RANDOM_FOREST:
+		case MLX_ALG_GRADIENT_BOOSTING:
+			m.u.tree.nskipped = skipped;
 			break;
 		case MLX_ALG_NAIVE_BAYES:
 			/* the pass numbered the classes; these are their labels */
@@ -769,6 +781,8 @@ ml_train(PG_FUNCTION_ARGS)
 
 	ml_train_parse_options(&run, options);
 	ml_train_resolve_columns(&run, features);
+	if (ml_train_is_tree(run.algorithm))
+		ml_train_tree_objective(&run);
 	build_split(&run);
 	ntrain = statistics_pass(&run, &skipped);
 	if (run.classifier)
@@ -810,8 +824,12 @@ ml_train(PG_FUNCTION_ARGS)
 	}
 	else
 		run.encode_sql = "ml._encode($1, src)";
-	encoder = make_encoder(&run, inputs, names);
-	if (strcmp(run.algorithm, "naive_bayes") == 0)
+	encoder = ml_train_is_tree(run.algorithm) ?
+		ml_train_tree_encoder(&run, inputs, names) :
+		make_encoder(&run, inputs, names);
+	if (ml_train_is_tree(run.algorithm))
+		raw = ml_train_tree_fit(&run, encoder, ntrain);
+	else if (strcmp(run.algorithm, "naive_bayes") == 0)
 		raw = ml_train_nbayes_fit(&run, encoder);
 	else if (run.classifier)
 		raw = ml_train_logreg_fit(&run, encoder, names);

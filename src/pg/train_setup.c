@@ -20,12 +20,14 @@
 #include "utils/timestamp.h"
 
 #include "core/kmeans.h"
+#include "core/tree.h"
 #include "pg/ml_pg.h"
 #include "pg/ml_train.h"
 
 const char *const ml_train_algorithms[] = {
 	"linear_regression", "logistic_regression", "poisson_regression", "lasso",
-	"elastic_net", "pca", "kmeans", "naive_bayes", NULL
+	"elastic_net", "pca", "kmeans", "naive_bayes", "decision_tree",
+	"random_forest", "gradient_boosting", NULL
 };
 
 static const char *const linreg_options[] = {
@@ -60,13 +62,45 @@ static const char *const nbayes_options[] = {
 	"deploy", NULL
 };
 
+static const char *const gbdt_options[] = {
+	"objective", "n_estimators", "learning_rate", "max_depth",
+	"min_child_weight", "lambda", "gamma", "subsample", "colsample",
+	"max_bins", "early_stopping_rounds", "test_fraction", "seed", "exclude",
+	"deploy", NULL
+};
+
+static const char *const forest_options[] = {
+	"objective", "n_estimators", "max_depth", "min_samples_leaf",
+	"max_features", "bootstrap", "max_bins", "test_fraction", "seed",
+	"exclude", "deploy", NULL
+};
+
+static const char *const dtree_options[] = {
+	"objective", "max_depth", "min_samples_leaf", "max_features", "max_bins",
+	"test_fraction", "seed", "exclude", "deploy", NULL
+};
+
 static const char *const pca_options[] = {
 	"n_components", "exclude", "deploy", NULL
 };
 
+bool
+ml_train_is_tree(const char *algorithm)
+{
+	return strcmp(algorithm, "decision_tree") == 0 ||
+		strcmp(algorithm, "random_forest") == 0 ||
+		strcmp(algorithm, "gradient_boosting") == 0;
+}
+
 static const char *const *
 algorithm_options(const TrainRun *run)
 {
+	if (strcmp(run->algorithm, "gradient_boosting") == 0)
+		return gbdt_options;
+	if (strcmp(run->algorithm, "random_forest") == 0)
+		return forest_options;
+	if (strcmp(run->algorithm, "decision_tree") == 0)
+		return dtree_options;
 	if (strcmp(run->algorithm, "naive_bayes") == 0)
 		return nbayes_options;
 	if (run->classifier)
@@ -154,6 +188,19 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 	o->distribution = "gaussian";
 	o->var_smoothing = 1e-9;	/* scikit-learn's GaussianNB */
 	o->nb_alpha = 1.0;			/* scikit-learn's MultinomialNB */
+	o->objective = NULL;		/* trees: from the target's type */
+	o->n_estimators = strcmp(run->algorithm, "decision_tree") == 0 ? 1 : 100;
+	o->learning_rate = 0.3;		/* XGBoost's defaults */
+	o->max_depth = strcmp(run->algorithm, "gradient_boosting") == 0 ? 6 : 10;
+	o->min_child_weight = 1;
+	o->min_samples_leaf = 1;
+	o->gamma = 0;
+	o->subsample = 1;
+	o->colsample = 1;
+	o->max_bins = MLX_TREE_MAX_BINS;
+	o->early_stopping_rounds = 0;
+	o->bootstrap = true;
+	o->max_features = NULL;		/* forests: "sqrt" to classify, else all */
 	if (run->classifier || strcmp(run->algorithm, "poisson_regression") == 0)
 	{
 		o->max_iter = 100;		/* IRLS passes over the data */
@@ -229,6 +276,98 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 			if (!(v > 0) || isinf(v))
 				raise_option_error(run, key, "must be a finite number > 0");
 			o->nb_alpha = v;
+		}
+		else if (strcmp(key, "objective") == 0)
+		{
+			if (strcmp(type, "string") != 0 ||
+				(strcmp(text, "regression") != 0 && strcmp(text, "binary") != 0 &&
+				 strcmp(text, "multiclass") != 0))
+				raise_option_error(run, key, "must be \"regression\", \"binary\" or \"multiclass\"");
+			o->objective = MemoryContextStrdup(run->cxt, text);
+		}
+		else if (strcmp(key, "max_features") == 0)
+		{
+			if (strcmp(type, "string") == 0 &&
+				(strcmp(text, "sqrt") == 0 || strcmp(text, "log2") == 0 ||
+				 strcmp(text, "all") == 0))
+				o->max_features = MemoryContextStrdup(run->cxt, text);
+			else if (strcmp(type, "number") == 0)
+			{
+				double		v = float8in_internal(text, NULL, "double precision", text);
+
+				if (!((v > 0 && v < 1) || (v >= 1 && v == floor(v) && v <= MLX_TREE_MAX_FEATURES)))
+					raise_option_error(run, key, "must be \"sqrt\", \"log2\", \"all\", a number of features, or a fraction between 0 and 1");
+				o->max_features = MemoryContextStrdup(run->cxt, text);
+			}
+			else
+				raise_option_error(run, key, "must be \"sqrt\", \"log2\", \"all\", a number of features, or a fraction between 0 and 1");
+		}
+		else if (strcmp(key, "bootstrap") == 0)
+		{
+			if (strcmp(type, "boolean") != 0)
+				raise_option_error(run, key, "must be true or false");
+			o->bootstrap = (strcmp(text, "true") == 0);
+		}
+		else if (strcmp(key, "n_estimators") == 0 || strcmp(key, "max_depth") == 0 ||
+				 strcmp(key, "min_samples_leaf") == 0 || strcmp(key, "max_bins") == 0 ||
+				 strcmp(key, "early_stopping_rounds") == 0)
+		{
+			double		v;
+			double		lo = 1;
+			double		hi;
+
+			if (strcmp(type, "number") != 0)
+				raise_option_error(run, key, "must be a number");
+			v = float8in_internal(text, NULL, "double precision", text);
+			hi = strcmp(key, "n_estimators") == 0 ? ML_MAX_TREE_ESTIMATORS :
+				strcmp(key, "max_depth") == 0 ? MLX_TREE_MAX_DEPTH :
+				strcmp(key, "max_bins") == 0 ? MLX_TREE_MAX_BINS :
+				strcmp(key, "min_samples_leaf") == 0 ? 1000000000 : 10000;
+			if (strcmp(key, "max_bins") == 0)
+				lo = 2;
+			if (v != floor(v) || v < lo || v > hi)
+				raise_option_error(run, key,
+								   psprintf("must be an integer from %d to %d", (int) lo, (int) hi));
+			if (strcmp(key, "n_estimators") == 0)
+				o->n_estimators = (int) v;
+			else if (strcmp(key, "max_depth") == 0)
+				o->max_depth = (int) v;
+			else if (strcmp(key, "min_samples_leaf") == 0)
+				o->min_samples_leaf = (int) v;
+			else if (strcmp(key, "max_bins") == 0)
+				o->max_bins = (int) v;
+			else
+				o->early_stopping_rounds = (int) v;
+		}
+		else if (strcmp(key, "learning_rate") == 0 || strcmp(key, "min_child_weight") == 0 ||
+				 strcmp(key, "gamma") == 0 || strcmp(key, "subsample") == 0 ||
+				 strcmp(key, "colsample") == 0)
+		{
+			double		v;
+
+			if (strcmp(type, "number") != 0)
+				raise_option_error(run, key, "must be a number");
+			v = float8in_internal(text, NULL, "double precision", text);
+			if (strcmp(key, "min_child_weight") == 0 || strcmp(key, "gamma") == 0)
+			{
+				if (!(v >= 0) || isinf(v))
+					raise_option_error(run, key, "must be a finite number >= 0");
+				if (strcmp(key, "gamma") == 0)
+					o->gamma = v;
+				else
+					o->min_child_weight = v;
+			}
+			else
+			{
+				if (!(v > 0 && v <= 1))
+					raise_option_error(run, key, "must be greater than 0 and at most 1");
+				if (strcmp(key, "learning_rate") == 0)
+					o->learning_rate = v;
+				else if (strcmp(key, "subsample") == 0)
+					o->subsample = v;
+				else
+					o->colsample = v;
+			}
 		}
 		else if (strcmp(key, "solver") == 0)
 		{
@@ -337,6 +476,7 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 				if (!(v >= 0) || isinf(v))
 					raise_option_error(run, key, "must be a finite number >= 0");
 				o->lambda = v;
+				o->lambda_set = true;
 			}
 			else if (strcmp(key, "test_fraction") == 0)
 			{
@@ -479,8 +619,9 @@ ml_train_resolve_columns(TrainRun *run, ArrayType *features)
 		run->target_type = getBaseType(TupleDescAttr(td, target_att - 1)->atttypid);
 	if (run->target == NULL)
 		;						/* unsupervised */
-	else if (run->classifier)
+	else if (run->classifier || ml_train_is_tree(run->algorithm))
 	{
+		/* trees: numeric or a class label; the objective decides (later) */
 		if (!is_numeric_type(run->target_type) && run->target_type != BOOLOID &&
 			!is_categorical_type(run->target_type))
 			ereport(ERROR,
