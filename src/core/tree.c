@@ -414,6 +414,22 @@ hist_put(trainer *t, double *h)
 	t->free_hists[t->nfree++] = h;
 }
 
+/* rows ahead whose bins and gradients are fetched into the cache early */
+#define PREFETCH_ROWS 16
+#if defined(__GNUC__)
+#define PREFETCH(p) __builtin_prefetch(p)
+#else
+#define PREFETCH(p) ((void) 0)
+#endif
+
+static inline void
+prefetch_row(const trainer *t, uint32_t r)
+{
+	PREFETCH(t->data->bins + (size_t) r * t->nfeat);
+	PREFETCH(t->rw + r);
+	PREFETCH(t->rv + r);
+}
+
 /* Add the rows idx[begin..end) to histogram h (the tree's features). */
 static void
 hist_add_rows(const trainer *t, double *h, int64_t begin, int64_t end)
@@ -436,6 +452,9 @@ hist_add_rows(const trainer *t, double *h, int64_t begin, int64_t end)
 			double		w = rw[r],
 						v = rv[r];
 
+			/* a node's rows are scattered below the root: fetch ahead */
+			if (i + PREFETCH_ROWS < end)
+				prefetch_row(t, t->idx[i + PREFETCH_ROWS]);
 			for (int32_t f = 0; f < F; f++)
 			{
 				double	   *b = h + 2 * (off[f] + row[f]);
@@ -454,6 +473,8 @@ hist_add_rows(const trainer *t, double *h, int64_t begin, int64_t end)
 					v = rv[r];
 		int			c = t->rc ? t->rc[r] : 0;
 
+		if (i + PREFETCH_ROWS < end)
+			prefetch_row(t, t->idx[i + PREFETCH_ROWS]);
 		for (int32_t k = 0; k < nf; k++)
 		{
 			int32_t		f = feats[k];
@@ -773,7 +794,11 @@ grow_tree(trainer *t, int64_t nrows_tree, double scale)
 			for (int64_t i = pd.begin; i < pd.end; i++)
 			{
 				uint32_t	r = t->idx[i];
-				int			l = goes_left(bins + (size_t) r * F, best.feature,
+				int			l;
+
+				if (i + PREFETCH_ROWS < pd.end)
+					PREFETCH(bins + (size_t) t->idx[i + PREFETCH_ROWS] * F + best.feature);
+				l = goes_left(bins + (size_t) r * F, best.feature,
 										  best.bin, best.default_left);
 
 				t->idx[pd.begin + nl] = r;

@@ -175,6 +175,27 @@ typedef struct mlx_tree_params
  *				 ngroups; binary trees hold K = 2 class proportions and the
  *				 prediction is the second, P(class 1))
  */
+/*
+ * The scoring form of a tree, built from the node arrays by mlx_tree_pack:
+ * each tree's nodes renumbered breadth-first so the two children of a node
+ * are neighbours (right = left + 1) and every step of a walk reads one
+ * 16-byte node.  An internal node has feature | (default_left << 30) and
+ * child = its left child (absolute index); a leaf has feature
+ * MLX_TREE_PNODE_LEAF (negative, and feature 0 once masked, so a step may
+ * read x[0] harmlessly), child = itself (a step at a leaf stays there) and
+ * threshold = its node in the original arrays (for the values).  Walks can
+ * then run a fixed number of branch-free steps, several trees at a time.
+ */
+typedef struct mlx_tree_pnode
+{
+	double		threshold;
+	int32_t		feature;
+	int32_t		child;
+} mlx_tree_pnode;
+
+#define MLX_TREE_PNODE_LEAF INT32_MIN
+#define MLX_TREE_PNODE_DEFAULT_LEFT 0x40000000
+
 typedef struct mlx_tree_fit
 {
 	uint8_t		kind;			/* mlx_tree_kind */
@@ -203,6 +224,9 @@ typedef struct mlx_tree_fit
 	double	   *cover;			/* nnodes: W of the node's rows */
 	double	   *value;			/* nnodes * leaf_width */
 	char	  **classes;		/* nclasses labels (NULL for regression) */
+	mlx_tree_pnode *packed;		/* nnodes, or NULL: the scoring form (the
+								 * decoder builds it; not stored) */
+	int32_t    *packed_depth;	/* ntrees: each tree's depth, with packed */
 
 	/*
 	 * training figures (describe only): counts >= 0, max_depth <=
@@ -260,6 +284,12 @@ double		mlx_tree_train_memory(int64_t nrows, int32_t nfeat, int64_t total_bins,
  */
 bool		mlx_tree_fit_check(const mlx_tree_fit *fit, int32_t nfeat,
 							   char *errbuf, size_t errlen);
+
+/*
+ * Build fit->packed (from ctx) for a fit that passed mlx_tree_fit_check.
+ * MLX_ENOMEM.
+ */
+mlx_status	mlx_tree_pack(mlx_tree_fit *fit, const mlx_ctx *ctx);
 
 /*
  * Score one row x (nfeat doubles; NaN = missing).  out gets ngroups values:

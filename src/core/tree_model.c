@@ -442,6 +442,128 @@ walk(const mlx_tree_fit *fit, int32_t base, const double *x)
 	return n;
 }
 
+/* trees walked side by side (independent loads overlap) */
+#define LANES 16
+#define FEATURE_MASK (MLX_TREE_PNODE_DEFAULT_LEFT - 1)
+
+/* One branch-free step of the scoring form (a leaf stays put). */
+static inline int32_t
+packed_step(const mlx_tree_pnode *P, int32_t i, const double *x)
+{
+	const mlx_tree_pnode *nd = &P[i];
+	int32_t		f = nd->feature;
+	double		v = x[f & FEATURE_MASK];
+	int32_t		right = (v >= nd->threshold) |
+		((v != v) & ((f & MLX_TREE_PNODE_DEFAULT_LEFT) == 0));
+
+	return nd->child + (right & (f >= 0));
+}
+
+mlx_status
+mlx_tree_pack(mlx_tree_fit *fit, const mlx_ctx *ctx)
+{
+	int32_t		largest = 0;
+	int32_t    *queue;
+	int32_t    *level;
+	mlx_tree_pnode *P;
+	int32_t    *depth;
+
+	fit->packed = NULL;
+	fit->packed_depth = NULL;
+	if (fit->nnodes == 0)
+		return MLX_OK;
+	for (int32_t t = 0; t < fit->ntrees; t++)
+		if (fit->tree_start[t + 1] - fit->tree_start[t] > largest)
+			largest = fit->tree_start[t + 1] - fit->tree_start[t];
+	P = mlx_alloc(ctx, sizeof(mlx_tree_pnode) * (size_t) fit->nnodes);
+	depth = mlx_alloc(ctx, sizeof(int32_t) * (size_t) fit->ntrees);
+	queue = mlx_alloc(ctx, sizeof(int32_t) * (size_t) largest);
+	level = mlx_alloc(ctx, sizeof(int32_t) * (size_t) largest);
+	if (P == NULL || depth == NULL || queue == NULL || level == NULL)
+	{
+		mlx_free(ctx, P);
+		mlx_free(ctx, depth);
+		mlx_free(ctx, queue);
+		mlx_free(ctx, level);
+		return MLX_ENOMEM;
+	}
+	for (int32_t t = 0; t < fit->ntrees; t++)
+	{
+		int32_t		base = fit->tree_start[t];
+		int32_t		head = 0,
+					tail = 1;
+
+		/* breadth-first: queue[new position] = original node */
+		queue[0] = 0;
+		level[0] = 0;
+		depth[t] = 0;
+		while (head < tail)
+		{
+			int32_t		o = base + queue[head];
+			mlx_tree_pnode *nd = &P[base + head];
+
+			if (level[head] > depth[t])
+				depth[t] = level[head];
+			if (fit->feature[o] < 0)
+			{
+				nd->threshold = (double) o;
+				nd->feature = MLX_TREE_PNODE_LEAF;
+				nd->child = base + head;
+			}
+			else
+			{
+				nd->threshold = fit->threshold[o];
+				nd->feature = fit->feature[o] |
+					(fit->default_left[o] ? MLX_TREE_PNODE_DEFAULT_LEFT : 0);
+				nd->child = base + tail;
+				level[tail] = level[tail + 1] = level[head] + 1;
+				queue[tail++] = fit->left[o];
+				queue[tail++] = fit->right[o];
+			}
+			head++;
+		}
+	}
+	mlx_free(ctx, queue);
+	mlx_free(ctx, level);
+	fit->packed = P;
+	fit->packed_depth = depth;
+	return MLX_OK;
+}
+
+/*
+ * The leaves (nodes of the original arrays, absolute) that x reaches in
+ * trees t0 .. t0 + n - 1 (n <= LANES), walked side by side.
+ */
+static inline void
+packed_leaves(const mlx_tree_fit *fit, int32_t t0, int n, const double *x,
+			  int32_t *leaf)
+{
+	const mlx_tree_pnode *P = fit->packed;
+	int32_t		idx[LANES];
+	int32_t		d = 0;
+
+	for (int k = 0; k < n; k++)
+	{
+		idx[k] = fit->tree_start[t0 + k];
+		if (fit->packed_depth[t0 + k] > d)
+			d = fit->packed_depth[t0 + k];
+	}
+	if (n == LANES)
+	{
+		for (int32_t s = 0; s < d; s++)
+			for (int k = 0; k < LANES; k++)
+				idx[k] = packed_step(P, idx[k], x);
+	}
+	else
+	{
+		for (int32_t s = 0; s < d; s++)
+			for (int k = 0; k < n; k++)
+				idx[k] = packed_step(P, idx[k], x);
+	}
+	for (int k = 0; k < n; k++)
+		leaf[k] = (int32_t) P[idx[k]].threshold;
+}
+
 int32_t
 mlx_tree_leaf(const mlx_tree_fit *fit, int32_t t, const double *x)
 {
@@ -494,19 +616,34 @@ mlx_tree_predict(const mlx_tree_fit *fit, const double *x, double *out)
 	int32_t		ngroups = fit->ngroups;
 	int32_t		t;
 	int32_t		g;
+	int32_t		leaf[LANES];
 
 	if (fit->kind == MLX_TREE_GRADIENT_BOOSTING)
 	{
 		for (g = 0; g < ngroups; g++)
 			out[g] = fit->base_score[g];
-		g = 0;
-		for (t = 0; t < fit->ntrees; t++)
+		if (fit->packed != NULL)
 		{
-			int32_t		base = fit->tree_start[t];
+			for (t = 0; t < fit->ntrees; t += LANES)
+			{
+				int			n = fit->ntrees - t < LANES ? fit->ntrees - t : LANES;
 
-			out[g] += fit->value[base + walk(fit, base, x)];
-			if (++g == ngroups)
-				g = 0;
+				packed_leaves(fit, t, n, x, leaf);
+				for (int k = 0; k < n; k++)
+					out[(t + k) % ngroups] += fit->value[leaf[k]];
+			}
+		}
+		else
+		{
+			g = 0;
+			for (t = 0; t < fit->ntrees; t++)
+			{
+				int32_t		base = fit->tree_start[t];
+
+				out[g] += fit->value[base + walk(fit, base, x)];
+				if (++g == ngroups)
+					g = 0;
+			}
 		}
 		if (fit->objective == MLX_TREE_BINARY)
 			out[0] = sigmoid(out[0]);
@@ -520,14 +657,22 @@ mlx_tree_predict(const mlx_tree_fit *fit, const double *x, double *out)
 
 		for (g = 0; g < ngroups; g++)
 			out[g] = 0;
-		for (t = 0; t < fit->ntrees; t++)
+		for (t = 0; t < fit->ntrees; t += LANES)
 		{
-			int32_t		base = fit->tree_start[t];
-			size_t		node = (size_t) base + (size_t) walk(fit, base, x);
-			const double *v = fit->value + node * width + first;
+			int			n = fit->ntrees - t < LANES ? fit->ntrees - t : LANES;
 
-			for (g = 0; g < ngroups; g++)
-				out[g] += v[g];
+			if (fit->packed != NULL)
+				packed_leaves(fit, t, n, x, leaf);
+			else
+				for (int k = 0; k < n; k++)
+					leaf[k] = fit->tree_start[t + k] + walk(fit, fit->tree_start[t + k], x);
+			for (int k = 0; k < n; k++)
+			{
+				const double *v = fit->value + (size_t) leaf[k] * width + first;
+
+				for (g = 0; g < ngroups; g++)
+					out[g] += v[g];
+			}
 		}
 		if (fit->ntrees > 1)
 			for (g = 0; g < ngroups; g++)

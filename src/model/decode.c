@@ -1155,6 +1155,9 @@ decode_tree(const uint8_t *body, uint32_t slen, int32_t k,
 
 	if (!mlx_check_tree_fit(fit, out->algorithm, k, err->buf, err->len))
 		return MLX_ECORRUPT;
+	/* the scoring form (children side by side) */
+	if (mlx_tree_pack(fit, ctx) != MLX_OK)
+		return fail(err, MLX_ENOMEM, "out of memory decoding model");
 	return MLX_OK;
 }
 

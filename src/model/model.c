@@ -1743,6 +1743,8 @@ mlx_model_free(mlx_model *m, const mlx_ctx *ctx)
 		free_if(ctx, fit->gain);
 		free_if(ctx, fit->cover);
 		free_if(ctx, fit->value);
+		free_if(ctx, fit->packed);
+		free_if(ctx, fit->packed_depth);
 	}
 	memset(m, 0, sizeof(*m));
 }
