@@ -113,10 +113,18 @@ def checks(conn, report, compare):
                 "features => ARRAY['a', 'b'], options => '{\"k\": 3}')")
     cur.execute("SELECT version FROM ml.train('reg_dump_mlr', 'reg_data', 'c', 'logistic_regression', "
                 "features => ARRAY['a', 'b'], options => '{\"lambda\": 0.5}')")
+    cur.execute("SELECT version FROM ml.train('reg_dump_gb', 'reg_data', 'y', 'gradient_boosting', "
+                "features => ARRAY['a', 'b', 'c'], options => '{\"n_estimators\": 20}')")
+    cur.execute("SELECT version FROM ml.train('reg_dump_rf', 'reg_data', 'c', 'random_forest', "
+                "features => ARRAY['a', 'b'], options => '{\"n_estimators\": 10}')")
+    cur.execute("SELECT version FROM ml.train('reg_dump_dt', '(SELECT a, b, y > 50 AS high FROM reg_data)', "
+                "'high', 'decision_tree', options => '{\"max_depth\": 4}')")
     fingerprint = ("SELECT sum((ml.predict_proba('reg_dump_logit', t))[2]), sum(ml.predict('reg_dump_lasso', t)), "
                    "sum(ml.predict('reg_dump_enet', t)), sum((ml.transform('reg_dump_pca', t))[1]), "
                    "sum((ml.predict_proba('reg_dump_nb', t))[3]), sum(ml.predict('reg_dump_pois', t)), "
-                   "sum(ml.predict('reg_dump_km', t)), sum((ml.predict_proba('reg_dump_mlr', t))[3]) FROM reg_data t")
+                   "sum(ml.predict('reg_dump_km', t)), sum((ml.predict_proba('reg_dump_mlr', t))[3]), "
+                   "sum(ml.predict('reg_dump_gb', t)), sum((ml.predict_proba('reg_dump_rf', t))[2]), "
+                   "sum((ml.predict_proba('reg_dump_dt', t))[2]) FROM reg_data t")
     cur.execute(fingerprint)
     before_families = cur.fetchone()
     cur.execute("SELECT name, version, deployed, owner, model, metrics::text FROM ml.models "
@@ -149,7 +157,7 @@ def checks(conn, report, compare):
         compare("registry: by-name predictions after restore equal those before",
                 rcur.fetchone()[0], before_sum, 1e-15)
         rcur.execute(fingerprint)
-        compare("registry: logistic (binary and multinomial), lasso, elastic net, PCA, naive Bayes, Poisson and k-means models score the same after restore",
+        compare("registry: logistic (binary and multinomial), lasso, elastic net, PCA, naive Bayes, Poisson, k-means and tree (boosting, forest, decision tree) models score the same after restore",
                 rcur.fetchone(), before_families, 1e-15)
         rcur.execute("SELECT model_id > (SELECT max(id) FROM ml.models WHERE name <> 'reg_dump' OR version < 3), "
                      "version FROM ml.train('reg_dump', 'reg_data', 'y', features => ARRAY['a'])")

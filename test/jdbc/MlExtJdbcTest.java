@@ -430,6 +430,106 @@ public class MlExtJdbcTest {
             pass("deploy v1 by parameters, then back to v2");
         });
 
+        // a tree model: trained by parameters, its bytes read back, scored by
+        // name (float8[] with a NaN as a missing value) and by bytea, and
+        // checked against a walk of its ml.trees rows in Java
+        step("gradient boosting: train, bytes, score, walk in Java", () -> {
+            final String gb = MODEL + "_gb";
+            try (PreparedStatement ps = conn.prepareStatement(
+                    "SELECT version, algorithm FROM ml.train(?, 'diabetes', 'progression', ?, ?, ?::jsonb)")) {
+                ps.setString(1, gb);
+                ps.setString(2, "gradient_boosting");
+                ps.setArray(3, conn.createArrayOf("text", COLUMNS));
+                ps.setString(4, "{\"n_estimators\": 30, \"max_depth\": 3, \"learning_rate\": 0.2}");
+                try (ResultSet rs = ps.executeQuery()) {
+                    require(rs.next(), "ml.train returned no row");
+                    require("gradient_boosting".equals(rs.getString(2)), "algorithm " + rs.getString(2));
+                }
+            }
+            byte[] bytes;
+            try (PreparedStatement ps = conn.prepareStatement("SELECT ml.model(?)")) {
+                ps.setString(1, gb);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    bytes = rs.getBytes(1);
+                }
+            }
+            require(bytes != null && new String(bytes, 0, 4, java.nio.charset.StandardCharsets.US_ASCII).equals("MLXM"),
+                    "model bytes");
+            double base;
+            try (PreparedStatement ps = conn.prepareStatement("SELECT (ml.model_info(?)->'base_score'->>0)::float8")) {
+                ps.setBytes(1, bytes);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    base = rs.getDouble(1);
+                }
+            }
+            // the nodes: tree -> node -> {featureIndex or -1, threshold, missingLeft, left, right, value}
+            Map<Integer, Map<Integer, double[]>> trees = new HashMap<>();
+            try (PreparedStatement ps = conn.prepareStatement(
+                    "SELECT tree, node, feature, threshold, missing_left, left_child, right_child, value[1] FROM ml.trees(?)")) {
+                ps.setBytes(1, bytes);
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        String f = rs.getString(3);
+                        double[] n = new double[] {
+                            f == null ? -1 : Arrays.asList(COLUMNS).indexOf(f), rs.getDouble(4),
+                            rs.getBoolean(5) ? 1 : 0, rs.getInt(6), rs.getInt(7), rs.getDouble(8)};
+                        trees.computeIfAbsent(rs.getInt(1), k -> new HashMap<>()).put(rs.getInt(2), n);
+                    }
+                }
+            }
+            require(trees.size() == 30, trees.size() + " trees");
+            List<double[]> rows = new ArrayList<>();
+            try (Statement st = conn.createStatement();
+                 ResultSet rs = st.executeQuery("SELECT " + String.join(", ", COLUMNS) + " FROM diabetes ORDER BY id LIMIT 20")) {
+                while (rs.next()) {
+                    double[] x = new double[COLUMNS.length];
+                    for (int i = 0; i < x.length; i++) x[i] = rs.getDouble(i + 1);
+                    rows.add(x);
+                }
+            }
+            rows.get(0)[2] = Double.NaN;	// bmi missing: the learned default side
+            double worst = 0;
+            try (PreparedStatement byName = conn.prepareStatement("SELECT ml.predict(?, ?)");
+                 PreparedStatement byBytes = conn.prepareStatement("SELECT ml.predict(?::bytea, ?)")) {
+                for (double[] x : rows) {
+                    Double[] boxed = new Double[x.length];
+                    for (int i = 0; i < x.length; i++) boxed[i] = x[i];
+                    Array arr = conn.createArrayOf("float8", boxed);
+                    byName.setString(1, gb);
+                    byName.setArray(2, arr);
+                    byBytes.setBytes(1, bytes);
+                    byBytes.setArray(2, arr);
+                    double p1, p2;
+                    try (ResultSet rs = byName.executeQuery()) {
+                        rs.next();
+                        p1 = rs.getDouble(1);
+                    }
+                    try (ResultSet rs = byBytes.executeQuery()) {
+                        rs.next();
+                        p2 = rs.getDouble(1);
+                    }
+                    double pj = base;
+                    for (Map<Integer, double[]> t : trees.values()) {
+                        double[] n = t.get(0);
+                        while (n[0] >= 0) {
+                            double v = x[(int) n[0]];
+                            boolean left = Double.isNaN(v) ? n[2] == 1 : v < n[1];
+                            n = t.get((int) (left ? n[3] : n[4]));
+                        }
+                        pj += n[5];
+                    }
+                    require(p1 == p2, "by name " + p1 + ", by bytea " + p2);
+                    worst = Math.max(worst, Math.abs(p1 - pj) / Math.max(1, Math.abs(pj)));
+                    arr.free();
+                }
+            }
+            require(worst <= 1e-12, "SQL and the Java walk differ by " + worst);
+            pass("gradient boosting: trained by parameters, " + bytes.length + " model bytes, scored by name"
+                 + " (float8[] with NaN) and by bytea, equal to a Java walk of ml.trees (max rel diff " + worst + ")");
+        });
+
         step("functions visible in DatabaseMetaData", () -> {
             int n = 0;
             try (ResultSet rs = conn.getMetaData().getFunctions(null, "ml", "predict")) {
