@@ -570,6 +570,19 @@ LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION ml._from_item(text) IS
   'internal: a safely quoted FROM item for a table name or a parenthesised SELECT';
 
+-- Whether the deployed model of a name classifies: logistic regression,
+-- naive Bayes, and tree models whose objective is not regression.
+CREATE FUNCTION ml._is_classifier(model_name text, algorithm text)
+RETURNS boolean
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+AS $$
+  SELECT algorithm IN ('logistic_regression', 'naive_bayes')
+      OR (algorithm IN ('decision_tree', 'random_forest', 'gradient_boosting')
+          AND ml.model_info(ml.model(model_name))->>'objective' <> 'regression')
+$$;
+COMMENT ON FUNCTION ml._is_classifier(text, text) IS
+  'internal: whether the deployed model of a name (of that algorithm) is a classifier';
+
 CREATE FUNCTION ml.evaluate(model_name text, relation text)
 RETURNS TABLE(metric text, value float8)
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
@@ -601,7 +614,7 @@ BEGIN
     RAISE EXCEPTION 'target column "%" of model "%" does not exist in relation %',
       m.target, model_name, relation USING ERRCODE = 'undefined_column';
   END;
-  IF m.algorithm IN ('logistic_regression', 'naive_bayes') AND array_length(ml.classes(model_name), 1) > 2 THEN
+  IF ml._is_classifier(model_name, m.algorithm) AND array_length(ml.classes(model_name), 1) > 2 THEN
     -- more than two classes: macro averages, log loss of each row's actual class
     EXECUTE format(
       'SELECT ml.accuracy(a, l) AS accuracy, ml.precision(a, l) AS prec,'
@@ -619,7 +632,7 @@ BEGIN
     metric := 'n'; value := r.n; RETURN NEXT;
     RETURN;
   END IF;
-  IF m.algorithm IN ('logistic_regression', 'naive_bayes') THEN
+  IF ml._is_classifier(model_name, m.algorithm) THEN
     pos := (ml.classes(model_name))[2];
     EXECUTE format(
       'SELECT ml.accuracy(a, l) AS accuracy, ml.precision(a, l, $1) AS prec,'
@@ -672,7 +685,7 @@ BEGIN
     RAISE EXCEPTION 'model "%" does not exist or has no deployed version', model_name
       USING ERRCODE = 'undefined_object';
   END IF;
-  IF m.algorithm NOT IN ('logistic_regression', 'naive_bayes') THEN
+  IF NOT ml._is_classifier(model_name, m.algorithm) THEN
     RAISE EXCEPTION 'model "%" is a % model, not a classifier', model_name, m.algorithm
       USING ERRCODE = 'wrong_object_type';
   END IF;

@@ -39,6 +39,17 @@ SELECT ml.model_info(ml.model(n))->>'algorithm' AS algorithm,
        ml.model_info(ml.model(n))->'n_trees' AS n_trees
 FROM unnest(ARRAY['tr_gb', 'tr_gb_hot', 'tr_gb_grade', 'tr_rf', 'tr_dt']) n;
 
+-- without held-out rows the metrics come from the trainer's own predictions
+-- of the training rows: the same as scoring the rows again
+SELECT n, bool_and(abs((m.metrics->>e.metric)::float8 - e.value) <= 1e-9 * (1 + abs(e.value))) AS same,
+       count(*) AS metrics
+FROM unnest(ARRAY['tr_gb', 'tr_gb_hot', 'tr_gb_grade', 'tr_rf', 'tr_dt']) n
+     CROSS JOIN LATERAL ml.evaluate(n, 'tr') e
+     JOIN ml.models m ON m.name = n AND m.deployed
+WHERE e.metric <> 'n' GROUP BY n ORDER BY n;
+SELECT p->>'name' AS pass FROM ml.models m, jsonb_array_elements(m.training_info->'passes') p
+WHERE m.name = 'tr_rf' ORDER BY (p->>'pass')::int;
+
 -- scoring by row, by array, probabilities and labels
 SELECT ml.classes('tr_gb_grade');
 SELECT count(*) FILTER (WHERE ml.predict_label('tr_gb_grade', t) = grade) > 3800 AS labels_right,
@@ -67,9 +78,6 @@ SELECT count(DISTINCT tree) AS trees, max(depth) <= 3 AS shallow FROM ml.trees('
 SELECT * FROM ml.feature_importance(ml.model('tr_gb_grade')) WHERE false;
 SELECT * FROM ml.trees((SELECT ml.linreg_fit(1, ARRAY[1.0])));
 
--- the passes: sample, bin (a parallel aggregate), train
-SELECT p->>'name' AS pass FROM ml.models m, jsonb_array_elements(m.training_info->'passes') p
-WHERE m.name = 'tr_gb' ORDER BY (p->>'pass')::int;
 
 -- the parallel plan gives the serial model, byte for byte
 CREATE TABLE trbig AS SELECT i, ((i::bigint * 7919) % 10007) / 1000.0 AS a, ((i::bigint * 104729) % 10009) / 1000.0 AS b,

@@ -335,7 +335,9 @@ typedef struct trainer
 	node_arrays nodes;
 	double	   *scratch;		/* 4 * stride doubles */
 	/* boosting: at each leaf, add its value to these rows' margins */
-	double	   *leaf_margin;	/* n * ngroups, or NULL */
+	double	   *leaf_margin;	/* n * stride, or NULL */
+	int			leaf_acc;		/* values added per row: 1 (boosting) or
+								 * leaf_width (forests) */
 	int			ngroups;
 	int			group;
 	uint64_t	rng;
@@ -754,10 +756,15 @@ grow_tree(trainer *t, int64_t nrows_tree, double scale)
 			hist_put(t, pd.hist);
 			if (t->leaf_margin != NULL)
 			{
-				double		v = a->value[n];
+				const double *v = a->value + (size_t) n * lw;
 
 				for (int64_t i = pd.begin; i < pd.end; i++)
-					t->leaf_margin[(size_t) t->idx[i] * t->ngroups + t->group] += v;
+				{
+					double	   *m = t->leaf_margin + (size_t) t->idx[i] * t->ngroups + t->group;
+
+					for (int c = 0; c < t->leaf_acc; c++)
+						m[c] += v[c];
+				}
 			}
 			continue;
 		}
@@ -864,7 +871,8 @@ mlx_tree_train_memory(int64_t nrows, int32_t nfeat, int64_t total_bins,
 	int			nch = (p->kind != MLX_TREE_GRADIENT_BOOSTING &&
 					   p->objective != MLX_TREE_REGRESSION) ? p->nclasses : 1;
 	int			ngroups = p->objective == MLX_TREE_MULTICLASS ? p->nclasses : 1;
-	double		per_row = 8.0 * 2 + 4 + 4 * 2 + 8.0 * ngroups;
+	/* weights and values, two row indexes, margins (or forest sums) */
+	double		per_row = 8.0 * 2 + 4 * 2 + 4 + 8.0 * (ngroups > nch ? ngroups : nch);
 	double		hist = 8.0 * (double) total_bins * (nch + 1);
 
 	return per_row * (double) nrows + hist * (p->max_depth + 3) + 64.0 * nfeat;
@@ -974,6 +982,7 @@ mlx_tree_train(const mlx_tree_data *d, const mlx_tree_data *valid,
 	uint32_t   *sel = NULL;		/* multiclass boosting: the round's rows */
 	double	   *prob = NULL;	/* multiclass boosting: n * ngroups */
 	uint8_t    *insample = NULL;	/* boosting with subsample < 1 */
+	double	   *acc = NULL;		/* forests with train_pred: n * nch sums */
 	pthread_t  *threads = NULL;
 	pool_worker *workers = NULL;
 	int			npart_hist = 0;
@@ -1119,13 +1128,25 @@ mlx_tree_train(const mlx_tree_data *d, const mlx_tree_data *valid,
 					vmargin[(size_t) i * ngroups + g] = base[g];
 		}
 	}
-	else if (p->kind == MLX_TREE_RANDOM_FOREST && p->bootstrap)
+	else
 	{
-		mult = mlx_alloc(ctx, sizeof(uint32_t) * n);
-		if (mult == NULL)
+		if (p->kind == MLX_TREE_RANDOM_FOREST && p->bootstrap)
 		{
-			st = MLX_ENOMEM;
-			goto done;
+			mult = mlx_alloc(ctx, sizeof(uint32_t) * n);
+			if (mult == NULL)
+			{
+				st = MLX_ENOMEM;
+				goto done;
+			}
+		}
+		if (p->train_pred != NULL)
+		{
+			acc = mlx_alloc0(ctx, sizeof(double) * n * t.nch);
+			if (acc == NULL)
+			{
+				st = MLX_ENOMEM;
+				goto done;
+			}
 		}
 	}
 
@@ -1211,6 +1232,7 @@ mlx_tree_train(const mlx_tree_data *d, const mlx_tree_data *valid,
 			/* rows outside the subsample walk the trees afterwards */
 			t.leaf_margin = margin;
 			t.ngroups = ngroups;
+			t.leaf_acc = 1;
 			for (int g = 0; g < ngroups; g++)
 			{
 				/* gradients of the margins at the start of the round */
@@ -1313,9 +1335,28 @@ mlx_tree_train(const mlx_tree_data *d, const mlx_tree_data *valid,
 				t.rv[i] = classify ? w : w * d->y[i];
 			}
 			tree_start[ntrees] = t.nodes.n;
+			/* training predictions: the rows of each leaf, then the rest */
+			t.leaf_margin = acc;
+			t.ngroups = t.nch;
+			t.group = 0;
+			t.leaf_acc = t.nch;
 			st = grow_tree(&t, nsel, 1.0);
+			t.leaf_margin = NULL;
 			if (st != MLX_OK)
 				goto done;
+			if (acc != NULL && nsel < n)
+			{
+				for (int64_t i = 0; i < n; i++)
+				{
+					int32_t		leaf;
+
+					if (mult[i] != 0)
+						continue;
+					leaf = binned_leaf(&t.nodes, tree_start[ntrees], d->bins + (size_t) i * F);
+					for (int c = 0; c < t.nch; c++)
+						acc[(size_t) i * t.nch + c] += t.nodes.value[(size_t) leaf * t.nch + c];
+				}
+			}
 			ntrees++;
 			rounds = round + 1;
 		}
@@ -1328,6 +1369,52 @@ mlx_tree_train(const mlx_tree_data *d, const mlx_tree_data *valid,
 		rounds = best_round + 1;
 	}
 	tree_start[ntrees] = t.nodes.n;
+
+	/* predictions of the training rows, as mlx_tree_predict makes them */
+	if (p->train_pred != NULL)
+	{
+		if (boosting && rounds * ngroups == ntrees)
+		{
+			for (int64_t i = 0; i < n; i++)
+			{
+				const double *m = margin + (size_t) i * ngroups;
+				double	   *o = p->train_pred + (size_t) i * ngroups;
+
+				if (p->objective == MLX_TREE_REGRESSION)
+					o[0] = m[0];
+				else if (p->objective == MLX_TREE_BINARY)
+					o[0] = 1 / (1 + exp(-m[0]));
+				else
+				{
+					double		mx = m[0],
+								sum = 0;
+
+					for (int g = 1; g < ngroups; g++)
+						if (m[g] > mx)
+							mx = m[g];
+					for (int g = 0; g < ngroups; g++)
+						sum += (o[g] = exp(m[g] - mx));
+					for (int g = 0; g < ngroups; g++)
+						o[g] /= sum;
+				}
+			}
+		}
+		else if (!boosting && acc != NULL)
+		{
+			int			first = p->objective == MLX_TREE_BINARY ? 1 : 0;
+
+			for (int64_t i = 0; i < n; i++)
+				for (int g = 0; g < ngroups; g++)
+					p->train_pred[(size_t) i * ngroups + g] =
+						acc[(size_t) i * t.nch + first + g] / ntrees;
+		}
+		else
+		{
+			/* early stopping dropped rounds: not kept (NaN) */
+			for (int64_t i = 0; i < n * ngroups; i++)
+				p->train_pred[i] = NAN;
+		}
+	}
 
 	/* hand the arrays over */
 	fit->kind = (uint8_t) p->kind;
@@ -1408,6 +1495,7 @@ done:
 	mlx_free(ctx, sel);
 	mlx_free(ctx, prob);
 	mlx_free(ctx, insample);
+	mlx_free(ctx, acc);
 	mlx_free(ctx, tree_start);
 	if (st == MLX_ENOMEM)
 		set_err(errbuf, errlen, "out of memory (or too many nodes)");

@@ -147,6 +147,10 @@ typedef struct mlx_tree_params
 										 * without improvement; 0 = never */
 	int			nthreads;		/* threads for the histograms (the caller's
 								 * included), 1 .. MLX_TREE_MAX_THREADS */
+	double	   *train_pred;		/* NULL, or room for nrows * ngroups doubles:
+								 * receives the final model's prediction of
+								 * every training row (as mlx_tree_predict;
+								 * NaN when early stopping dropped rounds) */
 } mlx_tree_params;
 
 /*

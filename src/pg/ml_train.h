@@ -117,6 +117,9 @@ typedef struct TrainRun
 	int			passes_run;		/* passes run, recorded or not */
 	TimestampTz started;		/* start of the run (progress reports) */
 	TimestampTz last_report;	/* last progress NOTICE, or 0 */
+	Jsonb	   *metrics;		/* set by a fit that computed its metrics on
+								 * the training rows itself (trees), else
+								 * NULL */
 } TrainRun;
 
 /* ml.progress_interval: seconds between progress NOTICEs, -1 = none */

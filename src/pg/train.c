@@ -847,7 +847,9 @@ ml_train(PG_FUNCTION_ARGS)
 		model = attach_inputs(&run, raw, inputs, names, skipped);
 		MemoryContextSwitchTo(old);
 	}
-	if (run.classifier)
+	if (run.metrics != NULL)
+		metrics = run.metrics;
+	else if (run.classifier)
 		metrics = ml_train_classifier_metrics(&run, model);
 	else if (strcmp(run.algorithm, "kmeans") == 0)
 		metrics = ml_train_kmeans_metrics(&run, model);

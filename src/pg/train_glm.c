@@ -450,12 +450,13 @@ ml_train_classifier_metrics(TrainRun *run, bytea *model)
 	 * the subquery that computes it is not flattened into one evaluation per
 	 * use of p (as an immutable expression would be).  A
 	 * binary logistic model predicts the positive class when its probability
-	 * is at least 1/2, so the label follows from the probability; naive
-	 * Bayes breaks ties its own way and is asked for its label.  The metrics
-	 * are those of ml.accuracy, ml.precision, ml.recall and ml.f1 (zero
-	 * division 0), from the confusion counts.
+	 * is at least 1/2, so the label follows from the probability (as does
+	 * a binary tree model's); naive Bayes breaks ties its own way and is
+	 * asked for its label.  The metrics are those of ml.accuracy,
+	 * ml.precision, ml.recall and ml.f1 (zero division 0), from the
+	 * confusion counts.
 	 */
-	if (strcmp(run->algorithm, "logistic_regression") == 0)
+	if (strcmp(run->algorithm, "naive_bayes") != 0)
 		label = "p >= 0.5";
 	else
 		label = "l";

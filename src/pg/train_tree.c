@@ -29,9 +29,11 @@
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
+#include "core/metrics.h"
 #include "core/tree.h"
 #include "pg/ml_pg.h"
 #include "pg/ml_train.h"
@@ -406,6 +408,154 @@ tree_params(TrainRun *run, mlx_tree_params *p)
 	}
 }
 
+/* ---------- metrics of the training rows, in memory ---------- */
+
+static void
+put_metric(StringInfo buf, const char *key, double v)
+{
+	appendStringInfo(buf, "%s\"%s\": %s", buf->len > 1 ? ", " : "", key,
+					 isfinite(v) ? float8out_internal(v) : "null");
+}
+
+/*
+ * The metrics ml.train reports when there are no held-out rows, from the
+ * trainer's predictions of the training rows (the binned rows reach the
+ * same leaves as their values do), with the definitions of the evaluation
+ * pass: ml.r2 .. ml.explained_variance; for classifiers the label of
+ * probability >= 1/2 (binary) or the most probable class, macro averages
+ * over the classes, ml.log_loss and the exact ROC AUC.  Saves scoring every
+ * row again.
+ */
+static Jsonb *
+training_metrics(TrainRun *run, const mlx_tree_params *p, const mlx_tree_data *d,
+				 const double *pred)
+{
+	StringInfoData buf;
+	int64		n = d->nrows;
+	int			K = p->nclasses;
+	Oid			types[1] = {TEXTOID};
+	Datum		args[1];
+	bool		isnull;
+	Jsonb	   *result;
+	MemoryContext old;
+
+	for (int64 i = 0; i < n * (p->objective == MLX_TREE_MULTICLASS ? K : 1); i++)
+		if (isnan(pred[i]))
+			return NULL;		/* not available: evaluate by a pass */
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '{');
+	if (p->objective == MLX_TREE_REGRESSION)
+	{
+		mlx_regmoments s;
+		mlx_regression_metrics r;
+
+		mlx_regmoments_init(&s);
+		for (int64 i = 0; i < n; i++)
+			ml_check_status(mlx_regmoments_add(&s, d->y[i], pred[i]), "training metrics");
+		ml_check_status(mlx_regmoments_result(&s, &r), "training metrics");
+		put_metric(&buf, "r2", r.r2);
+		put_metric(&buf, "mse", r.mse);
+		put_metric(&buf, "rmse", r.rmse);
+		put_metric(&buf, "mae", r.mae);
+		put_metric(&buf, "explained_variance", r.explained_variance);
+	}
+	else if (p->objective == MLX_TREE_BINARY)
+	{
+		int64		tp = 0,
+					fp = 0,
+					fn = 0,
+					tn = 0,
+					npos = 0,
+					nneg = 0;
+		double	   *pos = palloc_extended(sizeof(double) * Max(n, 1), MCXT_ALLOC_HUGE);
+		double	   *neg = palloc_extended(sizeof(double) * Max(n, 1), MCXT_ALLOC_HUGE);
+		mlx_logloss ll;
+		double		logloss,
+					auc;
+
+		mlx_logloss_init(&ll);
+		for (int64 i = 0; i < n; i++)
+		{
+			bool		y = d->y[i] > 0.5;
+			bool		l = pred[i] >= 0.5;
+
+			tp += y && l;
+			fp += !y && l;
+			fn += y && !l;
+			tn += !y && !l;
+			if (y)
+				pos[npos++] = pred[i];
+			else
+				neg[nneg++] = pred[i];
+			ml_check_status(mlx_logloss_add(&ll, y, pred[i]), "training metrics");
+		}
+		ml_check_status(mlx_logloss_result(&ll, &logloss), "training metrics");
+		put_metric(&buf, "accuracy", (double) (tp + tn) / n);
+		put_metric(&buf, "precision", tp + fp > 0 ? (double) tp / (tp + fp) : 0);
+		put_metric(&buf, "recall", tp + fn > 0 ? (double) tp / (tp + fn) : 0);
+		put_metric(&buf, "f1", tp > 0 ? 2.0 * tp / (2.0 * tp + fp + fn) : 0);
+		put_metric(&buf, "log_loss", logloss);
+		if (npos > 0 && nneg > 0)
+		{
+			ml_check_status(mlx_auc_of(pos, npos, neg, nneg, &ml_pg_ctx, &auc), "training metrics");
+			put_metric(&buf, "roc_auc", auc);
+		}
+	}
+	else
+	{
+		int64	   *conf = palloc0(sizeof(int64) * K * K);	/* [actual][predicted] */
+		mlx_logloss ll;
+		double		logloss,
+					trace = 0,
+					psum = 0,
+					rsum = 0,
+					fsum = 0;
+
+		mlx_logloss_init(&ll);
+		for (int64 i = 0; i < n; i++)
+		{
+			const double *pr = pred + (size_t) i * K;
+			int			a = (int) d->y[i];
+			int			best = 0;
+
+			for (int c = 1; c < K; c++)
+				if (pr[c] > pr[best])
+					best = c;
+			conf[(size_t) a * K + best]++;
+			ml_check_status(mlx_logloss_add(&ll, true, pr[a]), "training metrics");
+		}
+		for (int k = 0; k < K; k++)
+		{
+			int64		tp = conf[(size_t) k * K + k],
+						actual = 0,
+						predicted = 0;
+
+			for (int j = 0; j < K; j++)
+			{
+				actual += conf[(size_t) k * K + j];
+				predicted += conf[(size_t) j * K + k];
+			}
+			trace += tp;
+			psum += predicted > 0 ? (double) tp / predicted : 0;
+			rsum += actual > 0 ? (double) tp / actual : 0;
+			fsum += actual + predicted > 0 ? 2.0 * tp / ((double) actual + predicted) : 0;
+		}
+		ml_check_status(mlx_logloss_result(&ll, &logloss), "training metrics");
+		put_metric(&buf, "accuracy", trace / n);
+		put_metric(&buf, "precision", psum / K);
+		put_metric(&buf, "recall", rsum / K);
+		put_metric(&buf, "f1", fsum / K);
+		put_metric(&buf, "log_loss", logloss);
+	}
+	appendStringInfo(&buf, ", \"n_test\": " INT64_FORMAT ", \"evaluated_on\": \"training\"}", n);
+	args[0] = CStringGetTextDatum(buf.data);
+	ml_spi_run("SELECT $1::jsonb", 1, types, args, 1);
+	old = MemoryContextSwitchTo(run->cxt);
+	result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
+	MemoryContextSwitchTo(old);
+	return result;
+}
+
 /* ---------- the fit ---------- */
 
 bytea *
@@ -492,6 +642,11 @@ ml_train_tree_fit(TrainRun *run, bytea *encoder, int64 ntrain)
 				 errmsg("no held-out rows for early stopping of model \"%s\"", run->model_name),
 				 errhint("Raise option \"test_fraction\".")));
 	loss = palloc(sizeof(double) * p.n_estimators);
+	/* no held-out rows: the metrics come from the training predictions */
+	if (run->test_pred == NULL)
+		p.train_pred = palloc_extended(sizeof(double) * Max(train.nrows, 1) *
+									   (p.objective == MLX_TREE_MULTICLASS ? p.nclasses : 1),
+									   MCXT_ALLOC_HUGE);
 	errbuf[0] = '\0';
 	st = mlx_tree_train(&train, early ? &valid : NULL, &p, &ml_pg_ctx, &fit,
 						loss, &rounds, errbuf, sizeof(errbuf));
@@ -509,6 +664,8 @@ ml_train_tree_fit(TrainRun *run, bytea *encoder, int64 ntrain)
 	fit.classes = run->classifier ? run->classes : NULL;
 	ml_record_pass(run, "train", train.nrows, 1, 0, start,
 				   p.kind == MLX_TREE_GRADIENT_BOOSTING && rounds > 0 ? loss[rounds - 1] : NAN);
+	if (p.train_pred != NULL)
+		run->metrics = training_metrics(run, &p, &train, p.train_pred);
 
 	old = MemoryContextSwitchTo(run->cxt);
 	ml_check_status(mlx_model_from_tree(&fit, NULL, &ml_pg_ctx, &m), "model encoding");
