@@ -2,9 +2,12 @@
 # make bench: build and install ml_ext, start the throwaway cluster and run, in database
 # ml_bench, bench/linreg.py (1,000,000 rows; training and scoring vs a plain scan; rewrites
 # bench/RESULTS.md) and then bench/classic.py (logistic regression and k-means passes vs a
-# scan, and end to end vs COPY + scikit-learn; adds its section to bench/RESULTS.md).
-# Extra arguments (--rows N, --rounds R, --no-write) go to both scripts;
-# ML_BENCH_CLASSIC_ARGS holds more for bench/classic.py only (e.g. "--e2e-rounds 1").
+# scan, and end to end vs COPY + scikit-learn; adds its section to bench/RESULTS.md) and
+# bench/trees.py (gradient boosting: training vs COPY + XGBoost hist, scoring vs a scan;
+# adds its section too).
+# Extra arguments (--rows N, --rounds R, --no-write) go to all three scripts;
+# ML_BENCH_CLASSIC_ARGS holds more for bench/classic.py only (e.g. "--e2e-rounds 1"),
+# ML_BENCH_TREES_ARGS for bench/trees.py only (e.g. "--train-rounds 1").
 # The cluster is stopped afterwards unless it was already running or ML_KEEP_CLUSTER=1.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -30,3 +33,5 @@ PGDATABASE=ml_bench "$MLX_PYTHON" bench/linreg.py "$@"
 # after linreg.py, which rewrites RESULTS.md: classic.py replaces only its own section
 # shellcheck disable=SC2086 # ML_BENCH_CLASSIC_ARGS is a list of words
 PGDATABASE=ml_bench "$MLX_PYTHON" bench/classic.py "$@" ${ML_BENCH_CLASSIC_ARGS:-}
+# shellcheck disable=SC2086 # ML_BENCH_TREES_ARGS is a list of words
+PGDATABASE=ml_bench "$MLX_PYTHON" bench/trees.py "$@" ${ML_BENCH_TREES_ARGS:-}

@@ -19,8 +19,8 @@ MLX_PYTHON=/usr/bin/python3  # Debian's, with python3-sklearn etc. (not a pyenv 
 # Package groups.  "core" is what building and running the demo needs; "test" is
 # installed by "make test" only; "bench" is what scripts/bench.sh needs on top of core.
 MLX_PKGS_CORE="make gcc libc6-dev postgresql-${MLX_PG_MAJOR} postgresql-server-dev-${MLX_PG_MAJOR} liblapacke-dev libopenblas-dev"
-MLX_PKGS_TEST="python3-sklearn python3-statsmodels python3-psycopg2 python3-numpy clang libclang-rt-14-dev libpostgresql-jdbc-java openjdk-17-jdk-headless postgresql-${MLX_PG_MAJOR}-cron"
-MLX_PKGS_BENCH="python3-psycopg2 python3-numpy python3-sklearn"
+MLX_PKGS_TEST="python3-sklearn python3-statsmodels python3-xgboost python3-psycopg2 python3-numpy clang libclang-rt-14-dev libpostgresql-jdbc-java openjdk-17-jdk-headless postgresql-${MLX_PG_MAJOR}-cron"
+MLX_PKGS_BENCH="python3-psycopg2 python3-numpy python3-sklearn python3-xgboost"
 
 mlx_say() { printf '==> %s\n' "$*" >&2; }
 mlx_warn() { printf 'warning: %s\n' "$*" >&2; }

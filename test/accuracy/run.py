@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Accuracy of ml_ext's linear regression against independent references.
 
-References (scikit-learn, statsmodels, numpy) are computed here, at test time, from
+References (scikit-learn, statsmodels, XGBoost, numpy) are computed here, at test time, from
 the same data that is loaded into PostgreSQL; no number produced by ml_ext is ever
 stored as an expected value.  Connects with psycopg2 using the PG* environment
 variables (scripts/test.sh points them at the throwaway cluster).
@@ -32,6 +32,7 @@ import readme
 import registry
 import softmax
 import train
+import trees
 
 RESULTS = {"passed": 0, "failed": 0}
 
@@ -438,6 +439,7 @@ def main():
         ("poisson", lambda db: poisson.checks(db.conn, report, compare), ()),
         ("kmeans", lambda db: kmeans.checks(db.conn, report, compare), ()),
         ("nbayes", lambda db: nbayes.checks(db.conn, report, compare), ()),
+        ("trees", lambda db: trees.checks(db.conn, report, compare), ()),
         ("readme", lambda db: readme.checks(db.conn, report, compare, root), ()),
     ]
     for name, fn, args in checks:
