@@ -428,7 +428,7 @@ put_metric(StringInfo buf, const char *key, double v)
  */
 static Jsonb *
 training_metrics(TrainRun *run, const mlx_tree_params *p, const mlx_tree_data *d,
-				 const double *pred)
+				 const double *pred, double *loss)
 {
 	StringInfoData buf;
 	int64		n = d->nrows;
@@ -456,6 +456,7 @@ training_metrics(TrainRun *run, const mlx_tree_params *p, const mlx_tree_data *d
 		put_metric(&buf, "r2", r.r2);
 		put_metric(&buf, "mse", r.mse);
 		put_metric(&buf, "rmse", r.rmse);
+		*loss = r.rmse;
 		put_metric(&buf, "mae", r.mae);
 		put_metric(&buf, "explained_variance", r.explained_variance);
 	}
@@ -490,6 +491,7 @@ training_metrics(TrainRun *run, const mlx_tree_params *p, const mlx_tree_data *d
 			ml_check_status(mlx_logloss_add(&ll, y, pred[i]), "training metrics");
 		}
 		ml_check_status(mlx_logloss_result(&ll, &logloss), "training metrics");
+		*loss = logloss;
 		put_metric(&buf, "accuracy", (double) (tp + tn) / n);
 		put_metric(&buf, "precision", tp + fp > 0 ? (double) tp / (tp + fp) : 0);
 		put_metric(&buf, "recall", tp + fn > 0 ? (double) tp / (tp + fn) : 0);
@@ -541,6 +543,7 @@ training_metrics(TrainRun *run, const mlx_tree_params *p, const mlx_tree_data *d
 			fsum += actual + predicted > 0 ? 2.0 * tp / ((double) actual + predicted) : 0;
 		}
 		ml_check_status(mlx_logloss_result(&ll, &logloss), "training metrics");
+		*loss = logloss;
 		put_metric(&buf, "accuracy", trace / n);
 		put_metric(&buf, "precision", psum / K);
 		put_metric(&buf, "recall", rsum / K);
@@ -578,7 +581,7 @@ ml_train_tree_fit(TrainRun *run, bytea *encoder, int64 ntrain)
 	mlx_tree_fit fit;
 	mlx_status	st;
 	char		errbuf[256];
-	double	   *loss;
+	double		loss = NAN;
 	int			rounds = 0;
 	mlx_model	m;
 	bytea	   *model;
@@ -641,15 +644,15 @@ ml_train_tree_fit(TrainRun *run, bytea *encoder, int64 ntrain)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("no held-out rows for early stopping of model \"%s\"", run->model_name),
 				 errhint("Raise option \"test_fraction\".")));
-	loss = palloc(sizeof(double) * p.n_estimators);
 	/* no held-out rows: the metrics come from the training predictions */
 	if (run->test_pred == NULL)
 		p.train_pred = palloc_extended(sizeof(double) * Max(train.nrows, 1) *
 									   (p.objective == MLX_TREE_MULTICLASS ? p.nclasses : 1),
 									   MCXT_ALLOC_HUGE);
 	errbuf[0] = '\0';
+	/* (no per-round loss: it would cost a logarithm per row and round) */
 	st = mlx_tree_train(&train, early ? &valid : NULL, &p, &ml_pg_ctx, &fit,
-						loss, &rounds, errbuf, sizeof(errbuf));
+						NULL, &rounds, errbuf, sizeof(errbuf));
 	if (st == MLX_EINTR)
 		CHECK_FOR_INTERRUPTS();
 	if (st == MLX_ENOMEM)
@@ -662,10 +665,10 @@ ml_train_tree_fit(TrainRun *run, bytea *encoder, int64 ntrain)
 		ml_raise_status(st, "tree training", errbuf);
 	fit.max_bins = run->opt.max_bins;
 	fit.classes = run->classifier ? run->classes : NULL;
-	ml_record_pass(run, "train", train.nrows, 1, 0, start,
-				   p.kind == MLX_TREE_GRADIENT_BOOSTING && rounds > 0 ? loss[rounds - 1] : NAN);
+	/* the final training loss (RMSE or log-loss) comes with the metrics */
 	if (p.train_pred != NULL)
-		run->metrics = training_metrics(run, &p, &train, p.train_pred);
+		run->metrics = training_metrics(run, &p, &train, p.train_pred, &loss);
+	ml_record_pass(run, "train", train.nrows, 1, 0, start, loss);
 
 	old = MemoryContextSwitchTo(run->cxt);
 	ml_check_status(mlx_model_from_tree(&fit, NULL, &ml_pg_ctx, &m), "model encoding");

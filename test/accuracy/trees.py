@@ -33,6 +33,7 @@ sklearn.metrics.
 
 import io
 import json
+import os
 import time
 
 import numpy as np
@@ -42,6 +43,9 @@ from sklearn.metrics import accuracy_score, mean_squared_error, roc_auc_score
 from sklearn.model_selection import train_test_split
 from sklearn.tree import DecisionTreeClassifier
 
+# XGBoost's OpenMP threads spin while waiting by default, which on a small shared
+# machine makes nthread=2 far slower than 1; set before the runtime loads
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 try:
     import xgboost as xgb
 except ImportError:  # reported as a failure by checks(), not a crash of the whole suite
