@@ -785,6 +785,8 @@ grow_tree(trainer *t, int64_t nrows_tree, double scale)
 			if (!nodes_reserve(t, 2))
 			{
 				hist_put(t, pd.hist);
+				while (sp > 0)
+					hist_put(t, t->stack[--sp].hist);
 				return MLX_ENOMEM;
 			}
 			a = &t->nodes;
@@ -828,6 +830,8 @@ grow_tree(trainer *t, int64_t nrows_tree, double scale)
 			if (small_hist == NULL)
 			{
 				hist_put(t, pd.hist);
+				while (sp > 0)
+					hist_put(t, t->stack[--sp].hist);
 				return MLX_ENOMEM;
 			}
 			if (small_left)
@@ -868,14 +872,30 @@ double
 mlx_tree_train_memory(int64_t nrows, int32_t nfeat, int64_t total_bins,
 					  const mlx_tree_params *p)
 {
-	int			nch = (p->kind != MLX_TREE_GRADIENT_BOOSTING &&
-					   p->objective != MLX_TREE_REGRESSION) ? p->nclasses : 1;
+	bool		boosting = p->kind == MLX_TREE_GRADIENT_BOOSTING;
+	int			nch = (!boosting && p->objective != MLX_TREE_REGRESSION) ? p->nclasses : 1;
 	int			ngroups = p->objective == MLX_TREE_MULTICLASS ? p->nclasses : 1;
-	/* weights and values, two row indexes, margins (or forest sums) */
-	double		per_row = 8.0 * 2 + 4 * 2 + 4 + 8.0 * (ngroups > nch ? ngroups : nch);
+	/* weights and values, two row indexes, channels (classification trees) */
+	double		per_row = 8.0 * 2 + 4 * 2 + (nch > 1 ? 4 : 0);
 	double		hist = 8.0 * (double) total_bins * (nch + 1);
 
-	return per_row * (double) nrows + hist * (p->max_depth + 3) + 64.0 * nfeat;
+	if (boosting)
+	{
+		/* margins; multiclass: probabilities and the round's rows */
+		per_row += 8.0 * ngroups;
+		if (ngroups > 1)
+			per_row += 8.0 * ngroups + 4;
+		if (p->subsample < 1)
+			per_row += 1;
+	}
+	else
+		per_row += 4;			/* bootstrap counts */
+	/* predictions of the training rows (and the forests' sums) */
+	if (p->train_pred != NULL)
+		per_row += 8.0 * ngroups + (boosting ? 0 : 8.0 * nch);
+	/* pending and free histograms, the partial ones of the threads */
+	return per_row * (double) nrows + hist * (p->max_depth + 3 + HIST_PARTS - 1) +
+		64.0 * nfeat + 65536;
 }
 
 static void
@@ -928,6 +948,22 @@ eval_loss(const mlx_tree_params *p, int ngroups, const double *y,
 	return p->objective == MLX_TREE_REGRESSION ? sqrt(sum) : sum;
 }
 
+/* Every target finite, and a class index for classification. */
+static bool
+targets_ok(const mlx_tree_data *d, const mlx_tree_params *p)
+{
+	bool		classify = p->objective != MLX_TREE_REGRESSION;
+
+	for (int64_t i = 0; i < d->nrows; i++)
+	{
+		double		y = d->y[i];
+
+		if (!isfinite(y) || (classify && (y < 0 || y >= p->nclasses || y != floor(y))))
+			return false;
+	}
+	return true;
+}
+
 static mlx_status
 check_params(const mlx_tree_data *d, const mlx_tree_params *p, char *errbuf,
 			 size_t errlen)
@@ -957,6 +993,8 @@ check_params(const mlx_tree_data *d, const mlx_tree_params *p, char *errbuf,
 		p->max_features < 0 || p->max_features > d->nfeat ||
 		p->early_stopping_rounds < 0)
 		return set_err(errbuf, errlen, "a parameter is out of range"), MLX_EINVAL;
+	if (p->nthreads < 1 || p->nthreads > MLX_TREE_MAX_THREADS)
+		return set_err(errbuf, errlen, "nthreads is out of range"), MLX_EINVAL;
 	for (int32_t j = 0; j < d->nfeat; j++)
 		if (d->ncuts[j] < 0 || d->ncuts[j] > MLX_TREE_MAX_BINS - 1)
 			return set_err(errbuf, errlen, "a feature has too many bins"), MLX_EINVAL;
@@ -1001,13 +1039,11 @@ mlx_tree_train(const mlx_tree_data *d, const mlx_tree_data *valid,
 	st = check_params(d, p, errbuf, errlen);
 	if (st != MLX_OK)
 		return st;
-	for (int64_t i = 0; i < n; i++)
-	{
-		double		y = d->y[i];
-
-		if (!isfinite(y) || (classify && (y < 0 || y >= p->nclasses || y != floor(y))))
-			return set_err(errbuf, errlen, "a target value is out of range"), MLX_EINVAL;
-	}
+	if (!targets_ok(d, p))
+		return set_err(errbuf, errlen, "a target value is out of range"), MLX_EINVAL;
+	if (nvalid > 0 &&
+		(valid->nfeat != F || !targets_ok(valid, p)))
+		return set_err(errbuf, errlen, "the validation data does not match the training data"), MLX_EINVAL;
 
 	memset(&t, 0, sizeof(t));
 	t.ctx = ctx;
@@ -1019,7 +1055,7 @@ mlx_tree_train(const mlx_tree_data *d, const mlx_tree_data *valid,
 	t.rng = p->seed ^ UINT64_C(0x6A09E667F3BCC909);
 	t.off = mlx_alloc(ctx, sizeof(int64_t) * (F + 1));
 	if (t.off == NULL)
-		return MLX_ENOMEM;
+		return set_err(errbuf, errlen, "out of memory"), MLX_ENOMEM;
 	t.off[0] = 0;
 	for (int32_t j = 0; j < F; j++)
 		t.off[j + 1] = t.off[j] + d->ncuts[j] + 2;
@@ -1035,10 +1071,16 @@ mlx_tree_train(const mlx_tree_data *d, const mlx_tree_data *valid,
 	t.feats = mlx_alloc(ctx, sizeof(int32_t) * F);
 	t.split_feats = mlx_alloc(ctx, sizeof(int32_t) * F);
 	t.scratch = mlx_alloc(ctx, sizeof(double) * 4 * t.stride);
+	if (t.free_hists == NULL || t.stack == NULL || t.rw == NULL || t.rv == NULL ||
+		t.idx == NULL || t.tmp == NULL || t.feats == NULL || t.split_feats == NULL ||
+		t.scratch == NULL)
+	{
+		st = MLX_ENOMEM;
+		goto done;
+	}
 	if (n >= (int64_t) PARALLEL_MIN_ROWS * HIST_PARTS)
 	{
-		int			want = p->nthreads < 1 ? 1 :
-			p->nthreads > MLX_TREE_MAX_THREADS ? MLX_TREE_MAX_THREADS : p->nthreads;
+		int			want = p->nthreads;
 
 		t.part_hist = mlx_alloc0(ctx, sizeof(double *) * (HIST_PARTS - 1));
 		if (t.part_hist == NULL)

@@ -300,6 +300,9 @@ check_memory(TrainRun *run, int64 rows, const mlx_tree_params *p)
 		(double) rows * (F + ML_TREE_ROW_EXTRA) * 2.5 +
 		(double) rows * (F + sizeof(double) + sizeof(row_key)) +
 		mlx_tree_train_memory(rows, F, (int64) F * (run->opt.max_bins + 1), p);
+	/* without held-out rows: the training predictions (and forest sums) */
+	if (run->test_pred == NULL)
+		need += (double) rows * sizeof(double) * 2 * Max(p->nclasses, 1);
 	if (need > limit)
 		ereport(ERROR,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
