@@ -156,6 +156,22 @@ def pass_summary(passes):
 PGCOPY_SIG = b"PGCOPY\n\xff\r\n\x00"
 
 
+def replace_section(begin, end, lines):
+    """Put lines (which start with begin and end with end) into bench/RESULTS.md in
+    place of the section between those markers, or at the end; the rest stays."""
+    path = os.path.join(HERE, "RESULTS.md")
+    try:
+        with open(path) as f:
+            old = f.read()
+    except FileNotFoundError:
+        old = "# ml_ext benchmark results\n"
+    b, e = old.find(begin), old.find(end)
+    if b >= 0 and e > b:
+        old = old[:b] + old[e + len(end):].lstrip("\n")
+    with open(path, "w") as f:
+        f.write(old.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")
+
+
 def row_dtype(np, fields):
     """A row of binary COPY: field count, then (length, value) for each field."""
     dt = [("nfields", ">i2")]
@@ -518,17 +534,7 @@ def main():
         md.append("")
         md.append(text)
         md.append(END)
-        path = os.path.join(HERE, "RESULTS.md")
-        try:
-            with open(path) as f:
-                old = f.read()
-        except FileNotFoundError:
-            old = "# ml_ext benchmark results\n"
-        b, e = old.find(BEGIN), old.find(END)
-        if b >= 0 and e > b:
-            old = old[:b] + old[e + len(END):].lstrip("\n")
-        with open(path, "w") as f:
-            f.write(old.rstrip("\n") + "\n\n" + "\n".join(md) + "\n")
+        replace_section(BEGIN, END, md)
         print("\nwrote the classic section of bench/RESULTS.md")
     return 0
 

@@ -94,6 +94,27 @@ def run_timed(cur, settings, sql, args=None):
     return time.perf_counter() - t0
 
 
+def time_variants(cur, variants, rounds, what):
+    """Time (name, mode, settings, sql, args) variants: the Workers Launched of each
+    non-serial one (do parallel plans really launch workers?), a warm-up run of each
+    (caches, fn_extra paths), then interleaved rounds.  Returns (launched by name,
+    seconds by (name, mode))."""
+    launched = {}
+    for name, mode, settings, sql, args in variants:
+        if mode != "serial":
+            for s in settings:
+                cur.execute(s)
+            launched[name] = workers_launched(cur, cur.mogrify(sql, args).decode())
+    for name, mode, settings, sql, args in variants:
+        run_timed(cur, settings, sql, args)
+    times = {(v[0], v[1]): [] for v in variants}
+    for r in range(rounds):
+        for name, mode, settings, sql, args in variants:
+            times[(name, mode)].append(run_timed(cur, settings, sql, args))
+        print("%s %d/%d done" % (what, r + 1, rounds), file=sys.stderr, flush=True)
+    return launched, times
+
+
 def vm_hwm(sql, args=None):
     """Peak resident memory (kB) of a fresh serial backend after running sql."""
     c = connect()
@@ -207,22 +228,7 @@ def main():
         for name, sql, args in queries:
             variants.append((name, mode, settings, sql, args))
 
-    # parallel plans really launch workers?
-    launched = {}
-    for name, mode, settings, sql, args in variants:
-        if mode != "serial":
-            for s in settings:
-                cur.execute(s)
-            launched[name] = workers_launched(cur, cur.mogrify(sql, args).decode())
-
-    # warm-up (caches, fn_extra paths), then interleaved timed rounds
-    for name, mode, settings, sql, args in variants:
-        run_timed(cur, settings, sql, args)
-    times = {(v[0], v[1]): [] for v in variants}
-    for r in range(a.rounds):
-        for name, mode, settings, sql, args in variants:
-            times[(name, mode)].append(run_timed(cur, settings, sql, args))
-        print("round %d/%d done" % (r + 1, a.rounds), file=sys.stderr, flush=True)
+    launched, times = time_variants(cur, variants, a.rounds, "round")
     conn.close()
 
     med = {k: statistics.median(v) for k, v in times.items()}

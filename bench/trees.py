@@ -61,8 +61,8 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from classic import copy_out, pass_summary  # noqa: E402
-from linreg import PARALLEL, SERIAL, connect, loadavg, machine, run_timed, workers_launched  # noqa: E402
+from classic import copy_out, pass_summary, replace_section  # noqa: E402
+from linreg import PARALLEL, SERIAL, connect, loadavg, machine, run_timed, time_variants  # noqa: E402
 
 NFEAT = 20
 NTREES, DEPTH, ETA = 100, 6, 0.3
@@ -164,20 +164,23 @@ def agreement(np, cur, keep):
                    % (", ".join(FEATS), len(cls)), [("label", ">i4")] + [(f, ">f8") for f in FEATS] + [("p", ">f8")])
     y = rec["label"].astype(np.float64)
     p_m = rec["p"].astype(np.float64)
-    d = xgb.DMatrix(np.column_stack([rec[f] for f in FEATS]).astype(np.float64), nthread=2)
-    # for scale: XGBoost's own scoring of the same rows, in memory (median of 3)
+    X = np.column_stack([rec[f] for f in FEATS]).astype(np.float64)
+    # for scale: XGBoost's own scoring of the same rows, in memory (median of 3);
+    # a new DMatrix each time (not timed), since a booster caches its predictions
+    # of a DMatrix it has seen
     pred_s = {}
     for n in (1, 2):
         keep["booster"].set_param({"nthread": n})
         ts = []
         for _ in range(3):
+            d = xgb.DMatrix(X, nthread=2)
             t0 = time.perf_counter()
             p_x = keep["booster"].predict(d)
             ts.append(time.perf_counter() - t0)
         pred_s[n] = statistics.median(ts)
     return ("- agreement (not timed, last 2-thread models, all %d rows; ml.classes %s): training AUC ml_ext %.5f, "
             "XGBoost %.5f; max |P(ml_ext) - P(XGBoost)| %.3g, mean %.3g\n"
-            "- for scale: XGBoost's own predict of the same %d rows, in memory (numpy in, numpy out): "
+            "- for scale: XGBoost's own predict of the same %d rows, in memory (a fresh DMatrix in, numpy out): "
             "nthread 1 %.0f ms, nthread 2 %.0f ms"
             % (len(p_m), cls, roc_auc_score(y, p_m), roc_auc_score(y, p_x),
                float(np.max(np.abs(p_m - p_x))), float(np.mean(np.abs(p_m - p_x))),
@@ -240,19 +243,7 @@ def main():
          (psycopg2.Binary(model),)),
     ]
     variants = [(name, mode, settings, sql, args) for mode, settings in SCORE_MODES for name, sql, args in queries]
-    launched = {}
-    for name, mode, settings, sql, args in variants:
-        if mode != "serial":
-            for s in settings:
-                cur.execute(s)
-            launched[name] = workers_launched(cur, cur.mogrify(sql, args).decode())
-    for name, mode, settings, sql, args in variants:
-        run_timed(cur, settings, sql, args)
-    times = {(v[0], v[1]): [] for v in variants}
-    for r in range(a.rounds):
-        for name, mode, settings, sql, args in variants:
-            times[(name, mode)].append(run_timed(cur, settings, sql, args))
-        print("scoring round %d/%d done" % (r + 1, a.rounds), file=sys.stderr, flush=True)
+    launched, times = time_variants(cur, variants, a.rounds, "scoring round")
     med = {key: statistics.median(v) for key, v in times.items()}
     agree = None
     if np is not None and keep:
@@ -389,17 +380,7 @@ def main():
         md.append("")
         md.append(text)
         md.append(END)
-        path = os.path.join(HERE, "RESULTS.md")
-        try:
-            with open(path) as f:
-                old = f.read()
-        except FileNotFoundError:
-            old = "# ml_ext benchmark results\n"
-        b, e = old.find(BEGIN), old.find(END)
-        if b >= 0 and e > b:
-            old = old[:b] + old[e + len(END):].lstrip("\n")
-        with open(path, "w") as f:
-            f.write(old.rstrip("\n") + "\n\n" + "\n".join(md) + "\n")
+        replace_section(BEGIN, END, md)
         print("\nwrote the trees section of bench/RESULTS.md")
     return 0
 

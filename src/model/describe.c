@@ -62,6 +62,20 @@ put_json_string(json_out *o, const char *s)
 	put_bytes(o, "\"", 1);
 }
 
+/* A JSON array of n strings (class labels). */
+static void
+put_string_list(json_out *o, char *const *strings, int32_t n)
+{
+	put_bytes(o, "[", 1);
+	for (int32_t i = 0; i < n; i++)
+	{
+		if (i > 0)
+			put_bytes(o, ",", 1);
+		put_json_string(o, strings[i]);
+	}
+	put_bytes(o, "]", 1);
+}
+
 /*
  * A double as a JSON number, or null when not finite.  Any decimal
  * separator a locale put in is turned back into '.'.
@@ -489,14 +503,7 @@ put_nbayes(json_out *o, const mlx_model *m)
 	put_json_string(o, fit->distribution == MLX_NB_GAUSSIAN ?
 					"gaussian" : "multinomial");
 	put_key(o, "classes");
-	put_bytes(o, "[", 1);
-	for (c = 0; c < fit->nclasses; c++)
-	{
-		if (c > 0)
-			put_bytes(o, ",", 1);
-		put_json_string(o, fit->classes[c]);
-	}
-	put_bytes(o, "]", 1);
+	put_string_list(o, fit->classes, fit->nclasses);
 	put_key(o, "class_count");
 	put_bytes(o, "[", 1);
 	for (c = 0; c < fit->nclasses; c++)
@@ -559,14 +566,7 @@ put_softmax(json_out *o, const mlx_model *m)
 	put_key(o, "n_classes");
 	put_int(o, fit->nclasses);
 	put_key(o, "classes");
-	put_bytes(o, "[", 1);
-	for (c = 0; c < fit->nclasses; c++)
-	{
-		if (c > 0)
-			put_bytes(o, ",", 1);
-		put_json_string(o, fit->classes[c]);
-	}
-	put_bytes(o, "]", 1);
+	put_string_list(o, fit->classes, fit->nclasses);
 	put_key(o, "fit_intercept");
 	put_bool(o, fit->intercept);
 	put_key(o, "lambda");
@@ -712,7 +712,6 @@ static void
 put_tree(json_out *o, const mlx_model *m, const tree_summary *ts)
 {
 	const mlx_tree_fit *fit = &m->u.tree;
-	int32_t		c;
 	int32_t		j;
 	bool		first;
 
@@ -723,14 +722,7 @@ put_tree(json_out *o, const mlx_model *m, const tree_summary *ts)
 		put_key(o, "n_classes");
 		put_int(o, fit->nclasses);
 		put_key(o, "classes");
-		put_bytes(o, "[", 1);
-		for (c = 0; c < fit->nclasses; c++)
-		{
-			if (c > 0)
-				put_bytes(o, ",", 1);
-			put_json_string(o, fit->classes[c]);
-		}
-		put_bytes(o, "]", 1);
+		put_string_list(o, fit->classes, fit->nclasses);
 	}
 	put_key(o, "n_trees");
 	put_int(o, fit->ntrees);

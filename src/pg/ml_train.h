@@ -134,6 +134,7 @@ extern int	ml_training_threads;
 
 /* train_setup.c */
 extern bool ml_train_is_tree(const char *algorithm);
+extern bool ml_is_numeric_type(Oid t);	/* int2/4/8, float4/8, numeric */
 extern void ml_train_parse_options(TrainRun *run, Jsonb *options);
 extern void ml_train_resolve_columns(TrainRun *run, ArrayType *features);
 extern char *ml_join_names(const char *const *names);

@@ -530,8 +530,8 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 
 /* ---------- columns ---------- */
 
-static bool
-is_numeric_type(Oid t)
+bool
+ml_is_numeric_type(Oid t)
 {
 	return t == INT2OID || t == INT4OID || t == INT8OID || t == FLOAT4OID ||
 		t == FLOAT8OID || t == NUMERICOID;
@@ -547,7 +547,7 @@ is_categorical_type(Oid t)
 static uint8
 column_kind(const char *name, Oid typid)
 {
-	if (is_numeric_type(typid))
+	if (ml_is_numeric_type(typid))
 		return MLX_INPUT_NUMERIC;
 	if (typid == BOOLOID)
 		return MLX_INPUT_BOOLEAN;
@@ -622,14 +622,14 @@ ml_train_resolve_columns(TrainRun *run, ArrayType *features)
 	else if (run->classifier || ml_train_is_tree(run->algorithm))
 	{
 		/* trees: numeric or a class label; the objective decides (later) */
-		if (!is_numeric_type(run->target_type) && run->target_type != BOOLOID &&
+		if (!ml_is_numeric_type(run->target_type) && run->target_type != BOOLOID &&
 			!is_categorical_type(run->target_type))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("target column \"%s\" has type %s, but %s needs a boolean, text, enum or numeric class label",
 							run->target, format_type_be(run->target_type), run->algorithm)));
 	}
-	else if (!is_numeric_type(run->target_type))
+	else if (!ml_is_numeric_type(run->target_type))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATATYPE_MISMATCH),
 				 errmsg("target column \"%s\" has type %s, but %s needs a numeric target",

@@ -42,13 +42,6 @@
 /* rows sampled for the bin edges */
 #define ML_TREE_SAMPLE_ROWS 200000
 
-static bool
-numeric_target(Oid t)
-{
-	return t == INT2OID || t == INT4OID || t == INT8OID || t == FLOAT4OID ||
-		t == FLOAT8OID || t == NUMERICOID;
-}
-
 static int
 tree_kind(const TrainRun *run)
 {
@@ -71,7 +64,7 @@ ml_train_tree_objective(TrainRun *run)
 
 	if (obj != NULL && strcmp(obj, "regression") == 0)
 	{
-		if (!numeric_target(run->target_type))
+		if (!ml_is_numeric_type(run->target_type))
 			ereport(ERROR,
 					(errcode(ERRCODE_DATATYPE_MISMATCH),
 					 errmsg("objective \"regression\" needs a numeric target, but column \"%s\" is %s",
@@ -82,7 +75,7 @@ ml_train_tree_objective(TrainRun *run)
 	else if (obj != NULL)
 		run->classifier = true;
 	else
-		run->classifier = !numeric_target(run->target_type);
+		run->classifier = !ml_is_numeric_type(run->target_type);
 }
 
 /*
