@@ -318,7 +318,12 @@ mlx_enet_from_state(const mlx_linreg_state *s, double alpha, double l1_ratio,
 		rss += r * r;
 	}
 	out->iterations = sweeps;
-	out->dual_gap = gap / n;
+	/*
+	 * A duality gap is >= 0; rounding can leave a converged one a few ulps
+	 * below (seen: -1.7e-17 after the merge of parallel states), which the
+	 * model format would refuse.
+	 */
+	out->dual_gap = gap > 0 ? gap / n : 0.0;
 	out->r2 = (yy > 0.0) ? 1.0 - rss / yy : NAN;
 
 done:
