@@ -333,7 +333,9 @@ typedef struct trainer
 	int			max_hists;
 	pending    *stack;
 	node_arrays nodes;
-	double	   *scratch;		/* 4 * stride doubles */
+	double	   *scratch;		/* 6 * stride doubles: best_split's sums, the
+								 * best left child's totals (4 * stride),
+								 * its right child's (5 * stride) */
 	/* boosting: at each leaf, add its value to these rows' margins */
 	double	   *leaf_margin;	/* n * stride, or NULL */
 	int			leaf_acc;		/* values added per row: 1 (boosting) or
@@ -574,6 +576,7 @@ best_split(trainer *t, const double *h, const double *tot,
 	double	   *R = L + st;
 	double	   *LM = R + st;
 	double	   *RM = LM + st;
+	double	   *BL = RM + st;	/* totals of the best split's left child */
 	double		parent = node_score(tot, nch, lambda);
 
 	best->feature = -1;
@@ -620,6 +623,7 @@ best_split(trainer *t, const double *h, const double *tot,
 					best->bin = b;
 					/* without missing values, default to the heavier side */
 					best->default_left = has_missing ? false : (L[0] >= RM[0]);
+					memcpy(BL, L, sizeof(double) * st);
 				}
 			}
 			if (has_missing)
@@ -635,6 +639,7 @@ best_split(trainer *t, const double *h, const double *tot,
 						best->feature = f;
 						best->bin = b;
 						best->default_left = true;
+						memcpy(BL, LM, sizeof(double) * st);
 					}
 				}
 			}
@@ -662,6 +667,28 @@ goes_left(const uint8_t *row, int32_t f, int32_t split_bin, bool default_left)
 	int			b = row[f];
 
 	return (b == 0) ? (int) default_left : (b <= split_bin);
+}
+
+/*
+ * Make node n a leaf of a node's totals T (stride doubles): cover W and
+ * the values scale * S_c / (W + lambda).
+ */
+static void
+set_leaf(trainer *t, int32_t n, const double *T, double scale)
+{
+	node_arrays *a = &t->nodes;
+	int			lw = t->p->kind == MLX_TREE_GRADIENT_BOOSTING ? 1 : t->nch;
+	double		den = T[0] + t->p->lambda;
+
+	a->feature[n] = -1;
+	a->threshold[n] = 0;
+	a->left[n] = a->right[n] = -1;
+	a->default_left[n] = 0;
+	a->gain[n] = 0;
+	a->cover[n] = T[0];
+	a->split_bin[n] = 0;
+	for (int c = 0; c < lw; c++)
+		a->value[(size_t) n * lw + c] = den > 0 ? scale * T[1 + c] / den : 0;
 }
 
 /*
@@ -708,21 +735,12 @@ grow_tree(trainer *t, int64_t nrows_tree, double scale)
 			return MLX_EINTR;
 		}
 		hist_totals(t, pd.hist, tot);
-		a->feature[n] = -1;
-		a->threshold[n] = 0;
-		a->left[n] = a->right[n] = -1;
-		a->default_left[n] = 0;
-		a->gain[n] = 0;
-		a->cover[n] = tot[0];
-		a->split_bin[n] = 0;
-		for (int c = 0; c < lw; c++)
-		{
-			double		den = tot[0] + p->lambda;
-
-			a->value[(size_t) n * lw + c] = den > 0 ? scale * tot[1 + c] / den : 0;
-		}
+		set_leaf(t, n, tot, scale);
 
 		best.feature = -1;
+		best.bin = 0;
+		best.default_left = false;
+		best.gain = 0;
 		if (pd.depth < p->max_depth && pd.end - pd.begin >= 2 &&
 			tot[0] >= 2 * p->min_child_weight)
 		{
@@ -799,6 +817,44 @@ grow_tree(trainer *t, int64_t nrows_tree, double scale)
 			a->default_left[n] = best.default_left ? 1 : 0;
 			a->gain[n] = best.gain;
 			a->split_bin[n] = best.bin;
+
+			/*
+			 * Children at max_depth stay leaves: their values come from the
+			 * split's sums, and the rows need no partition and no
+			 * histogram, only (for the margins) the leaf they reach.
+			 */
+			if (pd.depth + 1 >= p->max_depth)
+			{
+				double	   *BL = t->scratch + 4 * st;
+				double	   *BR = t->scratch + 5 * st;
+
+				for (int c = 0; c < st; c++)
+					BR[c] = tot[c] - BL[c];
+				set_leaf(t, li, BL, scale);
+				set_leaf(t, ri, BR, scale);
+				hist_put(t, pd.hist);
+				if (t->leaf_margin != NULL)
+				{
+					const double *lv = a->value + (size_t) li * lw;
+					const double *rv = a->value + (size_t) ri * lw;
+
+					for (int64_t i = pd.begin; i < pd.end; i++)
+					{
+						uint32_t	r = t->idx[i];
+						const double *v;
+						double	   *m;
+
+						if (i + PREFETCH_ROWS < pd.end)
+							PREFETCH(bins + (size_t) t->idx[i + PREFETCH_ROWS] * F + best.feature);
+						v = goes_left(bins + (size_t) r * F, best.feature, best.bin,
+									  best.default_left) ? lv : rv;
+						m = t->leaf_margin + (size_t) r * t->ngroups + t->group;
+						for (int c = 0; c < t->leaf_acc; c++)
+							m[c] += v[c];
+					}
+				}
+				continue;
+			}
 			/* branch-free: the side is data, not a jump to mispredict */
 			for (int64_t i = pd.begin; i < pd.end; i++)
 			{
@@ -1070,7 +1126,7 @@ mlx_tree_train(const mlx_tree_data *d, const mlx_tree_data *valid,
 	t.tmp = mlx_alloc(ctx, sizeof(uint32_t) * n);
 	t.feats = mlx_alloc(ctx, sizeof(int32_t) * F);
 	t.split_feats = mlx_alloc(ctx, sizeof(int32_t) * F);
-	t.scratch = mlx_alloc(ctx, sizeof(double) * 4 * t.stride);
+	t.scratch = mlx_alloc(ctx, sizeof(double) * 6 * t.stride);
 	if (t.free_hists == NULL || t.stack == NULL || t.rw == NULL || t.rv == NULL ||
 		t.idx == NULL || t.tmp == NULL || t.feats == NULL || t.split_feats == NULL ||
 		t.scratch == NULL)
