@@ -591,6 +591,7 @@ DECLARE
   m record;
   r record;
   pos text;
+  classifier boolean;
   src text := ml._from_item(relation);
 BEGIN
   SELECT mm.algorithm, mm.target INTO m
@@ -614,7 +615,8 @@ BEGIN
     RAISE EXCEPTION 'target column "%" of model "%" does not exist in relation %',
       m.target, model_name, relation USING ERRCODE = 'undefined_column';
   END;
-  IF ml._is_classifier(model_name, m.algorithm) AND array_length(ml.classes(model_name), 1) > 2 THEN
+  classifier := ml._is_classifier(model_name, m.algorithm);
+  IF classifier AND array_length(ml.classes(model_name), 1) > 2 THEN
     -- more than two classes: macro averages, log loss of each row's actual class
     EXECUTE format(
       'SELECT ml.accuracy(a, l) AS accuracy, ml.precision(a, l) AS prec,'
@@ -632,7 +634,7 @@ BEGIN
     metric := 'n'; value := r.n; RETURN NEXT;
     RETURN;
   END IF;
-  IF ml._is_classifier(model_name, m.algorithm) THEN
+  IF classifier THEN
     pos := (ml.classes(model_name))[2];
     EXECUTE format(
       'SELECT ml.accuracy(a, l) AS accuracy, ml.precision(a, l, $1) AS prec,'

@@ -156,9 +156,11 @@ def pass_summary(passes):
 PGCOPY_SIG = b"PGCOPY\n\xff\r\n\x00"
 
 
-def replace_section(begin, end, lines):
-    """Put lines (which start with begin and end with end) into bench/RESULTS.md in
-    place of the section between those markers, or at the end; the rest stays."""
+def replace_section(begin, end, lines, results):
+    """Put lines (which start with begin), a "Results" heading, the results text and
+    end into bench/RESULTS.md in place of the section between those markers, or at
+    the end; the rest stays."""
+    lines = lines + ["", "### Results", "", results, end]
     path = os.path.join(HERE, "RESULTS.md")
     try:
         with open(path) as f:
@@ -529,12 +531,7 @@ def main():
                   "`LogisticRegression(penalty=None, max_iter=1000)` / `KMeans(n_clusters=8, n_init=10, "
                   "random_state=0)`; predictions written back with `COPY ... FROM STDIN WITH (FORMAT binary)` "
                   "into a table created in the timed span; both sides timed from the client, every phase included")
-        md.append("")
-        md.append("### Results")
-        md.append("")
-        md.append(text)
-        md.append(END)
-        replace_section(BEGIN, END, md)
+        replace_section(BEGIN, END, md, text)
         print("\nwrote the classic section of bench/RESULTS.md")
     return 0
 

@@ -375,12 +375,7 @@ def main():
                   "model bound once as a constant; serial: `max_parallel_workers_per_gather = 0`; 2 workers: "
                   "`parallel_setup_cost = 0, parallel_tuple_cost = 0, min_parallel_table_scan_size = 0, "
                   "max_parallel_workers_per_gather = 2` (\"launched\" is Workers Launched from EXPLAIN ANALYZE)")
-        md.append("")
-        md.append("### Results")
-        md.append("")
-        md.append(text)
-        md.append(END)
-        replace_section(BEGIN, END, md)
+        replace_section(BEGIN, END, md, text)
         print("\nwrote the trees section of bench/RESULTS.md")
     return 0
 

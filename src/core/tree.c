@@ -337,11 +337,11 @@ typedef struct trainer
 								 * best left child's totals (4 * stride),
 								 * its right child's (5 * stride) */
 	/* boosting: at each leaf, add its value to these rows' margins */
-	double	   *leaf_margin;	/* n * stride, or NULL */
+	double	   *leaf_margin;	/* n * leaf_stride, or NULL */
 	int			leaf_acc;		/* values added per row: 1 (boosting) or
 								 * leaf_width (forests) */
-	int			ngroups;
-	int			group;
+	int			leaf_stride;	/* doubles per row of leaf_margin */
+	int			group;			/* offset in a row (boosting: the class) */
 	uint64_t	rng;
 	/* slice q > 0 of a large histogram goes to part_hist[q - 1] */
 	pool		pool;
@@ -669,6 +669,16 @@ goes_left(const uint8_t *row, int32_t f, int32_t split_bin, bool default_left)
 	return (b == 0) ? (int) default_left : (b <= split_bin);
 }
 
+/* Add a leaf's values to row r's margins (or forest sums). */
+static inline void
+add_leaf(trainer *t, uint32_t r, const double *v)
+{
+	double	   *m = t->leaf_margin + (size_t) r * t->leaf_stride + t->group;
+
+	for (int c = 0; c < t->leaf_acc; c++)
+		m[c] += v[c];
+}
+
 /*
  * Make node n a leaf of a node's totals T (stride doubles): cover W and
  * the values scale * S_c / (W + lambda).
@@ -777,12 +787,7 @@ grow_tree(trainer *t, int64_t nrows_tree, double scale)
 				const double *v = a->value + (size_t) n * lw;
 
 				for (int64_t i = pd.begin; i < pd.end; i++)
-				{
-					double	   *m = t->leaf_margin + (size_t) t->idx[i] * t->ngroups + t->group;
-
-					for (int c = 0; c < t->leaf_acc; c++)
-						m[c] += v[c];
-				}
+					add_leaf(t, t->idx[i], v);
 			}
 			continue;
 		}
@@ -841,16 +846,11 @@ grow_tree(trainer *t, int64_t nrows_tree, double scale)
 					for (int64_t i = pd.begin; i < pd.end; i++)
 					{
 						uint32_t	r = t->idx[i];
-						const double *v;
-						double	   *m;
 
 						if (i + PREFETCH_ROWS < pd.end)
 							PREFETCH(bins + (size_t) t->idx[i + PREFETCH_ROWS] * F + best.feature);
-						v = goes_left(bins + (size_t) r * F, best.feature, best.bin,
-									  best.default_left) ? lv : rv;
-						m = t->leaf_margin + (size_t) r * t->ngroups + t->group;
-						for (int c = 0; c < t->leaf_acc; c++)
-							m[c] += v[c];
+						add_leaf(t, r, goes_left(bins + (size_t) r * F, best.feature, best.bin,
+												 best.default_left) ? lv : rv);
 					}
 				}
 				continue;
@@ -899,7 +899,6 @@ grow_tree(trainer *t, int64_t nrows_tree, double scale)
 				double	   *ph = pd.hist;
 				size_t		nd = t->hist_doubles;
 
-				(void) st;
 				for (size_t i = 0; i < nd; i++)
 					ph[i] -= small_hist[i];
 			}
@@ -1329,7 +1328,7 @@ mlx_tree_train(const mlx_tree_data *d, const mlx_tree_data *valid,
 			}
 			/* rows outside the subsample walk the trees afterwards */
 			t.leaf_margin = margin;
-			t.ngroups = ngroups;
+			t.leaf_stride = ngroups;
 			t.leaf_acc = 1;
 			for (int g = 0; g < ngroups; g++)
 			{
@@ -1435,7 +1434,7 @@ mlx_tree_train(const mlx_tree_data *d, const mlx_tree_data *valid,
 			tree_start[ntrees] = t.nodes.n;
 			/* training predictions: the rows of each leaf, then the rest */
 			t.leaf_margin = acc;
-			t.ngroups = t.nch;
+			t.leaf_stride = t.nch;
 			t.group = 0;
 			t.leaf_acc = t.nch;
 			st = grow_tree(&t, nsel, 1.0);

@@ -760,31 +760,25 @@ put_tree(json_out *o, const mlx_model *m, const tree_summary *ts)
 	put_key(o, "colsample");
 	put_double(o, fit->colsample);
 	put_key(o, "feature_importance");
-	put_str(o, "{\"gain\":{");
-	first = true;
-	for (j = 0; j < m->nfeat; j++)
+	/* {"gain": {name: total, ...}, "splits": {name: count, ...}} */
+	for (int pass = 0; pass < 2; pass++)
 	{
-		if (ts->splits[j] == 0)
-			continue;
-		if (!first)
-			put_bytes(o, ",", 1);
-		first = false;
-		put_json_string(o, m->feature_names[j]);
-		put_bytes(o, ":", 1);
-		put_double(o, ts->gain[j]);
-	}
-	put_str(o, "},\"splits\":{");
-	first = true;
-	for (j = 0; j < m->nfeat; j++)
-	{
-		if (ts->splits[j] == 0)
-			continue;
-		if (!first)
-			put_bytes(o, ",", 1);
-		first = false;
-		put_json_string(o, m->feature_names[j]);
-		put_bytes(o, ":", 1);
-		put_int(o, (long long) ts->splits[j]);
+		put_str(o, pass == 0 ? "{\"gain\":{" : "},\"splits\":{");
+		first = true;
+		for (j = 0; j < m->nfeat; j++)
+		{
+			if (ts->splits[j] == 0)
+				continue;
+			if (!first)
+				put_bytes(o, ",", 1);
+			first = false;
+			put_json_string(o, m->feature_names[j]);
+			put_bytes(o, ":", 1);
+			if (pass == 0)
+				put_double(o, ts->gain[j]);
+			else
+				put_int(o, (long long) ts->splits[j]);
+		}
 	}
 	put_str(o, "}}");
 }

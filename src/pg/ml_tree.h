@@ -44,7 +44,7 @@ typedef struct TreeGatherState
 
 extern bytea *ml_tree_bins_encode(const MlTreeBins *b);
 extern TreeGatherState *ml_tree_state_check(Datum d);
-extern void ml_tree_check_features(const mlx_model *m, const MlFloat8Array *x);
+extern void ml_tree_check_features(const MlFloat8Array *x);
 extern void ml_tree_predict(const mlx_model *m, const void *x, double *out);
 extern double ml_tree_score(const mlx_model *m, const void *x);
 

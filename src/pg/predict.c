@@ -45,7 +45,7 @@ ml_check_features(const mlx_model *m, const MlFloat8Array *x)
 		ml_raise_length_mismatch("feature array", x->n, m->nfeat, detail);
 	}
 	if (ml_is_tree_model(m))
-		ml_tree_check_features(m, x);	/* NaN is a missing value */
+		ml_tree_check_features(x);	/* NaN is a missing value */
 	else
 		ml_check_finite(x, "feature array");
 }

@@ -393,7 +393,7 @@ ml_tree_gather_combine(PG_FUNCTION_ARGS)
  * the way their training learned.
  */
 void
-ml_tree_check_features(const mlx_model *m, const MlFloat8Array *x)
+ml_tree_check_features(const MlFloat8Array *x)
 {
 	for (int j = 0; j < x->n; j++)
 	{
