@@ -9,6 +9,7 @@
  * read, so garbage below the diagonal of a state from outside is harmless.
  */
 #include "core/linreg.h"
+#include "core/metrics.h"
 #include "core/tdist.h"
 
 #include <float.h>
@@ -328,6 +329,139 @@ mlx_linreg_copy_r(const mlx_linreg_state *s, const mlx_ctx *ctx, double **R)
  * weight 1 the scale factor is exactly 1 and the values are copied as they
  * are, so the unweighted entry point below is this one with weight 1.
  */
+/* R of a state with an intercept column and rows, buffer folded in */
+static mlx_status
+intercept_r(const mlx_linreg_state *s, const mlx_ctx *ctx, double **R)
+{
+	*R = NULL;
+	if ((s->flags & MLX_LINREG_F_INTERCEPT) == 0 || s->nrows <= 0)
+		return MLX_EINVAL;
+	return mlx_linreg_copy_r(s, ctx, R);
+}
+
+mlx_status
+mlx_linreg_means(const mlx_linreg_state *s, const mlx_ctx *ctx, double *means)
+{
+	int			p = state_ncols(s);
+	double	   *R;
+	mlx_status	st = intercept_r(s, ctx, &R);
+
+	if (st != MLX_OK)
+		return st;
+	for (int j = 0; j < s->nfeat; j++)
+		means[j] = R[(size_t) (j + 1) * p] / R[0];
+	mlx_free(ctx, R);
+	return MLX_OK;
+}
+
+mlx_status
+mlx_linreg_drop_intercept(const mlx_linreg_state *src, mlx_linreg_state *dst,
+						  const mlx_ctx *ctx)
+{
+	int			p = state_ncols(src);
+	int			k = src->nfeat;
+	double	   *R;
+	double	   *row;
+	mlx_status	st;
+
+	if (dst->nfeat != k || (dst->flags & MLX_LINREG_F_INTERCEPT) != 0 ||
+		dst->nrows != 0)
+		return MLX_EINVAL;
+	st = intercept_r(src, ctx, &R);
+	if (st != MLX_OK)
+		return st;
+	row = mlx_alloc(ctx, sizeof(double) * (size_t) k);
+	if (row == NULL)
+	{
+		mlx_free(ctx, R);
+		return MLX_ENOMEM;
+	}
+	/* row i of R, columns 1..p-1: x part then y (rows below i are zero there) */
+	for (int i = 0; i < p && st == MLX_OK; i++)
+	{
+		for (int j = 0; j < k; j++)
+			row[j] = R[i + (size_t) (j + 1) * p];
+		st = mlx_linreg_add_row(dst, R[i + (size_t) (p - 1) * p], row, ctx, NULL);
+	}
+	if (st == MLX_OK)
+		dst->nrows = src->nrows;
+	mlx_free(ctx, row);
+	mlx_free(ctx, R);
+	return st;
+}
+
+/* ||R v||^2 for the upper-triangular p-by-p R; u receives R v */
+static double
+norm2_rv(const double *R, int p, const double *v, double *u)
+{
+	double		ss = 0;
+
+	for (int i = 0; i < p; i++)
+	{
+		double		acc = 0;
+
+		for (int j = i; j < p; j++)
+			acc += R[i + (size_t) j * p] * v[j];
+		u[i] = acc;
+		ss += acc * acc;
+	}
+	return ss;
+}
+
+mlx_status
+mlx_linreg_residual_moments(const mlx_linreg_state *s, const double *coef,
+							const mlx_ctx *ctx, struct mlx_regmoments *out)
+{
+	int			p = state_ncols(s);
+	int			k = s->nfeat;
+	double	   *R;
+	double	   *v;
+	double	   *u;
+	double		n = (double) s->nrows;
+	mlx_status	st;
+
+	mlx_regmoments_init(out);
+	if ((s->flags & MLX_LINREG_F_INTERCEPT) == 0)
+		return MLX_EINVAL;
+	if (s->nrows == 0)
+		return MLX_OK;
+	st = intercept_r(s, ctx, &R);
+	if (st != MLX_OK)
+		return st;
+	v = mlx_alloc(ctx, sizeof(double) * (size_t) p * 2);
+	if (v == NULL)
+	{
+		mlx_free(ctx, R);
+		return MLX_ENOMEM;
+	}
+	u = v + p;
+	out->n = s->nrows;
+
+	/*
+	 * Row 0 of R'R is R[0][0] times row 0 of R: the sums of 1, x and y.
+	 * With v = (ybar, 0.., -1), R v is the centred y; with v = (coef, -1),
+	 * the negated residual, whose sum is -(R'R v)[0] = -R[0][0] (R v)[0].
+	 */
+	out->mean_y = R[0] * R[(size_t) (p - 1) * p] / n;
+	memset(v, 0, sizeof(double) * (size_t) p);
+	v[0] = out->mean_y;
+	v[p - 1] = -1;
+	out->m2_y = norm2_rv(R, p, v, u);
+	for (int j = 0; j <= k; j++)
+		v[j] = coef[j];
+	(void) norm2_rv(R, p, v, u);
+	out->mean_e = -R[0] * u[0] / n;
+	v[0] = coef[0] + out->mean_e;
+	out->m2_e = norm2_rv(R, p, v, u);
+	out->abs_sum = NAN;
+	mlx_free(ctx, v);
+	mlx_free(ctx, R);
+	if (!isfinite(out->mean_y) || !isfinite(out->m2_y) ||
+		!isfinite(out->mean_e) || !isfinite(out->m2_e))
+		return MLX_ENONFINITE;
+	return MLX_OK;
+}
+
 /*
  * The first bad value of a row, in the order the caller is told about
  * them: a non-finite feature (its index), a non-finite target (-1), a

@@ -121,6 +121,42 @@ mlx_status	mlx_linreg_copy_r(const mlx_linreg_state *s, const mlx_ctx *ctx,
 							  double **R);
 
 /*
+ * The means of the nfeat features over the rows of a state with an
+ * intercept column, read off the first row of R: (R'R)[0][j] = R[0][0]
+ * R[0][j] is the column's sum and R[0][0]^2 the row count.  MLX_EINVAL
+ * for a state without the intercept column or without rows.
+ */
+mlx_status	mlx_linreg_means(const mlx_linreg_state *s, const mlx_ctx *ctx,
+							 double *means);
+
+/*
+ * The same rows without the intercept column: 'dst', initialized by the
+ * caller for the same nfeat without an intercept (any lambda), receives
+ * the rows of R less its first column -- whose cross products are exactly
+ * X'X, X'y and y'y -- and then src's row count.  MLX_EINVAL when src has
+ * no intercept column or dst is not empty with the same nfeat.
+ */
+mlx_status	mlx_linreg_drop_intercept(const mlx_linreg_state *src,
+									  mlx_linreg_state *dst,
+									  const mlx_ctx *ctx);
+
+/*
+ * How coefficients fit the rows a state with an intercept column holds,
+ * without the rows: their count, the mean and centred sum of squares of y
+ * and of the residual e = y - coef[0] - x.coef[1..nfeat] (coef[0] is 0
+ * for a model without intercept), as the regression-metrics moments of
+ * core/metrics.h (abs_sum, which needs the rows, is NaN).  Each sum of
+ * squares is the squared norm of R v for one vector v, so nothing cancels
+ * the way y'y - n ybar^2 would.  MLX_EINVAL for a state without the
+ * intercept column.
+ */
+struct mlx_regmoments;
+mlx_status	mlx_linreg_residual_moments(const mlx_linreg_state *s,
+										const double *coef,
+										const mlx_ctx *ctx,
+										struct mlx_regmoments *out);
+
+/*
  * Merge 'other' into 's' (TSQR).  Both must have the same nfeat, flags and
  * lambda, else MLX_EMISMATCH.  'other' is not modified.
  */

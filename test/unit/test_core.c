@@ -12,6 +12,7 @@
  * model file.
  */
 #include "core/linreg.h"
+#include "core/metrics.h"
 #include "core/mlx_core.h"
 #include "core/tdist.h"
 
@@ -1608,6 +1609,119 @@ test_linreg_enomem(void)
 	}
 }
 
+/*
+ * What ml.train's one pass reads off a state with an intercept column:
+ * the column means, the fit without intercept (re-factored R) and the
+ * residual moments of any coefficients, each against a direct computation
+ * over the rows.
+ */
+static void
+test_linreg_one_pass_figures(void)
+{
+	enum
+	{
+	N = 700, K = 4};
+	double		beta[] = {2.0, 1.0, -2.0, 3.0, 0.5};
+	static double X[N * K],
+				y[N];
+	double		means[K];
+	mlx_linreg_state *s = new_state(K, 0.0, true);
+	mlx_linreg_state *d = new_state(K, 0.0, false);
+	mlx_linreg_state *held = new_state(K, 0.0, true);
+	mlx_linreg_fit f,
+				ref;
+	mlx_regmoments mom;
+	char		what[40];
+
+	EXPECT(s != NULL && d != NULL && held != NULL, "allocation");
+	if (s == NULL || d == NULL || held == NULL)
+		return;
+	make_data(X, y, N, K, beta, 0.3, 11);
+	for (int i = 0; i < N * K; i++)
+		X[i] += 5.0 * (i % K);	/* columns with different means */
+	EXPECT_ST(add_rows(s, X, y, K, 0, 500), MLX_OK);
+	EXPECT_ST(add_rows(held, X, y, K, 500, N), MLX_OK);
+
+	/* means of the first 500 rows */
+	EXPECT_ST(mlx_linreg_means(s, MC, means), MLX_OK);
+	for (int j = 0; j < K; j++)
+	{
+		long double sum = 0;
+
+		for (int i = 0; i < 500; i++)
+			sum += X[(size_t) i * K + j];
+		snprintf(what, sizeof(what), "mean[%d]", j);
+		EXPECT_NEAR(means[j], (double) (sum / 500), 1e-13, what);
+	}
+
+	/* no intercept, by re-factoring R, equals fitting the rows directly */
+	EXPECT_ST(mlx_linreg_drop_intercept(s, d, MC), MLX_OK);
+	EXPECT(d->nrows == 500, "dropped state counts %lld rows", (long long) d->nrows);
+	d->lambda = 2.0;
+	EXPECT_ST(mlx_linreg_solve(d, MC, &f), MLX_OK);
+	EXPECT_ST(fit_data(X, y, 500, K, 2.0, false, &ref), MLX_OK);
+	if (f.coef != NULL && ref.coef != NULL)
+		for (int j = 0; j <= K; j++)
+		{
+			snprintf(what, sizeof(what), "no-intercept ridge coef[%d]", j);
+			EXPECT_NEAR(f.coef[j], ref.coef[j], 1e-11, what);
+		}
+	fit_free(MC, &f);
+	fit_free(MC, &ref);
+	EXPECT_ST(mlx_linreg_drop_intercept(s, d, MC), MLX_EINVAL);	/* not empty */
+	EXPECT_ST(mlx_linreg_drop_intercept(d, d, MC), MLX_EINVAL);	/* no intercept */
+	EXPECT_ST(mlx_linreg_means(d, MC, means), MLX_EINVAL);
+
+	/* residual moments of the training fit, on training and held-out rows */
+	EXPECT_ST(mlx_linreg_solve(s, MC, &f), MLX_OK);
+	if (f.coef == NULL)
+		return;
+	for (int part = 0; part < 2; part++)
+	{
+		int			lo = part ? 500 : 0,
+					hi = part ? N : 500,
+					n = hi - lo;
+		long double sy = 0,
+					se = 0,
+					syy = 0,
+					see = 0;
+		double		my,
+					me;
+
+		EXPECT_ST(mlx_linreg_residual_moments(part ? held : s, f.coef, MC, &mom), MLX_OK);
+		for (int i = lo; i < hi; i++)
+		{
+			double		e = y[i] - f.coef[0];
+
+			for (int j = 0; j < K; j++)
+				e -= f.coef[j + 1] * X[(size_t) i * K + j];
+			sy += y[i];
+			se += e;
+		}
+		my = (double) (sy / n);
+		me = (double) (se / n);
+		for (int i = lo; i < hi; i++)
+		{
+			double		e = y[i] - f.coef[0];
+
+			for (int j = 0; j < K; j++)
+				e -= f.coef[j + 1] * X[(size_t) i * K + j];
+			syy += (y[i] - my) * (y[i] - my);
+			see += (e - me) * (e - me);
+		}
+		EXPECT(mom.n == n, "n %lld", (long long) mom.n);
+		EXPECT_NEAR(mom.mean_y, my, 1e-12, part ? "held-out mean y" : "mean y");
+		EXPECT_REL(mom.m2_y, (double) syy, 1e-11, part ? "held-out m2 y" : "m2 y");
+		EXPECT_NEAR(mom.mean_e, me, 1e-11, part ? "held-out mean e" : "mean e");
+		EXPECT_REL(mom.m2_e, (double) see, 1e-9, part ? "held-out m2 e" : "m2 e");
+	}
+	fit_free(MC, &f);
+	EXPECT_ST(mlx_linreg_residual_moments(d, beta, MC, &mom), MLX_EINVAL);
+	free(s);
+	free(d);
+	free(held);
+}
+
 int
 main(void)
 {
@@ -1637,6 +1751,7 @@ main(void)
 	run_case("linreg_validate", test_linreg_validate);
 	run_case("linreg_interrupt", test_linreg_interrupt);
 	run_case("linreg_enomem", test_linreg_enomem);
+	run_case("linreg_one_pass_figures", test_linreg_one_pass_figures);
 	printf("%d passed, %d failed\n", n_pass, n_fail);
 	return n_fail ? 1 : 0;
 }
