@@ -782,6 +782,34 @@ COMMENT ON FUNCTION ml._encode_cols(bytea, "any") IS
   'internal: ml._encode of the model''s input columns passed one by one in input order (ml.train''s passes)';
 
 ------------------------------------------------------------------------------
+-- ml.train's linear regression: the whole fit in one parallel pass over the
+-- feature columns (training and held-out rows, means, fit and metrics)
+------------------------------------------------------------------------------
+
+CREATE FUNCTION ml._linreg_train_sfunc(state bytea, y float8, held_out boolean,
+                                       impute boolean, encoder bytea, VARIADIC "any")
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_linreg_train_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE FUNCTION ml._linreg_train_combine(state1 bytea, state2 bytea)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_linreg_train_combine'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE AGGREGATE ml._linreg_train(y float8, held_out boolean, impute boolean,
+                                  encoder bytea, VARIADIC "any") (
+    SFUNC = ml._linreg_train_sfunc,
+    STYPE = bytea,
+    COMBINEFUNC = ml._linreg_train_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON FUNCTION ml._linreg_train_sfunc(bytea, float8, boolean, boolean, bytea, "any") IS
+  'internal: transition function of ml._linreg_train (encodes a row''s columns, folds it into the training or held-out QR state)';
+COMMENT ON FUNCTION ml._linreg_train_combine(bytea, bytea) IS
+  'internal: combine function of ml._linreg_train (TSQR merges)';
+COMMENT ON AGGREGATE ml._linreg_train(float8, boolean, boolean, bytea, "any") IS
+  'internal: ml.train''s linear regression pass; its state holds the QR factors of the training and held-out rows';
+
+------------------------------------------------------------------------------
 -- Logistic regression: one IRLS pass as a parallel aggregate (ml.train runs
 -- one per iteration), and classifier scoring
 ------------------------------------------------------------------------------

@@ -163,6 +163,52 @@ SELECT c AS "case", pg_temp.fails(q) AS outcome FROM (VALUES
   ('evaluate: missing relation', $q$SELECT * FROM ml.evaluate('price_nulls', 'nowhere')$q$)
 ) AS cases(c, q);
 
+-- linear regression: one pass over the data when no value needs imputing
+-- (the categorical columns' vocabulary passes aside)
+SELECT p->>'name' AS pass FROM ml.models m, jsonb_array_elements(m.training_info->'passes') p
+WHERE m.name = 'price' AND m.version = 1;
+-- a NULL feature: that pass stops, the statistics pass finds the means, a
+-- second pass imputes them
+SELECT metrics->'n_train' AS n_train
+FROM ml.train('price_nullx', '(SELECT CASE WHEN id % 13 = 0 THEN NULL ELSE area END AS area, rooms, price FROM houses)',
+              'price');
+SELECT p->>'name' AS pass FROM ml.models m, jsonb_array_elements(m.training_info->'passes') p
+WHERE m.name = 'price_nullx';
+SELECT abs(ml.predict('price_nullx', r) - ml.predict('price_nullx', ARRAY[(SELECT avg(area) FROM houses WHERE id % 13 <> 0 AND price IS NOT NULL), 2]::float8[])) < 1e-9
+       AS null_area_is_the_mean
+FROM (SELECT NULL::numeric AS area, 2 AS rooms) r;
+SELECT ml.drop_model('price_nullx');
+
+-- the metrics ml.train reports come from the pass's QR factors, without
+-- scoring the rows again: they equal ml.evaluate's, on the training rows or
+-- on the held-out rows, with or without intercept and penalty
+CREATE TEMP VIEW noisy AS
+SELECT area, rooms, garden, city, extra, price + 3 * sin(id * 7) AS y FROM houses WHERE price IS NOT NULL;
+CREATE TEMP TABLE fits AS
+SELECT o.label, o.opts::jsonb AS opts, t.metrics
+FROM (VALUES ('ols', '{}'), ('ridge', '{"lambda": 2.5}'), ('no_intercept', '{"fit_intercept": false}'),
+             ('ridge_no_intercept', '{"lambda": 2.5, "fit_intercept": false}'),
+             ('held_out', '{"test_fraction": 0.3, "seed": 5}'),
+             ('held_out_ridge', '{"test_fraction": 0.3, "seed": 5, "lambda": 2.5, "fit_intercept": false}')) AS o(label, opts),
+     LATERAL ml.train('fit_' || o.label, 'noisy', 'y', options => o.opts::jsonb) t;
+SELECT f.label, f.metrics->>'evaluated_on' AS evaluated_on, f.metrics->'n_test' AS n_test,
+       bool_and(abs(e.value - (f.metrics->>e.metric)::float8) <= 1e-9 * greatest(1, abs(e.value))) AS same_as_evaluate,
+       count(*) AS metrics
+FROM fits f,
+     LATERAL ml.evaluate('fit_' || f.label,
+                         CASE WHEN f.opts ? 'test_fraction'
+                              THEN '(SELECT * FROM noisy src WHERE (hashtextextended(src::text, 5) & 2147483647)::float8 / 2147483648.0 < 0.3)'
+                              ELSE 'noisy' END) e
+WHERE e.metric IN ('r2', 'mse', 'rmse', 'explained_variance')
+GROUP BY f.label, f.metrics ORDER BY f.label;
+SELECT ml.drop_model('fit_' || label) FROM fits;
+
+-- the pass's aggregate checks states it did not make itself
+CREATE AGGREGATE pg_temp.bad_train(float8, boolean, boolean, bytea, VARIADIC "any") (
+    SFUNC = ml._linreg_train_sfunc, STYPE = bytea, INITCOND = '\x00112233');
+SELECT pg_temp.fails($q$SELECT pg_temp.bad_train(price, false, false, ml.model('price_nulls'), area, rooms) FROM houses$q$);
+SELECT pg_temp.fails($q$SELECT ml._linreg_train_combine('\x00'::bytea, '\x00'::bytea)$q$);
+
 -- a trailing comment inside the query cannot swallow what ml.train adds
 SELECT version, metrics->'n_train' AS n_train
 FROM ml.train('commented', '(SELECT area, price FROM houses -- a comment)', 'price');
@@ -188,6 +234,18 @@ SET max_parallel_workers_per_gather = 2;
 SELECT version FROM ml.train('big', 'big', 'y', features => ARRAY['a', 'b']);
 SELECT name, rows, workers_planned, processes >= 1 AS ran FROM ml.training_info('big') ORDER BY pass;
 SELECT term, round(estimate::numeric, 8) FROM ml.coefficients(ml.model('big'));
+-- a serial run gives the same model and metrics as the parallel one
+SET max_parallel_workers_per_gather = 0;
+SELECT version FROM ml.train('big', 'big', 'y', features => ARRAY['a', 'b']);
+SELECT workers_planned FROM ml.training_info('big');
+SELECT max(abs(p.estimate - s.estimate)) < 1e-10 AS same_coefficients,
+       (SELECT abs((a.metrics->>'r2')::float8 - (b.metrics->>'r2')::float8) < 1e-12
+              AND abs((a.metrics->>'mse')::float8 - (b.metrics->>'mse')::float8) < 1e-12
+        FROM ml.models a, ml.models b
+        WHERE a.name = 'big' AND a.version = 1 AND b.name = 'big' AND b.version = 2) AS same_metrics
+FROM ml.coefficients((SELECT model FROM ml.models WHERE name = 'big' AND version = 1)) p
+JOIN ml.coefficients((SELECT model FROM ml.models WHERE name = 'big' AND version = 2)) s USING (term);
+SET max_parallel_workers_per_gather = 2;
 -- scoring by name runs in parallel workers too
 EXPLAIN (COSTS OFF) SELECT sum(ml.predict('big', t)) FROM big t;
 SELECT round(sum(ml.predict('big', t))::numeric, 4) = round(sum(y)::numeric, 4) AS parallel_scores_exact

@@ -45,13 +45,6 @@ typedef struct LinregVar
 
 static const char *const linreg_what = "linear regression training";
 
-/*
- * Set by ml.train around its fit pass: it reports rank deficiency itself,
- * with the source columns' names and knowing which dependencies one-hot
- * encoding creates on purpose.  The final function runs in the leader.
- */
-bool		ml_linreg_quiet = false;
-
 /* Fresh state in CurrentMemoryContext: empty (nfeat 0) or sized for nfeat. */
 static LinregVar *
 linreg_var_new(int nfeat, double lambda, bool intercept)
@@ -329,7 +322,7 @@ ml_linreg_final(PG_FUNCTION_ARGS)
 		CHECK_FOR_INTERRUPTS();
 	ml_check_status(st, linreg_what);
 
-	if (fit.lambda == 0 && fit.rank < fit.nfeat && !ml_linreg_quiet)
+	if (fit.lambda == 0 && fit.rank < fit.nfeat)
 	{
 		StringInfoData names;
 

@@ -86,9 +86,6 @@ extern const mlx_model *ml_cached_model(FunctionCallInfo fcinfo, int argno,
  */
 extern bool ml_agg_arg_stable(FunctionCallInfo fcinfo, int argno);
 
-/* linreg.c: suppress the final function's rank warning (ml.train) */
-extern bool ml_linreg_quiet;
-
 /* Changes whenever the model cached in a slot is (re)decoded. */
 extern uint32 ml_cached_model_generation(void *slot);
 
@@ -120,6 +117,7 @@ typedef struct MlPassCache
 	void	   *last;
 	void	   *scratch;		/* per-row work space, if the pass needs one */
 	size_t		scratch_size;
+	void	   *encoder;		/* ml_encode_pass_args's cache */
 } MlPassCache;
 
 extern MlPassCache *ml_pass_cache(FunctionCallInfo fcinfo);

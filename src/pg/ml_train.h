@@ -12,6 +12,7 @@
 #include "core/linreg.h"
 
 #include "datatype/timestamp.h"
+#include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "nodes/pg_list.h"
 #include "utils/array.h"
@@ -161,6 +162,32 @@ extern Jsonb *ml_train_kmeans_metrics(TrainRun *run, bytea *model);
 extern void ml_train_tree_objective(TrainRun *run);
 extern bytea *ml_train_tree_fit(TrainRun *run, bytea *encoder, int64 ntrain);
 extern bytea *ml_train_tree_encoder(TrainRun *run, mlx_inputs *in, char **names);
+
+/* train_linreg.c */
+extern bytea *ml_train_linreg_fit(TrainRun *run, bytea *encoder, bool impute,
+								  int64 *ntrain, int64 *skipped);
+
+/*
+ * rowpredict.c, for a pass aggregate's transition function, its cache in
+ * *slot (a field of its fn_extra): the encoder model of argument model_arg
+ * (decoded once per query), and the encoding of the input columns passed
+ * as arguments first.. (one per model input, in order, or one whole row):
+ * *x points at m->nfeat doubles (unaligned) valid until the next call.
+ * With plain, a value that would need imputation or the statistics pass's
+ * checks (NULL, NaN, infinity, an array of another shape) makes it return
+ * false at once.
+ */
+extern const mlx_model *ml_encode_pass_model(FunctionCallInfo fcinfo,
+											 void **slot, int model_arg);
+extern bool ml_encode_pass_args(FunctionCallInfo fcinfo, void **slot,
+								int model_arg, int first, bool plain,
+								const mlx_model **model, const void **x);
+
+/* train_setup.c: one "key": number member of a JSON object being built */
+extern void ml_put_metric(StringInfo buf, const char *key, double v);
+
+/* train_setup.c: a JSON text as a jsonb value in run->cxt */
+extern Jsonb *ml_train_jsonb(TrainRun *run, const char *text);
 
 /* train_nbayes.c */
 extern bytea *ml_train_nbayes_fit(TrainRun *run, bytea *encoder);

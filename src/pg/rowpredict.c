@@ -56,10 +56,11 @@ typedef struct RowCache
 	int			bufsize;
 } RowCache;
 
+/* The cache in *slot (fn_extra, or a field of a larger fn_extra struct). */
 static RowCache *
-row_cache(FunctionCallInfo fcinfo)
+row_cache_in(FunctionCallInfo fcinfo, void **slot)
 {
-	RowCache   *c = (RowCache *) fcinfo->flinfo->fn_extra;
+	RowCache   *c = (RowCache *) *slot;
 
 	if (c == NULL)
 	{
@@ -67,9 +68,15 @@ row_cache(FunctionCallInfo fcinfo)
 		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
 									   "ml_ext named model cache",
 									   ALLOCSET_SMALL_SIZES);
-		fcinfo->flinfo->fn_extra = c;
+		*slot = c;
 	}
 	return c;
+}
+
+static RowCache *
+row_cache(FunctionCallInfo fcinfo)
+{
+	return row_cache_in(fcinfo, &fcinfo->flinfo->fn_extra);
 }
 
 /* The deployed model of the name in argument 0, loaded once per query. */
@@ -247,12 +254,13 @@ category_text(Datum d, Oid t)
 /*
  * Copy a float8[] without NULL elements straight into the features (the
  * common case, without deconstructing it; out NULL: only check that it
- * could be used as it is); false when the value needs the general path
- * (NULL elements, wrong shape), which also reports errors.  A NaN or
- * infinite element is an error here.
+ * could be used as it is) and return where its elements are (unaligned);
+ * NULL when the value needs the general path (NULL elements, wrong
+ * shape), which also reports errors.  A NaN or infinite element is an
+ * error here, unless plain: then it is one more reason to return NULL.
  */
-static bool
-array_fast_path(const mlx_input *x, Datum d, double *out)
+static const void *
+array_fast_path(const mlx_input *x, Datum d, double *out, bool plain)
 {
 	struct varlena *v = (struct varlena *) DatumGetPointer(d);
 	const char *body;
@@ -261,14 +269,14 @@ array_fast_path(const mlx_input *x, Datum d, double *out)
 	bool		finite = true;
 
 	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
-		return false;
+		return NULL;
 	body = VARDATA_ANY(v);
 	if (VARSIZE_ANY_EXHDR(v) < sizeof(hdr))
-		return false;
+		return NULL;
 	memcpy(hdr, body, sizeof(hdr));
 	if (hdr[0] != 1 || hdr[1] != 0 || hdr[3] != x->nfeat ||
 		VARSIZE_ANY_EXHDR(v) < ARR_OVERHEAD_NONULLS(1) - VARHDRSZ + sizeof(double) * x->nfeat)
-		return false;
+		return NULL;
 	data = body + ARR_OVERHEAD_NONULLS(1) - VARHDRSZ;
 	if (out != NULL)
 		memcpy(out, data, sizeof(double) * x->nfeat);
@@ -279,6 +287,8 @@ array_fast_path(const mlx_input *x, Datum d, double *out)
 		memcpy(&vj, data + sizeof(double) * j, sizeof(double));
 		finite &= isfinite(vj);
 	}
+	if (!finite && plain)
+		return NULL;
 	if (!finite)
 	{
 		for (int j = 0; j < x->nfeat; j++)
@@ -290,19 +300,34 @@ array_fast_path(const mlx_input *x, Datum d, double *out)
 				raise_nonfinite(x->name, vj);
 		}
 	}
-	return true;
+	return data;
 }
 
-/* Encode one row into c->buf (k doubles). */
 /*
  * The features of one input column (x->nfeat doubles at out) from its
  * value d (of base type t, already checked to fit the input's kind), with
  * the model's imputation for NULL and one-hot encoding for categories.
+ *
+ * plain (ml.train's first pass, before any imputation value is known):
+ * return false, instead of imputing or raising an error, for a value that
+ * would need imputation or that the statistics pass has to look at -- a
+ * NULL number, boolean or array, a NULL array element, NaN or infinity,
+ * an array of another shape.  Categories encode as always (NULL is a
+ * category of its own).
  */
-static void
+static bool
 encode_input(const mlx_input *x, Datum d, bool isnull, Oid t, const char *label,
-			 double *out)
+			 double *out, bool plain)
 {
+	if (plain && isnull && x->kind != MLX_INPUT_CATEGORICAL)
+		return false;
+	if (plain && x->kind == MLX_INPUT_NUMERIC)
+	{
+		out[0] = numeric_value(d, t);
+		return isfinite(out[0]);
+	}
+	if (plain && x->kind == MLX_INPUT_ARRAY)
+		return array_fast_path(x, d, out, true) != NULL;
 	switch (x->kind)
 	{
 		case MLX_INPUT_NUMERIC:
@@ -332,7 +357,7 @@ encode_input(const mlx_input *x, Datum d, bool isnull, Oid t, const char *label,
 		case MLX_INPUT_ARRAY:
 			if (isnull)
 				memcpy(out, x->impute, sizeof(double) * x->nfeat);
-			else if (array_fast_path(x, d, out))
+			else if (array_fast_path(x, d, out, false) != NULL)
 			{
 				/* no NULL elements: copied and checked in place */
 			}
@@ -369,10 +394,13 @@ encode_input(const mlx_input *x, Datum d, bool isnull, Oid t, const char *label,
 			}
 			break;
 	}
+	return true;
 }
 
-static void
-encode_row(RowCache *c, const mlx_model *m, const char *label, HeapTupleHeader td)
+/* Encode one row into c->buf (m->nfeat doubles); plain: see encode_input. */
+static bool
+encode_row(RowCache *c, const mlx_model *m, const char *label, HeapTupleHeader td,
+		   bool plain)
 {
 	const mlx_inputs *in = m->inputs;
 	Oid			tuptype = HeapTupleHeaderGetTypeId(td);
@@ -405,17 +433,19 @@ encode_row(RowCache *c, const mlx_model *m, const char *label, HeapTupleHeader t
 	{
 		const mlx_input *x = &in->inputs[i];
 
-		encode_input(x, map->values[map->attidx[i]], map->nulls[map->attidx[i]],
-					 map->atttype[i], label, out);
+		if (!encode_input(x, map->values[map->attidx[i]], map->nulls[map->attidx[i]],
+						  map->atttype[i], label, out, plain))
+			return false;
 		out += x->nfeat;
 	}
+	return true;
 }
 
-/* The model value in argument 0; a different value may expect other columns. */
+/* The model value in argument argno; a different value may expect other columns. */
 static const mlx_model *
-bytea_model(FunctionCallInfo fcinfo, RowCache *c)
+bytea_model(FunctionCallInfo fcinfo, RowCache *c, int argno)
 {
-	const mlx_model *m = ml_cached_model(fcinfo, 0, &c->bytea_cache);
+	const mlx_model *m = ml_cached_model(fcinfo, argno, &c->bytea_cache);
 
 	if (c->map.generation != ml_cached_model_generation(c->bytea_cache))
 	{
@@ -436,12 +466,12 @@ ml_model_and_features(FunctionCallInfo fcinfo, bool by_name, bool row,
 					  const void **x)
 {
 	RowCache   *c = row_cache(fcinfo);
-	const mlx_model *m = by_name ? named_model(fcinfo, c) : bytea_model(fcinfo, c);
+	const mlx_model *m = by_name ? named_model(fcinfo, c) : bytea_model(fcinfo, c, 0);
 
 	if (row)
 	{
 		encode_row(c, m, by_name ? c->label : "the model",
-				   PG_GETARG_HEAPTUPLEHEADER(1));
+				   PG_GETARG_HEAPTUPLEHEADER(1), false);
 		*x = c->buf;
 	}
 	else
@@ -515,10 +545,99 @@ Datum
 ml_encode_row(PG_FUNCTION_ARGS)
 {
 	RowCache   *c = row_cache(fcinfo);
-	const mlx_model *m = bytea_model(fcinfo, c);
+	const mlx_model *m = bytea_model(fcinfo, c, 0);
 
-	encode_row(c, m, "the model", PG_GETARG_HEAPTUPLEHEADER(1));
+	encode_row(c, m, "the model", PG_GETARG_HEAPTUPLEHEADER(1), false);
 	PG_RETURN_DATUM(features_array(c->buf, m->nfeat));
+}
+
+/*
+ * Ready c for encoding the arguments first.. of the current call: false
+ * when they are one whole row (encode_row maps it), true when they are the
+ * model's input columns one by one, whose types are then checked (once
+ * per model).
+ */
+static bool
+args_map(FunctionCallInfo fcinfo, RowCache *c, const mlx_model *m, int first,
+		 const char *fname)
+{
+	const mlx_inputs *in = m->inputs;
+	RowMap	   *map = &c->map;
+
+	if (in == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the model was trained on a feature array, not on table columns")));
+	if (c->bufsize < m->nfeat)
+	{
+		c->buf = MemoryContextAlloc(c->cxt, sizeof(double) * m->nfeat);
+		c->bufsize = m->nfeat;
+	}
+	if (map->valid)
+		return map->tuptype == InvalidOid;
+	if (PG_NARGS() == first + 1 &&
+		type_is_rowtype(get_fn_expr_argtype(fcinfo->flinfo, first)))
+		return false;			/* encode_row builds the row map */
+	else
+	{
+		MemoryContext old;
+
+		if (get_fn_expr_variadic(fcinfo->flinfo) || PG_NARGS() - first != in->ninputs)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s needs the model's %d input columns as separate arguments, got %d",
+							fname, in->ninputs, PG_NARGS() - first)));
+		old = MemoryContextSwitchTo(c->cxt);
+		map->atttype = palloc(sizeof(Oid) * in->ninputs);
+		MemoryContextSwitchTo(old);
+		for (int i = 0; i < in->ninputs; i++)
+		{
+			map->atttype[i] = getBaseType(get_fn_expr_argtype(fcinfo->flinfo, first + i));
+			if (!type_fits(in->inputs[i].kind, map->atttype[i]))
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" has type %s, but the model was trained on %s column",
+								in->inputs[i].name, format_type_be(map->atttype[i]),
+								kind_name(in->inputs[i].kind))));
+		}
+		map->tuptype = InvalidOid;	/* not a row map */
+		map->valid = true;
+	}
+	return true;
+}
+
+/*
+ * The encoding of the input columns passed as arguments first.. of the
+ * current call, one per input of model m in input order, into c->buf
+ * (types checked once per model); or, as the only such argument, a whole
+ * row.  plain: see encode_input.
+ */
+static bool
+encode_args(FunctionCallInfo fcinfo, RowCache *c, const mlx_model *m, int first,
+			bool plain, const char *fname)
+{
+	const mlx_inputs *in = m->inputs;
+	double	   *out;
+
+	if (!args_map(fcinfo, c, m, first, fname))
+	{
+		if (PG_ARGISNULL(first))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("the row to encode must not be NULL")));
+		return encode_row(c, m, "the model", PG_GETARG_HEAPTUPLEHEADER(first), plain);
+	}
+	out = c->buf;
+	for (int i = 0; i < in->ninputs; i++)
+	{
+		const mlx_input *x = &in->inputs[i];
+
+		if (!encode_input(x, PG_GETARG_DATUM(first + i), PG_ARGISNULL(first + i),
+						  c->map.atttype[i], "the model", out, plain))
+			return false;
+		out += x->nfeat;
+	}
+	return true;
 }
 
 /*
@@ -535,51 +654,14 @@ ml_encode_cols(PG_FUNCTION_ARGS)
 	RowCache   *c;
 	const mlx_model *m;
 	const mlx_inputs *in;
-	RowMap	   *map;
-	double	   *out;
 
 	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the model must not be NULL")));
 	c = row_cache(fcinfo);
-	m = bytea_model(fcinfo, c);
+	m = bytea_model(fcinfo, c, 0);
 	in = m->inputs;
-	map = &c->map;
-	if (in == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the model was trained on a feature array, not on table columns")));
-	if (!map->valid)
-	{
-		MemoryContext old;
-
-		if (get_fn_expr_variadic(fcinfo->flinfo) || PG_NARGS() - 1 != in->ninputs)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("ml._encode_cols needs the model's %d input columns as separate arguments, got %d",
-							in->ninputs, PG_NARGS() - 1)));
-		old = MemoryContextSwitchTo(c->cxt);
-		map->atttype = palloc(sizeof(Oid) * in->ninputs);
-		MemoryContextSwitchTo(old);
-		for (int i = 0; i < in->ninputs; i++)
-		{
-			map->atttype[i] = getBaseType(get_fn_expr_argtype(fcinfo->flinfo, i + 1));
-			if (!type_fits(in->inputs[i].kind, map->atttype[i]))
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("column \"%s\" has type %s, but the model was trained on %s column",
-								in->inputs[i].name, format_type_be(map->atttype[i]),
-								kind_name(in->inputs[i].kind))));
-		}
-		map->tuptype = InvalidOid;	/* not a row map: encode_row rebuilds */
-		map->valid = true;
-	}
-	if (c->bufsize < m->nfeat)
-	{
-		c->buf = MemoryContextAlloc(c->cxt, sizeof(double) * m->nfeat);
-		c->bufsize = m->nfeat;
-	}
 
 	/*
 	 * A model of one float8[] column, and a row whose array is already what
@@ -587,18 +669,39 @@ ml_encode_cols(PG_FUNCTION_ARGS)
 	 * elements, all finite): the array itself, not a copy.  The usual case
 	 * of training on an array column.
 	 */
-	if (in->ninputs == 1 && in->inputs[0].kind == MLX_INPUT_ARRAY &&
-		!PG_ARGISNULL(1) && array_fast_path(&in->inputs[0], PG_GETARG_DATUM(1), NULL))
+	if (args_map(fcinfo, c, m, 1, "ml._encode_cols") &&
+		in->ninputs == 1 && in->inputs[0].kind == MLX_INPUT_ARRAY &&
+		!PG_ARGISNULL(1) &&
+		array_fast_path(&in->inputs[0], PG_GETARG_DATUM(1), NULL, false) != NULL)
 		PG_RETURN_DATUM(PG_GETARG_DATUM(1));
 
-	out = c->buf;
-	for (int i = 0; i < in->ninputs; i++)
-	{
-		const mlx_input *x = &in->inputs[i];
-
-		encode_input(x, PG_GETARG_DATUM(i + 1), PG_ARGISNULL(i + 1), map->atttype[i],
-					 "the model", out);
-		out += x->nfeat;
-	}
+	encode_args(fcinfo, c, m, 1, false, "ml._encode_cols");
 	PG_RETURN_DATUM(features_array(c->buf, m->nfeat));
+}
+
+bool
+ml_encode_pass_args(FunctionCallInfo fcinfo, void **slot, int model_arg, int first,
+					bool plain, const mlx_model **model, const void **x)
+{
+	RowCache   *c = row_cache_in(fcinfo, slot);
+	const mlx_model *m = bytea_model(fcinfo, c, model_arg);
+	bool		ok;
+
+	*model = m;
+
+	/* one array column as it is: its elements, not a copy */
+	if (args_map(fcinfo, c, m, first, "ml._linreg_train") &&
+		m->inputs->ninputs == 1 && m->inputs->inputs[0].kind == MLX_INPUT_ARRAY &&
+		!PG_ARGISNULL(first) &&
+		(*x = array_fast_path(&m->inputs->inputs[0], PG_GETARG_DATUM(first), NULL, plain)) != NULL)
+		return true;
+	ok = encode_args(fcinfo, c, m, first, plain, "ml._linreg_train");
+	*x = c->buf;
+	return ok;
+}
+
+const mlx_model *
+ml_encode_pass_model(FunctionCallInfo fcinfo, void **slot, int model_arg)
+{
+	return bytea_model(fcinfo, row_cache_in(fcinfo, slot), model_arg);
 }

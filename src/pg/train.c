@@ -13,6 +13,11 @@
  *	  3. fit          the training aggregate over the encoded feature array
  *	  4. evaluate     metrics on the held-out rows (or the training rows)
  *
+ * Linear regression needs less (train_linreg.c): after the vocabulary, one
+ * pass fits, finds the means and measures the fit on the training or
+ * held-out rows at once; only data with NULL or unusual values add the
+ * statistics pass and a second fit pass.
+ *
  * The encoding is plain SQL generated from the column list (coalesce for
  * imputation, one comparison per category for one-hot), with every
  * identifier quoted and every value a quoted literal; the same encoding is
@@ -295,57 +300,6 @@ vocabulary_pass(TrainRun *run)
 }
 
 /*
- * Pass 3: the training aggregate over the encoded rows.  The encoder is a
- * model bytea that carries the inputs (and zero coefficients): ml._encode
- * turns each row into its feature array with the same code that scores
- * rows later.  Rows without a target are filtered here (their features may
- * be anything) and counted by the statistics pass.
- */
-static bytea *
-fit_pass(TrainRun *run, bytea *encoder)
-{
-	StringInfoData sql;
-	TimestampTz start = GetCurrentTimestamp();
-	bool		isnull;
-	Oid			argtypes[1] = {BYTEAOID};
-	Datum		args[1];
-	bytea	   *model;
-	volatile int planned = 0;
-
-	args[0] = PointerGetDatum(encoder);
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT ml.linreg_fit((src.%s)::float8, %s, ",
-					 run->qtarget, run->encode_sql);
-	ml_append_float8(&sql, run->opt.lambda);
-	appendStringInfo(&sql, ", %s), ml._processes(1), count(*) FROM %s AS src WHERE %s AND %s",
-					 run->opt.fit_intercept ? "true" : "false",
-					 run->from, run->train_pred, run->target_ok);
-	ml_linreg_quiet = true;
-	PG_TRY();
-	{
-		planned = ml_spi_run_pass(sql.data, 1, argtypes, args);
-	}
-	PG_FINALLY();
-	{
-		ml_linreg_quiet = false;
-	}
-	PG_END_TRY();
-	model = DatumGetByteaPP(ml_spi_value(0, 1, &isnull));
-	if (isnull)
-		elog(ERROR, "training pass returned no model");
-	ml_record_pass(run, "fit", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
-				DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start, NAN);
-	{
-		MemoryContext old = MemoryContextSwitchTo(run->cxt);
-		bytea	   *copy = (bytea *) PG_DETOAST_DATUM_COPY(PointerGetDatum(model));
-
-		MemoryContextSwitchTo(old);
-		return copy;
-	}
-}
-
-/*
  * Pass 4: regression metrics on held-out rows (or training rows).  Each row
  * is scored once: ml._score is ml.predict marked volatile, so the subquery
  * is not flattened into one prediction per metric.
@@ -589,11 +543,6 @@ static Jsonb *
 training_info_json(TrainRun *run)
 {
 	StringInfoData buf;
-	Oid			argtypes[1] = {TEXTOID};
-	Datum		args[1];
-	bool		isnull;
-	Jsonb	   *result;
-	MemoryContext old;
 
 	initStringInfo(&buf);
 	appendStringInfoString(&buf, "{\"passes\": [");
@@ -611,12 +560,7 @@ training_info_json(TrainRun *run)
 	}
 	appendStringInfo(&buf, "], \"test_fraction\": %.17g, \"seed\": " INT64_FORMAT "}",
 					 run->opt.test_fraction, run->opt.seed);
-	args[0] = CStringGetTextDatum(buf.data);
-	ml_spi_run("SELECT $1::jsonb", 1, argtypes, args, 1);
-	old = MemoryContextSwitchTo(run->cxt);
-	result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
-	MemoryContextSwitchTo(old);
-	return result;
+	return ml_train_jsonb(run, buf.data);
 }
 
 /*
@@ -678,6 +622,115 @@ register_model(TrainRun *run, bytea *model, Jsonb *metrics, Jsonb *info,
 				11, types, vals, 1);
 		*model_id = DatumGetInt64(ml_spi_value(0, 1, &isnull));
 	}
+}
+
+/* The feature count of the columns, checked against the limit. */
+static void
+count_features(TrainRun *run)
+{
+	ListCell   *lc;
+
+	run->nfeat = 0;
+	foreach(lc, run->columns)
+		run->nfeat += ((TrainColumn *) lfirst(lc))->nfeat;
+	if (run->nfeat > ML_MAX_TRAIN_FEATURES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the feature columns expand to %d features, at most %d are supported",
+						run->nfeat, ML_MAX_TRAIN_FEATURES)));
+}
+
+/*
+ * Before linear regression's first pass: the length of each array column
+ * from one training row, and placeholder imputation values (that pass
+ * imputes nothing).  False when there is no such row, or a categorical
+ * column has no category: the statistics pass then goes first and says
+ * what is wrong.
+ */
+static bool
+prepare_first_pass(TrainRun *run)
+{
+	StringInfoData sql;
+	StringInfoData cond;
+	ListCell   *lc;
+	int			narrays = 0;
+
+	initStringInfo(&sql);
+	initStringInfo(&cond);
+	appendStringInfoString(&sql, "SELECT true");
+	foreach(lc, run->columns)
+	{
+		TrainColumn *c = (TrainColumn *) lfirst(lc);
+
+		if (c->kind == MLX_INPUT_CATEGORICAL && c->nfeat == 0)
+			return false;
+		if (c->kind != MLX_INPUT_ARRAY)
+			continue;
+		appendStringInfo(&sql, ", array_length(src.%s, 1)", c->qname);
+		appendStringInfo(&cond, " AND array_ndims(src.%s) = 1", c->qname);
+		narrays++;
+	}
+	if (narrays > 0)
+	{
+		bool		isnull;
+		int			col = 2;
+
+		appendStringInfo(&sql, " FROM %s AS src WHERE %s AND %s%s LIMIT 1",
+						 run->from, run->train_pred, run->target_ok, cond.data);
+		ml_spi_run(sql.data, 0, NULL, NULL, -1);
+		if (SPI_processed == 0)
+			return false;
+		foreach(lc, run->columns)
+		{
+			TrainColumn *c = (TrainColumn *) lfirst(lc);
+
+			if (c->kind != MLX_INPUT_ARRAY)
+				continue;
+			c->nfeat = DatumGetInt32(ml_spi_value(0, col++, &isnull));
+			if (isnull || c->nfeat < 1)
+				return false;
+		}
+	}
+	foreach(lc, run->columns)
+	{
+		TrainColumn *c = (TrainColumn *) lfirst(lc);
+
+		if (c->kind != MLX_INPUT_CATEGORICAL)
+			c->impute = MemoryContextAllocZero(run->cxt, sizeof(double) * c->nfeat);
+	}
+	count_features(run);
+	return true;
+}
+
+/*
+ * Linear regression (see train_linreg.c): the optimistic pass, and when
+ * the data need it the statistics pass and a pass that imputes.  Sets
+ * *inputs and *names to the model's encoding, with the means as imputation
+ * values.
+ */
+static bytea *
+linreg_passes(TrainRun *run, int64 *ntrain, int64 *skipped,
+			  mlx_inputs **inputs, char ***names)
+{
+	bytea	   *raw = NULL;
+
+	vocabulary_pass(run);
+	if (prepare_first_pass(run))
+	{
+		*inputs = make_inputs(run, names);
+		raw = ml_train_linreg_fit(run, make_encoder(run, *inputs, *names),
+								  false, ntrain, skipped);
+	}
+	if (raw == NULL)
+	{
+		*ntrain = statistics_pass(run, skipped);
+		count_features(run);
+		*inputs = make_inputs(run, names);
+		raw = ml_train_linreg_fit(run, make_encoder(run, *inputs, *names),
+								  true, ntrain, skipped);
+	}
+	*inputs = make_inputs(run, names);
+	return raw;
 }
 
 /* ---------- entry point ---------- */
@@ -784,23 +837,16 @@ ml_train(PG_FUNCTION_ARGS)
 	if (ml_train_is_tree(run.algorithm))
 		ml_train_tree_objective(&run);
 	build_split(&run);
+	if (strcmp(run.algorithm, "linear_regression") == 0)
+	{
+		raw = linreg_passes(&run, &ntrain, &skipped, &inputs, &names);
+		goto fitted;
+	}
 	ntrain = statistics_pass(&run, &skipped);
 	if (run.classifier)
 		ml_train_classes(&run);
 	vocabulary_pass(&run);
-
-	{
-		ListCell   *lc;
-
-		run.nfeat = 0;
-		foreach(lc, run.columns)
-			run.nfeat += ((TrainColumn *) lfirst(lc))->nfeat;
-		if (run.nfeat > ML_MAX_TRAIN_FEATURES)
-			ereport(ERROR,
-					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-					 errmsg("the feature columns expand to %d features, at most %d are supported",
-							run.nfeat, ML_MAX_TRAIN_FEATURES)));
-	}
+	count_features(&run);
 	CHECK_FOR_INTERRUPTS();
 
 	inputs = make_inputs(&run, &names);
@@ -835,12 +881,11 @@ ml_train(PG_FUNCTION_ARGS)
 		raw = ml_train_logreg_fit(&run, encoder, names);
 	else if (strcmp(run.algorithm, "poisson_regression") == 0)
 		raw = ml_train_poisson_fit(&run, encoder, names);
-	else if (strcmp(run.algorithm, "linear_regression") == 0)
-		raw = fit_pass(&run, encoder);
 	else if (strcmp(run.algorithm, "kmeans") == 0)
 		raw = ml_train_kmeans_fit(&run, encoder, names, ntrain);
 	else
 		raw = ml_train_gram_fit(&run, encoder);
+fitted:
 	{
 		MemoryContext old = MemoryContextSwitchTo(run.cxt);
 

@@ -752,6 +752,25 @@ ml_append_float8(StringInfo buf, double v)
 	appendStringInfo(buf, "'%.17g'::float8", v);
 }
 
+/* A JSON text built by the driver as a jsonb value in run->cxt. */
+Jsonb *
+ml_train_jsonb(TrainRun *run, const char *text)
+{
+	MemoryContext old = MemoryContextSwitchTo(run->cxt);
+	Jsonb	   *result = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(text)));
+
+	MemoryContextSwitchTo(old);
+	return result;
+}
+
+/* "key": v (null when not finite), after a comma unless it is the first */
+void
+ml_put_metric(StringInfo buf, const char *key, double v)
+{
+	appendStringInfo(buf, "%s\"%s\": %s", buf->len > 1 ? ", " : "", key,
+					 isfinite(v) ? float8out_internal(v) : "null");
+}
+
 double
 ml_elapsed_seconds(TimestampTz start)
 {

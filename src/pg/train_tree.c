@@ -406,13 +406,6 @@ tree_params(TrainRun *run, mlx_tree_params *p)
 
 /* ---------- metrics of the training rows, in memory ---------- */
 
-static void
-put_metric(StringInfo buf, const char *key, double v)
-{
-	appendStringInfo(buf, "%s\"%s\": %s", buf->len > 1 ? ", " : "", key,
-					 isfinite(v) ? float8out_internal(v) : "null");
-}
-
 /*
  * The metrics ml.train reports when there are no held-out rows, from the
  * trainer's predictions of the training rows (the binned rows reach the
@@ -429,11 +422,6 @@ training_metrics(TrainRun *run, const mlx_tree_params *p, const mlx_tree_data *d
 	StringInfoData buf;
 	int64		n = d->nrows;
 	int			K = p->nclasses;
-	Oid			types[1] = {TEXTOID};
-	Datum		args[1];
-	bool		isnull;
-	Jsonb	   *result;
-	MemoryContext old;
 
 	for (int64 i = 0; i < n * (p->objective == MLX_TREE_MULTICLASS ? K : 1); i++)
 		if (isnan(pred[i]))
@@ -449,12 +437,12 @@ training_metrics(TrainRun *run, const mlx_tree_params *p, const mlx_tree_data *d
 		for (int64 i = 0; i < n; i++)
 			ml_check_status(mlx_regmoments_add(&s, d->y[i], pred[i]), "training metrics");
 		ml_check_status(mlx_regmoments_result(&s, &r), "training metrics");
-		put_metric(&buf, "r2", r.r2);
-		put_metric(&buf, "mse", r.mse);
-		put_metric(&buf, "rmse", r.rmse);
+		ml_put_metric(&buf, "r2", r.r2);
+		ml_put_metric(&buf, "mse", r.mse);
+		ml_put_metric(&buf, "rmse", r.rmse);
 		*loss = r.rmse;
-		put_metric(&buf, "mae", r.mae);
-		put_metric(&buf, "explained_variance", r.explained_variance);
+		ml_put_metric(&buf, "mae", r.mae);
+		ml_put_metric(&buf, "explained_variance", r.explained_variance);
 	}
 	else if (p->objective == MLX_TREE_BINARY)
 	{
@@ -488,15 +476,15 @@ training_metrics(TrainRun *run, const mlx_tree_params *p, const mlx_tree_data *d
 		}
 		ml_check_status(mlx_logloss_result(&ll, &logloss), "training metrics");
 		*loss = logloss;
-		put_metric(&buf, "accuracy", (double) (tp + tn) / n);
-		put_metric(&buf, "precision", tp + fp > 0 ? (double) tp / (tp + fp) : 0);
-		put_metric(&buf, "recall", tp + fn > 0 ? (double) tp / (tp + fn) : 0);
-		put_metric(&buf, "f1", tp > 0 ? 2.0 * tp / (2.0 * tp + fp + fn) : 0);
-		put_metric(&buf, "log_loss", logloss);
+		ml_put_metric(&buf, "accuracy", (double) (tp + tn) / n);
+		ml_put_metric(&buf, "precision", tp + fp > 0 ? (double) tp / (tp + fp) : 0);
+		ml_put_metric(&buf, "recall", tp + fn > 0 ? (double) tp / (tp + fn) : 0);
+		ml_put_metric(&buf, "f1", tp > 0 ? 2.0 * tp / (2.0 * tp + fp + fn) : 0);
+		ml_put_metric(&buf, "log_loss", logloss);
 		if (npos > 0 && nneg > 0)
 		{
 			ml_check_status(mlx_auc_of(pos, npos, neg, nneg, &ml_pg_ctx, &auc), "training metrics");
-			put_metric(&buf, "roc_auc", auc);
+			ml_put_metric(&buf, "roc_auc", auc);
 		}
 	}
 	else
@@ -540,19 +528,14 @@ training_metrics(TrainRun *run, const mlx_tree_params *p, const mlx_tree_data *d
 		}
 		ml_check_status(mlx_logloss_result(&ll, &logloss), "training metrics");
 		*loss = logloss;
-		put_metric(&buf, "accuracy", trace / n);
-		put_metric(&buf, "precision", psum / K);
-		put_metric(&buf, "recall", rsum / K);
-		put_metric(&buf, "f1", fsum / K);
-		put_metric(&buf, "log_loss", logloss);
+		ml_put_metric(&buf, "accuracy", trace / n);
+		ml_put_metric(&buf, "precision", psum / K);
+		ml_put_metric(&buf, "recall", rsum / K);
+		ml_put_metric(&buf, "f1", fsum / K);
+		ml_put_metric(&buf, "log_loss", logloss);
 	}
 	appendStringInfo(&buf, ", \"n_test\": " INT64_FORMAT ", \"evaluated_on\": \"training\"}", n);
-	args[0] = CStringGetTextDatum(buf.data);
-	ml_spi_run("SELECT $1::jsonb", 1, types, args, 1);
-	old = MemoryContextSwitchTo(run->cxt);
-	result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
-	MemoryContextSwitchTo(old);
-	return result;
+	return ml_train_jsonb(run, buf.data);
 }
 
 /* ---------- the fit ---------- */

@@ -86,7 +86,7 @@ def checks(conn, report, compare):
     # (whether workers get rows before the leader has read them all is timing:
     # every pass must be planned parallel, and some pass seen by several processes)
     report("registry: every ml.train pass is planned with 2 workers, and several processes saw rows",
-           len(passes) == 3 and all(p[1] == 2 for p in passes) and any(p[2] > 1 for p in passes),
+           len(passes) >= 1 and all(p[1] == 2 for p in passes) and any(p[2] > 1 for p in passes),
            "passes %s" % passes)
     cur.execute("RESET ALL")
     cur.execute("SET client_min_messages = warning")

@@ -106,5 +106,42 @@ def checks(conn, report, compare):
     report("ml.train split: n_train + n_test = rows with a target",
            m.get("n_train") + m.get("n_test") == int(keep.sum()) and 0.15 < m["n_test"] / keep.sum() < 0.35,
            "n_train %s, n_test %s" % (m.get("n_train"), m.get("n_test")))
+    # ... and equal scikit-learn's metrics of a fit on the training part (its
+    # imputer fitted there too) scored on the held-out part; the split is the
+    # documented one, a seeded hash of each row's text form
+    cur.execute("SELECT id FROM acc_train src WHERE y IS NOT NULL AND "
+                "(hashtextextended(src::text, 3) & 2147483647)::float8 / 2147483648.0 < 0.25")
+    held = np.zeros(n, dtype=bool)
+    held[[r[0] for r in cur.fetchall()]] = True
+    tr, te = ~held[keep], held[keep]
+    ref = pipeline(LinearRegression()).fit(X[tr], yk[tr])
+    p_te = ref.predict(X[te])
+    compare("ml.train split: held-out r2, mse, rmse, explained_variance vs sklearn on the same rows",
+            [m.get("r2"), m.get("mse"), m.get("rmse"), m.get("explained_variance")],
+            [r2_score(yk[te], p_te), mean_squared_error(yk[te], p_te),
+             mean_squared_error(yk[te], p_te) ** 0.5, explained_variance_score(yk[te], p_te)], 1e-9)
+
+    # rows without NULL features train in one pass (after the vocabulary);
+    # without an intercept too
+    clean = ~a_null[keep] & ~b_null[keep]
+    ref = pipeline(LinearRegression(fit_intercept=False)).fit(X[clean], yk[clean])
+    p_cl = ref.predict(X[clean])
+    cur.execute("SELECT metrics FROM ml.train('acc_clean', "
+                "'(SELECT * FROM acc_train WHERE a IS NOT NULL AND b IS NOT NULL)', 'y', "
+                "options => '{\"fit_intercept\": false, \"exclude\": [\"id\"]}')")
+    m = cur.fetchone()[0]
+    cur.execute("SELECT array_agg(p->>'name' ORDER BY (p->>'pass')::int) FROM ml.models m, "
+                "jsonb_array_elements(m.training_info->'passes') p WHERE m.name = 'acc_clean'")
+    passes = cur.fetchone()[0]
+    report("ml.train clean rows: one pass over the data after the vocabulary",
+           passes == ["vocabulary", "fit"], "passes %s" % passes)
+    cur.execute("SELECT ml.predict('acc_clean', t) FROM acc_train t "
+                "WHERE y IS NOT NULL AND a IS NOT NULL AND b IS NOT NULL ORDER BY id")
+    compare("ml.train clean rows, no intercept: predictions vs sklearn LinearRegression(fit_intercept=False)",
+            [r[0] for r in cur.fetchall()], p_cl, 1e-9)
+    compare("ml.train clean rows, no intercept: training r2, mse, rmse, explained_variance vs sklearn",
+            [m.get("r2"), m.get("mse"), m.get("rmse"), m.get("explained_variance")],
+            [r2_score(yk[clean], p_cl), mean_squared_error(yk[clean], p_cl),
+             mean_squared_error(yk[clean], p_cl) ** 0.5, explained_variance_score(yk[clean], p_cl)], 1e-9)
     cur.execute("DROP TABLE acc_train")
     cur.execute("SELECT ml.drop_model(name) FROM ml.model_names WHERE name LIKE 'acc_%'")
