@@ -186,6 +186,10 @@ extern bool ml_encode_pass_args(FunctionCallInfo fcinfo, void **slot,
 /* train_setup.c: one "key": number member of a JSON object being built */
 extern void ml_put_metric(StringInfo buf, const char *key, double v);
 
+/* train_setup.c: statements between these run without parallel workers */
+extern int	ml_serial_begin(void);
+extern void ml_serial_end(int level);
+
 /* train_setup.c: a JSON text as a jsonb value in run->cxt */
 extern Jsonb *ml_train_jsonb(TrainRun *run, const char *text);
 

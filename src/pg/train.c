@@ -674,10 +674,13 @@ prepare_first_pass(TrainRun *run)
 	{
 		bool		isnull;
 		int			col = 2;
+		int			level;
 
 		appendStringInfo(&sql, " FROM %s AS src WHERE %s AND %s%s LIMIT 1",
 						 run->from, run->train_pred, run->target_ok, cond.data);
+		level = ml_serial_begin();
 		ml_spi_run(sql.data, 0, NULL, NULL, -1);
+		ml_serial_end(level);
 		if (SPI_processed == 0)
 			return false;
 		foreach(lc, run->columns)
@@ -918,8 +921,13 @@ fitted:
 	}
 	if (options == NULL)
 		options = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum("{}")));
-	register_model(&run, model, metrics, info, options, used, ntrain,
-				   &model_id, &version);
+	{
+		int			level = ml_serial_begin();
+
+		register_model(&run, model, metrics, info, options, used, ntrain,
+					   &model_id, &version);
+		ml_serial_end(level);
+	}
 
 	SPI_finish();
 

@@ -752,6 +752,29 @@ ml_append_float8(StringInfo buf, double v)
 	appendStringInfo(buf, "'%.17g'::float8", v);
 }
 
+/*
+ * Bookkeeping statements (the registry, one-row probes) run without
+ * parallel workers, whatever the session allows the passes: starting
+ * workers for a few rows costs more than the rows.  The setting is back
+ * at ml_serial_end, or at the end of the (sub)transaction on an error.
+ */
+int
+ml_serial_begin(void)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("max_parallel_workers_per_gather", "0",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+							 true, 0, false);
+	return level;
+}
+
+void
+ml_serial_end(int level)
+{
+	AtEOXact_GUC(true, level);
+}
+
 /* A JSON text built by the driver as a jsonb value in run->cxt. */
 Jsonb *
 ml_train_jsonb(TrainRun *run, const char *text)
