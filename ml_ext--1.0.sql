@@ -834,6 +834,16 @@ CREATE AGGREGATE ml._glm_pass(y float8, x float8[], current bytea) (
     COMBINEFUNC = ml._glm_pass_combine,
     PARALLEL = SAFE
 );
+-- the same pass without the final step, for ml.train: the driver reads the
+-- state (the next model, processes and rows) itself
+CREATE AGGREGATE ml._glm_pass_state(y float8, x float8[], current bytea) (
+    SFUNC = ml._glm_pass_sfunc,
+    STYPE = bytea,
+    COMBINEFUNC = ml._glm_pass_combine,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE ml._glm_pass_state(float8, float8[], bytea) IS
+  'internal: ml._glm_pass returning its state (ml.train reads the next model, processes and rows from it)';
 COMMENT ON FUNCTION ml._glm_pass_sfunc(bytea, float8, float8[], bytea) IS
   'internal: transition function of ml._glm_pass (folds one weighted working-response row)';
 COMMENT ON FUNCTION ml._glm_pass_combine(bytea, bytea) IS

@@ -8,6 +8,7 @@
 
 #include "fmgr.h"
 
+#include "core/linreg.h"
 #include "pg/ml_pg.h"
 
 void
@@ -50,4 +51,39 @@ ml_pass_cache(FunctionCallInfo fcinfo)
 		fcinfo->flinfo->fn_extra = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt,
 														  sizeof(MlPassCache));
 	return (MlPassCache *) fcinfo->flinfo->fn_extra;
+}
+
+/*
+ * The shape of a QR block for one (nfeat, intercept), remembered: the
+ * per-row check below runs on every row of a pass.
+ */
+static struct
+{
+	int			nfeat;
+	bool		intercept;
+	size_t		size;
+	int			bufrows;
+}			qr_shape;
+
+bool
+ml_qr_block_usable(const mlx_linreg_state *s, size_t size)
+{
+	bool		intercept = (s->flags & MLX_LINREG_F_INTERCEPT) != 0;
+
+	if (s->version != MLX_LINREG_STATE_VERSION ||
+		(s->flags & ~MLX_LINREG_F_INTERCEPT) != 0 ||
+		s->nfeat < 1 || s->nfeat > MLX_LINREG_MAX_FEATURES)
+		return false;
+	if (s->nfeat != qr_shape.nfeat || intercept != qr_shape.intercept)
+	{
+		int			p = mlx_linreg_ncols(s->nfeat, intercept);
+
+		qr_shape.size = mlx_linreg_state_size(s->nfeat, intercept);
+		qr_shape.bufrows = (int) ((qr_shape.size - sizeof(mlx_linreg_state)) /
+								  sizeof(double) / p - p);
+		qr_shape.nfeat = s->nfeat;
+		qr_shape.intercept = intercept;
+	}
+	return size == qr_shape.size && s->bufrows == qr_shape.bufrows &&
+		s->nbuf >= 0 && s->nbuf <= s->bufrows;
 }

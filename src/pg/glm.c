@@ -14,8 +14,8 @@
  * coefficients the pass started from); ml.train's driver repeats passes
  * until the coefficients stop moving.
  *
- *	  int32 varlena header | uint32 magic | int32 family | int32 pad |
- *	  int64 nwrong | double loglik | double deviance | double cw[2] |
+ *	  int32 varlena header | uint32 magic | int32 family | int32 nprocs |
+ *	  int64 nseen | int64 nwrong | double loglik | double deviance | double cw[2] |
  *	  double prod[2] | int32 nprod[2] | mlx_linreg_state ...
  *
  * For logistic regression the log-likelihood is kept as loglik plus, per
@@ -49,7 +49,9 @@ typedef struct GlmPassVar
 	int32		vl_len_;
 	uint32		magic;
 	int32		family;			/* MLX_ALG_LOGISTIC/POISSON_REGRESSION */
-	int32		pad;			/* zero */
+	int32		nprocs;			/* processes whose rows are in the state: 1
+								 * for a new state, added up by combining */
+	int64		nseen;			/* rows the transition function saw */
 	int64		nwrong;
 	double		loglik;			/* folded-in part of the log-likelihood */
 	double		deviance;
@@ -120,7 +122,7 @@ pass_header_ok(const GlmPassVar *v)
 		v->magic == ML_GLM_PASS_MAGIC &&
 		(v->family == MLX_ALG_LOGISTIC_REGRESSION ||
 		 v->family == MLX_ALG_POISSON_REGRESSION) &&
-		mlx_linreg_state_validate(&v->s, VARSIZE(v) - PASS_HDRSZ, NULL, 0) == MLX_OK;
+		ml_qr_block_usable(&v->s, VARSIZE(v) - PASS_HDRSZ);
 }
 
 static GlmPassVar *
@@ -133,7 +135,7 @@ pass_arg(Datum d)
 	v = (GlmPassVar *) raw;
 	errbuf[0] = '\0';
 	if (VARSIZE(v) < PASS_HDRSZ + sizeof(mlx_linreg_state) ||
-		v->magic != ML_GLM_PASS_MAGIC || v->pad != 0 || v->nwrong < 0 ||
+		v->magic != ML_GLM_PASS_MAGIC || v->nprocs < 1 || v->nseen < 0 || v->nwrong < 0 ||
 		(v->family != MLX_ALG_LOGISTIC_REGRESSION &&
 		 v->family != MLX_ALG_POISSON_REGRESSION) ||
 		!(v->family == MLX_ALG_POISSON_REGRESSION ? isfinite(v->loglik) : v->loglik <= 0) ||
@@ -218,6 +220,7 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 		SET_VARSIZE(v, PASS_HDRSZ + size);
 		v->magic = ML_GLM_PASS_MAGIC;
 		v->family = m->algorithm;
+		v->nprocs = 1;
 		for (int c = 0; c < 2; c++)
 		{
 			v->cw[c] = m->algorithm == MLX_ALG_LOGISTIC_REGRESSION ?
@@ -237,6 +240,7 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 						v->s.nfeat, mlx_algorithm_name(v->family), nfeat,
 						mlx_algorithm_name(m->algorithm))));
 
+	v->nseen++;
 	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
 	{
 		v->s.nskipped++;
@@ -325,6 +329,8 @@ ml_glm_pass_combine(PG_FUNCTION_ARGS)
 	a->loglik += total_loglik(b);
 	a->deviance += b->deviance;
 	a->nwrong += b->nwrong;
+	a->nseen += b->nseen;
+	a->nprocs = (a->nprocs > PG_INT32_MAX - b->nprocs) ? PG_INT32_MAX : a->nprocs + b->nprocs;
 	PG_RETURN_POINTER(a);
 }
 
@@ -339,16 +345,31 @@ PG_FUNCTION_INFO_V1(ml_glm_pass_final);
 Datum
 ml_glm_pass_final(PG_FUNCTION_ARGS)
 {
-	GlmPassVar *v;
-	mlx_linreg_fit wls;
-	mlx_model	model;
+	bytea	   *next;
 
 	ml_require_agg(fcinfo, "ml._glm_pass_final");
 	if (PG_ARGISNULL(0))
 		PG_RETURN_NULL();
-	v = pass_arg(PG_GETARG_DATUM(0));
-	if (v->s.nrows == 0)
+	next = ml_glm_pass_result(PG_GETARG_DATUM(0), NULL, NULL);
+	if (next == NULL)
 		PG_RETURN_NULL();
+	PG_RETURN_BYTEA_P(next);
+}
+
+bytea *
+ml_glm_pass_result(Datum state, int *nprocs, int64 *nseen)
+{
+	GlmPassVar *v;
+	mlx_linreg_fit wls;
+	mlx_model	model;
+
+	v = pass_arg(state);
+	if (nprocs != NULL)
+		*nprocs = v->nprocs;
+	if (nseen != NULL)
+		*nseen = v->nseen;
+	if (v->s.nrows == 0)
+		return NULL;
 	CHECK_FOR_INTERRUPTS();
 	ml_check_status(mlx_linreg_solve(&v->s, &ml_pg_ctx, &wls), pass_what(v->family));
 	if (v->family == MLX_ALG_LOGISTIC_REGRESSION)
@@ -390,5 +411,5 @@ ml_glm_pass_final(PG_FUNCTION_ARGS)
 		ml_check_status(mlx_model_from_poisson(&fit, NULL, &ml_pg_ctx, &model),
 						pass_what(v->family));
 	}
-	PG_RETURN_BYTEA_P(ml_encode_model(&model));
+	return ml_encode_model(&model);
 }

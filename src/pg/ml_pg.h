@@ -105,6 +105,15 @@ extern void ml_require_agg(FunctionCallInfo fcinfo, const char *fname);
 extern struct varlena *ml_state_arg(Datum d);
 
 /*
+ * aggstate.c: the cheap per-row check of a QR block (core/linreg.h) of
+ * 'size' bytes inside a state the transition function made itself and
+ * validated when it came in: what adding a row relies on (shape, size,
+ * buffer fill), not the full mlx_linreg_state_validate.
+ */
+struct mlx_linreg_state;
+extern bool ml_qr_block_usable(const struct mlx_linreg_state *s, size_t size);
+
+/*
  * aggstate.c: the fn_extra of a pass aggregate's transition function: the
  * model cache slot (ml_cached_model) and the state the function returned
  * on its previous call.  A state argument that is that very pointer was
@@ -121,6 +130,13 @@ typedef struct MlPassCache
 } MlPassCache;
 
 extern MlPassCache *ml_pass_cache(FunctionCallInfo fcinfo);
+
+/*
+ * glm.c: the next model of an IRLS pass state (ml._glm_pass_state's
+ * result), or NULL when no row had a positive weight; with the number of
+ * processes whose rows are in it and of rows the pass saw.
+ */
+extern bytea *ml_glm_pass_result(Datum state, int *nprocs, int64 *nseen);
 
 /* classify.c: the predicted class index of a classifier */
 extern int	ml_classify(const mlx_model *m, const void *x);

@@ -111,6 +111,9 @@ typedef struct TrainRun
 								 * type's order (binary: [1] is positive) */
 	int			nclasses;
 	int64	   *class_count;	/* classifiers: training rows per class */
+	int64		bool_rows;		/* boolean target: training rows with a
+								 * target, and how many are true, from the */
+	int64		bool_true;		/* statistics pass (-1 before it) */
 	double	   *class_weight;	/* logistic_regression: weight per class */
 	TrainPass	passes[ML_MAX_TRAIN_PASSES];
 	int			npasses;		/* passes recorded (at most
@@ -185,6 +188,9 @@ extern bool ml_encode_pass_args(FunctionCallInfo fcinfo, void **slot,
 
 /* train_setup.c: one "key": number member of a JSON object being built */
 extern void ml_put_metric(StringInfo buf, const char *key, double v);
+
+/* train_setup.c: " FROM <source> AS src[ WHERE <training split>]" */
+extern char *ml_pass_from(TrainRun *run);
 
 /* train_setup.c: statements between these run without parallel workers */
 extern int	ml_serial_begin(void);

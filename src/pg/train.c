@@ -114,6 +114,8 @@ statistics_pass(TrainRun *run, int64 *skipped)
 							 c->qname, used);
 	}
 	/* imputation values: means over the rows the model learns from */
+	if (run->target_type == BOOLOID)
+		appendStringInfo(&sql, ", count(*) FILTER (WHERE %s AND src.%s)", used, run->qtarget);
 	if (run->target_type == BOOLOID || !(run->target_type == INT2OID ||
 											 run->target_type == INT4OID ||
 											 run->target_type == INT8OID ||
@@ -139,6 +141,12 @@ statistics_pass(TrainRun *run, int64 *skipped)
 						run->relation, run->target) :
 				 errmsg("relation %s has no rows to train on", run->relation),
 				 run->test_pred ? errhint("The held-out fraction (test_fraction) is excluded from training.") : 0));
+	if (run->target_type == BOOLOID)
+	{
+		/* the classes of a boolean target: no pass of their own */
+		run->bool_rows = nrows;
+		run->bool_true = DatumGetInt64(ml_spi_value(0, SPI_tuptable->tupdesc->natts - 1, &isnull));
+	}
 	{
 		double		tmean = DatumGetFloat8(ml_spi_value(0, SPI_tuptable->tupdesc->natts, &isnull));
 
@@ -771,6 +779,7 @@ ml_train(PG_FUNCTION_ARGS)
 
 	memset(&run, 0, sizeof(run));
 	run.started = GetCurrentTimestamp();
+	run.bool_rows = run.bool_true = -1;
 	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),

@@ -82,44 +82,69 @@ ml_train_classes(TrainRun *run)
 	int			maxclasses = logistic ? MLX_SOFTMAX_MAX_CLASSES : MLX_NB_MAX_CLASSES;
 	int64		total = 0;
 
-	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT (src.%s)::text, count(*) FROM %s AS src WHERE %s AND src.%s IS NOT NULL "
-					 "GROUP BY src.%s ORDER BY src.%s LIMIT %d",
-					 run->qtarget, run->from, run->train_pred, run->qtarget,
-					 run->qtarget, run->qtarget, maxclasses + 1);
-	ml_spi_run(sql.data, 0, NULL, NULL, -1);
-	if (SPI_processed == 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("target column \"%s\" has a single class (%s) in the training rows; %s needs two",
-						run->target,
-						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
-						run->algorithm)));
-	if (SPI_processed > (uint64) maxclasses)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("target column \"%s\" has more than %d classes", run->target, maxclasses)));
-	run->nclasses = (int) SPI_processed;
-	run->classes = MemoryContextAlloc(run->cxt, sizeof(char *) * run->nclasses);
-	run->class_count = MemoryContextAlloc(run->cxt, sizeof(int64) * run->nclasses);
-	run->class_weight = MemoryContextAlloc(run->cxt, sizeof(double) * run->nclasses);
-	for (int i = 0; i < run->nclasses; i++)
+	if (run->bool_rows >= 0)
 	{
-		bool		isnull;
-		char	   *label = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		/* a boolean target: the statistics pass counted the classes */
+		int64		counts[2] = {run->bool_rows - run->bool_true, run->bool_true};
 
-		if (strlen(label) == 0 || strlen(label) > MLX_MODEL_MAX_CATEGORY_LEN)
+		if (counts[0] == 0 || counts[1] == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("class label of target column \"%s\" must be 1 to %d bytes long",
-							run->target, MLX_MODEL_MAX_CATEGORY_LEN)));
-		run->classes[i] = MemoryContextStrdup(run->cxt, label);
-		run->class_count[i] = DatumGetInt64(ml_spi_value(i, 2, &isnull));
-		run->class_weight[i] = 1;
-		total += run->class_count[i];
+					 errmsg("target column \"%s\" has a single class (%s) in the training rows; %s needs two",
+							run->target, counts[0] == 0 ? "true" : "false", run->algorithm)));
+		run->nclasses = 2;
+		run->classes = MemoryContextAlloc(run->cxt, sizeof(char *) * 2);
+		run->class_count = MemoryContextAlloc(run->cxt, sizeof(int64) * 2);
+		run->class_weight = MemoryContextAlloc(run->cxt, sizeof(double) * 2);
+		for (int i = 0; i < 2; i++)
+		{
+			run->classes[i] = i == 0 ? "false" : "true";
+			run->class_count[i] = counts[i];
+			run->class_weight[i] = 1;
+			total += counts[i];
+		}
 	}
-	ml_record_pass(run, "classes", total, 0, 0, start, NAN);
+	else
+	{
+		initStringInfo(&sql);
+		appendStringInfo(&sql,
+						 "SELECT (src.%s)::text, count(*) FROM %s AS src WHERE %s AND src.%s IS NOT NULL "
+						 "GROUP BY src.%s ORDER BY src.%s LIMIT %d",
+						 run->qtarget, run->from, run->train_pred, run->qtarget,
+						 run->qtarget, run->qtarget, maxclasses + 1);
+		ml_spi_run(sql.data, 0, NULL, NULL, -1);
+		if (SPI_processed == 1)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("target column \"%s\" has a single class (%s) in the training rows; %s needs two",
+							run->target,
+							SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+							run->algorithm)));
+		if (SPI_processed > (uint64) maxclasses)
+			ereport(ERROR,
+					(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+					 errmsg("target column \"%s\" has more than %d classes", run->target, maxclasses)));
+		run->nclasses = (int) SPI_processed;
+		run->classes = MemoryContextAlloc(run->cxt, sizeof(char *) * run->nclasses);
+		run->class_count = MemoryContextAlloc(run->cxt, sizeof(int64) * run->nclasses);
+		run->class_weight = MemoryContextAlloc(run->cxt, sizeof(double) * run->nclasses);
+		for (int i = 0; i < run->nclasses; i++)
+		{
+			bool		isnull;
+			char	   *label = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+			if (strlen(label) == 0 || strlen(label) > MLX_MODEL_MAX_CATEGORY_LEN)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("class label of target column \"%s\" must be 1 to %d bytes long",
+								run->target, MLX_MODEL_MAX_CATEGORY_LEN)));
+			run->classes[i] = MemoryContextStrdup(run->cxt, label);
+			run->class_count[i] = DatumGetInt64(ml_spi_value(i, 2, &isnull));
+			run->class_weight[i] = 1;
+			total += run->class_count[i];
+		}
+		ml_record_pass(run, "classes", total, 0, 0, start, NAN);
+	}
 	if (!logistic)
 		return;
 
@@ -212,6 +237,10 @@ irls_pass(TrainRun *run, const char *sql, bytea *encoder, bytea *current,
 	bool		isnull;
 	int			planned;
 	MemoryContext old;
+	Datum		state;
+	bytea	   *result;
+	int			processes = 0;
+	int64		rows = 0;
 
 	CHECK_FOR_INTERRUPTS();
 	args[0] = PointerGetDatum(encoder);
@@ -219,16 +248,16 @@ irls_pass(TrainRun *run, const char *sql, bytea *encoder, bytea *current,
 	planned = ml_spi_run_pass(sql, 2, types, args);
 	if (SPI_processed != 1)
 		elog(ERROR, "IRLS pass returned %llu rows", (unsigned long long) SPI_processed);
-	(void) ml_spi_value(0, 1, &isnull);
-	if (isnull)
+	state = ml_spi_value(0, 1, &isnull);
+	result = isnull ? NULL : ml_glm_pass_result(state, &processes, &rows);
+	if (result == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("no training rows reached the IRLS pass of model \"%s\"", run->model_name)));
 	old = MemoryContextSwitchTo(run->cxt);
-	ml_decode_model(ml_spi_value(0, 1, &isnull), next);
+	ml_decode_model(PointerGetDatum(result), next);
 	MemoryContextSwitchTo(old);
-	ml_record_pass(run, "irls", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
-				   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start,
+	ml_record_pass(run, "irls", rows, processes, planned, start,
 				   next->algorithm == MLX_ALG_POISSON_REGRESSION ?
 				   -next->u.poisson.loglik : -next->u.logreg.loglik);
 }
@@ -300,9 +329,8 @@ ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names)
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT ml._glm_pass(%s, %s, $2), ml._processes(1), count(*) "
-					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL",
-					 y01, run->encode_sql, run->from, run->train_pred, run->qtarget);
+					 "SELECT ml._glm_pass_state(%s, %s, $2) FILTER (WHERE %s)%s",
+					 y01, run->encode_sql, run->target_ok, ml_pass_from(run));
 
 	for (iter = 1; iter <= run->opt.max_iter; iter++)
 	{
@@ -576,9 +604,8 @@ ml_train_poisson_fit(TrainRun *run, bytea *encoder, char **names)
 
 	resetStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT ml._glm_pass((src.%s)::float8, %s, $2), ml._processes(1), count(*) "
-					 "FROM %s AS src WHERE %s AND %s",
-					 run->qtarget, run->encode_sql, run->from, run->train_pred, run->target_ok);
+					 "SELECT ml._glm_pass_state((src.%s)::float8, %s, $2) FILTER (WHERE %s)%s",
+					 run->qtarget, run->encode_sql, run->target_ok, ml_pass_from(run));
 
 	for (iter = 1; iter <= run->opt.max_iter; iter++)
 	{

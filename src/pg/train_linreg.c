@@ -80,27 +80,17 @@ typedef char linreg_train_header_is_aligned[
 
 static const char *const what = "linear regression training";
 
-/* the shape of a QR block for nfeat features, remembered for the next row */
-static struct
-{
-	int			nfeat;
-	size_t		size;
-	int			bufrows;
-}			block_shape;
-
 static size_t
 block_size(int nfeat)
 {
-	if (nfeat != block_shape.nfeat)
-	{
-		int			p = mlx_linreg_ncols(nfeat, true);
+	return mlx_linreg_state_size(nfeat, true);
+}
 
-		block_shape.size = mlx_linreg_state_size(nfeat, true);
-		block_shape.bufrows = block_shape.size == 0 ? 0 :
-			(int) ((block_shape.size - sizeof(mlx_linreg_state)) / sizeof(double) / p - p);
-		block_shape.nfeat = nfeat;
-	}
-	return block_shape.size;
+/* the bytes of each QR block of a state, from its size */
+static size_t
+block_bytes(const LinregTrainVar *v)
+{
+	return (VARSIZE(v) - sizeof(LinregTrainVar)) / ((v->flags & LT_HAS_TEST) ? 2 : 1);
 }
 
 static mlx_linreg_state *
@@ -113,7 +103,7 @@ static mlx_linreg_state *
 test_state(LinregTrainVar *v)
 {
 	return (v->flags & LT_HAS_TEST) ?
-		(mlx_linreg_state *) ((char *) (v + 1) + block_size(v->nfeat)) : NULL;
+		(mlx_linreg_state *) ((char *) (v + 1) + block_bytes(v)) : NULL;
 }
 
 static bool
@@ -226,7 +216,9 @@ ml_linreg_train_sfunc(PG_FUNCTION_ARGS)
 		 * (cheaply), for memory safety.
 		 */
 		v = (LinregTrainVar *) PG_GETARG_POINTER(0);
-		if (v != cache->last || !header_ok(v))
+		if (v != cache->last || VARATT_IS_EXTENDED(v) ||
+			VARSIZE(v) < sizeof(LinregTrainVar) + sizeof(mlx_linreg_state) ||
+			v->magic != ML_LINREG_TRAIN_MAGIC)
 			v = state_arg(PG_GETARG_DATUM(0));
 	}
 	if (v != NULL && (v->flags & LT_NEEDS_STATISTICS))
@@ -272,8 +264,7 @@ ml_linreg_train_sfunc(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("held_out of ml._linreg_train changed from the constant false")));
 	/* what adding a row relies on; state_arg checked the rest */
-	if (s->nfeat != v->nfeat || s->flags != MLX_LINREG_F_INTERCEPT ||
-		s->bufrows != block_shape.bufrows || s->nbuf < 0 || s->nbuf > s->bufrows)
+	if (s->nfeat != v->nfeat || !ml_qr_block_usable(s, block_bytes(v)))
 		v = state_arg(PointerGetDatum(v));	/* reports it */
 	v->nseen++;
 	ml_check_status(mlx_linreg_add_row(s, y, x, &ml_pg_ctx, NULL), what);

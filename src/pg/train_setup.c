@@ -775,6 +775,19 @@ ml_serial_end(int level)
 	AtEOXact_GUC(true, level);
 }
 
+/*
+ * The FROM clause of a pass over the training rows: the source, and the
+ * split's condition only when there is a split (a WHERE clause costs the
+ * scan more than the same test as an aggregate's FILTER).
+ */
+char *
+ml_pass_from(TrainRun *run)
+{
+	return run->test_pred ?
+		psprintf(" FROM %s AS src WHERE %s", run->from, run->train_pred) :
+		psprintf(" FROM %s AS src", run->from);
+}
+
 /* A JSON text built by the driver as a jsonb value in run->cxt. */
 Jsonb *
 ml_train_jsonb(TrainRun *run, const char *text)
