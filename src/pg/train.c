@@ -744,6 +744,61 @@ linreg_passes(TrainRun *run, int64 *ntrain, int64 *skipped,
 	return raw;
 }
 
+/*
+ * Every other algorithm: the statistics pass, the classes of a classifier,
+ * the vocabulary, then the algorithm's own passes over the encoded rows.
+ */
+static bytea *
+other_passes(TrainRun *run, int64 *ntrain, int64 *skipped,
+			 mlx_inputs **inputs, char ***names)
+{
+	bytea	   *encoder;
+
+	*ntrain = statistics_pass(run, skipped);
+	if (run->classifier)
+		ml_train_classes(run);
+	vocabulary_pass(run);
+	count_features(run);
+	CHECK_FOR_INTERRUPTS();
+
+	*inputs = make_inputs(run, names);
+
+	/*
+	 * How the passes encode a row: the input columns passed one by one to
+	 * ml._encode_cols, so the scan need not form each whole row as a
+	 * composite value; past PostgreSQL's argument limit, the whole row.
+	 */
+	if (list_length(run->columns) < FUNC_MAX_ARGS - 1)
+	{
+		StringInfoData e;
+		ListCell   *lc;
+
+		initStringInfo(&e);
+		appendStringInfoString(&e, "ml._encode_cols($1");
+		foreach(lc, run->columns)
+			appendStringInfo(&e, ", src.%s", ((TrainColumn *) lfirst(lc))->qname);
+		appendStringInfoChar(&e, ')');
+		run->encode_sql = MemoryContextStrdup(run->cxt, e.data);
+	}
+	else
+		run->encode_sql = "ml._encode($1, src)";
+	encoder = ml_train_is_tree(run->algorithm) ?
+		ml_train_tree_encoder(run, *inputs, *names) :
+		make_encoder(run, *inputs, *names);
+	if (ml_train_is_tree(run->algorithm))
+		return ml_train_tree_fit(run, encoder, *ntrain);
+	else if (strcmp(run->algorithm, "naive_bayes") == 0)
+		return ml_train_nbayes_fit(run, encoder);
+	else if (run->classifier)
+		return ml_train_logreg_fit(run, encoder, *names);
+	else if (strcmp(run->algorithm, "poisson_regression") == 0)
+		return ml_train_poisson_fit(run, encoder, *names);
+	else if (strcmp(run->algorithm, "kmeans") == 0)
+		return ml_train_kmeans_fit(run, encoder, *names, *ntrain);
+	else
+		return ml_train_gram_fit(run, encoder);
+}
+
 /* ---------- entry point ---------- */
 
 /*
@@ -765,7 +820,6 @@ ml_train(PG_FUNCTION_ARGS)
 	int64		skipped;
 	mlx_inputs *inputs;
 	char	  **names;
-	bytea	   *encoder;
 	bytea	   *raw;
 	bytea	   *model;
 	Jsonb	   *metrics;
@@ -849,55 +903,9 @@ ml_train(PG_FUNCTION_ARGS)
 	if (ml_train_is_tree(run.algorithm))
 		ml_train_tree_objective(&run);
 	build_split(&run);
-	if (strcmp(run.algorithm, "linear_regression") == 0)
-	{
-		raw = linreg_passes(&run, &ntrain, &skipped, &inputs, &names);
-		goto fitted;
-	}
-	ntrain = statistics_pass(&run, &skipped);
-	if (run.classifier)
-		ml_train_classes(&run);
-	vocabulary_pass(&run);
-	count_features(&run);
-	CHECK_FOR_INTERRUPTS();
-
-	inputs = make_inputs(&run, &names);
-
-	/*
-	 * How the passes encode a row: the input columns passed one by one to
-	 * ml._encode_cols, so the scan need not form each whole row as a
-	 * composite value; past PostgreSQL's argument limit, the whole row.
-	 */
-	if (list_length(run.columns) < FUNC_MAX_ARGS - 1)
-	{
-		StringInfoData e;
-		ListCell   *lc;
-
-		initStringInfo(&e);
-		appendStringInfoString(&e, "ml._encode_cols($1");
-		foreach(lc, run.columns)
-			appendStringInfo(&e, ", src.%s", ((TrainColumn *) lfirst(lc))->qname);
-		appendStringInfoChar(&e, ')');
-		run.encode_sql = MemoryContextStrdup(run.cxt, e.data);
-	}
-	else
-		run.encode_sql = "ml._encode($1, src)";
-	encoder = ml_train_is_tree(run.algorithm) ?
-		ml_train_tree_encoder(&run, inputs, names) :
-		make_encoder(&run, inputs, names);
-	if (ml_train_is_tree(run.algorithm))
-		raw = ml_train_tree_fit(&run, encoder, ntrain);
-	else if (strcmp(run.algorithm, "naive_bayes") == 0)
-		raw = ml_train_nbayes_fit(&run, encoder);
-	else if (run.classifier)
-		raw = ml_train_logreg_fit(&run, encoder, names);
-	else if (strcmp(run.algorithm, "poisson_regression") == 0)
-		raw = ml_train_poisson_fit(&run, encoder, names);
-	else if (strcmp(run.algorithm, "kmeans") == 0)
-		raw = ml_train_kmeans_fit(&run, encoder, names, ntrain);
-	else
-		raw = ml_train_gram_fit(&run, encoder);
-fitted:
+	raw = strcmp(run.algorithm, "linear_regression") == 0 ?
+		linreg_passes(&run, &ntrain, &skipped, &inputs, &names) :
+		other_passes(&run, &ntrain, &skipped, &inputs, &names);
 	{
 		MemoryContext old = MemoryContextSwitchTo(run.cxt);
 
