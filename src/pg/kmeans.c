@@ -11,7 +11,11 @@
  * cluster sizes and the inertia of the current centroids.  ml.train's driver repeats
  * passes until the centroids stop moving.
  *
- *	  int32 varlena header | uint32 magic | mlx_kmeans_state ...
+ *	  int32 varlena header | uint32 magic | int32 nprocs | int32 reserved |
+ *	  mlx_kmeans_state ...
+ *
+ * nprocs counts the processes whose rows are in the state (1 for a new
+ * state; combining adds), for ml.train's record of the pass.
  */
 #include "postgres.h"
 
@@ -35,6 +39,8 @@ typedef struct KmeansPassVar
 {
 	int32		vl_len_;
 	uint32		magic;
+	int32		nprocs;
+	int32		reserved;		/* zero */
 	mlx_kmeans_state s;
 } KmeansPassVar;
 
@@ -52,7 +58,7 @@ kpass_arg(Datum d)
 	v = (KmeansPassVar *) raw;
 	errbuf[0] = '\0';
 	if (VARSIZE(v) < KPASS_HDRSZ + sizeof(mlx_kmeans_state) ||
-		v->magic != ML_KMEANS_PASS_MAGIC ||
+		v->magic != ML_KMEANS_PASS_MAGIC || v->nprocs < 1 || v->reserved != 0 ||
 		mlx_kmeans_state_validate(&v->s, VARSIZE(v) - KPASS_HDRSZ,
 								  errbuf, sizeof(errbuf)) != MLX_OK)
 		ereport(ERROR,
@@ -123,6 +129,7 @@ ml_kmeans_pass_sfunc(PG_FUNCTION_ARGS)
 		v = palloc0(KPASS_HDRSZ + size);
 		SET_VARSIZE(v, KPASS_HDRSZ + size);
 		v->magic = ML_KMEANS_PASS_MAGIC;
+		v->nprocs = 1;
 		ml_check_status(mlx_kmeans_state_init(&v->s, f->k, f->nfeat), kmeans_what);
 	}
 	else if (v->s.k != f->k || v->s.nfeat != f->nfeat)
@@ -171,6 +178,7 @@ ml_kmeans_pass_combine(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot combine k-means pass states of %d clusters of %d features and %d clusters of %d features",
 						a->s.k, a->s.nfeat, b->s.k, b->s.nfeat)));
+	a->nprocs = (a->nprocs > PG_INT32_MAX - b->nprocs) ? PG_INT32_MAX : a->nprocs + b->nprocs;
 	PG_RETURN_POINTER(a);
 }
 
@@ -185,6 +193,20 @@ PG_FUNCTION_INFO_V1(ml_kmeans_pass_final);
 Datum
 ml_kmeans_pass_final(PG_FUNCTION_ARGS)
 {
+	bytea	   *next;
+
+	ml_require_agg(fcinfo, "ml._kmeans_pass_final");
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	next = ml_kmeans_pass_result(PG_GETARG_DATUM(0), NULL, NULL);
+	if (next == NULL)
+		PG_RETURN_NULL();
+	PG_RETURN_BYTEA_P(next);
+}
+
+bytea *
+ml_kmeans_pass_result(Datum state, int *nprocs, int64 *nseen)
+{
 	KmeansPassVar *v;
 	mlx_kmeans_fit fit;
 	mlx_model	model;
@@ -193,12 +215,13 @@ ml_kmeans_pass_final(PG_FUNCTION_ARGS)
 	int			k,
 				d;
 
-	ml_require_agg(fcinfo, "ml._kmeans_pass_final");
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	v = kpass_arg(PG_GETARG_DATUM(0));
+	v = kpass_arg(state);
+	if (nprocs != NULL)
+		*nprocs = v->nprocs;
+	if (nseen != NULL)
+		*nseen = v->s.nrows + v->s.nskipped;
 	if (v->s.nrows == 0)
-		PG_RETURN_NULL();
+		return NULL;
 	k = v->s.k;
 	d = v->s.nfeat;
 	sums = mlx_kmeans_state_sums_c(&v->s);
@@ -220,7 +243,7 @@ ml_kmeans_pass_final(PG_FUNCTION_ARGS)
 				counts[c] > 0 ? sums[(size_t) c * d + j] / counts[c] : 0.0;
 	}
 	ml_check_status(mlx_model_from_kmeans(&fit, NULL, &ml_pg_ctx, &model), kmeans_what);
-	PG_RETURN_BYTEA_P(ml_encode_model(&model));
+	return ml_encode_model(&model);
 }
 
 /* cluster index of a row, for ml.predict */

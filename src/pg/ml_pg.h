@@ -138,6 +138,13 @@ extern MlPassCache *ml_pass_cache(FunctionCallInfo fcinfo);
  */
 extern bytea *ml_glm_pass_result(Datum state, int *nprocs, int64 *nseen);
 
+/*
+ * kmeans.c: the model of a Lloyd pass state (ml._kmeans_pass_state's
+ * result), or NULL when it saw no row; with the number of processes whose
+ * rows are in it and of rows the pass saw.
+ */
+extern bytea *ml_kmeans_pass_result(Datum state, int *nprocs, int64 *nseen);
+
 /* classify.c: the predicted class index of a classifier */
 extern int	ml_classify(const mlx_model *m, const void *x);
 

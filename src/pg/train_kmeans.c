@@ -189,10 +189,8 @@ ml_train_kmeans_fit(TrainRun *run, bytea *encoder, char **names, int64 ntrain)
 
 	/* step 3 */
 	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT ml._kmeans_pass(%s, $2), ml._processes(1), count(*) "
-					 "FROM %s AS src WHERE %s AND %s",
-					 run->encode_sql, run->from, run->train_pred, run->target_ok);
+	appendStringInfo(&sql, "SELECT ml._kmeans_pass_state(%s, $2)%s",
+					 run->encode_sql, ml_pass_from(run));
 	/* not measured yet; a model's sizes must add up to its rows */
 	cur.nrows = 1;
 	cur.sizes[0] = 1;
@@ -205,24 +203,27 @@ ml_train_kmeans_fit(TrainRun *run, bytea *encoder, char **names, int64 ntrain)
 		int			planned;
 		double		shift2 = 0;
 		const mlx_kmeans_fit *nf;
+		Datum		state;
+		bytea	   *result;
+		int			processes = 0;
+		int64		rows = 0;
 
 		CHECK_FOR_INTERRUPTS();
 		cur_bytes = encode_kmeans(&cur, names);
 		args[0] = PointerGetDatum(encoder);
 		args[1] = PointerGetDatum(cur_bytes);
 		planned = ml_spi_run_pass(sql.data, 2, types, args);
-		(void) ml_spi_value(0, 1, &isnull);
-		if (isnull)
+		state = ml_spi_value(0, 1, &isnull);
+		result = isnull ? NULL : ml_kmeans_pass_result(state, &processes, &rows);
+		if (result == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
 					 errmsg("no training rows reached the k-means pass of model \"%s\"", run->model_name)));
 		old = MemoryContextSwitchTo(run->cxt);
-		ml_decode_model(ml_spi_value(0, 1, &isnull), &next);
+		ml_decode_model(PointerGetDatum(result), &next);
 		MemoryContextSwitchTo(old);
 		nf = &next.u.kmeans;
-		ml_record_pass(run, "lloyd", DatumGetInt64(ml_spi_value(0, 3, &isnull)),
-					   DatumGetInt32(ml_spi_value(0, 2, &isnull)), planned, start,
-					   nf->inertia);
+		ml_record_pass(run, "lloyd", rows, processes, planned, start, nf->inertia);
 
 		/* this pass measured cur's centroids: keep its sizes and inertia */
 		cur.inertia = nf->inertia;
