@@ -85,6 +85,31 @@ SET min_parallel_table_scan_size = 0;
 SET max_parallel_workers_per_gather = 2;
 SELECT version FROM ml.train('big_cls', 'big_cls', 'y', 'logistic_regression', features => ARRAY['a', 'b']);
 SELECT DISTINCT name, workers_planned FROM ml.training_info('big_cls') ORDER BY 1;
+-- a boolean target's first step comes from the start pass (the ridge fit of
+-- the 0/1 target, mapped to the IRLS step from the intercept-only model);
+-- the same labels as integers take the usual passes: the same model
+SELECT version FROM ml.train('big_cls01', '(SELECT a, b, y::int AS y FROM big_cls)', 'y',
+                             'logistic_regression', features => ARRAY['a', 'b']);
+SELECT DISTINCT name FROM ml.training_info('big_cls01') ORDER BY 1;
+SELECT max(abs(p.estimate - q.estimate)) < 1e-9 AS same_coefficients,
+       max(abs(p.std_error - q.std_error)) < 1e-9 AS same_std_errors
+FROM ml.coefficients(ml.model('big_cls')) p JOIN ml.coefficients(ml.model('big_cls01')) q USING (term);
+-- with a penalty (the first step's ridge penalty is lambda / w), and with a
+-- NULL feature (the start pass gives way to the statistics pass)
+SELECT version FROM ml.train('big_cls_l', '(SELECT a, b, y FROM big_cls)', 'y', 'logistic_regression',
+                             options => '{"lambda": 50}');
+SELECT version FROM ml.train('big_cls01_l', '(SELECT a, b, y::int AS y FROM big_cls)', 'y', 'logistic_regression',
+                             options => '{"lambda": 50}');
+SELECT max(abs(p.estimate - q.estimate)) < 1e-9 AS same_penalized_coefficients,
+       max(abs(p.estimate - u.estimate)) > 1e-6 AS the_penalty_shows
+FROM ml.coefficients(ml.model('big_cls_l')) p JOIN ml.coefficients(ml.model('big_cls01_l')) q USING (term)
+JOIN ml.coefficients(ml.model('big_cls')) u USING (term);
+SELECT version FROM ml.train('big_cls_n', '(SELECT CASE WHEN i = 7 THEN NULL ELSE a END AS a, b, y FROM big_cls)', 'y',
+                             'logistic_regression');
+SELECT string_agg(p->>'name', ', ' ORDER BY (p->>'pass')::int) AS passes
+FROM ml.models m, jsonb_array_elements(m.training_info->'passes') p
+WHERE m.name = 'big_cls_n' AND p->>'name' <> 'irls';
+SELECT ml.drop_model(name) FROM ml.model_names WHERE name IN ('big_cls01', 'big_cls_l', 'big_cls01_l', 'big_cls_n');
 RESET parallel_setup_cost;
 RESET parallel_tuple_cost;
 RESET min_parallel_table_scan_size;

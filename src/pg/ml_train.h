@@ -22,6 +22,8 @@
 #define ML_MAX_TRAIN_PASSES 1024
 #define ML_MAX_TRAIN_FEATURES MLX_LINREG_MAX_FEATURES
 #define ML_MAX_TREE_ESTIMATORS 10000
+/* "auto": binary logistic models with more coefficients use L-BFGS, not IRLS */
+#define ML_LOGREG_AUTO_IRLS_FEATURES 300
 
 /* one source column used as a feature */
 typedef struct TrainColumn
@@ -169,6 +171,8 @@ extern bytea *ml_train_tree_encoder(TrainRun *run, mlx_inputs *in, char **names)
 /* train_linreg.c */
 extern bytea *ml_train_linreg_fit(TrainRun *run, bytea *encoder, bool impute,
 								  int64 *ntrain, int64 *skipped);
+extern bool ml_train_logreg_start(TrainRun *run, bytea *encoder, double *coef,
+								  int64 *ntrain, int64 *skipped);
 
 /*
  * rowpredict.c, for a pass aggregate's transition function, its cache in
@@ -204,7 +208,8 @@ extern bytea *ml_train_nbayes_fit(TrainRun *run, bytea *encoder);
 
 /* train_glm.c */
 extern void ml_train_classes(TrainRun *run);
-extern bytea *ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names);
+extern bytea *ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names,
+								  const double *start);
 extern char *ml_train_label_index_sql(TrainRun *run);
 
 /* softmax.c: a validated, finished pass result in a palloc'd block */

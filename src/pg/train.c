@@ -745,29 +745,13 @@ linreg_passes(TrainRun *run, int64 *ntrain, int64 *skipped,
 }
 
 /*
- * Every other algorithm: the statistics pass, the classes of a classifier,
- * the vocabulary, then the algorithm's own passes over the encoded rows.
+ * How the passes encode a row: the input columns passed one by one to
+ * ml._encode_cols, so the scan need not form each whole row as a composite
+ * value; past PostgreSQL's argument limit, the whole row.
  */
-static bytea *
-other_passes(TrainRun *run, int64 *ntrain, int64 *skipped,
-			 mlx_inputs **inputs, char ***names)
+static void
+set_encode_sql(TrainRun *run)
 {
-	bytea	   *encoder;
-
-	*ntrain = statistics_pass(run, skipped);
-	if (run->classifier)
-		ml_train_classes(run);
-	vocabulary_pass(run);
-	count_features(run);
-	CHECK_FOR_INTERRUPTS();
-
-	*inputs = make_inputs(run, names);
-
-	/*
-	 * How the passes encode a row: the input columns passed one by one to
-	 * ml._encode_cols, so the scan need not form each whole row as a
-	 * composite value; past PostgreSQL's argument limit, the whole row.
-	 */
 	if (list_length(run->columns) < FUNC_MAX_ARGS - 1)
 	{
 		StringInfoData e;
@@ -782,6 +766,30 @@ other_passes(TrainRun *run, int64 *ntrain, int64 *skipped,
 	}
 	else
 		run->encode_sql = "ml._encode($1, src)";
+}
+
+/*
+ * Every other algorithm: the statistics pass, the classes of a classifier,
+ * the vocabulary (unless done), then the algorithm's own passes over the
+ * encoded rows.
+ */
+static bytea *
+other_passes(TrainRun *run, int64 *ntrain, int64 *skipped,
+			 mlx_inputs **inputs, char ***names, bool vocabulary_done)
+{
+	bytea	   *encoder;
+
+	*ntrain = statistics_pass(run, skipped);
+	if (run->classifier)
+		ml_train_classes(run);
+	if (!vocabulary_done)
+		vocabulary_pass(run);
+	count_features(run);
+	CHECK_FOR_INTERRUPTS();
+
+	*inputs = make_inputs(run, names);
+
+	set_encode_sql(run);
 	encoder = ml_train_is_tree(run->algorithm) ?
 		ml_train_tree_encoder(run, *inputs, *names) :
 		make_encoder(run, *inputs, *names);
@@ -790,13 +798,42 @@ other_passes(TrainRun *run, int64 *ntrain, int64 *skipped,
 	else if (strcmp(run->algorithm, "naive_bayes") == 0)
 		return ml_train_nbayes_fit(run, encoder);
 	else if (run->classifier)
-		return ml_train_logreg_fit(run, encoder, *names);
+		return ml_train_logreg_fit(run, encoder, *names, NULL);
 	else if (strcmp(run->algorithm, "poisson_regression") == 0)
 		return ml_train_poisson_fit(run, encoder, *names);
 	else if (strcmp(run->algorithm, "kmeans") == 0)
 		return ml_train_kmeans_fit(run, encoder, *names, *ntrain);
 	else
 		return ml_train_gram_fit(run, encoder);
+}
+
+/*
+ * Binary logistic regression of a boolean target, with an intercept, unit
+ * class weights and IRLS: the start pass (train_linreg.c) stands for the
+ * statistics pass and the first IRLS pass when no value needs imputing;
+ * otherwise the usual passes.
+ */
+static bytea *
+logreg_passes(TrainRun *run, int64 *ntrain, int64 *skipped,
+			  mlx_inputs **inputs, char ***names)
+{
+	double	   *start;
+	bytea	   *encoder;
+
+	vocabulary_pass(run);
+	if (!prepare_first_pass(run) ||
+		(strcmp(run->opt.solver, "auto") == 0 && run->nfeat + 1 > ML_LOGREG_AUTO_IRLS_FEATURES))
+		return other_passes(run, ntrain, skipped, inputs, names, true);
+	*inputs = make_inputs(run, names);
+	start = palloc(sizeof(double) * (run->nfeat + 1));
+	if (!ml_train_logreg_start(run, make_encoder(run, *inputs, *names), start,
+							   ntrain, skipped))
+		return other_passes(run, ntrain, skipped, inputs, names, true);
+	ml_train_classes(run);
+	*inputs = make_inputs(run, names);
+	set_encode_sql(run);
+	encoder = make_encoder(run, *inputs, *names);
+	return ml_train_logreg_fit(run, encoder, *names, start);
 }
 
 /* ---------- entry point ---------- */
@@ -903,9 +940,15 @@ ml_train(PG_FUNCTION_ARGS)
 	if (ml_train_is_tree(run.algorithm))
 		ml_train_tree_objective(&run);
 	build_split(&run);
-	raw = strcmp(run.algorithm, "linear_regression") == 0 ?
-		linreg_passes(&run, &ntrain, &skipped, &inputs, &names) :
-		other_passes(&run, &ntrain, &skipped, &inputs, &names);
+	if (strcmp(run.algorithm, "linear_regression") == 0)
+		raw = linreg_passes(&run, &ntrain, &skipped, &inputs, &names);
+	else if (strcmp(run.algorithm, "logistic_regression") == 0 &&
+			 run.target_type == BOOLOID && run.opt.fit_intercept &&
+			 run.opt.class_weight == NULL && run.opt.max_iter >= 2 &&
+			 strcmp(run.opt.solver, "lbfgs") != 0)
+		raw = logreg_passes(&run, &ntrain, &skipped, &inputs, &names);
+	else
+		raw = other_passes(&run, &ntrain, &skipped, &inputs, &names, false);
 	{
 		MemoryContext old = MemoryContextSwitchTo(run.cxt);
 

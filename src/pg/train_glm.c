@@ -195,9 +195,6 @@ ml_train_classes(TrainRun *run)
 	}
 }
 
-/* "auto": binary models with more coefficients use L-BFGS, not IRLS */
-#define ML_LOGREG_AUTO_IRLS_FEATURES 300
-
 /* An encoded logistic model (no inputs) with the given fit. */
 static bytea *
 encode_logreg(mlx_logreg_fit *fit, char **names)
@@ -277,14 +274,16 @@ coef_step(const double *cur, const double *next, int n, double *maxstep,
 }
 
 /*
- * The IRLS loop.  Starts from zero coefficients; each pass returns the
+ * The IRLS loop.  Starts from the intercept-only fit (or from start, the
+ * first step already taken: iteration 1); each pass returns the
  * next coefficients and the log-likelihood of the ones it started from.
  * Stops when no coefficient moves by more than tol (relative to the largest
  * one), at max_iter, or when the classes are separated (coefficients grow
  * without bound: only a penalty gives a finite answer).
  */
 bytea *
-ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names)
+ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names,
+					const double *start)
 {
 	int			k = run->nfeat;
 	mlx_logreg_fit cur;
@@ -326,13 +325,16 @@ ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names)
 	if (run->opt.fit_intercept)
 		cur.coef[0] = log((run->class_weight[1] * run->class_count[1]) /
 						  (run->class_weight[0] * run->class_count[0]));
+	/* ... or from the step the start pass took from there (train_linreg.c) */
+	if (start != NULL)
+		memcpy(cur.coef, start, sizeof(double) * (k + 1));
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
 					 "SELECT ml._glm_pass_state(%s, %s, $2) FILTER (WHERE %s)%s",
 					 y01, run->encode_sql, run->target_ok, ml_pass_from(run));
 
-	for (iter = 1; iter <= run->opt.max_iter; iter++)
+	for (iter = (start != NULL) ? 2 : 1; iter <= run->opt.max_iter; iter++)
 	{
 		double		maxstep,
 					maxcoef;

@@ -368,15 +368,16 @@ impute_from_state(TrainRun *run, const mlx_linreg_state *s)
 }
 
 /*
- * One pass of ml._linreg_train over the source.  impute false: the first,
- * optimistic pass; returns NULL when the data need the statistics pass,
- * else sets the columns' imputation values from the training rows.
- * Returns the fitted model (without inputs), its training row and
- * skipped-row counts, and sets run->metrics.
+ * One pass of ml._linreg_train over the source, the target as the SQL
+ * expression y, recorded as pass 'name'.  Returns the validated state, or
+ * NULL when impute is false and the data need the statistics pass (or
+ * there is no training row: the statistics pass says so).  Otherwise the
+ * training and skipped row counts, and when impute is false the columns'
+ * imputation values from the training rows.
  */
-bytea *
-ml_train_linreg_fit(TrainRun *run, bytea *encoder, bool impute,
-					int64 *ntrain, int64 *skipped)
+static LinregTrainVar *
+linreg_pass(TrainRun *run, bytea *encoder, bool impute, const char *y,
+			const char *name, double loss, int64 *ntrain, int64 *skipped)
 {
 	StringInfoData sql;
 	TimestampTz start = GetCurrentTimestamp();
@@ -386,17 +387,12 @@ ml_train_linreg_fit(TrainRun *run, bytea *encoder, bool impute,
 	int			planned;
 	Datum		d;
 	LinregTrainVar *v;
-	mlx_linreg_state *s;
-	mlx_linreg_fit fit;
-	mlx_model	model;
 	ListCell   *lc;
-	bytea	   *result;
-	MemoryContext old;
 
 	args[0] = PointerGetDatum(encoder);
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT ml._linreg_train((src.%s)::float8, %s, %s, $1",
-					 run->qtarget, run->test_pred ? run->test_pred : "false",
+	appendStringInfo(&sql, "SELECT ml._linreg_train(%s, %s, %s, $1",
+					 y, run->test_pred ? run->test_pred : "false",
 					 impute ? "true" : "false");
 	if (list_length(run->columns) <= FUNC_MAX_ARGS - 5)
 		foreach(lc, run->columns)
@@ -410,14 +406,16 @@ ml_train_linreg_fit(TrainRun *run, bytea *encoder, bool impute,
 	if (isnull)
 	{
 		/* no rows at all: the statistics pass says so */
-		ml_record_pass(run, "fit", 0, 0, planned, start, NAN);
+		ml_record_pass(run, name, 0, 0, planned, start, NAN);
 		if (impute)
 			elog(ERROR, "linear regression training pass saw no rows");
 		return NULL;
 	}
 	v = state_arg(d);
-	ml_record_pass(run, (v->flags & LT_NEEDS_STATISTICS) ? "fit (needs statistics)" : "fit",
-				   v->nseen, v->nprocs, planned, start, NAN);
+	ml_record_pass(run, (v->flags & LT_NEEDS_STATISTICS) ?
+				   psprintf("%s (needs statistics)", name) : name,
+				   v->nseen, v->nprocs, planned, start,
+				   (v->flags & LT_NEEDS_STATISTICS) ? NAN : loss);
 	if ((v->flags & LT_NEEDS_STATISTICS) || train_state(v)->nrows == 0)
 	{
 		if (impute)
@@ -428,24 +426,60 @@ ml_train_linreg_fit(TrainRun *run, bytea *encoder, bool impute,
 	*skipped = v->nskipped;
 	if (!impute)
 		impute_from_state(run, train_state(v));
+	return v;
+}
+
+/* Solve the least squares of a state copy with the given penalty. */
+static void
+solve_copy(const mlx_linreg_state *src, double lambda, mlx_linreg_fit *fit)
+{
+	mlx_linreg_state *s = palloc(block_size(src->nfeat));
+	mlx_status	st;
+
+	memcpy(s, src, block_size(src->nfeat));
+	s->lambda = lambda;
+	CHECK_FOR_INTERRUPTS();
+	st = mlx_linreg_solve(s, &ml_pg_ctx, fit);
+	if (st == MLX_EINTR)
+		CHECK_FOR_INTERRUPTS();
+	ml_check_status(st, what);
+}
+
+/*
+ * ml.train's linear regression.  impute false: the first, optimistic
+ * pass; returns NULL when the data need the statistics pass, else sets
+ * the columns' imputation values from the training rows.  Returns the
+ * fitted model (without inputs), its training row and skipped-row counts,
+ * and sets run->metrics.
+ */
+bytea *
+ml_train_linreg_fit(TrainRun *run, bytea *encoder, bool impute,
+					int64 *ntrain, int64 *skipped)
+{
+	LinregTrainVar *v;
+	mlx_linreg_fit fit;
+	mlx_model	model;
+	bytea	   *result;
+	MemoryContext old;
+
+	v = linreg_pass(run, encoder, impute, psprintf("(src.%s)::float8", run->qtarget),
+					"fit", NAN, ntrain, skipped);
+	if (v == NULL)
+		return NULL;
 
 	/* the fit: R as it is with an intercept, re-factored without */
 	if (run->opt.fit_intercept)
-	{
-		s = palloc(block_size(v->nfeat));
-		memcpy(s, train_state(v), block_size(v->nfeat));
-	}
+		solve_copy(train_state(v), run->opt.lambda, &fit);
 	else
 	{
-		s = palloc(mlx_linreg_state_size(v->nfeat, false));
+		mlx_linreg_state *s = palloc(mlx_linreg_state_size(v->nfeat, false));
+		mlx_status	st;
+
 		ml_check_status(mlx_linreg_state_init(s, v->nfeat, 0, false), what);
 		ml_check_status(mlx_linreg_drop_intercept(train_state(v), s, &ml_pg_ctx), what);
-	}
-	s->lambda = run->opt.lambda;
-	CHECK_FOR_INTERRUPTS();
-	{
-		mlx_status	st = mlx_linreg_solve(s, &ml_pg_ctx, &fit);
-
+		s->lambda = run->opt.lambda;
+		CHECK_FOR_INTERRUPTS();
+		st = mlx_linreg_solve(s, &ml_pg_ctx, &fit);
 		if (st == MLX_EINTR)
 			CHECK_FOR_INTERRUPTS();
 		ml_check_status(st, what);
@@ -457,4 +491,58 @@ ml_train_linreg_fit(TrainRun *run, bytea *encoder, bool impute,
 	result = ml_encode_model(&model);
 	MemoryContextSwitchTo(old);
 	return result;
+}
+
+/*
+ * Binary logistic regression of a boolean target, with an intercept and
+ * unit class weights: its first pass is this one, over the 0/1 target.
+ * The intercept-only start beta0 = (logit(pbar), 0, ...) gives every row the
+ * same IRLS weight w = pbar (1 - pbar) and working response
+ * z = logit(pbar) + (y - pbar) / w, so the first step -- the ridge fit of z
+ * with penalty lambda / w -- is an affine map of the ridge fit of y, read
+ * off the pass's R: intercept logit(pbar) + (b0(y) - pbar) / w, slopes b(y) / w.
+ * The same R gives the means (imputation values) and the class counts, so
+ * one pass does the work of the statistics pass and the first IRLS pass.
+ * Returns false when the data need the statistics pass.  On success sets
+ * the class counts (run->bool_rows, run->bool_true), the imputation values,
+ * the row counts and coef (nfeat + 1 entries).
+ */
+bool
+ml_train_logreg_start(TrainRun *run, bytea *encoder, double *coef,
+					  int64 *ntrain, int64 *skipped)
+{
+	LinregTrainVar *v;
+	mlx_linreg_fit fit;
+	double		means_y;
+	double		pbar,
+				w,
+				n;
+	int64		ntrue;
+	const mlx_linreg_state *s;
+	double	   *R;
+
+	/* the loss of the start is the null model's, known after the pass */
+	v = linreg_pass(run, encoder, false, psprintf("(src.%s)::int::float8", run->qtarget),
+					"start", NAN, ntrain, skipped);
+	if (v == NULL)
+		return false;
+	s = train_state(v);
+	n = (double) s->nrows;
+	ml_check_status(mlx_linreg_copy_r(s, &ml_pg_ctx, &R), what);
+	means_y = R[0] * R[(size_t) (s->nfeat + 1) * (s->nfeat + 2)] / n;
+	ntrue = (int64) llround(means_y * n);
+	run->bool_rows = s->nrows;
+	run->bool_true = ntrue;
+	if (ntrue <= 0 || ntrue >= s->nrows)
+		return true;			/* one class: ml_train_classes says so */
+	pbar = (double) ntrue / n;
+	w = pbar * (1 - pbar);
+	solve_copy(s, run->opt.lambda / w, &fit);
+	coef[0] = log(pbar / (1 - pbar)) + (fit.coef[0] - pbar) / w;
+	for (int j = 1; j <= s->nfeat; j++)
+		coef[j] = fit.coef[j] / w;
+	/* the pass's loss: the negative log-likelihood of the start */
+	run->passes[run->npasses - 1].loss = -((double) ntrue * log(pbar) +
+										   (n - (double) ntrue) * log1p(-pbar));
+	return true;
 }
