@@ -429,20 +429,28 @@ linreg_pass(TrainRun *run, bytea *encoder, bool impute, const char *y,
 	return v;
 }
 
-/* Solve the least squares of a state copy with the given penalty. */
+/* Solve the least squares of a state with the given penalty. */
 static void
-solve_copy(const mlx_linreg_state *src, double lambda, mlx_linreg_fit *fit)
+solve_state(mlx_linreg_state *s, double lambda, mlx_linreg_fit *fit)
 {
-	mlx_linreg_state *s = palloc(block_size(src->nfeat));
 	mlx_status	st;
 
-	memcpy(s, src, block_size(src->nfeat));
 	s->lambda = lambda;
 	CHECK_FOR_INTERRUPTS();
 	st = mlx_linreg_solve(s, &ml_pg_ctx, fit);
 	if (st == MLX_EINTR)
 		CHECK_FOR_INTERRUPTS();
 	ml_check_status(st, what);
+}
+
+/* ... of a copy of a state with the intercept column */
+static void
+solve_copy(const mlx_linreg_state *src, double lambda, mlx_linreg_fit *fit)
+{
+	mlx_linreg_state *s = palloc(block_size(src->nfeat));
+
+	memcpy(s, src, block_size(src->nfeat));
+	solve_state(s, lambda, fit);
 }
 
 /*
@@ -473,16 +481,10 @@ ml_train_linreg_fit(TrainRun *run, bytea *encoder, bool impute,
 	else
 	{
 		mlx_linreg_state *s = palloc(mlx_linreg_state_size(v->nfeat, false));
-		mlx_status	st;
 
 		ml_check_status(mlx_linreg_state_init(s, v->nfeat, 0, false), what);
 		ml_check_status(mlx_linreg_drop_intercept(train_state(v), s, &ml_pg_ctx), what);
-		s->lambda = run->opt.lambda;
-		CHECK_FOR_INTERRUPTS();
-		st = mlx_linreg_solve(s, &ml_pg_ctx, &fit);
-		if (st == MLX_EINTR)
-			CHECK_FOR_INTERRUPTS();
-		ml_check_status(st, what);
+		solve_state(s, run->opt.lambda, &fit);
 	}
 	run->metrics = metrics_json(run, run->test_pred ? test_state(v) : train_state(v),
 								fit.coef);
@@ -513,7 +515,7 @@ ml_train_logreg_start(TrainRun *run, bytea *encoder, double *coef,
 {
 	LinregTrainVar *v;
 	mlx_linreg_fit fit;
-	double		means_y;
+	double		mean_y;
 	double		pbar,
 				w,
 				n;
@@ -529,8 +531,8 @@ ml_train_logreg_start(TrainRun *run, bytea *encoder, double *coef,
 	s = train_state(v);
 	n = (double) s->nrows;
 	ml_check_status(mlx_linreg_copy_r(s, &ml_pg_ctx, &R), what);
-	means_y = R[0] * R[(size_t) (s->nfeat + 1) * (s->nfeat + 2)] / n;
-	ntrue = (int64) llround(means_y * n);
+	mean_y = R[0] * R[(size_t) (s->nfeat + 1) * (s->nfeat + 2)] / n;
+	ntrue = (int64) llround(mean_y * n);
 	run->bool_rows = s->nrows;
 	run->bool_true = ntrue;
 	if (ntrue <= 0 || ntrue >= s->nrows)
