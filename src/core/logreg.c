@@ -78,7 +78,7 @@ mlx_logreg_working_split(double eta, double y, double cw, double *w,
 {
 	double		e = exp(-fabs(eta));
 	double		big = 1.0 / (1.0 + e),
-				small = e / (1.0 + e);
+				small = e * big;
 	bool		pos = (eta >= 0);
 	double		p = pos ? big : small;
 	double		q = pos ? small : big;
