@@ -309,7 +309,7 @@ def load_sklearn():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1000000)
-    ap.add_argument("--rounds", type=int, default=7, help="interleaved rounds of the pass timings")
+    ap.add_argument("--rounds", type=int, default=15, help="interleaved rounds of the pass timings")
     ap.add_argument("--train-rounds", type=int, default=3, help="ml.train runs per algorithm and mode")
     ap.add_argument("--e2e-rounds", type=int, default=3, help="end-to-end rounds (0: skip)")
     ap.add_argument("--no-write", action="store_true")

@@ -183,7 +183,7 @@ def machine():
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rows", type=int, default=1000000)
-    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--rounds", type=int, default=21)
     ap.add_argument("--no-write", action="store_true")
     a = ap.parse_args()
 
