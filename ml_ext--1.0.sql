@@ -834,16 +834,24 @@ CREATE AGGREGATE ml._glm_pass(y float8, x float8[], current bytea) (
     COMBINEFUNC = ml._glm_pass_combine,
     PARALLEL = SAFE
 );
--- the same pass without the final step, for ml.train: the driver reads the
--- state (the next model, processes and rows) itself
-CREATE AGGREGATE ml._glm_pass_state(y float8, x float8[], current bytea) (
-    SFUNC = ml._glm_pass_sfunc,
+-- the same pass over table columns (encoded by the encoder model) and
+-- without the final step, for ml.train: the driver reads the state (the
+-- next model, processes and rows) itself
+CREATE FUNCTION ml._glm_pass_cols_sfunc(state bytea, y float8, current bytea, encoder bytea,
+                                        VARIADIC "any")
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_glm_pass_cols_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE AGGREGATE ml._glm_pass_state(y float8, current bytea, encoder bytea, VARIADIC "any") (
+    SFUNC = ml._glm_pass_cols_sfunc,
     STYPE = bytea,
     COMBINEFUNC = ml._glm_pass_combine,
     PARALLEL = SAFE
 );
-COMMENT ON AGGREGATE ml._glm_pass_state(float8, float8[], bytea) IS
-  'internal: ml._glm_pass returning its state (ml.train reads the next model, processes and rows from it)';
+COMMENT ON FUNCTION ml._glm_pass_cols_sfunc(bytea, float8, bytea, bytea, "any") IS
+  'internal: transition function of ml._glm_pass_state (encodes a row''s columns, folds one weighted working-response row)';
+COMMENT ON AGGREGATE ml._glm_pass_state(float8, bytea, bytea, "any") IS
+  'internal: ml._glm_pass over table columns, returning its state (ml.train reads the next model, processes and rows from it)';
 COMMENT ON FUNCTION ml._glm_pass_sfunc(bytea, float8, float8[], bytea) IS
   'internal: transition function of ml._glm_pass (folds one weighted working-response row)';
 COMMENT ON FUNCTION ml._glm_pass_combine(bytea, bytea) IS

@@ -41,6 +41,7 @@
 #include "core/logreg.h"
 #include "core/poisson.h"
 #include "pg/ml_pg.h"
+#include "pg/ml_train.h"
 
 #define ML_GLM_PASS_MAGIC 0x4D4C584C	/* "MLXL" */
 
@@ -173,35 +174,18 @@ model_shape(const mlx_model *m, int *nfeat, double *lambda, bool *intercept)
 						mlx_algorithm_name(m->algorithm))));
 }
 
-/* ml._glm_pass_sfunc(state bytea, y float8, x float8[], current bytea) */
-PG_FUNCTION_INFO_V1(ml_glm_pass_sfunc);
-Datum
-ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
+/*
+ * The state argument of a transition call, checked (or new, shaped by the
+ * current model m), and the model's shape checked against it.
+ */
+static GlmPassVar *
+glm_state(FunctionCallInfo fcinfo, MlPassCache *cache, const mlx_model *m)
 {
-	MlPassCache *cache;
 	GlmPassVar *v;
-	const mlx_model *m;
-	MlFloat8Array x;
-	double		y,
-				eta,
-				w,
-				z,
-				ll = 0,
-				fac = 1,
-				dev = 0,
-				lambda;
+	double		lambda;
 	bool		intercept;
 	int			nfeat;
-	int			bad = 0;
-	mlx_status	st;
 
-	ml_require_agg(fcinfo, "ml._glm_pass_sfunc");
-	if (PG_ARGISNULL(3))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the current model of an IRLS pass must not be NULL")));
-	cache = ml_pass_cache(fcinfo);
-	m = ml_cached_model(fcinfo, 3, &cache->model_slot);
 	model_shape(m, &nfeat, &lambda, &intercept);
 	if (PG_ARGISNULL(0))
 		v = NULL;
@@ -239,15 +223,13 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 				 errmsg("IRLS pass state does not match the current model (%d features of %s, the model %d of %s)",
 						v->s.nfeat, mlx_algorithm_name(v->family), nfeat,
 						mlx_algorithm_name(m->algorithm))));
+	return v;
+}
 
-	v->nseen++;
-	if (PG_ARGISNULL(1) || PG_ARGISNULL(2))
-	{
-		v->s.nskipped++;
-		cache->last = v;
-		PG_RETURN_POINTER(v);
-	}
-	y = PG_GETARG_FLOAT8(1);
+/* A target the current model's family can take, or an error. */
+static void
+glm_check_y(const mlx_model *m, double y)
+{
 	if (m->algorithm == MLX_ALG_LOGISTIC_REGRESSION && y != 0 && y != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
@@ -257,27 +239,43 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("Poisson regression target must be a finite count >= 0, not %g", y),
 				 errhint("Filter such rows out, or map them to NULL to have them skipped.")));
-	ml_float8_array(PG_GETARG_DATUM(2), "feature array", &x);
-	if (x.n != nfeat)
-		ml_raise_length_mismatch("feature array", x.n, nfeat, NULL);
+}
+
+/*
+ * Fold one row (target y, checked by glm_check_y; v->s.nfeat features at
+ * x, any alignment) into the state at the current model m.  xa, when given, is the feature array
+ * x came from, for naming a non-finite element.
+ */
+static void
+glm_fold(GlmPassVar *v, const mlx_model *m, double y, const void *x,
+		 const MlFloat8Array *xa)
+{
+	double		eta,
+				w,
+				z,
+				ll = 0,
+				fac = 1,
+				dev = 0;
+	int			bad = 0;
+	mlx_status	st;
 
 	if (m->algorithm == MLX_ALG_LOGISTIC_REGRESSION)
 	{
 		const mlx_logreg_fit *f = &m->u.logreg;
 
-		eta = mlx_logreg_eta(f, x.values);
+		eta = mlx_logreg_eta(f, x);
 		mlx_logreg_working_split(eta, y, v->cw[y == 1 ? 1 : 0], &w, &z, &ll, &fac);
 		if (!(y == 1 ? eta > 0 : eta < 0))
 			v->nwrong++;
 	}
 	else
 	{
-		eta = mlx_poisson_eta(&m->u.poisson, x.values);
+		eta = mlx_poisson_eta(&m->u.poisson, x);
 		mlx_poisson_working(eta, y, &w, &z, &ll, &dev);
 	}
-	st = mlx_linreg_add_row_weighted(&v->s, z, x.values, w, &ml_pg_ctx, &bad);
-	if (st == MLX_ENONFINITE && bad >= 0)
-		ml_check_finite(&x, "feature array");	/* names the element */
+	st = mlx_linreg_add_row_weighted(&v->s, z, x, w, &ml_pg_ctx, &bad);
+	if (st == MLX_ENONFINITE && bad >= 0 && xa != NULL)
+		ml_check_finite(xa, "feature array");	/* names the element */
 	ml_check_status(st, pass_what(m->algorithm));
 	v->loglik += ll;
 	v->deviance += dev;
@@ -288,6 +286,77 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 		v->prod[c] *= fac;
 		if (++v->nprod[c] == MLX_LOGREG_PROD_ROWS)
 			fold_product(v, c);
+	}
+}
+
+/* ml._glm_pass_sfunc(state bytea, y float8, x float8[], current bytea) */
+PG_FUNCTION_INFO_V1(ml_glm_pass_sfunc);
+Datum
+ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
+{
+	MlPassCache *cache;
+	GlmPassVar *v;
+	const mlx_model *m;
+	MlFloat8Array x;
+
+	ml_require_agg(fcinfo, "ml._glm_pass_sfunc");
+	if (PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the current model of an IRLS pass must not be NULL")));
+	cache = ml_pass_cache(fcinfo);
+	m = ml_cached_model(fcinfo, 3, &cache->model_slot);
+	v = glm_state(fcinfo, cache, m);
+	v->nseen++;
+	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
+	{
+		glm_check_y(m, PG_GETARG_FLOAT8(1));
+		ml_float8_array(PG_GETARG_DATUM(2), "feature array", &x);
+		if (x.n != v->s.nfeat)
+			ml_raise_length_mismatch("feature array", x.n, v->s.nfeat, NULL);
+		glm_fold(v, m, PG_GETARG_FLOAT8(1), x.values, &x);
+	}
+	else
+		v->s.nskipped++;
+	cache->last = v;
+	PG_RETURN_POINTER(v);
+}
+
+/*
+ * ml._glm_pass_cols_sfunc(state bytea, y float8, current bytea,
+ *						   encoder bytea, VARIADIC "any"): the same pass
+ * over table columns, encoded by the encoder model as ml._encode_cols
+ * would (ml.train's passes); a row without a target is counted as skipped
+ * and its columns are not looked at.
+ */
+PG_FUNCTION_INFO_V1(ml_glm_pass_cols_sfunc);
+Datum
+ml_glm_pass_cols_sfunc(PG_FUNCTION_ARGS)
+{
+	MlPassCache *cache;
+	GlmPassVar *v;
+	const mlx_model *m;
+	const mlx_model *enc;
+	const void *x;
+
+	ml_require_agg(fcinfo, "ml._glm_pass_cols_sfunc");
+	if (PG_ARGISNULL(2) || PG_ARGISNULL(3))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the current model and the encoder of an IRLS pass must not be NULL")));
+	cache = ml_pass_cache(fcinfo);
+	m = ml_cached_model(fcinfo, 2, &cache->model_slot);
+	v = glm_state(fcinfo, cache, m);
+	v->nseen++;
+	if (PG_ARGISNULL(1))
+		v->s.nskipped++;
+	else
+	{
+		glm_check_y(m, PG_GETARG_FLOAT8(1));
+		(void) ml_encode_pass_args(fcinfo, &cache->encoder, 3, 4, false, &enc, &x);
+		if (enc->nfeat != v->s.nfeat)
+			ml_raise_length_mismatch("encoded row", enc->nfeat, v->s.nfeat, NULL);
+		glm_fold(v, m, PG_GETARG_FLOAT8(1), x, NULL);
 	}
 	cache->last = v;
 	PG_RETURN_POINTER(v);

@@ -193,6 +193,9 @@ extern bool ml_encode_pass_args(FunctionCallInfo fcinfo, void **slot,
 /* train_setup.c: one "key": number member of a JSON object being built */
 extern void ml_put_metric(StringInfo buf, const char *key, double v);
 
+/* train_setup.c: ", src.<col>, ..." (or ", src"), the columns of a pass */
+extern char *ml_pass_columns(TrainRun *run, int fixed);
+
 /* train_setup.c: " FROM <source> AS src[ WHERE <training split>]" */
 extern char *ml_pass_from(TrainRun *run);
 

@@ -330,9 +330,8 @@ ml_train_logreg_fit(TrainRun *run, bytea *encoder, char **names,
 		memcpy(cur.coef, start, sizeof(double) * (k + 1));
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT ml._glm_pass_state(%s, %s, $2) FILTER (WHERE %s)%s",
-					 y01, run->encode_sql, run->target_ok, ml_pass_from(run));
+	appendStringInfo(&sql, "SELECT ml._glm_pass_state(%s, $2, $1%s)%s",
+					 y01, ml_pass_columns(run, 3), ml_pass_from(run));
 
 	for (iter = (start != NULL) ? 2 : 1; iter <= run->opt.max_iter; iter++)
 	{
@@ -605,9 +604,8 @@ ml_train_poisson_fit(TrainRun *run, bytea *encoder, char **names)
 		cur.coef[0] = log(ymean);
 
 	resetStringInfo(&sql);
-	appendStringInfo(&sql,
-					 "SELECT ml._glm_pass_state((src.%s)::float8, %s, $2) FILTER (WHERE %s)%s",
-					 run->qtarget, run->encode_sql, run->target_ok, ml_pass_from(run));
+	appendStringInfo(&sql, "SELECT ml._glm_pass_state((src.%s)::float8, $2, $1%s)%s",
+					 run->qtarget, ml_pass_columns(run, 3), ml_pass_from(run));
 
 	for (iter = 1; iter <= run->opt.max_iter; iter++)
 	{

@@ -387,19 +387,12 @@ linreg_pass(TrainRun *run, bytea *encoder, bool impute, const char *y,
 	int			planned;
 	Datum		d;
 	LinregTrainVar *v;
-	ListCell   *lc;
 
 	args[0] = PointerGetDatum(encoder);
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT ml._linreg_train(%s, %s, %s, $1",
+	appendStringInfo(&sql, "SELECT ml._linreg_train(%s, %s, %s, $1%s) FROM %s AS src",
 					 y, run->test_pred ? run->test_pred : "false",
-					 impute ? "true" : "false");
-	if (list_length(run->columns) <= FUNC_MAX_ARGS - 5)
-		foreach(lc, run->columns)
-			appendStringInfo(&sql, ", src.%s", ((TrainColumn *) lfirst(lc))->qname);
-	else
-		appendStringInfoString(&sql, ", src");	/* past the argument limit */
-	appendStringInfo(&sql, ") FROM %s AS src", run->from);
+					 impute ? "true" : "false", ml_pass_columns(run, 4), run->from);
 	planned = ml_spi_run_pass(sql.data, 1, argtypes, args);
 
 	d = ml_spi_value(0, 1, &isnull);

@@ -788,6 +788,27 @@ ml_pass_from(TrainRun *run)
 		psprintf(" FROM %s AS src", run->from);
 }
 
+/*
+ * The feature columns as the trailing arguments of a pass aggregate that
+ * reads them itself (ml._linreg_train, ml._glm_pass_state): ", src.<col>"
+ * for each, or past PostgreSQL's argument limit the whole row, ", src".
+ * 'fixed' is the number of the aggregate's other arguments.
+ */
+char *
+ml_pass_columns(TrainRun *run, int fixed)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	initStringInfo(&buf);
+	if (list_length(run->columns) + fixed + 1 <= FUNC_MAX_ARGS)
+		foreach(lc, run->columns)
+			appendStringInfo(&buf, ", src.%s", ((TrainColumn *) lfirst(lc))->qname);
+	else
+		appendStringInfoString(&buf, ", src");
+	return buf.data;
+}
+
 /* A JSON text built by the driver as a jsonb value in run->cxt. */
 Jsonb *
 ml_train_jsonb(TrainRun *run, const char *text)
