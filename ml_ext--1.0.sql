@@ -1082,16 +1082,23 @@ CREATE AGGREGATE ml._kmeans_pass(x float8[], current bytea) (
     SFUNC = ml._kmeans_pass_sfunc, STYPE = bytea, FINALFUNC = ml._kmeans_pass_final,
     FINALFUNC_MODIFY = READ_ONLY, COMBINEFUNC = ml._kmeans_pass_combine, PARALLEL = SAFE
 );
--- the same pass without the final step, for ml.train: the driver reads the
--- state (the next model, processes and rows) itself
-CREATE AGGREGATE ml._kmeans_pass_state(x float8[], current bytea) (
-    SFUNC = ml._kmeans_pass_sfunc,
+-- the same pass over table columns (encoded by the encoder model) and
+-- without the final step, for ml.train: the driver reads the state (the
+-- next model, processes and rows) itself
+CREATE FUNCTION ml._kmeans_pass_cols_sfunc(state bytea, current bytea, encoder bytea, VARIADIC "any")
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'ml_kmeans_pass_cols_sfunc'
+LANGUAGE C IMMUTABLE CALLED ON NULL INPUT PARALLEL SAFE;
+CREATE AGGREGATE ml._kmeans_pass_state(current bytea, encoder bytea, VARIADIC "any") (
+    SFUNC = ml._kmeans_pass_cols_sfunc,
     STYPE = bytea,
     COMBINEFUNC = ml._kmeans_pass_combine,
     PARALLEL = SAFE
 );
-COMMENT ON AGGREGATE ml._kmeans_pass_state(float8[], bytea) IS
-  'internal: ml._kmeans_pass returning its state (ml.train reads the next model, processes and rows from it)';
+COMMENT ON FUNCTION ml._kmeans_pass_cols_sfunc(bytea, bytea, bytea, "any") IS
+  'internal: transition function of ml._kmeans_pass_state (encodes a row''s columns, adds it to its nearest cluster)';
+COMMENT ON AGGREGATE ml._kmeans_pass_state(bytea, bytea, "any") IS
+  'internal: ml._kmeans_pass over table columns, returning its state (ml.train reads the next model, processes and rows from it)';
 COMMENT ON FUNCTION ml._kmeans_pass_sfunc(bytea, float8[], bytea) IS
   'internal: transition function of ml._kmeans_pass (assigns a row to its nearest centroid)';
 COMMENT ON FUNCTION ml._kmeans_pass_combine(bytea, bytea) IS

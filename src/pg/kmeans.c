@@ -90,28 +90,15 @@ require_kmeans(const mlx_model *m, const char *what)
 						mlx_algorithm_name(m->algorithm))));
 }
 
-/* ml._kmeans_pass_sfunc(state bytea, x float8[], current bytea) */
-PG_FUNCTION_INFO_V1(ml_kmeans_pass_sfunc);
-Datum
-ml_kmeans_pass_sfunc(PG_FUNCTION_ARGS)
+/*
+ * The state argument of a transition call, checked (or new, shaped by the
+ * current model f), and its shape checked against the model.
+ */
+static KmeansPassVar *
+kpass_state(FunctionCallInfo fcinfo, MlPassCache *cache, const mlx_kmeans_fit *f)
 {
-	MlPassCache *cache;
 	KmeansPassVar *v;
-	const mlx_model *m;
-	const mlx_kmeans_fit *f;
-	MlFloat8Array x;
-	int			bad = 0;
-	mlx_status	st;
 
-	ml_require_agg(fcinfo, "ml._kmeans_pass_sfunc");
-	if (PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("the current model of a k-means pass must not be NULL")));
-	cache = ml_pass_cache(fcinfo);
-	m = ml_cached_model(fcinfo, 2, &cache->model_slot);
-	require_kmeans(m, "a k-means pass");
-	f = &m->u.kmeans;
 	if (PG_ARGISNULL(0))
 		v = NULL;
 	else if (PG_GETARG_POINTER(0) == cache->last &&
@@ -137,6 +124,40 @@ ml_kmeans_pass_sfunc(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("k-means pass state has %d clusters of %d features, the model %d of %d",
 						v->s.k, v->s.nfeat, f->k, f->nfeat)));
+	return v;
+}
+
+/* the current model of a pass, in argument argno */
+static const mlx_kmeans_fit *
+kpass_model(FunctionCallInfo fcinfo, MlPassCache *cache, int argno)
+{
+	const mlx_model *m;
+
+	if (PG_ARGISNULL(argno))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the current model of a k-means pass must not be NULL")));
+	m = ml_cached_model(fcinfo, argno, &cache->model_slot);
+	require_kmeans(m, "a k-means pass");
+	return &m->u.kmeans;
+}
+
+/* ml._kmeans_pass_sfunc(state bytea, x float8[], current bytea) */
+PG_FUNCTION_INFO_V1(ml_kmeans_pass_sfunc);
+Datum
+ml_kmeans_pass_sfunc(PG_FUNCTION_ARGS)
+{
+	MlPassCache *cache;
+	KmeansPassVar *v;
+	const mlx_kmeans_fit *f;
+	MlFloat8Array x;
+	int			bad = 0;
+	mlx_status	st;
+
+	ml_require_agg(fcinfo, "ml._kmeans_pass_sfunc");
+	cache = ml_pass_cache(fcinfo);
+	f = kpass_model(fcinfo, cache, 2);
+	v = kpass_state(fcinfo, cache, f);
 	if (PG_ARGISNULL(1))
 	{
 		v->s.nskipped++;
@@ -150,6 +171,39 @@ ml_kmeans_pass_sfunc(PG_FUNCTION_ARGS)
 	if (st == MLX_ENONFINITE)
 		ml_check_finite(&x, "feature array");	/* names the element */
 	ml_check_status(st, kmeans_what);
+	cache->last = v;
+	PG_RETURN_POINTER(v);
+}
+
+/*
+ * ml._kmeans_pass_cols_sfunc(state bytea, current bytea, encoder bytea,
+ *							  VARIADIC "any"): the same pass over table
+ * columns, encoded by the encoder model as ml._encode_cols would
+ * (ml.train's Lloyd passes).
+ */
+PG_FUNCTION_INFO_V1(ml_kmeans_pass_cols_sfunc);
+Datum
+ml_kmeans_pass_cols_sfunc(PG_FUNCTION_ARGS)
+{
+	MlPassCache *cache;
+	KmeansPassVar *v;
+	const mlx_kmeans_fit *f;
+	const mlx_model *enc;
+	const void *x;
+
+	ml_require_agg(fcinfo, "ml._kmeans_pass_cols_sfunc");
+	cache = ml_pass_cache(fcinfo);
+	f = kpass_model(fcinfo, cache, 1);
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the encoder of a k-means pass must not be NULL")));
+	v = kpass_state(fcinfo, cache, f);
+	(void) ml_encode_pass_args(fcinfo, &cache->encoder, 2, 3, false, &enc, &x);
+	if (enc->nfeat != f->nfeat)
+		ml_raise_length_mismatch("encoded row", enc->nfeat, f->nfeat, NULL);
+	/* the encoding raised an error for any value that is not finite */
+	ml_check_status(mlx_kmeans_state_add(&v->s, f->centroids, x, NULL), kmeans_what);
 	cache->last = v;
 	PG_RETURN_POINTER(v);
 }

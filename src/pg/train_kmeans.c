@@ -189,8 +189,8 @@ ml_train_kmeans_fit(TrainRun *run, bytea *encoder, char **names, int64 ntrain)
 
 	/* step 3 */
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT ml._kmeans_pass_state(%s, $2)%s",
-					 run->encode_sql, ml_pass_from(run));
+	appendStringInfo(&sql, "SELECT ml._kmeans_pass_state($2, $1%s)%s",
+					 ml_pass_columns(run, 2), ml_pass_from(run));
 	/* not measured yet; a model's sizes must add up to its rows */
 	cur.nrows = 1;
 	cur.sizes[0] = 1;
