@@ -430,7 +430,7 @@ def main():
                        "pass %.2fx scan k (target <= %.1fx: %s)" % (
                            mode, ri, PASS_TARGET, verdict(ri <= PASS_TARGET), K, rl, PASS_TARGET,
                            verdict(rl <= PASS_TARGET)))
-        targets.append("- %s, inside ml.train (server-side pass seconds, rows encoded with ml._encode_cols): "
+        targets.append("- %s, inside ml.train (server-side pass seconds, the pass reads and encodes the table columns itself; the seconds include planning it): "
                        "IRLS passes: %d, slowest %.2fx scan c (%s); Lloyd passes: %d, slowest %.2fx scan k (%s)" % (
                            mode, ti[2], ti[1], verdict(ti[1] <= PASS_TARGET), tl[2], tl[1],
                            verdict(tl[1] <= PASS_TARGET)))
