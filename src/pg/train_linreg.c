@@ -265,7 +265,10 @@ ml_linreg_train_sfunc(PG_FUNCTION_ARGS)
 				 errmsg("held_out of ml._linreg_train changed from the constant false")));
 	/* what adding a row relies on; state_arg checked the rest */
 	if (s->nfeat != v->nfeat || !ml_qr_block_usable(s, block_bytes(v)))
+	{
 		v = state_arg(PointerGetDatum(v));	/* reports it */
+		s = held_out ? test_state(v) : train_state(v);
+	}
 	v->nseen++;
 	ml_check_status(mlx_linreg_add_row(s, y, x, &ml_pg_ctx, NULL), what);
 	cache->last = v;
