@@ -54,6 +54,8 @@ typedef struct RowCache
 	RowMap		map;
 	double	   *buf;			/* encoded features */
 	int			bufsize;
+	/* a pass's encoder of one float8[] column, fixed for the query */
+	const mlx_model *array_encoder;
 } RowCache;
 
 /* The cache in *slot (fn_extra, or a field of a larger fn_extra struct). */
@@ -95,6 +97,7 @@ named_model(FunctionCallInfo fcinfo, RowCache *c)
 	c->map.valid = false;
 	c->buf = NULL;
 	c->bufsize = 0;
+	c->array_encoder = NULL;
 	MemoryContextReset(c->cxt);
 	ml_registry_load(name, c->cxt, &c->named);
 	c->name = MemoryContextStrdup(c->cxt, name);
@@ -684,17 +687,33 @@ ml_encode_pass_args(FunctionCallInfo fcinfo, void **slot, int model_arg, int fir
 					bool plain, const mlx_model **model, const void **x)
 {
 	RowCache   *c = row_cache_in(fcinfo, slot);
-	const mlx_model *m = bytea_model(fcinfo, c, model_arg);
+	const mlx_model *m;
 	bool		ok;
 
+	/*
+	 * One array column as it is: its elements, not a copy.  Once the column
+	 * type is checked and the encoder cannot change within the query, each
+	 * row only needs the array's own checks.
+	 */
+	if (c->array_encoder != NULL && !PG_ARGISNULL(first))
+	{
+		*model = c->array_encoder;
+		*x = array_fast_path(&c->array_encoder->inputs->inputs[0],
+							 PG_GETARG_DATUM(first), NULL, plain);
+		if (*x != NULL)
+			return true;
+	}
+	m = bytea_model(fcinfo, c, model_arg);
 	*model = m;
-
-	/* one array column as it is: its elements, not a copy */
 	if (args_map(fcinfo, c, m, first, "ml._linreg_train") &&
 		m->inputs->ninputs == 1 && m->inputs->inputs[0].kind == MLX_INPUT_ARRAY &&
 		!PG_ARGISNULL(first) &&
 		(*x = array_fast_path(&m->inputs->inputs[0], PG_GETARG_DATUM(first), NULL, plain)) != NULL)
+	{
+		if (ml_agg_arg_stable(fcinfo, model_arg))
+			c->array_encoder = m;
 		return true;
+	}
 	ok = encode_args(fcinfo, c, m, first, plain, "ml._linreg_train");
 	*x = c->buf;
 	return ok;
