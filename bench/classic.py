@@ -169,9 +169,11 @@ def replace_section(begin, end, lines, results):
         old = "# ml_ext benchmark results\n"
     b, e = old.find(begin), old.find(end)
     if b >= 0 and e > b:
-        old = old[:b] + old[e + len(end):].lstrip("\n")
+        new = old[:b] + "\n".join(lines) + old[e + len(end):]
+    else:
+        new = old.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n"
     with open(path, "w") as f:
-        f.write(old.rstrip("\n") + "\n\n" + "\n".join(lines) + "\n")
+        f.write(new)
 
 
 def row_dtype(np, fields):
