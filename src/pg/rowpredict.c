@@ -705,7 +705,7 @@ ml_encode_pass_args(FunctionCallInfo fcinfo, void **slot, int model_arg, int fir
 	}
 	m = bytea_model(fcinfo, c, model_arg);
 	*model = m;
-	if (args_map(fcinfo, c, m, first, "ml._linreg_train") &&
+	if (args_map(fcinfo, c, m, first, "the training pass") &&
 		m->inputs->ninputs == 1 && m->inputs->inputs[0].kind == MLX_INPUT_ARRAY &&
 		!PG_ARGISNULL(first) &&
 		(*x = array_fast_path(&m->inputs->inputs[0], PG_GETARG_DATUM(first), NULL, plain)) != NULL)
@@ -714,7 +714,7 @@ ml_encode_pass_args(FunctionCallInfo fcinfo, void **slot, int model_arg, int fir
 			c->array_encoder = m;
 		return true;
 	}
-	ok = encode_args(fcinfo, c, m, first, plain, "ml._linreg_train");
+	ok = encode_args(fcinfo, c, m, first, plain, "the training pass");
 	*x = c->buf;
 	return ok;
 }
