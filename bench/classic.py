@@ -54,7 +54,7 @@ import psycopg2
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from linreg import PARALLEL, SERIAL, connect, loadavg, machine, run_timed, workers_launched  # noqa: E402
+from linreg import PARALLEL, SERIAL, connect, loadavg, machine, run_timed, time_variants  # noqa: E402
 
 NFEAT = 10
 K = 8
@@ -352,19 +352,7 @@ def main():
     ]
     baseline = {"scan c": "scan c", "irls pass": "scan c", "scan k": "scan k", "lloyd pass": "scan k"}
     variants = [(name, mode, settings, sql, args) for mode, settings in MODES for name, sql, args in queries]
-    launched = {}
-    for name, mode, settings, sql, args in variants:
-        if mode != "serial":
-            for s in settings:
-                cur.execute(s)
-            launched[name] = workers_launched(cur, cur.mogrify(sql, args).decode())
-    for name, mode, settings, sql, args in variants:
-        run_timed(cur, settings, sql, args)
-    times = {(v[0], v[1]): [] for v in variants}
-    for r in range(a.rounds):
-        for name, mode, settings, sql, args in variants:
-            times[(name, mode)].append(run_timed(cur, settings, sql, args))
-        print("pass round %d/%d done" % (r + 1, a.rounds), file=sys.stderr, flush=True)
+    launched, times = time_variants(cur, variants, a.rounds, "pass round")
     med = {key: statistics.median(v) for key, v in times.items()}
 
     # 3. end to end against export + scikit-learn, server default parallel settings

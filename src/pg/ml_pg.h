@@ -8,6 +8,7 @@
 
 #include "postgres.h"
 #include "fmgr.h"
+#include "nodes/primnodes.h"
 
 #include "core/mlx_core.h"
 #include "model/model.h"
@@ -85,6 +86,7 @@ extern const mlx_model *ml_cached_model(FunctionCallInfo fcinfo, int argno,
  * within the query (a constant or an external parameter).
  */
 extern bool ml_agg_arg_stable(FunctionCallInfo fcinfo, int argno);
+extern Expr *ml_agg_arg_expr(FunctionCallInfo fcinfo, int argno);
 
 /* Changes whenever the model cached in a slot is (re)decoded. */
 extern uint32 ml_cached_model_generation(void *slot);

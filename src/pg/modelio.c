@@ -72,25 +72,32 @@ ml_encode_model(const mlx_model *m)
  */
 
 /*
- * Whether argument argno of an aggregate's transition function is the same
- * for every row.  get_fn_expr_arg_stable cannot tell: the expression the
+ * The expression of argument argno of an aggregate's transition function
+ * (NULL when not called as an aggregate), and whether it is the same for
+ * every row.  get_fn_expr_arg_stable cannot tell: the expression the
  * executor builds for a transition call has placeholder arguments.  The
  * Aggref has the real ones (argument argno of the transition function is
  * aggregate argument argno - 1, the state coming first).
  */
+Expr *
+ml_agg_arg_expr(FunctionCallInfo fcinfo, int argno)
+{
+	Aggref	   *aggref = AggGetAggref(fcinfo);
+
+	if (aggref == NULL || argno < 1 || argno > list_length(aggref->args))
+		return NULL;
+	return list_nth_node(TargetEntry, aggref->args, argno - 1)->expr;
+}
+
 bool
 ml_agg_arg_stable(FunctionCallInfo fcinfo, int argno)
 {
-	Aggref	   *aggref = AggGetAggref(fcinfo);
-	TargetEntry *tle;
+	Expr	   *e = ml_agg_arg_expr(fcinfo, argno);
 
-	if (aggref == NULL || argno < 1 || argno > list_length(aggref->args))
-		return false;
-	tle = list_nth_node(TargetEntry, aggref->args, argno - 1);
-	if (IsA(tle->expr, Const))
+	if (e != NULL && IsA(e, Const))
 		return true;
-	if (IsA(tle->expr, Param))
-		return ((Param *) tle->expr)->paramkind == PARAM_EXTERN;
+	if (e != NULL && IsA(e, Param))
+		return ((Param *) e)->paramkind == PARAM_EXTERN;
 	return false;
 }
 typedef struct MlModelCache

@@ -173,14 +173,10 @@ state_new(int nfeat, bool with_test)
 static bool
 arg_is_const_false(FunctionCallInfo fcinfo, int argno)
 {
-	Aggref	   *aggref = AggGetAggref(fcinfo);
-	TargetEntry *tle;
+	Expr	   *e = ml_agg_arg_expr(fcinfo, argno);
 
-	if (aggref == NULL || argno < 1 || argno > list_length(aggref->args))
-		return false;
-	tle = list_nth_node(TargetEntry, aggref->args, argno - 1);
-	return IsA(tle->expr, Const) && !((Const *) tle->expr)->constisnull &&
-		!DatumGetBool(((Const *) tle->expr)->constvalue);
+	return e != NULL && IsA(e, Const) && !((Const *) e)->constisnull &&
+		!DatumGetBool(((Const *) e)->constvalue);
 }
 
 /*
