@@ -1,7 +1,8 @@
 /*
  * linreg.c
  *	  Streaming ordinary and ridge least squares by incremental QR: the flat
- *	  aggregate state, row buffering, folding rows into R (LAPACK dtpqrt),
+ *	  aggregate state, row buffering, folding rows into R (qrfold.c's
+ *	  kernel, else LAPACK dtpqrt),
  *	  merging states (TSQR), and solving the fitted model and its
  *	  statistics out of R.
  *
@@ -10,6 +11,7 @@
  */
 #include "core/linreg.h"
 #include "core/metrics.h"
+#include "core/qrfold.h"
 #include "core/tdist.h"
 
 #include <float.h>
@@ -166,7 +168,8 @@ mlx_linreg_state_validate(const mlx_linreg_state *s, size_t size,
  * Fold an m-by-p column-major block B (leading dimension ldb) into the
  * upper-triangular p-by-p R: [R; B] = Q [R'; 0].  l = 0 for a dense block,
  * l = p for a triangular one (TSQR).  B is overwritten.  tw holds 2 nb p
- * doubles of workspace (T and work).
+ * doubles of workspace (T and work) for LAPACK; a dense block goes to
+ * qrfold.c's kernel when it takes it.
  */
 static mlx_status
 fold_block(double *R, int p, double *B, int m, int ldb, int l, double *tw)
@@ -176,21 +179,26 @@ fold_block(double *R, int p, double *B, int m, int ldb, int l, double *tw)
 
 	if (m == 0)
 		return MLX_OK;
+	if (l == 0 && mlx_qr_fold_dense(R, p, B, ldb, m))
+		return MLX_OK;
 	info = LAPACKE_dtpqrt_work(LAPACK_COL_MAJOR, m, p, l, nb, R, p, B, ldb,
 							   tw, nb, tw + (size_t) nb * p);
 	return (info == 0) ? MLX_OK : MLX_ELAPACK;
 }
 
-/* Transpose m row-major rows of p doubles into column-major B (ldb rows). */
+/*
+ * Copy the first m rows of a buffer (column-major, bufrows rows) into
+ * column-major B (ldb rows).
+ */
 static void
-rows_to_colmajor(double *B, int ldb, const double *rows, int m, int p)
+copy_buffered(double *B, int ldb, const double *buf, int bufrows, int m,
+			  int p)
 {
-	int			i,
-				j;
+	int			j;
 
-	for (i = 0; i < m; i++)
-		for (j = 0; j < p; j++)
-			B[i + (size_t) j * ldb] = rows[(size_t) i * p + j];
+	for (j = 0; j < p; j++)
+		memcpy(B + (size_t) j * ldb, buf + (size_t) j * bufrows,
+			   sizeof(double) * (size_t) m);
 }
 
 /* Copy the upper triangle of a p-by-p matrix, zeroing the strict lower. */
@@ -217,13 +225,17 @@ mlx_linreg_flush(mlx_linreg_state *s, const mlx_ctx *ctx)
 		return MLX_OK;
 	if (mlx_interrupted(ctx))
 		return MLX_EINTR;
-	scratch = mlx_alloc(ctx, sizeof(double) * ((size_t) m * p +
-											  2 * (size_t) linreg_nb(p) * p));
+	/* the buffer is folded in place: its rows are spent either way */
+	if (mlx_qr_fold_dense(state_R(s), p, state_buf(s, p), s->bufrows, m))
+	{
+		s->nbuf = 0;
+		return MLX_OK;
+	}
+	scratch = mlx_alloc(ctx, sizeof(double) * 2 * (size_t) linreg_nb(p) * p);
 	if (scratch == NULL)
 		return MLX_ENOMEM;
-	rows_to_colmajor(scratch, m, state_buf(s, p), m, p);
-	st = fold_block(state_R(s), p, scratch, m, m, 0,
-					scratch + (size_t) m * p);
+	st = fold_block(state_R(s), p, state_buf(s, p), m, s->bufrows, 0,
+					scratch);
 	mlx_free(ctx, scratch);
 	if (st == MLX_OK)
 		s->nbuf = 0;
@@ -248,7 +260,7 @@ fold_buffered_copy(const mlx_linreg_state *s, double *Rc, const mlx_ctx *ctx)
 										   2 * (size_t) linreg_nb(p) * p));
 	if (blk == NULL)
 		return MLX_ENOMEM;
-	rows_to_colmajor(blk, m, state_buf_const(s, p), m, p);
+	copy_buffered(blk, m, state_buf_const(s, p), s->bufrows, m, p);
 	st = fold_block(Rc, p, blk, m, m, 0, blk + (size_t) m * p);
 	mlx_free(ctx, blk);
 	return st;
@@ -513,6 +525,7 @@ mlx_linreg_add_row_weighted(mlx_linreg_state *s, double y, const void *x,
 	int			p = k + 1 + c;
 	double		sw;
 	double	   *row;
+	size_t		ld;
 	bool		ok = true;
 	int			bad;
 	int			j;
@@ -560,20 +573,17 @@ mlx_linreg_add_row_weighted(mlx_linreg_state *s, double y, const void *x,
 			*bad_index = (bad == MLX_ROW_OK) ? -2 : bad;
 		return MLX_ENONFINITE;
 	}
-	row = state_buf(s, p) + (size_t) s->nbuf * p;
-	if (sw == 1.0)
-		memcpy(row + c, x, (size_t) k * sizeof(double));
-	else
+	/* column-major: element j of the row at row[j * bufrows] */
+	row = state_buf(s, p) + s->nbuf;
+	ld = s->bufrows;
+	for (j = 0; j < k; j++)
 	{
-		for (j = 0; j < k; j++)
-		{
-			double		v;
+		double		v;
 
-			memcpy(&v, (const char *) x + (size_t) j * sizeof(double), sizeof(double));
-			row[c + j] = sw * v;
-		}
+		memcpy(&v, (const char *) x + (size_t) j * sizeof(double), sizeof(double));
+		row[(size_t) (c + j) * ld] = sw * v;
 	}
-	row[p - 1] = sw * y;
+	row[(size_t) (p - 1) * ld] = sw * y;
 	if (c)
 		row[0] = sw;
 	s->nbuf++;
@@ -663,9 +673,9 @@ mlx_linreg_merge(mlx_linreg_state *s, const mlx_linreg_state *other,
 	}
 	if (st == MLX_OK && m > 0)
 	{
-		rows_to_colmajor(rows, m, state_buf(s, p), s->nbuf, p);
-		rows_to_colmajor(rows + s->nbuf, m, state_buf_const(other, p),
-						 other->nbuf, p);
+		copy_buffered(rows, m, state_buf(s, p), s->bufrows, s->nbuf, p);
+		copy_buffered(rows + s->nbuf, m, state_buf_const(other, p),
+					  other->bufrows, other->nbuf, p);
 		st = fold_block(state_R(s), p, rows, m, m, 0, tw);
 	}
 	mlx_free(ctx, scratch);

@@ -6,8 +6,8 @@
  * fixed header followed by doubles.  It holds the upper-triangular factor R
  * of the augmented design [1 | X | y] (the intercept column only when
  * fitting one) and a small buffer of raw rows.  Rows are appended to the
- * buffer; a full buffer is folded into R with one blocked Householder update
- * (LAPACK dtpqrt on the stacked [R; rows]).  Two states merge by
+ * buffer; a full buffer is folded into R with one Householder update of the
+ * stacked [R; rows] (core/qrfold.c, or LAPACK dtpqrt where that declines).  Two states merge by
  * re-factoring their stacked R factors (TSQR, dtpqrt with a triangular lower
  * block).  State size depends only on the feature count, never on the rows.
  *
@@ -20,7 +20,8 @@
  *
  *	  mlx_linreg_state  header (40 bytes)
  *	  double R[p * p]   column-major, upper triangle significant, p = ncols
- *	  double buf[bufrows * p]  row-major buffered rows: [1,] x_1..x_k, y
+ *	  double buf[bufrows * p]  buffered rows [1,] x_1..x_k, y, column-major
+ *							   (bufrows rows), so the fold reads them in place
  *
  * where p = nfeat + 1 (y) + 1 if fitting an intercept.
  */

@@ -4,6 +4,7 @@
  *	  malloc-based context for tests and tools, and status names.
  */
 #include "core/mlx_core.h"
+#include "core/simd.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +69,21 @@ mlx_interrupted(const mlx_ctx *ctx)
 	return ctx != NULL && ctx->interrupted != NULL &&
 		ctx->interrupted(ctx->arg);
 }
+
+#ifdef MLX_SIMD_AVX2
+bool
+mlx_have_avx2(void)
+{
+	static int	known = -1;
+
+	if (known < 0)
+	{
+		__builtin_cpu_init();
+		known = __builtin_cpu_supports("avx2") ? 1 : 0;
+	}
+	return known == 1;
+}
+#endif
 
 const char *
 mlx_status_str(mlx_status st)

@@ -14,13 +14,26 @@
 #include "core/linreg.h"
 #include "core/metrics.h"
 #include "core/mlx_core.h"
+#include "core/qrfold.h"
 #include "core/tdist.h"
+
+#include <lapacke.h>
 
 #include "harness.h"
 
 /* ------------------------------------------------------ linreg helpers */
 
 static const mlx_ctx *MC = &mlx_malloc_ctx;
+
+/* Does qrfold.c's kernel run on this CPU (it declines without AVX2)? */
+static bool
+qrfold_available(void)
+{
+	double		R = 0.0,
+				B = 1.0;
+
+	return mlx_qr_fold_dense(&R, 1, &B, 1, 1);
+}
 
 static mlx_linreg_state *
 new_state(int k, double lambda, bool intercept)
@@ -1590,22 +1603,132 @@ test_linreg_enomem(void)
 		}
 		EXPECT(n >= 1 && n < 100 && s->nrows == 300, "merge after retries");
 
-		/* flush and add_row into a full buffer */
-		while (s->nbuf < s->bufrows)
-			mlx_linreg_add_row(s, 1.0, X, MC, &bad);
-		free(snap);
-		snap = dup_state(s);
-		ta.fail_after = 0;
-		EXPECT_ST(mlx_linreg_add_row(s, 1.0, X, &c, &bad), MLX_ENOMEM);
-		EXPECT_ST(mlx_linreg_flush(s, &c), MLX_ENOMEM);
-		ta.fail_after = -1;
-		EXPECT(memcmp(s, snap, state_bytes(s)) == 0, "failed flush changed the state");
-		EXPECT_ST(mlx_linreg_add_row(s, 1.0, X, &c, &bad), MLX_OK);
-		EXPECT(s->nbuf == 1, "nbuf after fold %d", s->nbuf);
-		EXPECT(ta.live == 0, "leak after add_row");
+		/*
+		 * Flush and add_row into a full buffer.  Rows of ordinary scale
+		 * fold in place with qrfold.c's kernel where the CPU has it, which
+		 * allocates nothing; rows of 1e150 make the kernel decline, and
+		 * LAPACK's workspace is then allocated before anything is touched.
+		 */
+		for (i = 0; i < 2; i++)
+		{
+			double		huge[3] = {1e150, -1e150, 2e150};
+			const double *row = i ? huge : X;
+			bool		in_place = i == 0 && qrfold_available();
+
+			while (s->nbuf < s->bufrows)
+				mlx_linreg_add_row(s, 1.0, row, MC, &bad);
+			free(snap);
+			snap = dup_state(s);
+			ta.fail_after = 0;
+			if (in_place)
+				EXPECT_ST(mlx_linreg_flush(s, &c), MLX_OK);
+			else
+			{
+				EXPECT_ST(mlx_linreg_add_row(s, 1.0, row, &c, &bad), MLX_ENOMEM);
+				EXPECT_ST(mlx_linreg_flush(s, &c), MLX_ENOMEM);
+				EXPECT(memcmp(s, snap, state_bytes(s)) == 0, "failed flush changed the state");
+			}
+			ta.fail_after = -1;
+			EXPECT_ST(mlx_linreg_add_row(s, 1.0, row, &c, &bad), MLX_OK);
+			EXPECT(s->nbuf == 1, "nbuf after fold %d", s->nbuf);
+			EXPECT(ta.live == 0, "leak after add_row");
+		}
 		free(snap);
 		free(s);
 		free(o);
+	}
+}
+
+/*
+ * qrfold.c's kernel against LAPACK's dtpqrt on the same [R; B]: the same
+ * reflectors, so the same R to rounding, signs included; tails of m not a
+ * multiple of 4, ldb > m, p not a multiple of 4, zero columns, a zero R
+ * and a folded one.  Blocks of extreme scale are declined untouched.
+ */
+static void
+test_qrfold_vs_lapack(void)
+{
+	static const int shapes[][2] = {{1, 1}, {3, 5}, {4, 4}, {5, 7}, {12, 256},
+	{12, 255}, {13, 3}, {21, 256}, {33, 64}, {70, 64}};
+	int			t;
+
+	if (!qrfold_available())
+	{
+		/* nothing to compare: the kernel declines everything here */
+		double		R = 0.0,
+					B = 1.0;
+
+		EXPECT(!mlx_qr_fold_dense(&R, 1, &B, 1, 1) && R == 0.0 && B == 1.0,
+			   "declined fold touched its input");
+		return;
+	}
+	for (t = 0; t < (int) (sizeof(shapes) / sizeof(shapes[0])); t++)
+	{
+		int			p = shapes[t][0],
+					m = shapes[t][1],
+					ldb = m + 3,
+					fold,
+					i,
+					j;
+		double	   *R1 = calloc((size_t) p * p, sizeof(double)),
+				   *R2 = calloc((size_t) p * p, sizeof(double)),
+				   *B1 = calloc((size_t) ldb * p, sizeof(double)),
+				   *B2 = calloc((size_t) ldb * p, sizeof(double)),
+				   *tw = calloc((size_t) 2 * p * p, sizeof(double));
+		double		err = 0.0,
+					scale = 0.0;
+
+		for (fold = 0; fold < 3; fold++)
+		{
+			for (j = 0; j < p; j++)
+				for (i = 0; i < m; i++)
+				{
+					double		v = (j == p / 2) ? 0.0 : unif() - 0.5;
+
+					if (j == 0)
+						v = 1.0;	/* an intercept column */
+					B1[i + (size_t) j * ldb] = B2[i + (size_t) j * ldb] = v;
+				}
+			EXPECT(mlx_qr_fold_dense(R2, p, B2, ldb, m), "kernel declined p=%d m=%d", p, m);
+			EXPECT(LAPACKE_dtpqrt_work(LAPACK_COL_MAJOR, m, p, 0, p, R1, p, B1,
+									   ldb, tw, p, tw + (size_t) p * p) == 0,
+				   "dtpqrt p=%d m=%d", p, m);
+		}
+		for (j = 0; j < p; j++)
+			for (i = 0; i <= j; i++)
+			{
+				scale = fmax(scale, fabs(R1[i + (size_t) j * p]));
+				err = fmax(err, fabs(R1[i + (size_t) j * p] - R2[i + (size_t) j * p]));
+			}
+		EXPECT(scale > 0 && err <= 1e-12 * scale, "p=%d m=%d: |R - R_lapack| %g of %g",
+			   p, m, err, scale);
+		free(R1);
+		free(R2);
+		free(B1);
+		free(B2);
+		free(tw);
+	}
+
+	/* a column of extreme scale: declined, nothing touched */
+	{
+		double		cases[] = {1e101, 1e-101, 1e300, 5e-324};
+		int			c;
+
+		for (c = 0; c < 4; c++)
+		{
+			double		R[4] = {1.0, 0.0, 0.5, 1.0},
+						B[6] = {1.0, 2.0, 3.0, 4.0, 5.0, 6.0},
+						R0[4],
+						B0[6];
+
+			/* column 1 of [R; B] wholly at the scale */
+			R[2] = R[3] = B[3] = B[4] = B[5] = cases[c];
+			memcpy(R0, R, sizeof(R));
+			memcpy(B0, B, sizeof(B));
+			EXPECT(!mlx_qr_fold_dense(R, 2, B, 3, 3), "scale %g taken", cases[c]);
+			EXPECT(memcmp(R, R0, sizeof(R)) == 0 && memcmp(B, B0, sizeof(B)) == 0,
+				   "declined fold at scale %g touched its input", cases[c]);
+		}
 	}
 }
 
@@ -1751,6 +1874,7 @@ main(void)
 	run_case("linreg_validate", test_linreg_validate);
 	run_case("linreg_interrupt", test_linreg_interrupt);
 	run_case("linreg_enomem", test_linreg_enomem);
+	run_case("qrfold_vs_lapack", test_qrfold_vs_lapack);
 	run_case("linreg_one_pass_figures", test_linreg_one_pass_figures);
 	printf("%d passed, %d failed\n", n_pass, n_fail);
 	return n_fail ? 1 : 0;
