@@ -186,15 +186,21 @@ glm_state(FunctionCallInfo fcinfo, MlPassCache *cache, const mlx_model *m)
 	bool		intercept;
 	int			nfeat;
 
-	model_shape(m, &nfeat, &lambda, &intercept);
 	if (PG_ARGISNULL(0))
 		v = NULL;
 	else if (PG_GETARG_POINTER(0) == cache->last &&
 			 pass_header_ok((GlmPassVar *) cache->last))
+	{
 		v = (GlmPassVar *) cache->last;
+		cache->last = NULL;
+		/* checked against this very model on the previous row */
+		if (cache->last_generation == ml_cached_model_generation(cache->model_slot))
+			return v;
+	}
 	else
 		v = pass_arg(PG_GETARG_DATUM(0));
 	cache->last = NULL;
+	model_shape(m, &nfeat, &lambda, &intercept);
 
 	if (v == NULL)
 	{
@@ -223,6 +229,7 @@ glm_state(FunctionCallInfo fcinfo, MlPassCache *cache, const mlx_model *m)
 				 errmsg("IRLS pass state does not match the current model (%d features of %s, the model %d of %s)",
 						v->s.nfeat, mlx_algorithm_name(v->family), nfeat,
 						mlx_algorithm_name(m->algorithm))));
+	cache->last_generation = ml_cached_model_generation(cache->model_slot);
 	return v;
 }
 

@@ -126,6 +126,8 @@ typedef struct MlPassCache
 {
 	void	   *model_slot;
 	void	   *last;
+	uint32		last_generation;	/* model (ml_cached_model_generation)
+									 * 'last' was last checked against */
 	void	   *scratch;		/* per-row work space, if the pass needs one */
 	size_t		scratch_size;
 	void	   *encoder;		/* ml_encode_pass_args's cache */
