@@ -108,21 +108,106 @@ apply4(double *R, int p, int j, int k, const double *v, double *B, int ldb,
 	}
 }
 
-/* apply4 for the single column k */
+/*
+ * apply4 for the two columns k and k + 1, each dot product in two running
+ * sums (rows i mod 8 in 0-3 and in 4-7) so that the additions overlap.
+ */
+MLX_TARGET_AVX2
+static void
+apply2(double *R, int p, int j, int k, const double *v, double *B, int ldb,
+	   int m, double tau)
+{
+	double	   *b0 = B + (size_t) k * ldb;
+	double	   *b1 = b0 + ldb;
+	v4d			s0 = {0},
+				s1 = {0},
+				u0 = {0},
+				u1 = {0};
+	double		w0,
+				w1;
+	int			m4 = m & ~3;
+	int			m8 = m & ~7;
+	int			i;
+
+	for (i = 0; i < m8; i += 8)
+	{
+		v4d			vi = V4(v + i);
+		v4d			vj = V4(v + i + 4);
+
+		s0 += vi * V4(b0 + i);
+		s1 += vi * V4(b1 + i);
+		u0 += vj * V4(b0 + i + 4);
+		u1 += vj * V4(b1 + i + 4);
+	}
+	for (; i < m4; i += 4)
+	{
+		v4d			vi = V4(v + i);
+
+		s0 += vi * V4(b0 + i);
+		s1 += vi * V4(b1 + i);
+	}
+	s0 += u0;
+	s1 += u1;
+	w0 = HSUM(s0);
+	w1 = HSUM(s1);
+	for (; i < m; i++)
+	{
+		w0 += v[i] * b0[i];
+		w1 += v[i] * b1[i];
+	}
+	w0 = tau * (R[j + (size_t) k * p] + w0);
+	w1 = tau * (R[j + (size_t) (k + 1) * p] + w1);
+	R[j + (size_t) k * p] -= w0;
+	R[j + (size_t) (k + 1) * p] -= w1;
+	{
+		v4d			t0 = {w0, w0, w0, w0},
+					t1 = {w1, w1, w1, w1};
+
+		for (i = 0; i < m4; i += 4)
+		{
+			v4d			vi = V4(v + i);
+
+			V4(b0 + i) -= t0 * vi;
+			V4(b1 + i) -= t1 * vi;
+		}
+	}
+	for (; i < m; i++)
+	{
+		b0[i] -= w0 * v[i];
+		b1[i] -= w1 * v[i];
+	}
+}
+
+/*
+ * apply4 for the single column k, its dot product in four running sums
+ * (rows i mod 16 in 0-3, 4-7, 8-11 and 12-15).
+ */
 MLX_TARGET_AVX2
 static void
 apply1(double *R, int p, int j, int k, const double *v, double *B, int ldb,
 	   int m, double tau)
 {
 	double	   *b = B + (size_t) k * ldb;
-	v4d			s = {0};
+	v4d			s0 = {0},
+				s1 = {0},
+				s2 = {0},
+				s3 = {0};
 	double		w;
 	int			m4 = m & ~3;
+	int			m16 = m & ~15;
 	int			i;
 
-	for (i = 0; i < m4; i += 4)
-		s += V4(v + i) * V4(b + i);
-	w = HSUM(s);
+	for (i = 0; i < m16; i += 16)
+	{
+		s0 += V4(v + i) * V4(b + i);
+		s1 += V4(v + i + 4) * V4(b + i + 4);
+		s2 += V4(v + i + 8) * V4(b + i + 8);
+		s3 += V4(v + i + 12) * V4(b + i + 12);
+	}
+	for (; i < m4; i += 4)
+		s0 += V4(v + i) * V4(b + i);
+	s0 = (s0 + s1) + (s2 + s3);
+	w = HSUM(s0);
 	for (; i < m; i++)
 		w += v[i] * b[i];
 	w = tau * (R[j + (size_t) k * p] + w);
@@ -172,7 +257,12 @@ fold_avx2(double *R, int p, double *B, int ldb, int m)
 		R[j + (size_t) j * p] = beta;
 		for (k = j + 1; k + 4 <= p; k += 4)
 			apply4(R, p, j, k, v, B, ldb, m, tau);
-		for (; k < p; k++)
+		if (k + 2 <= p)
+		{
+			apply2(R, p, j, k, v, B, ldb, m, tau);
+			k += 2;
+		}
+		if (k < p)
 			apply1(R, p, j, k, v, B, ldb, m, tau);
 	}
 }
