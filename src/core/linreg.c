@@ -553,18 +553,27 @@ mlx_linreg_add_row_weighted(mlx_linreg_state *s, double y, const void *x,
 	}
 
 	/*
-	 * The hot path: one loop checks the scaled products (a non-finite input
-	 * or an overflow gives a non-finite product, since sw is finite and >
-	 * 0), then the row goes into the free buffer slot.  A bad row touches
-	 * nothing; row_check then says what was wrong.
+	 * The hot path: the scaled row goes into the free buffer slot
+	 * (column-major: element j at row[j * bufrows]) while one running test
+	 * checks the products (a non-finite input or an overflow gives a
+	 * non-finite product, since sw is finite and > 0).  A bad row is then
+	 * not counted: the slot is past nbuf, so the state means what it meant
+	 * (only that free slot holds its scratch); row_check says what was
+	 * wrong.
 	 */
+	row = state_buf(s, p) + s->nbuf;
+	ld = s->bufrows;
 	for (j = 0; j < k; j++)
 	{
 		double		v;
+		double		t;
 
 		memcpy(&v, (const char *) x + (size_t) j * sizeof(double), sizeof(double));
-		ok &= isfinite(sw * v);
+		t = sw * v;
+		ok &= isfinite(t);
+		row[(size_t) (c + j) * ld] = t;
 	}
+	row[(size_t) (p - 1) * ld] = sw * y;
 	ok &= isfinite(sw * y);
 	if (!ok)
 	{
@@ -573,22 +582,31 @@ mlx_linreg_add_row_weighted(mlx_linreg_state *s, double y, const void *x,
 			*bad_index = (bad == MLX_ROW_OK) ? -2 : bad;
 		return MLX_ENONFINITE;
 	}
-	/* column-major: element j of the row at row[j * bufrows] */
-	row = state_buf(s, p) + s->nbuf;
-	ld = s->bufrows;
-	for (j = 0; j < k; j++)
-	{
-		double		v;
-
-		memcpy(&v, (const char *) x + (size_t) j * sizeof(double), sizeof(double));
-		row[(size_t) (c + j) * ld] = sw * v;
-	}
-	row[(size_t) (p - 1) * ld] = sw * y;
 	if (c)
 		row[0] = sw;
 	s->nbuf++;
 	s->nrows++;
 	return MLX_OK;
+}
+
+bool
+mlx_linreg_same_rows(const mlx_linreg_state *a, const mlx_linreg_state *b)
+{
+	int			p = state_ncols(a);
+	const double *ra = state_R_const(a);
+	const double *rb = state_R_const(b);
+	const double *ba = state_buf_const(a, p);
+	const double *bb = state_buf_const(b, p);
+	int			j;
+
+	if (memcmp(a, b, sizeof(*a)) != 0 ||
+		memcmp(ra, rb, sizeof(double) * (size_t) p * p) != 0)
+		return false;
+	for (j = 0; j < p; j++)
+		if (memcmp(ba + (size_t) j * a->bufrows, bb + (size_t) j * b->bufrows,
+				   sizeof(double) * (size_t) a->nbuf) != 0)
+			return false;
+	return true;
 }
 
 mlx_status

@@ -81,7 +81,8 @@ mlx_status	mlx_linreg_state_validate(const mlx_linreg_state *s, size_t size,
  * Append one row.  x points to nfeat doubles and need not be aligned.
  * Returns MLX_ENONFINITE with *bad_index set to the 0-based feature index
  * (or -1 for y) when a value is NaN or infinite; the state is unchanged
- * then.  Folds the buffer into R when it is full (may return MLX_ENOMEM,
+ * then (its counters, R and buffered rows: the free buffer slot past nbuf
+ * may hold the rejected row's scratch).  Folds the buffer into R when it is full (may return MLX_ENOMEM,
  * MLX_ELAPACK).
  */
 mlx_status	mlx_linreg_add_row(mlx_linreg_state *s, double y, const void *x,
@@ -98,11 +99,18 @@ mlx_status	mlx_linreg_add_row(mlx_linreg_state *s, double y, const void *x,
  * and is NOT counted in nrows (it is checked, then dropped), so nrows is the
  * number of rows of positive weight.  mlx_linreg_add_row(s, y, x, ...) is
  * this function with weight 1 and gives the same state bit for bit.  On any
- * failure the state is unchanged.
+ * failure the state is unchanged, as for mlx_linreg_add_row.
  */
 mlx_status	mlx_linreg_add_row_weighted(mlx_linreg_state *s, double y,
 										const void *x, double weight,
 										const mlx_ctx *ctx, int *bad_index);
+
+/*
+ * Do two states of the same shape hold the same rows, bit for bit: the
+ * header, R and the buffered rows (not the free buffer slots)?
+ */
+bool		mlx_linreg_same_rows(const mlx_linreg_state *a,
+								 const mlx_linreg_state *b);
 
 /* Fold buffered rows into R (no-op when the buffer is empty). */
 mlx_status	mlx_linreg_flush(mlx_linreg_state *s, const mlx_ctx *ctx);
