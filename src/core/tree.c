@@ -350,6 +350,10 @@ typedef struct trainer
 	double	   *job_hist;
 	int64_t		job_begin;
 	int64_t		job_end;
+	/* the job of one parallel gradient computation (boosting) */
+	const double *job_margin;	/* n * ngroups margins */
+	const double *job_prob;		/* n * ngroups probabilities (multiclass) */
+	int			job_ngroups;
 } trainer;
 
 /* a histogram is split between the threads from this many rows on */
@@ -535,6 +539,52 @@ hist_build(trainer *t, double *h, int64_t begin, int64_t end)
 
 		for (size_t i = 0; i < t->hist_doubles; i++)
 			h[i] += x[i];
+	}
+}
+
+/*
+ * Boosting: the hessians (rw) and negative gradients (rv) of the rows
+ * idx[0..job_end) at the round's margins, for tree group t->group; slice
+ * part of nparts (rows are independent, so threads change no value).
+ */
+static void
+grad_part(void *arg, int part, int nparts)
+{
+	trainer    *t = arg;
+	const mlx_tree_data *d = t->data;
+	int			objective = t->p->objective;
+	int			ngroups = t->job_ngroups;
+	int			g = t->group;
+	int64_t		b = t->job_end * part / nparts;
+	int64_t		e = t->job_end * (part + 1) / nparts;
+
+	for (int64_t i = b; i < e; i++)
+	{
+		uint32_t	r = t->idx[i];
+		double		gr,
+					he;
+
+		if (objective == MLX_TREE_REGRESSION)
+		{
+			gr = t->job_margin[r] - d->y[r];
+			he = 1;
+		}
+		else if (objective == MLX_TREE_BINARY)
+		{
+			double		pr = 1 / (1 + exp(-t->job_margin[r]));
+
+			gr = pr - d->y[r];
+			he = fmax(pr * (1 - pr), 1e-16);
+		}
+		else
+		{
+			double		pr = t->job_prob[(size_t) r * ngroups + g];
+
+			gr = pr - ((int) d->y[r] == g ? 1.0 : 0.0);
+			he = fmax(2 * pr * (1 - pr), 1e-16);
+		}
+		t->rw[r] = he;
+		t->rv[r] = -gr;
 	}
 }
 
@@ -1333,36 +1383,13 @@ mlx_tree_train(const mlx_tree_data *d, const mlx_tree_data *valid,
 			for (int g = 0; g < ngroups; g++)
 			{
 				/* gradients of the margins at the start of the round */
-				for (int64_t i = 0; i < nsel; i++)
-				{
-					uint32_t	r = t.idx[i];
-					double		gr,
-								he;
-
-					if (p->objective == MLX_TREE_REGRESSION)
-					{
-						gr = margin[r] - d->y[r];
-						he = 1;
-					}
-					else if (p->objective == MLX_TREE_BINARY)
-					{
-						double		pr = 1 / (1 + exp(-margin[r]));
-
-						gr = pr - d->y[r];
-						he = fmax(pr * (1 - pr), 1e-16);
-					}
-					else
-					{
-						double		pr = prob[(size_t) r * ngroups + g];
-
-						gr = pr - ((int) d->y[r] == g ? 1.0 : 0.0);
-						he = fmax(2 * pr * (1 - pr), 1e-16);
-					}
-					t.rw[r] = he;
-					t.rv[r] = -gr;
-				}
-				tree_start[ntrees] = t.nodes.n;
 				t.group = g;
+				t.job_end = nsel;
+				t.job_margin = margin;
+				t.job_prob = prob;
+				t.job_ngroups = ngroups;
+				pool_run(&t.pool, grad_part, &t);
+				tree_start[ntrees] = t.nodes.n;
 				st = grow_tree(&t, nsel, p->learning_rate);
 				if (st != MLX_OK)
 					goto done;
