@@ -354,6 +354,11 @@ typedef struct trainer
 	const double *job_margin;	/* n * ngroups margins */
 	const double *job_prob;		/* n * ngroups probabilities (multiclass) */
 	int			job_ngroups;
+	/* the job of one parallel partition: the split, each slice's left rows */
+	int32_t		job_feature;
+	int32_t		job_bin;
+	bool		job_default_left;
+	int64_t		job_nleft[MLX_TREE_MAX_THREADS];
 } trainer;
 
 /* a histogram is split between the threads from this many rows on */
@@ -719,6 +724,84 @@ goes_left(const uint8_t *row, int32_t f, int32_t split_bin, bool default_left)
 	return (b == 0) ? (int) default_left : (b <= split_bin);
 }
 
+/*
+ * Slice part of nparts of a partition job: its rows that go left move
+ * down to the front of the slice, in order; the others go, in order, to
+ * the same positions of tmp.  Branch-free: the side is data, not a jump
+ * to mispredict.
+ */
+static void
+partition_part(void *arg, int part, int nparts)
+{
+	trainer    *t = arg;
+	const uint8_t *bins = t->data->bins;
+	int32_t		F = t->nfeat;
+	int64_t		n = t->job_end - t->job_begin;
+	int64_t		b = t->job_begin + n * part / nparts;
+	int64_t		e = t->job_begin + n * (part + 1) / nparts;
+	int64_t		nl = 0,
+				nr = 0;
+
+	for (int64_t i = b; i < e; i++)
+	{
+		uint32_t	r = t->idx[i];
+		int			l;
+
+		if (i + PREFETCH_ROWS < e)
+			PREFETCH(bins + (size_t) t->idx[i + PREFETCH_ROWS] * F + t->job_feature);
+		l = goes_left(bins + (size_t) r * F, t->job_feature, t->job_bin,
+					  t->job_default_left);
+		t->idx[b + nl] = r;
+		t->tmp[b + nr] = r;
+		nl += l;
+		nr += 1 - l;
+	}
+	t->job_nleft[part] = nl;
+}
+
+/*
+ * Stable partition of the rows idx[job_begin..job_end) by the job's split:
+ * the left rows, then the right rows, each in their order (a unique
+ * result, so the thread count changes nothing).  Large nodes are cut into
+ * one slice per thread; the slices' left rows then move together (each
+ * moves down, in slice order, so none is overwritten before it moves) and
+ * the right rows come back from tmp.  Returns the number of left rows.
+ */
+static int64_t
+partition(trainer *t)
+{
+	int64_t		n = t->job_end - t->job_begin;
+	int			nparts = t->pool.nworkers + 1;
+	int64_t		nl = 0,
+				nr = 0;
+
+	if (n < (int64_t) PARALLEL_MIN_ROWS * HIST_PARTS)
+		nparts = 1;
+	if (nparts == 1)
+		partition_part(t, 0, 1);
+	else
+		pool_run(&t->pool, partition_part, t);
+	for (int q = 0; q < nparts; q++)
+	{
+		int64_t		b = t->job_begin + n * q / nparts;
+
+		if (b != t->job_begin + nl)
+			memmove(t->idx + t->job_begin + nl, t->idx + b,
+					sizeof(uint32_t) * t->job_nleft[q]);
+		nl += t->job_nleft[q];
+	}
+	for (int q = 0; q < nparts; q++)
+	{
+		int64_t		b = t->job_begin + n * q / nparts;
+		int64_t		e = t->job_begin + n * (q + 1) / nparts;
+		int64_t		r = e - b - t->job_nleft[q];
+
+		memcpy(t->idx + t->job_begin + nl + nr, t->tmp + b, sizeof(uint32_t) * r);
+		nr += r;
+	}
+	return nl;
+}
+
 /* Add a leaf's values to row r's margins (or forest sums). */
 static inline void
 add_leaf(trainer *t, uint32_t r, const double *v)
@@ -905,23 +988,13 @@ grow_tree(trainer *t, int64_t nrows_tree, double scale)
 				}
 				continue;
 			}
-			/* branch-free: the side is data, not a jump to mispredict */
-			for (int64_t i = pd.begin; i < pd.end; i++)
-			{
-				uint32_t	r = t->idx[i];
-				int			l;
-
-				if (i + PREFETCH_ROWS < pd.end)
-					PREFETCH(bins + (size_t) t->idx[i + PREFETCH_ROWS] * F + best.feature);
-				l = goes_left(bins + (size_t) r * F, best.feature,
-										  best.bin, best.default_left);
-
-				t->idx[pd.begin + nl] = r;
-				t->tmp[nr] = r;
-				nl += l;
-				nr += 1 - l;
-			}
-			memcpy(t->idx + pd.begin + nl, t->tmp, sizeof(uint32_t) * nr);
+			t->job_begin = pd.begin;
+			t->job_end = pd.end;
+			t->job_feature = best.feature;
+			t->job_bin = best.bin;
+			t->job_default_left = best.default_left;
+			nl = partition(t);
+			nr = pd.end - pd.begin - nl;
 
 			lp = (pending)
 			{
