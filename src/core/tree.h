@@ -151,8 +151,9 @@ typedef struct mlx_tree_params
 	int			early_stopping_rounds;	/* boosting with validation data:
 										 * stop after this many rounds
 										 * without improvement; 0 = never */
-	int			nthreads;		/* threads for the histograms (the caller's
-								 * included), 1 .. MLX_TREE_MAX_THREADS */
+	int			nthreads;		/* threads for the histograms, partitions
+								 * and gradients (the caller's included),
+								 * 1 .. MLX_TREE_MAX_THREADS */
 	double	   *train_pred;		/* NULL, or room for nrows * ngroups doubles:
 								 * receives the final model's prediction of
 								 * every training row (as mlx_tree_predict;
