@@ -507,16 +507,22 @@ hist_add_rows(const trainer *t, double *h, int64_t begin, int64_t end)
  */
 #define HIST_PARTS 4
 
+/* First row of slice q of nparts of the rows idx[job_begin..job_end). */
+static inline int64_t
+slice_start(const trainer *t, int q, int nparts)
+{
+	return t->job_begin + (t->job_end - t->job_begin) * q / nparts;
+}
+
 static void
 hist_part(void *arg, int part, int nparts)
 {
 	trainer    *t = arg;
-	int64_t		n = t->job_end - t->job_begin;
 
 	for (int q = part; q < HIST_PARTS; q += nparts)
 	{
-		int64_t		b = t->job_begin + n * q / HIST_PARTS;
-		int64_t		e = t->job_begin + n * (q + 1) / HIST_PARTS;
+		int64_t		b = slice_start(t, q, HIST_PARTS);
+		int64_t		e = slice_start(t, q + 1, HIST_PARTS);
 		double	   *h = q == 0 ? t->job_hist : t->part_hist[q - 1];
 
 		if (q > 0)
@@ -736,9 +742,8 @@ partition_part(void *arg, int part, int nparts)
 	trainer    *t = arg;
 	const uint8_t *bins = t->data->bins;
 	int32_t		F = t->nfeat;
-	int64_t		n = t->job_end - t->job_begin;
-	int64_t		b = t->job_begin + n * part / nparts;
-	int64_t		e = t->job_begin + n * (part + 1) / nparts;
+	int64_t		b = slice_start(t, part, nparts);
+	int64_t		e = slice_start(t, part + 1, nparts);
 	int64_t		nl = 0,
 				nr = 0;
 
@@ -783,7 +788,7 @@ partition(trainer *t)
 		pool_run(&t->pool, partition_part, t);
 	for (int q = 0; q < nparts; q++)
 	{
-		int64_t		b = t->job_begin + n * q / nparts;
+		int64_t		b = slice_start(t, q, nparts);
 
 		if (b != t->job_begin + nl)
 			memmove(t->idx + t->job_begin + nl, t->idx + b,
@@ -792,9 +797,8 @@ partition(trainer *t)
 	}
 	for (int q = 0; q < nparts; q++)
 	{
-		int64_t		b = t->job_begin + n * q / nparts;
-		int64_t		e = t->job_begin + n * (q + 1) / nparts;
-		int64_t		r = e - b - t->job_nleft[q];
+		int64_t		b = slice_start(t, q, nparts);
+		int64_t		r = slice_start(t, q + 1, nparts) - b - t->job_nleft[q];
 
 		memcpy(t->idx + t->job_begin + nl + nr, t->tmp + b, sizeof(uint32_t) * r);
 		nr += r;

@@ -182,24 +182,23 @@ static GlmPassVar *
 glm_state(FunctionCallInfo fcinfo, MlPassCache *cache, const mlx_model *m)
 {
 	GlmPassVar *v;
+	void	   *last = cache->last;
 	double		lambda;
 	bool		intercept;
 	int			nfeat;
 
+	cache->last = NULL;
 	if (PG_ARGISNULL(0))
 		v = NULL;
-	else if (PG_GETARG_POINTER(0) == cache->last &&
-			 pass_header_ok((GlmPassVar *) cache->last))
+	else if (PG_GETARG_POINTER(0) == last && pass_header_ok((GlmPassVar *) last))
 	{
-		v = (GlmPassVar *) cache->last;
-		cache->last = NULL;
+		v = (GlmPassVar *) last;
 		/* checked against this very model on the previous row */
 		if (cache->last_generation == ml_cached_model_generation(cache->model_slot))
 			return v;
 	}
 	else
 		v = pass_arg(PG_GETARG_DATUM(0));
-	cache->last = NULL;
 	model_shape(m, &nfeat, &lambda, &intercept);
 
 	if (v == NULL)
@@ -230,6 +229,24 @@ glm_state(FunctionCallInfo fcinfo, MlPassCache *cache, const mlx_model *m)
 						v->s.nfeat, mlx_algorithm_name(v->family), nfeat,
 						mlx_algorithm_name(m->algorithm))));
 	cache->last_generation = ml_cached_model_generation(cache->model_slot);
+	return v;
+}
+
+/*
+ * The start of a transition call: the pass cache, the current model (of
+ * argument model_arg, checked non-NULL by the caller) and the state, the
+ * row counted as seen.
+ */
+static GlmPassVar *
+glm_begin(FunctionCallInfo fcinfo, int model_arg, MlPassCache **cache,
+		  const mlx_model **m)
+{
+	GlmPassVar *v;
+
+	*cache = ml_pass_cache(fcinfo);
+	*m = ml_cached_model(fcinfo, model_arg, &(*cache)->model_slot);
+	v = glm_state(fcinfo, *cache, *m);
+	v->nseen++;
 	return v;
 }
 
@@ -311,10 +328,7 @@ ml_glm_pass_sfunc(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the current model of an IRLS pass must not be NULL")));
-	cache = ml_pass_cache(fcinfo);
-	m = ml_cached_model(fcinfo, 3, &cache->model_slot);
-	v = glm_state(fcinfo, cache, m);
-	v->nseen++;
+	v = glm_begin(fcinfo, 3, &cache, &m);
 	if (!PG_ARGISNULL(1) && !PG_ARGISNULL(2))
 	{
 		glm_check_y(m, PG_GETARG_FLOAT8(1));
@@ -351,10 +365,7 @@ ml_glm_pass_cols_sfunc(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("the current model and the encoder of an IRLS pass must not be NULL")));
-	cache = ml_pass_cache(fcinfo);
-	m = ml_cached_model(fcinfo, 2, &cache->model_slot);
-	v = glm_state(fcinfo, cache, m);
-	v->nseen++;
+	v = glm_begin(fcinfo, 2, &cache, &m);
 	if (PG_ARGISNULL(1))
 		v->s.nskipped++;
 	else
