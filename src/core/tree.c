@@ -317,8 +317,11 @@ typedef struct trainer
 	int64_t		total_bins;
 	size_t		hist_doubles;
 	/* per row */
-	double	   *rw;				/* weight (hessian, multiplicity) */
-	double	   *rv;				/* value (-gradient, y * w, w) */
+	/*
+	 * rg[2r]: the weight (hessian, multiplicity), rg[2r + 1]: the value
+	 * (-gradient, y * w, w); side by side, so a row's pair is one fetch
+	 */
+	double	   *rg;
 	int32_t    *rc;				/* channel (classification), or NULL */
 	uint32_t   *idx;			/* rows of the tree, partitioned by node */
 	uint32_t   *tmp;
@@ -359,6 +362,9 @@ typedef struct trainer
 	int32_t		job_bin;
 	bool		job_default_left;
 	int64_t		job_nleft[MLX_TREE_MAX_THREADS];
+	/* the job of one parallel leaf update: the left and right leaf values */
+	const double *job_lv;
+	const double *job_rv;
 } trainer;
 
 /* a histogram is split between the threads from this many rows on */
@@ -439,8 +445,7 @@ static inline void
 prefetch_row(const trainer *t, uint32_t r)
 {
 	PREFETCH(t->data->bins + (size_t) r * t->nfeat);
-	PREFETCH(t->rw + r);
-	PREFETCH(t->rv + r);
+	PREFETCH(t->rg + 2 * (size_t) r);
 }
 
 /* Add the rows idx[begin..end) to histogram h (the tree's features). */
@@ -452,8 +457,7 @@ hist_add_rows(const trainer *t, double *h, int64_t begin, int64_t end)
 	const int32_t nf = t->nfeats;
 	const int32_t *feats = t->feats;
 	const int64_t *off = t->off;
-	const double *rw = t->rw;
-	const double *rv = t->rv;
+	const double *rg = t->rg;
 
 	if (t->nch == 1 && nf == F)
 	{
@@ -462,8 +466,8 @@ hist_add_rows(const trainer *t, double *h, int64_t begin, int64_t end)
 		{
 			uint32_t	r = t->idx[i];
 			const uint8_t *row = bins + (size_t) r * F;
-			double		w = rw[r],
-						v = rv[r];
+			double		w = rg[2 * (size_t) r],
+						v = rg[2 * (size_t) r + 1];
 
 			/* a node's rows are scattered below the root: fetch ahead */
 			if (i + PREFETCH_ROWS < end)
@@ -482,8 +486,8 @@ hist_add_rows(const trainer *t, double *h, int64_t begin, int64_t end)
 	{
 		uint32_t	r = t->idx[i];
 		const uint8_t *row = bins + (size_t) r * F;
-		double		w = rw[r],
-					v = rv[r];
+		double		w = rg[2 * (size_t) r],
+					v = rg[2 * (size_t) r + 1];
 		int			c = t->rc ? t->rc[r] : 0;
 
 		if (i + PREFETCH_ROWS < end)
@@ -554,7 +558,7 @@ hist_build(trainer *t, double *h, int64_t begin, int64_t end)
 }
 
 /*
- * Boosting: the hessians (rw) and negative gradients (rv) of the rows
+ * Boosting: the hessians and negative gradients (rg) of the rows
  * idx[0..job_end) at the round's margins, for tree group t->group; slice
  * part of nparts (rows are independent, so threads change no value).
  */
@@ -594,8 +598,8 @@ grad_part(void *arg, int part, int nparts)
 			gr = pr - ((int) d->y[r] == g ? 1.0 : 0.0);
 			he = fmax(2 * pr * (1 - pr), 1e-16);
 		}
-		t->rw[r] = he;
-		t->rv[r] = -gr;
+		t->rg[2 * (size_t) r] = he;
+		t->rg[2 * (size_t) r + 1] = -gr;
 	}
 }
 
@@ -817,6 +821,60 @@ add_leaf(trainer *t, uint32_t r, const double *v)
 }
 
 /*
+ * Slice part of nparts of a leaf update: each row adds the values of the
+ * leaf it reaches, job_lv when the job's split sends it left (or there is
+ * no split: job_feature < 0), job_rv otherwise.  Every row is its own, so
+ * the slices change no sum.
+ */
+static void
+leaf_part(void *arg, int part, int nparts)
+{
+	trainer    *t = arg;
+	const uint8_t *bins = t->data->bins;
+	int32_t		F = t->nfeat;
+	int32_t		f = t->job_feature;
+	int64_t		b = slice_start(t, part, nparts);
+	int64_t		e = slice_start(t, part + 1, nparts);
+
+	for (int64_t i = b; i < e; i++)
+	{
+		uint32_t	r = t->idx[i];
+
+		if (i + PREFETCH_ROWS < e)
+		{
+			uint32_t	ahead = t->idx[i + PREFETCH_ROWS];
+
+			if (f >= 0)
+				PREFETCH(bins + (size_t) ahead * F + f);
+			PREFETCH(t->leaf_margin + (size_t) ahead * t->leaf_stride + t->group);
+		}
+		add_leaf(t, r, f < 0 || goes_left(bins + (size_t) r * F, f, t->job_bin,
+										   t->job_default_left) ? t->job_lv : t->job_rv);
+	}
+}
+
+/*
+ * Add leaf values to the margins of the rows idx[begin..end): split by
+ * (feature, bin, default_left) into lv and rv, or all lv when feature < 0.
+ */
+static void
+add_leaves(trainer *t, int64_t begin, int64_t end, int32_t feature,
+		   int32_t bin, bool default_left, const double *lv, const double *rv)
+{
+	t->job_begin = begin;
+	t->job_end = end;
+	t->job_feature = feature;
+	t->job_bin = bin;
+	t->job_default_left = default_left;
+	t->job_lv = lv;
+	t->job_rv = rv;
+	if (end - begin < (int64_t) PARALLEL_MIN_ROWS * HIST_PARTS)
+		leaf_part(t, 0, 1);
+	else
+		pool_run(&t->pool, leaf_part, t);
+}
+
+/*
  * Make node n a leaf of a node's totals T (stride doubles): cover W and
  * the values scale * S_c / (W + lambda).
  */
@@ -923,16 +981,13 @@ grow_tree(trainer *t, int64_t nrows_tree, double scale)
 			{
 				const double *v = a->value + (size_t) n * lw;
 
-				for (int64_t i = pd.begin; i < pd.end; i++)
-					add_leaf(t, t->idx[i], v);
+				add_leaves(t, pd.begin, pd.end, -1, 0, false, v, v);
 			}
 			continue;
 		}
 
 		/* split: children at the end, partition the rows stably */
 		{
-			const uint8_t *bins = t->data->bins;
-			int32_t		F = t->nfeat;
 			int64_t		nl = 0,
 						nr = 0;
 			int32_t		li,
@@ -976,20 +1031,9 @@ grow_tree(trainer *t, int64_t nrows_tree, double scale)
 				set_leaf(t, ri, BR, scale);
 				hist_put(t, pd.hist);
 				if (t->leaf_margin != NULL)
-				{
-					const double *lv = a->value + (size_t) li * lw;
-					const double *rv = a->value + (size_t) ri * lw;
-
-					for (int64_t i = pd.begin; i < pd.end; i++)
-					{
-						uint32_t	r = t->idx[i];
-
-						if (i + PREFETCH_ROWS < pd.end)
-							PREFETCH(bins + (size_t) t->idx[i + PREFETCH_ROWS] * F + best.feature);
-						add_leaf(t, r, goes_left(bins + (size_t) r * F, best.feature, best.bin,
-												 best.default_left) ? lv : rv);
-					}
-				}
+					add_leaves(t, pd.begin, pd.end, best.feature, best.bin,
+							   best.default_left, a->value + (size_t) li * lw,
+							   a->value + (size_t) ri * lw);
 				continue;
 			}
 			t->job_begin = pd.begin;
@@ -1246,14 +1290,13 @@ mlx_tree_train(const mlx_tree_data *d, const mlx_tree_data *valid,
 	t.max_hists = p->max_depth + 3;
 	t.free_hists = mlx_alloc(ctx, sizeof(double *) * t.max_hists);
 	t.stack = mlx_alloc(ctx, sizeof(pending) * (p->max_depth + 3));
-	t.rw = mlx_alloc(ctx, sizeof(double) * n);
-	t.rv = mlx_alloc(ctx, sizeof(double) * n);
+	t.rg = mlx_alloc(ctx, sizeof(double) * 2 * n);
 	t.idx = mlx_alloc(ctx, sizeof(uint32_t) * n);
 	t.tmp = mlx_alloc(ctx, sizeof(uint32_t) * n);
 	t.feats = mlx_alloc(ctx, sizeof(int32_t) * F);
 	t.split_feats = mlx_alloc(ctx, sizeof(int32_t) * F);
 	t.scratch = mlx_alloc(ctx, sizeof(double) * 6 * t.stride);
-	if (t.free_hists == NULL || t.stack == NULL || t.rw == NULL || t.rv == NULL ||
+	if (t.free_hists == NULL || t.stack == NULL || t.rg == NULL ||
 		t.idx == NULL || t.tmp == NULL || t.feats == NULL || t.split_feats == NULL ||
 		t.scratch == NULL)
 	{
@@ -1532,8 +1575,8 @@ mlx_tree_train(const mlx_tree_data *d, const mlx_tree_data *valid,
 				if (w == 0)
 					continue;
 				t.idx[nsel++] = (uint32_t) i;
-				t.rw[i] = w;
-				t.rv[i] = classify ? w : w * d->y[i];
+				t.rg[2 * i] = w;
+				t.rg[2 * i + 1] = classify ? w : w * d->y[i];
 			}
 			tree_start[ntrees] = t.nodes.n;
 			/* training predictions: the rows of each leaf, then the rest */
@@ -1673,8 +1716,7 @@ done:
 	mlx_free(ctx, t.free_hists);
 	mlx_free(ctx, t.stack);
 	mlx_free(ctx, t.off);
-	mlx_free(ctx, t.rw);
-	mlx_free(ctx, t.rv);
+	mlx_free(ctx, t.rg);
 	mlx_free(ctx, t.rc);
 	mlx_free(ctx, t.idx);
 	mlx_free(ctx, t.tmp);
