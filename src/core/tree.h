@@ -193,9 +193,12 @@ typedef struct mlx_tree_params
  * 16-byte node.  An internal node has feature | (default_left << 30) and
  * child = its left child (absolute index); a leaf has feature
  * MLX_TREE_PNODE_LEAF (negative, and feature 0 once masked, so a step may
- * read x[0] harmlessly), child = itself (a step at a leaf stays there) and
- * threshold = its node in the original arrays (for the values).  Walks can
- * then run a fixed number of branch-free steps, several trees at a time.
+ * read x[0] harmlessly), child = itself and threshold = +Infinity, so a
+ * step at a leaf stays there: a finite value is never >= +Infinity, and
+ * rows with a NaN or an infinity take the step that also tests the sign of
+ * feature.  Walks can then run a fixed number of branch-free steps,
+ * several trees at a time; a row of finite values needs only
+ * child + (x[feature & mask] >= threshold) per step.
  */
 typedef struct mlx_tree_pnode
 {
@@ -238,6 +241,9 @@ typedef struct mlx_tree_fit
 	mlx_tree_pnode *packed;		/* nnodes, or NULL: the scoring form (the
 								 * decoder builds it; not stored) */
 	int32_t    *packed_depth;	/* ntrees: each tree's depth, with packed */
+	double	   *packed_value;	/* nnodes * leaf_width, with packed: the
+								 * leaf values by packed index (0 for
+								 * internal nodes) */
 
 	/*
 	 * training figures (describe only): counts >= 0, max_depth <=

@@ -446,7 +446,10 @@ walk(const mlx_tree_fit *fit, int32_t base, const double *x)
 #define LANES 16
 #define FEATURE_MASK (MLX_TREE_PNODE_DEFAULT_LEFT - 1)
 
-/* One branch-free step of the scoring form (a leaf stays put). */
+/*
+ * One branch-free step of the scoring form for any row: NaN goes to the
+ * default side, and a leaf stays put whatever x[0] is.
+ */
 static inline int32_t
 packed_step(const mlx_tree_pnode *P, int32_t i, const double *x)
 {
@@ -459,6 +462,18 @@ packed_step(const mlx_tree_pnode *P, int32_t i, const double *x)
 	return nd->child + (right & (f >= 0));
 }
 
+/*
+ * The same step for a row of finite values: no NaN to send aside, and a
+ * leaf's threshold (+Infinity) keeps it put.
+ */
+static inline int32_t
+packed_step_finite(const mlx_tree_pnode *P, int32_t i, const double *x)
+{
+	const mlx_tree_pnode *nd = &P[i];
+
+	return nd->child + (x[nd->feature & FEATURE_MASK] >= nd->threshold);
+}
+
 mlx_status
 mlx_tree_pack(mlx_tree_fit *fit, const mlx_ctx *ctx)
 {
@@ -467,9 +482,12 @@ mlx_tree_pack(mlx_tree_fit *fit, const mlx_ctx *ctx)
 	int32_t    *level;
 	mlx_tree_pnode *P;
 	int32_t    *depth;
+	double	   *value;
+	size_t		lw = (size_t) fit->leaf_width;
 
 	fit->packed = NULL;
 	fit->packed_depth = NULL;
+	fit->packed_value = NULL;
 	if (fit->nnodes == 0)
 		return MLX_OK;
 	for (int32_t t = 0; t < fit->ntrees; t++)
@@ -479,10 +497,12 @@ mlx_tree_pack(mlx_tree_fit *fit, const mlx_ctx *ctx)
 	depth = mlx_alloc(ctx, sizeof(int32_t) * (size_t) fit->ntrees);
 	queue = mlx_alloc(ctx, sizeof(int32_t) * (size_t) largest);
 	level = mlx_alloc(ctx, sizeof(int32_t) * (size_t) largest);
-	if (P == NULL || depth == NULL || queue == NULL || level == NULL)
+	value = mlx_alloc(ctx, sizeof(double) * (size_t) fit->nnodes * lw);
+	if (P == NULL || depth == NULL || queue == NULL || level == NULL || value == NULL)
 	{
 		mlx_free(ctx, P);
 		mlx_free(ctx, depth);
+		mlx_free(ctx, value);
 		mlx_free(ctx, queue);
 		mlx_free(ctx, level);
 		return MLX_ENOMEM;
@@ -506,12 +526,15 @@ mlx_tree_pack(mlx_tree_fit *fit, const mlx_ctx *ctx)
 				depth[t] = level[head];
 			if (fit->feature[o] < 0)
 			{
-				nd->threshold = (double) o;
+				nd->threshold = INFINITY;
 				nd->feature = MLX_TREE_PNODE_LEAF;
 				nd->child = base + head;
+				memcpy(value + (size_t) (base + head) * lw,
+					   fit->value + (size_t) o * lw, sizeof(double) * lw);
 			}
 			else
 			{
+				memset(value + (size_t) (base + head) * lw, 0, sizeof(double) * lw);
 				nd->threshold = fit->threshold[o];
 				nd->feature = fit->feature[o] |
 					(fit->default_left[o] ? MLX_TREE_PNODE_DEFAULT_LEFT : 0);
@@ -527,19 +550,19 @@ mlx_tree_pack(mlx_tree_fit *fit, const mlx_ctx *ctx)
 	mlx_free(ctx, level);
 	fit->packed = P;
 	fit->packed_depth = depth;
+	fit->packed_value = value;
 	return MLX_OK;
 }
 
 /*
- * The leaves (nodes of the original arrays, absolute) that x reaches in
- * trees t0 .. t0 + n - 1 (n <= LANES), walked side by side.
+ * The leaves (packed, absolute) that x reaches in trees t0 .. t0 + n - 1
+ * (n <= LANES), walked side by side; finite: every x[j] is finite.
  */
 static inline void
 packed_leaves(const mlx_tree_fit *fit, int32_t t0, int n, const double *x,
-			  int32_t *leaf)
+			  bool finite, int32_t *idx)
 {
 	const mlx_tree_pnode *P = fit->packed;
-	int32_t		idx[LANES];
 	int32_t		d = 0;
 
 	for (int k = 0; k < n; k++)
@@ -548,11 +571,17 @@ packed_leaves(const mlx_tree_fit *fit, int32_t t0, int n, const double *x,
 		if (fit->packed_depth[t0 + k] > d)
 			d = fit->packed_depth[t0 + k];
 	}
-	if (n == LANES)
+	if (n == LANES && finite)
 	{
 		for (int32_t s = 0; s < d; s++)
 			for (int k = 0; k < LANES; k++)
-				idx[k] = packed_step(P, idx[k], x);
+				idx[k] = packed_step_finite(P, idx[k], x);
+	}
+	else if (finite)
+	{
+		for (int32_t s = 0; s < d; s++)
+			for (int k = 0; k < n; k++)
+				idx[k] = packed_step_finite(P, idx[k], x);
 	}
 	else
 	{
@@ -560,8 +589,17 @@ packed_leaves(const mlx_tree_fit *fit, int32_t t0, int n, const double *x,
 			for (int k = 0; k < n; k++)
 				idx[k] = packed_step(P, idx[k], x);
 	}
-	for (int k = 0; k < n; k++)
-		leaf[k] = (int32_t) P[idx[k]].threshold;
+}
+
+/* Every one of the n values is finite. */
+static bool
+all_finite(const double *x, int32_t n)
+{
+	bool		ok = true;
+
+	for (int32_t j = 0; j < n; j++)
+		ok &= isfinite(x[j]) != 0;
+	return ok;
 }
 
 int32_t
@@ -624,13 +662,19 @@ mlx_tree_predict(const mlx_tree_fit *fit, const double *x, double *out)
 			out[g] = fit->base_score[g];
 		if (fit->packed != NULL)
 		{
+			bool		finite = all_finite(x, fit->nfeat);
+
 			for (t = 0; t < fit->ntrees; t += LANES)
 			{
 				int			n = fit->ntrees - t < LANES ? fit->ntrees - t : LANES;
 
-				packed_leaves(fit, t, n, x, leaf);
-				for (int k = 0; k < n; k++)
-					out[(t + k) % ngroups] += fit->value[leaf[k]];
+				packed_leaves(fit, t, n, x, finite, leaf);
+				if (ngroups == 1)
+					for (int k = 0; k < n; k++)
+						out[0] += fit->packed_value[leaf[k]];
+				else
+					for (int k = 0; k < n; k++)
+						out[(t + k) % ngroups] += fit->packed_value[leaf[k]];
 			}
 		}
 		else
@@ -654,6 +698,8 @@ mlx_tree_predict(const mlx_tree_fit *fit, const double *x, double *out)
 	{
 		size_t		width = (size_t) fit->leaf_width;
 		int32_t		first = fit->objective == MLX_TREE_BINARY ? 1 : 0;
+		bool		finite = fit->packed != NULL && all_finite(x, fit->nfeat);
+		const double *values = fit->packed != NULL ? fit->packed_value : fit->value;
 
 		for (g = 0; g < ngroups; g++)
 			out[g] = 0;
@@ -662,13 +708,13 @@ mlx_tree_predict(const mlx_tree_fit *fit, const double *x, double *out)
 			int			n = fit->ntrees - t < LANES ? fit->ntrees - t : LANES;
 
 			if (fit->packed != NULL)
-				packed_leaves(fit, t, n, x, leaf);
+				packed_leaves(fit, t, n, x, finite, leaf);
 			else
 				for (int k = 0; k < n; k++)
 					leaf[k] = fit->tree_start[t + k] + walk(fit, fit->tree_start[t + k], x);
 			for (int k = 0; k < n; k++)
 			{
-				const double *v = fit->value + (size_t) leaf[k] * width + first;
+				const double *v = values + (size_t) leaf[k] * width + first;
 
 				for (g = 0; g < ngroups; g++)
 					out[g] += v[g];

@@ -1745,6 +1745,7 @@ mlx_model_free(mlx_model *m, const mlx_ctx *ctx)
 		free_if(ctx, fit->value);
 		free_if(ctx, fit->packed);
 		free_if(ctx, fit->packed_depth);
+		free_if(ctx, fit->packed_value);
 	}
 	memset(m, 0, sizeof(*m));
 }

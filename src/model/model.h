@@ -296,7 +296,7 @@ mlx_status	mlx_model_decode(const uint8_t *buf, size_t len, const mlx_ctx *ctx,
  * coefficients, class weights, labels and label array; for the tree
  * ensembles the base scores, tree starts, the seven node arrays, the
  * values, labels and label array, and the scoring form the decoder builds
- * (packed nodes and tree depths)).  The struct is zeroed.
+ * (packed nodes, tree depths and leaf values)).  The struct is zeroed.
  */
 void		mlx_model_free(mlx_model *m, const mlx_ctx *ctx);
 

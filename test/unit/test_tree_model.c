@@ -852,6 +852,159 @@ t_predict_matches_reference(void)
 	return true;
 }
 
+/* ---------- the scoring form ---------- */
+
+#define BIG_TREES 37			/* two full walks of 16 trees side by side,
+								 * then 5 */
+#define BIG_NODES (BIG_TREES * 255)
+
+typedef struct bigsample
+{
+	mlx_tree_fit fit;
+	double		base[MAXW];
+	int32_t		start[BIG_TREES + 1];
+	int32_t		feature[BIG_NODES];
+	double		threshold[BIG_NODES];
+	int32_t		left[BIG_NODES];
+	int32_t		right[BIG_NODES];
+	uint8_t		dl[BIG_NODES];
+	double		gain[BIG_NODES];
+	double		cover[BIG_NODES];
+	double		value[BIG_NODES * MAXW];
+} bigsample;
+
+/*
+ * A random subtree of depth at most d, its root the tree's node *nnodes
+ * (children numbered relative to the tree at base); returns that number.
+ */
+static int32_t
+big_subtree(bigsample *s, int32_t base, int32_t *nnodes, int d)
+{
+	int32_t		n = (*nnodes)++;
+	int32_t		i = base + n;
+	int			w = s->fit.leaf_width;
+
+	s->gain[i] = 1;
+	s->cover[i] = 1;
+	for (int c = 0; c < w; c++)
+		s->value[(size_t) i * w + c] = floor(rng_unif() * 64 - 32) / 16;
+	if (d == 0 || (d < 7 && rng_unif() < 0.15))
+	{
+		s->feature[i] = -1;
+		s->threshold[i] = 0;
+		s->left[i] = s->right[i] = -1;
+		s->dl[i] = 0;
+		return n;
+	}
+	s->feature[i] = (int32_t) (rng_unif() * 5);
+	s->threshold[i] = floor(rng_unif() * 16 - 8) / 4;
+	s->dl[i] = rng_unif() < 0.5;
+	s->left[i] = big_subtree(s, base, nnodes, d - 1);
+	s->right[i] = big_subtree(s, base, nnodes, d - 1);
+	return n;
+}
+
+/*
+ * The scoring form (mlx_tree_pack) gives the reference walk's predictions
+ * for every kind and objective, with 37 trees of depth 0 to 7 (so full and
+ * partial groups of trees walked side by side, and trees of unequal
+ * depth), on rows of finite values and rows with NaN or infinities.
+ */
+static bool
+t_packed_matches_reference(void)
+{
+	static bigsample s;
+
+	rng_seed(11);
+	for (int ki = 0; ki < 3; ki++)
+	{
+		for (int oi = 0; oi < 3; oi++)
+		{
+			mlx_tree_fit *f = &s.fit;
+			int32_t		nn = 0;
+			char		err[256];
+
+			memset(&s, 0, sizeof(s));
+			f->kind = (uint8_t) kinds[ki];
+			f->objective = (uint8_t) objectives[oi];
+			f->nfeat = 5;
+			f->nclasses = objectives[oi] == MLX_TREE_MULTICLASS ? 3 :
+				objectives[oi] == MLX_TREE_BINARY ? 2 : 0;
+			f->ngroups = objectives[oi] == MLX_TREE_MULTICLASS ? 3 : 1;
+			f->leaf_width = (kinds[ki] == MLX_TREE_GRADIENT_BOOSTING ||
+							 objectives[oi] == MLX_TREE_REGRESSION) ? 1 : f->nclasses;
+			f->ntrees = kinds[ki] == MLX_TREE_DECISION_TREE ? 1 :
+				BIG_TREES - BIG_TREES % f->ngroups;
+			for (int32_t t = 0; t < f->ntrees; t++)
+			{
+				int32_t		size = 0;
+
+				s.start[t] = nn;
+				(void) big_subtree(&s, nn, &size, (t + 7) % 8);
+				nn += size;
+			}
+			s.start[f->ntrees] = nn;
+			f->nnodes = nn;
+			for (int g = 0; g < f->ngroups; g++)
+				s.base[g] = kinds[ki] == MLX_TREE_GRADIENT_BOOSTING ? g / 4.0 : 0;
+			f->base_score = s.base;
+			f->tree_start = s.start;
+			f->feature = s.feature;
+			f->threshold = s.threshold;
+			f->left = s.left;
+			f->right = s.right;
+			f->default_left = s.dl;
+			f->gain = s.gain;
+			f->cover = s.cover;
+			f->value = s.value;
+			f->classes = NULL;
+			f->nrows = 100;
+			f->max_depth = 7;
+			f->max_features = 5;
+			f->max_bins = 255;
+			f->learning_rate = kinds[ki] == MLX_TREE_GRADIENT_BOOSTING ? 0.125 : NAN;
+			f->lambda = 1;
+			f->min_child_weight = 1;
+			f->subsample = kinds[ki] == MLX_TREE_GRADIENT_BOOSTING ? 1 : NAN;
+			f->colsample = 1;
+			EXPECT(mlx_tree_fit_check(f, 5, err, sizeof(err)),
+				   "kind %d objective %d: %s", kinds[ki], objectives[oi], err);
+			EXPECT(mlx_tree_pack(f, &tctx) == MLX_OK, "pack");
+			EXPECT(f->packed != NULL && f->packed_value != NULL, "packed");
+			for (int r = 0; r < 400; r++)
+			{
+				double		x[5];
+				double		got[MAXW];
+				double		want[MAXW];
+
+				for (int j = 0; j < 5; j++)
+				{
+					/* quarters hit the thresholds exactly */
+					double		u = rng_unif();
+
+					x[j] = floor(rng_unif() * 20 - 10) / 4;
+					if (r % 4 == 1 && u < 0.3)
+						x[j] = NAN;
+					else if (r % 4 == 2 && u < 0.2)
+						x[j] = u < 0.1 ? INFINITY : -INFINITY;
+				}
+				mlx_tree_predict(f, x, got);
+				ref_predict(f, x, want);
+				for (int g = 0; g < f->ngroups; g++)
+					EXPECT(near(got[g], want[g]),
+						   "kind %d objective %d row %d group %d: %.17g, expected %.17g",
+						   kinds[ki], objectives[oi], r, g, got[g], want[g]);
+			}
+			mlx_free(&tctx, f->packed);
+			mlx_free(&tctx, f->packed_depth);
+			mlx_free(&tctx, f->packed_value);
+			f->packed = NULL;
+		}
+	}
+	EXPECT(counts.live == 0, "leak");
+	return true;
+}
+
 /* ---------- the fit check ---------- */
 
 /* The check refuses fit with a message containing msg. */
@@ -2124,6 +2277,7 @@ main(void)
 	run("predict_forest_by_hand", t_predict_forest_by_hand);
 	run("predict_boosting_by_hand", t_predict_boosting_by_hand);
 	run("predict_matches_reference_walk", t_predict_matches_reference);
+	run("packed_matches_reference_walk", t_packed_matches_reference);
 	run("check_shape_and_figures", t_check_shape);
 	run("check_nodes", t_check_nodes);
 	run("check_large_tree_parent_windows", t_check_large_tree);
