@@ -57,9 +57,92 @@ cmp_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
+/*
+ * The key of a double whose unsigned order is the numeric order (for
+ * doubles that are not NaN; -0.0 sorts just below +0.0), and back.
+ */
+static inline uint64_t
+order_key(double d)
+{
+	uint64_t	u;
+
+	memcpy(&u, &d, sizeof(u));
+	return (u >> 63) ? ~u : (u | (UINT64_C(1) << 63));
+}
+
+static inline double
+order_value(uint64_t k)
+{
+	uint64_t	u = (k >> 63) ? (k & ~(UINT64_C(1) << 63)) : ~k;
+	double		d;
+
+	memcpy(&d, &u, sizeof(d));
+	return d;
+}
+
+/*
+ * Sort v[0..n) (no NaN) ascending: a least-significant-digit radix sort of
+ * the order keys, one byte per pass, passes where every key has the same
+ * byte skipped; scratch holds n values.  Equal values with equal bits come
+ * out as any sort would leave them, so the result is qsort's.
+ */
+static void
+sort_doubles(double *v, int64_t n, double *scratch)
+{
+	int64_t		count[8][256];
+	double	   *from = v;
+	double	   *to = scratch;
+
+	memset(count, 0, sizeof(count));
+	for (int64_t i = 0; i < n; i++)
+	{
+		uint64_t	k = order_key(v[i]);
+
+		memcpy(&v[i], &k, sizeof(k));
+		for (int d = 0; d < 8; d++)
+			count[d][(k >> (8 * d)) & 255]++;
+	}
+	for (int d = 0; d < 8; d++)
+	{
+		int64_t		sum = 0;
+		bool		one_digit = false;
+
+		for (int b = 0; b < 256; b++)
+		{
+			int64_t		c = count[d][b];
+
+			one_digit |= c == n;
+			count[d][b] = sum;
+			sum += c;
+		}
+		if (one_digit)
+			continue;
+		for (int64_t i = 0; i < n; i++)
+		{
+			uint64_t	k;
+
+			memcpy(&k, &from[i], sizeof(k));
+			memcpy(&to[count[d][(k >> (8 * d)) & 255]++], &k, sizeof(k));
+		}
+		{
+			double	   *x = from;
+
+			from = to;
+			to = x;
+		}
+	}
+	for (int64_t i = 0; i < n; i++)
+	{
+		uint64_t	k;
+
+		memcpy(&k, &from[i], sizeof(k));
+		v[i] = order_value(k);
+	}
+}
+
 mlx_status
 mlx_tree_bin_edges(double *values, int64_t n, int max_bins, bool midpoints,
-				   double *cuts, int *ncuts)
+				   double *cuts, int *ncuts, double *scratch)
 {
 	int64_t		m = 0;
 	int64_t		distinct = 0;
@@ -75,11 +158,15 @@ mlx_tree_bin_edges(double *values, int64_t n, int max_bins, bool midpoints,
 			continue;
 		if (!isfinite(values[i]))
 			return MLX_ENONFINITE;
-		values[m++] = values[i];
+		/* -0.0 as +0.0: equal values, equal bits, one sorted order */
+		values[m++] = values[i] == 0 ? 0.0 : values[i];
 	}
 	if (m == 0)
 		return MLX_OK;
-	qsort(values, (size_t) m, sizeof(double), cmp_double);
+	if (scratch != NULL)
+		sort_doubles(values, m, scratch);
+	else
+		qsort(values, (size_t) m, sizeof(double), cmp_double);
 	for (int64_t i = 0; i < m; i++)
 		if (i == 0 || values[i] != values[i - 1])
 			distinct++;

@@ -77,12 +77,14 @@ typedef enum mlx_tree_objective
  * most max_bins distinct values every gap gets a cut: with 'midpoints' the
  * midpoint of two neighbouring values (scikit-learn's thresholds), else
  * the upper one (XGBoost's cut values); otherwise the cuts
- * are the sample quantiles i / max_bins.  'values' is sorted in place.
- * MLX_EINVAL for max_bins outside 2..MLX_TREE_MAX_BINS or n < 0;
- * MLX_ENONFINITE for an infinite value.
+ * are the sample quantiles i / max_bins.  'values' is sorted in place: by
+ * a radix sort when scratch (room for n doubles) is given, else by qsort;
+ * the cuts are the same either way.  MLX_EINVAL for max_bins outside
+ * 2..MLX_TREE_MAX_BINS or n < 0; MLX_ENONFINITE for an infinite value.
  */
 mlx_status	mlx_tree_bin_edges(double *values, int64_t n, int max_bins,
-							   bool midpoints, double *cuts, int *ncuts);
+							   bool midpoints, double *cuts, int *ncuts,
+							   double *scratch);
 
 /*
  * The bin of value x for cut points cuts[0..ncuts-1] (see above): 1 + the

@@ -129,6 +129,7 @@ bin_edges(TrainRun *run, bytea *encoder, int64 ntrain, bool midpoints)
 	TreeGatherState *s;
 	MlTreeBins *b;
 	double	   *col;
+	double	   *scratch;
 	const uint8 *rows;
 
 	initStringInfo(&sql);
@@ -154,6 +155,7 @@ bin_edges(TrainRun *run, bytea *encoder, int64 ntrain, bool midpoints)
 	b->ncuts = MemoryContextAlloc(run->cxt, sizeof(int32) * d);
 	b->cuts = MemoryContextAlloc(run->cxt, sizeof(double *) * d);
 	col = palloc(sizeof(double) * Max(s->nrows, 1));
+	scratch = palloc(sizeof(double) * Max(s->nrows, 1));
 	rows = ML_TREE_STATE_ROWS(s);
 	for (int j = 0; j < d; j++)
 	{
@@ -165,7 +167,7 @@ bin_edges(TrainRun *run, bytea *encoder, int64 ntrain, bool midpoints)
 			memcpy(&col[r], rows + (Size) r * s->rowsize + sizeof(double) * j, sizeof(double));
 		b->cuts[j] = MemoryContextAlloc(run->cxt, sizeof(double) * (MLX_TREE_MAX_BINS - 1));
 		st = mlx_tree_bin_edges(col, s->nrows, run->opt.max_bins, midpoints,
-								b->cuts[j], &nc);
+								b->cuts[j], &nc, scratch);
 		if (st == MLX_ENONFINITE)
 			ereport(ERROR,
 					(errcode(ERRCODE_DATA_EXCEPTION),
@@ -175,6 +177,7 @@ bin_edges(TrainRun *run, bytea *encoder, int64 ntrain, bool midpoints)
 		b->ncuts[j] = nc;
 	}
 	pfree(col);
+	pfree(scratch);
 	return b;
 }
 
@@ -278,8 +281,9 @@ split_rows(TrainRun *run, const TreeGatherState *s, const MlTreeBins *b,
 
 /*
  * Stop before reading the data when the run would need more memory than
- * ml.max_training_memory: the sample, the gathered state and its copies,
- * the sorted arrays and the trainer (its histograms sized for max_bins
+ * ml.max_training_memory: the sample (and a column of it sorted, with its
+ * scratch), the gathered state and its copies, the sorted arrays and the
+ * trainer (its histograms sized for max_bins
  * bins per feature).
  */
 static void
@@ -289,7 +293,7 @@ check_memory(TrainRun *run, int64 rows, const mlx_tree_params *p)
 	double		need;
 	double		limit = (double) ml_max_training_memory * 1024.0;
 
-	need = (double) Min(rows, ML_TREE_SAMPLE_ROWS) * F * sizeof(double) * 2 +
+	need = (double) Min(rows, ML_TREE_SAMPLE_ROWS) * (F * 2 + 2) * sizeof(double) +
 		(double) rows * (F + ML_TREE_ROW_EXTRA) * 2.5 +
 		(double) rows * (F + sizeof(double) + sizeof(row_key)) +
 		mlx_tree_train_memory(rows, F, (int64) F * (run->opt.max_bins + 1), p);

@@ -115,6 +115,7 @@ static mlx_status
 ds_edges(dset *s, int max_bins, bool midpoints)
 {
 	double	   *col = malloc(sizeof(double) * ((size_t) s->n + 1));
+	double	   *scratch = malloc(sizeof(double) * ((size_t) s->n + 1));
 
 	for (int32_t j = 0; j < s->F; j++)
 	{
@@ -125,16 +126,19 @@ ds_edges(dset *s, int max_bins, bool midpoints)
 			s->cuts[j] = malloc(sizeof(double) * MLX_TREE_MAX_BINS);
 		for (int64_t i = 0; i < s->n; i++)
 			col[i] = X(s, i, j);
-		st = mlx_tree_bin_edges(col, s->n, max_bins, midpoints, s->cuts[j], &nc);
+		st = mlx_tree_bin_edges(col, s->n, max_bins, midpoints, s->cuts[j], &nc,
+								scratch);
 		if (st != MLX_OK)
 		{
 			free(col);
+			free(scratch);
 			return st;
 		}
 		s->ncuts[j] = nc;
 		s->cutp[j] = s->cuts[j];
 	}
 	free(col);
+	free(scratch);
 	ds_bin_with(s, s);
 	return MLX_OK;
 }
@@ -593,7 +597,7 @@ t_bin_edges_few_distinct(void)
 		double		v[8] = {3, 1, NAN, 2, 2, 5, 1, NAN};
 		const double *want = mode ? up_want : mid_want;
 
-		EXPECT_ST(mlx_tree_bin_edges(v, 8, 10, mode == 0, cuts, &nc), MLX_OK);
+		EXPECT_ST(mlx_tree_bin_edges(v, 8, 10, mode == 0, cuts, &nc, NULL), MLX_OK);
 		EXPECT(nc == 3, "midpoints=%d: %d cuts, want 3", mode == 0, nc);
 		for (int i = 0; i < 3 && nc == 3; i++)
 			EXPECT(cuts[i] == want[i], "midpoints=%d: cut %d is %g, want %g",
@@ -608,14 +612,14 @@ t_bin_edges_few_distinct(void)
 	{
 		double		v[6] = {-1, 7, 0.5, 7, -1, 3};
 
-		EXPECT_ST(mlx_tree_bin_edges(v, 6, 4, true, cuts, &nc), MLX_OK);
+		EXPECT_ST(mlx_tree_bin_edges(v, 6, 4, true, cuts, &nc, NULL), MLX_OK);
 		EXPECT(nc == 3 && cuts[0] == -0.25 && cuts[1] == 1.75 && cuts[2] == 5,
 			   "4 distinct, max_bins 4: %d cuts %g %g %g", nc, cuts[0], cuts[1], cuts[2]);
 	}
 	{
 		double		v[4] = {2, 9, 9, 2};
 
-		EXPECT_ST(mlx_tree_bin_edges(v, 4, 2, false, cuts, &nc), MLX_OK);
+		EXPECT_ST(mlx_tree_bin_edges(v, 4, 2, false, cuts, &nc, NULL), MLX_OK);
 		EXPECT(nc == 1 && cuts[0] == 9, "2 distinct, max_bins 2: %d cuts, %g", nc, cuts[0]);
 	}
 	/* neighbours one ulp apart: the cut stays strictly above the lower */
@@ -624,7 +628,7 @@ t_bin_edges_few_distinct(void)
 					b = nextafter(1.0, 2.0);
 		double		v[2] = {b, a};
 
-		EXPECT_ST(mlx_tree_bin_edges(v, 2, 255, true, cuts, &nc), MLX_OK);
+		EXPECT_ST(mlx_tree_bin_edges(v, 2, 255, true, cuts, &nc, NULL), MLX_OK);
 		EXPECT(nc == 1 && cuts[0] > a && cuts[0] <= b, "ulp gap: cut %.17g", cuts[0]);
 		EXPECT(nc == 1 && mlx_tree_bin(a, cuts, nc) == 1 && mlx_tree_bin(b, cuts, nc) == 2,
 			   "ulp gap: values share a bin");
@@ -633,7 +637,7 @@ t_bin_edges_few_distinct(void)
 	{
 		double		v[2] = {DBL_MAX, -DBL_MAX};
 
-		EXPECT_ST(mlx_tree_bin_edges(v, 2, 255, true, cuts, &nc), MLX_OK);
+		EXPECT_ST(mlx_tree_bin_edges(v, 2, 255, true, cuts, &nc, NULL), MLX_OK);
 		EXPECT(nc == 1 && isfinite(cuts[0]) && cuts[0] > -DBL_MAX && cuts[0] <= DBL_MAX,
 			   "DBL_MAX range: cut %g", cuts[0]);
 	}
@@ -643,13 +647,13 @@ t_bin_edges_few_distinct(void)
 		double		w[3] = {4, 4, 4};
 
 		nc = -1;
-		EXPECT_ST(mlx_tree_bin_edges(v, 0, 255, true, cuts, &nc), MLX_OK);
+		EXPECT_ST(mlx_tree_bin_edges(v, 0, 255, true, cuts, &nc, NULL), MLX_OK);
 		EXPECT(nc == 0, "n = 0: %d cuts", nc);
 		nc = -1;
-		EXPECT_ST(mlx_tree_bin_edges(v, 4, 255, true, cuts, &nc), MLX_OK);
+		EXPECT_ST(mlx_tree_bin_edges(v, 4, 255, true, cuts, &nc, NULL), MLX_OK);
 		EXPECT(nc == 0, "all NaN: %d cuts", nc);
 		nc = -1;
-		EXPECT_ST(mlx_tree_bin_edges(w, 3, 255, false, cuts, &nc), MLX_OK);
+		EXPECT_ST(mlx_tree_bin_edges(w, 3, 255, false, cuts, &nc, NULL), MLX_OK);
 		EXPECT(nc == 0, "one distinct value: %d cuts", nc);
 	}
 }
@@ -665,24 +669,80 @@ t_bin_edges_errors(void)
 	{
 		double		v[4] = {1, 2, s ? -INFINITY : INFINITY, 3};
 
-		EXPECT_ST(mlx_tree_bin_edges(v, 4, 255, true, cuts, &nc), MLX_ENONFINITE);
+		EXPECT_ST(mlx_tree_bin_edges(v, 4, 255, true, cuts, &nc, NULL), MLX_ENONFINITE);
 	}
 	for (int i = 0; i < 4; i++)
 	{
 		double		v[3] = {1, 2, 3};
 
-		EXPECT_ST(mlx_tree_bin_edges(v, 3, bad_bins[i], true, cuts, &nc), MLX_EINVAL);
+		EXPECT_ST(mlx_tree_bin_edges(v, 3, bad_bins[i], true, cuts, &nc, NULL), MLX_EINVAL);
 	}
 	{
 		double		v[3] = {1, 2, 3};
 
-		EXPECT_ST(mlx_tree_bin_edges(v, -1, 255, true, cuts, &nc), MLX_EINVAL);
+		EXPECT_ST(mlx_tree_bin_edges(v, -1, 255, true, cuts, &nc, NULL), MLX_EINVAL);
 		/* the limits themselves are fine */
-		EXPECT_ST(mlx_tree_bin_edges(v, 3, 2, true, cuts, &nc), MLX_OK);
+		EXPECT_ST(mlx_tree_bin_edges(v, 3, 2, true, cuts, &nc, NULL), MLX_OK);
 		EXPECT(nc == 1, "max_bins 2: %d cuts", nc);
-		EXPECT_ST(mlx_tree_bin_edges(v, 3, MLX_TREE_MAX_BINS, true, cuts, &nc), MLX_OK);
+		EXPECT_ST(mlx_tree_bin_edges(v, 3, MLX_TREE_MAX_BINS, true, cuts, &nc, NULL), MLX_OK);
 		EXPECT(nc == 2, "max_bins 255: %d cuts", nc);
 	}
+}
+
+/*
+ * The radix sort (with scratch) and qsort give the same sorted values and
+ * the same cuts, bit for bit, on values of every sign and scale: ties,
+ * -0.0 beside +0.0, subnormals, the largest doubles, NaN to drop, and
+ * lengths 0 to 5 as well as long ones.
+ */
+static void
+t_bin_edges_radix_matches_qsort(void)
+{
+	static const double special[] = {0.0, -0.0, 5e-324, -5e-324, 2.2250738585072014e-308,
+		-1.7976931348623157e308, 1.7976931348623157e308, 1, -1, 0.5, -0.5, NAN};
+	const int	maxn = 5000;
+	double	   *a = malloc(sizeof(double) * maxn);
+	double	   *b = malloc(sizeof(double) * maxn);
+	double	   *scratch = malloc(sizeof(double) * maxn);
+	double		ca[MLX_TREE_MAX_BINS],
+				cb[MLX_TREE_MAX_BINS];
+	int			na,
+				nb,
+				m;
+
+	rng_seed(5);
+	for (int trial = 0; trial < 60; trial++)
+	{
+		int			n = trial < 6 ? trial : 1 + (int) (rng_unif() * (maxn - 1));
+		int			mb = trial % 3 == 0 ? 255 : 2 + (int) (rng_unif() * 60);
+
+		for (int i = 0; i < n; i++)
+		{
+			double		u = rng_unif();
+
+			if (trial % 4 == 0)
+				a[i] = special[(int) (u * (sizeof(special) / sizeof(special[0])))];
+			else if (trial % 4 == 1)
+				a[i] = floor(u * 20 - 10) / 4;	/* heavy ties */
+			else
+				a[i] = (u - 0.5) * pow(10, floor(rng_unif() * 40 - 20));
+		}
+		memcpy(b, a, sizeof(double) * n);
+		m = 0;
+		for (int i = 0; i < n; i++)
+			m += !isnan(a[i]);
+		EXPECT_ST(mlx_tree_bin_edges(a, n, mb, trial % 2 == 0, ca, &na, scratch), MLX_OK);
+		EXPECT_ST(mlx_tree_bin_edges(b, n, mb, trial % 2 == 0, cb, &nb, NULL), MLX_OK);
+		EXPECT(na == nb, "trial %d: %d cuts by radix, %d by qsort", trial, na, nb);
+		EXPECT(memcmp(ca, cb, sizeof(double) * na) == 0, "trial %d: the cuts differ", trial);
+		/* the m values that are not NaN, sorted in place the same way */
+		EXPECT(memcmp(a, b, sizeof(double) * m) == 0, "trial %d: sorted values differ", trial);
+		for (int i = 1; i < m; i++)
+			EXPECT(a[i - 1] <= a[i], "trial %d: %g before %g", trial, a[i - 1], a[i]);
+	}
+	free(a);
+	free(b);
+	free(scratch);
 }
 
 /*
@@ -711,7 +771,7 @@ t_bin_edges_quantiles(void)
 		int			worst = 0;
 
 		memcpy(v, orig, sizeof(double) * n);
-		EXPECT_ST(mlx_tree_bin_edges(v, n, mb, true, cuts, &nc), MLX_OK);
+		EXPECT_ST(mlx_tree_bin_edges(v, n, mb, true, cuts, &nc, NULL), MLX_OK);
 		EXPECT(nc >= 1 && nc <= mb - 1, "max_bins %d: %d cuts", mb, nc);
 		/* distinct continuous values: every quantile is a new cut */
 		EXPECT(nc == mb - 1, "max_bins %d: %d cuts, want %d", mb, nc, mb - 1);
@@ -738,7 +798,7 @@ t_bin_edges_quantiles(void)
 		v[i] = i % 2 ? 0 : orig[i];
 	for (int i = 0; i < n; i++)
 		orig[i] = v[i];
-	EXPECT_ST(mlx_tree_bin_edges(v, n, 16, false, cuts, &nc), MLX_OK);
+	EXPECT_ST(mlx_tree_bin_edges(v, n, 16, false, cuts, &nc, NULL), MLX_OK);
 	EXPECT(nc >= 1 && nc <= 15, "ties: %d cuts", nc);
 	for (int i = 0; i < nc; i++)
 		EXPECT(cuts[i] > v[0] && (i == 0 || cuts[i] > cuts[i - 1]),
@@ -3018,6 +3078,7 @@ main(void)
 	run_case("bin_edges_few_distinct_values", t_bin_edges_few_distinct);
 	run_case("bin_edges_errors", t_bin_edges_errors);
 	run_case("bin_edges_quantiles", t_bin_edges_quantiles);
+	run_case("bin_edges_radix_matches_qsort", t_bin_edges_radix_matches_qsort);
 	run_case("bin_of_a_value", t_bin_function);
 	run_case("regression_stump_vs_brute_force", t_regression_stump_brute_force);
 	run_case("regression_tree_vs_greedy_reference", t_regression_tree_greedy_reference);
