@@ -203,6 +203,63 @@ row_key_cmp(const void *a, const void *b)
 }
 
 /*
+ * Sort keys[0..n) by (hash, record bytes): a least-significant-digit radix
+ * sort of the hashes, a byte per pass (passes where every hash has the
+ * same byte skipped), through scratch (n keys); then each run of equal
+ * hashes by its bytes.  The order is a total one on distinct records, so
+ * it is the one qsort with row_key_cmp gives.
+ */
+static void
+sort_row_keys(row_key *keys, row_key *scratch, int64 n)
+{
+	int64		count[8][256];
+	row_key    *from = keys;
+	row_key    *to = scratch;
+
+	memset(count, 0, sizeof(count));
+	for (int64 i = 0; i < n; i++)
+		for (int d = 0; d < 8; d++)
+			count[d][(keys[i].hash >> (8 * d)) & 255]++;
+	for (int d = 0; d < 8; d++)
+	{
+		int64		sum = 0;
+		bool		one_digit = false;
+
+		for (int b = 0; b < 256; b++)
+		{
+			int64		c = count[d][b];
+
+			one_digit |= c == n;
+			count[d][b] = sum;
+			sum += c;
+		}
+		if (one_digit)
+			continue;
+		for (int64 i = 0; i < n; i++)
+			to[count[d][(from[i].hash >> (8 * d)) & 255]++] = from[i];
+		{
+			row_key    *x = from;
+
+			from = to;
+			to = x;
+		}
+		CHECK_FOR_INTERRUPTS();
+	}
+	if (from != keys)
+		memcpy(keys, from, sizeof(row_key) * n);
+	for (int64 i = 0; i < n;)
+	{
+		int64		j = i + 1;
+
+		while (j < n && keys[j].hash == keys[i].hash)
+			j++;
+		if (j - i > 1)
+			qsort(keys + i, j - i, sizeof(row_key), row_key_cmp);
+		i = j;
+	}
+}
+
+/*
  * Split the gathered records into training and held-out data, in a
  * canonical order (by a hash of the record, ties by its bytes): the rows
  * arrive in whatever order the processes of the scan finished, and the
@@ -216,6 +273,7 @@ split_rows(TrainRun *run, const TreeGatherState *s, const MlTreeBins *b,
 	int			rs = s->rowsize;
 	const uint8 *rows = ML_TREE_STATE_ROWS(s);
 	row_key    *keys = palloc_extended(sizeof(row_key) * Max(s->nrows, 1), MCXT_ALLOC_HUGE);
+	row_key    *scratch = palloc_extended(sizeof(row_key) * Max(s->nrows, 1), MCXT_ALLOC_HUGE);
 	int64		ntr = 0,
 				nva = 0;
 	uint8	   *tb,
@@ -243,7 +301,8 @@ split_rows(TrainRun *run, const TreeGatherState *s, const MlTreeBins *b,
 			CHECK_FOR_INTERRUPTS();
 	}
 	sort_rowsize = rs;
-	qsort(keys, s->nrows, sizeof(row_key), row_key_cmp);
+	sort_row_keys(keys, scratch, s->nrows);
+	pfree(scratch);
 	CHECK_FOR_INTERRUPTS();
 
 	tb = palloc_extended((Size) Max(ntr, 1) * F, MCXT_ALLOC_HUGE);
@@ -295,7 +354,7 @@ check_memory(TrainRun *run, int64 rows, const mlx_tree_params *p)
 
 	need = (double) Min(rows, ML_TREE_SAMPLE_ROWS) * (F * 2 + 2) * sizeof(double) +
 		(double) rows * (F + ML_TREE_ROW_EXTRA) * 2.5 +
-		(double) rows * (F + sizeof(double) + sizeof(row_key)) +
+		(double) rows * (F + sizeof(double) + 2 * sizeof(row_key)) +
 		mlx_tree_train_memory(rows, F, (int64) F * (run->opt.max_bins + 1), p);
 	/* without held-out rows: the training predictions (and forest sums) */
 	if (run->test_pred == NULL)
