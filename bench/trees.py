@@ -33,6 +33,8 @@ and measures, in interleaved rounds (each round runs every variant once; medians
      scan             SELECT sum(x1 + x2 + ... + x20) FROM tr
      predict row      SELECT sum(ml.predict('bench_gb', t)) FROM tr t     (by name, by column)
      predict bytea    SELECT sum(ml.predict(m, ARRAY[x1, ..., x20])) FROM tr   m bound once
+     predict bytea, 1 tree   the same with m a model of one tree (same options,
+                      n_estimators 1): what a per-row call costs besides the trees
 
 Targets (reported, not asserted): ml_ext's total training time <= 1.0x COPY + XGBoost with
 the same thread count (2); its in-memory training phase <= 2.0x XGBoost's fit alone;
@@ -234,6 +236,12 @@ def main():
     cur.execute("RESET ALL")
     cur.execute("SELECT ml.model('bench_gb')")
     model = cur.fetchone()[0]
+    # a one-tree model: the cost of a per-row call without the trees (not timed)
+    cur.execute(TRAIN_SQL.replace("'bench_gb'", "'bench_gb1'").replace(
+        '"n_estimators": %d' % NTREES, '"n_estimators": 1'))
+    cur.execute("SELECT ml.model('bench_gb1')")
+    model1 = cur.fetchone()[0]
+    cur.execute("SELECT ml.drop_model('bench_gb1')")
 
     # 2. scoring next to the scan baseline
     queries = [
@@ -241,6 +249,8 @@ def main():
         ("predict row", "SELECT sum(ml.predict('bench_gb', t)) FROM tr t", None),
         ("predict bytea", "SELECT sum(ml.predict(%%s::bytea, ARRAY[%s])) FROM tr" % ", ".join(FEATS),
          (psycopg2.Binary(model),)),
+        ("predict bytea, 1 tree", "SELECT sum(ml.predict(%%s::bytea, ARRAY[%s])) FROM tr" % ", ".join(FEATS),
+         (psycopg2.Binary(model1),)),
     ]
     variants = [(name, mode, settings, sql, args) for mode, settings in SCORE_MODES for name, sql, args in queries]
     launched, times = time_variants(cur, variants, a.rounds, "scoring round")
@@ -320,6 +330,10 @@ def main():
                        "with the model bytea and an array %.2fx (target <= %.1fx: %s)" % (
                            mode, a.rows, rr, SCORE_TARGET, verdict(rr <= SCORE_TARGET), rb, SCORE_TARGET,
                            verdict(rb <= SCORE_TARGET)))
+    targets.append("- the per-row call without the trees: a 1-tree model with the bytea and an array costs "
+                   + ", ".join("%.2fx the scan %s" % (med[("predict bytea, 1 tree", mode)] / med[("scan", mode)],
+                                                     mode) for mode, _ in SCORE_MODES)
+                   + "; the other %d trees add the rest" % (NTREES - 1))
 
     out = []
     out.append("Table tr: %d rows, %d float8 feature columns and a boolean label (%.1f%% true), %s; "
@@ -372,7 +386,8 @@ def main():
                                          else ("", "")))
         md.append("- scan: `SELECT sum(x1 + x2 + ... + x20) FROM tr`; predict row: `SELECT sum(ml.predict('bench_gb', "
                   "t)) FROM tr t`; predict bytea: `SELECT sum(ml.predict(m, ARRAY[x1, ..., x20])) FROM tr`, m the "
-                  "model bound once as a constant; serial: `max_parallel_workers_per_gather = 0`; 2 workers: "
+                  "model bound once as a constant; predict bytea, 1 tree: the same with a model of one tree "
+                  "(the same options but n_estimators 1); serial: `max_parallel_workers_per_gather = 0`; 2 workers: "
                   "`parallel_setup_cost = 0, parallel_tuple_cost = 0, min_parallel_table_scan_size = 0, "
                   "max_parallel_workers_per_gather = 2` (\"launched\" is Workers Launched from EXPLAIN ANALYZE)")
         replace_section(BEGIN, END, md, text)
