@@ -52,7 +52,7 @@ _PG_init(void)
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("ml.training_threads",
 							"Threads of the in-memory phase of tree training.",
-							"After the parallel binning pass, the histograms, row partitions and gradients of decision_tree, random_forest and gradient_boosting training are split between this many threads of the backend. The model does not depend on it.",
+							"After the parallel binning pass, the histograms, row partitions, gradients and leaf updates of decision_tree, random_forest and gradient_boosting training are split between this many threads of the backend. The model does not depend on it.",
 							&ml_training_threads,
 							1, 1, MLX_TREE_MAX_THREADS,
 							PGC_USERSET, 0,
