@@ -80,6 +80,23 @@ order_value(uint64_t k)
 	return d;
 }
 
+bool
+mlx_radix_offsets(int64_t count[256], int64_t n)
+{
+	int64_t		sum = 0;
+	bool		one_digit = false;
+
+	for (int b = 0; b < 256; b++)
+	{
+		int64_t		c = count[b];
+
+		one_digit |= c == n;
+		count[b] = sum;
+		sum += c;
+	}
+	return one_digit;
+}
+
 /*
  * Sort v[0..n) (no NaN) ascending: a least-significant-digit radix sort of
  * the order keys, one byte per pass, passes where every key has the same
@@ -104,18 +121,7 @@ sort_doubles(double *v, int64_t n, double *scratch)
 	}
 	for (int d = 0; d < 8; d++)
 	{
-		int64_t		sum = 0;
-		bool		one_digit = false;
-
-		for (int b = 0; b < 256; b++)
-		{
-			int64_t		c = count[d][b];
-
-			one_digit |= c == n;
-			count[d][b] = sum;
-			sum += c;
-		}
-		if (one_digit)
+		if (mlx_radix_offsets(count[d], n))
 			continue;
 		for (int64_t i = 0; i < n; i++)
 		{

@@ -71,6 +71,13 @@ typedef enum mlx_tree_objective
 } mlx_tree_objective;
 
 /*
+ * One pass of a least-significant-digit radix sort of n keys: turn the
+ * counts of each byte value into the first position of its keys.  True
+ * when one byte value holds all n keys (the pass would change nothing).
+ */
+bool		mlx_radix_offsets(int64_t count[256], int64_t n);
+
+/*
  * Bin edges.  'values' are n sample values of one feature (any order; NaN
  * values are ignored); writes at most max_bins - 1 cut points to cuts
  * (room for MLX_TREE_MAX_BINS - 1) and their count to *ncuts.  With at

@@ -212,7 +212,7 @@ row_key_cmp(const void *a, const void *b)
 static void
 sort_row_keys(row_key *keys, row_key *scratch, int64 n)
 {
-	int64		count[8][256];
+	int64_t		count[8][256];
 	row_key    *from = keys;
 	row_key    *to = scratch;
 
@@ -222,18 +222,7 @@ sort_row_keys(row_key *keys, row_key *scratch, int64 n)
 			count[d][(keys[i].hash >> (8 * d)) & 255]++;
 	for (int d = 0; d < 8; d++)
 	{
-		int64		sum = 0;
-		bool		one_digit = false;
-
-		for (int b = 0; b < 256; b++)
-		{
-			int64		c = count[d][b];
-
-			one_digit |= c == n;
-			count[d][b] = sum;
-			sum += c;
-		}
-		if (one_digit)
+		if (mlx_radix_offsets(count[d], n))
 			continue;
 		for (int64 i = 0; i < n; i++)
 			to[count[d][(from[i].hash >> (8 * d)) & 255]++] = from[i];
