@@ -330,9 +330,9 @@ split_rows(TrainRun *run, const TreeGatherState *s, const MlTreeBins *b,
 /*
  * Stop before reading the data when the run would need more memory than
  * ml.max_training_memory: the sample (and a column of it sorted, with its
- * scratch), the gathered state and its copies, the sorted arrays and the
- * trainer (its histograms sized for max_bins
- * bins per feature).
+ * scratch), the gathered state and its copies, the sort keys (with their
+ * scratch), the split arrays and the trainer (its histograms sized for
+ * max_bins bins per feature).
  */
 static void
 check_memory(TrainRun *run, int64 rows, const mlx_tree_params *p)
