@@ -39,6 +39,9 @@ typedef struct RowMap
 	TupleDesc	tupdesc;		/* copy, in the cache context */
 	int		   *attidx;			/* per input: 0-based attribute index */
 	Oid		   *atttype;		/* per input: base type of that attribute */
+	bool		all_float8;		/* every input a float8 column of one
+								 * feature: encoded without the per-column
+								 * dispatch */
 	Datum	   *values;			/* deform scratch, natts */
 	bool	   *nulls;
 } RowMap;
@@ -149,6 +152,17 @@ kind_name(uint8 kind)
 }
 
 /* Find the model's input columns in the row type; check their types. */
+/* Every input a numeric feature taken from a float8 column. */
+static bool
+all_float8_inputs(const mlx_inputs *in, const Oid *atttype)
+{
+	for (int i = 0; i < in->ninputs; i++)
+		if (in->inputs[i].kind != MLX_INPUT_NUMERIC || in->inputs[i].nfeat != 1 ||
+			atttype[i] != FLOAT8OID)
+			return false;
+	return true;
+}
+
 static void
 build_map(RowCache *c, const mlx_model *m, const char *label,
 		  Oid tuptype, int32 tuptypmod)
@@ -196,6 +210,7 @@ build_map(RowCache *c, const mlx_model *m, const char *label,
 							x->name, format_type_be(map->atttype[i]), label,
 							kind_name(x->kind))));
 	}
+	map->all_float8 = all_float8_inputs(in, map->atttype);
 	map->tuptype = tuptype;
 	map->tuptypmod = tuptypmod;
 	map->valid = true;
@@ -400,6 +415,27 @@ encode_input(const mlx_input *x, Datum d, bool isnull, Oid t, const char *label,
 	return true;
 }
 
+/* encode_input for a float8 value of a numeric input (the fast path). */
+static inline bool
+encode_float8(const mlx_input *x, Datum d, bool isnull, double *out, bool plain)
+{
+	if (isnull)
+	{
+		if (plain)
+			return false;
+		*out = x->impute[0];
+		return true;
+	}
+	*out = DatumGetFloat8(d);
+	if (unlikely(!isfinite(*out)))
+	{
+		if (plain)
+			return false;
+		raise_nonfinite(x->name, *out);
+	}
+	return true;
+}
+
 /* Encode one row into c->buf (m->nfeat doubles); plain: see encode_input. */
 static bool
 encode_row(RowCache *c, const mlx_model *m, const char *label, HeapTupleHeader td,
@@ -432,6 +468,14 @@ encode_row(RowCache *c, const mlx_model *m, const char *label, HeapTupleHeader t
 	heap_deform_tuple(&tuple, map->tupdesc, map->values, map->nulls);
 
 	out = c->buf;
+	if (map->all_float8)
+	{
+		for (int i = 0; i < in->ninputs; i++)
+			if (!encode_float8(&in->inputs[i], map->values[map->attidx[i]],
+							   map->nulls[map->attidx[i]], out + i, plain))
+				return false;
+		return true;
+	}
 	for (int i = 0; i < in->ninputs; i++)
 	{
 		const mlx_input *x = &in->inputs[i];
@@ -603,6 +647,7 @@ args_map(FunctionCallInfo fcinfo, RowCache *c, const mlx_model *m, int first,
 								in->inputs[i].name, format_type_be(map->atttype[i]),
 								kind_name(in->inputs[i].kind))));
 		}
+		map->all_float8 = all_float8_inputs(in, map->atttype);
 		map->tuptype = InvalidOid;	/* not a row map */
 		map->valid = true;
 	}
@@ -631,6 +676,14 @@ encode_args(FunctionCallInfo fcinfo, RowCache *c, const mlx_model *m, int first,
 		return encode_row(c, m, "the model", PG_GETARG_HEAPTUPLEHEADER(first), plain);
 	}
 	out = c->buf;
+	if (c->map.all_float8)
+	{
+		for (int i = 0; i < in->ninputs; i++)
+			if (!encode_float8(&in->inputs[i], PG_GETARG_DATUM(first + i),
+							   PG_ARGISNULL(first + i), out + i, plain))
+				return false;
+		return true;
+	}
 	for (int i = 0; i < in->ninputs; i++)
 	{
 		const mlx_input *x = &in->inputs[i];
