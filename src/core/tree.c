@@ -611,6 +611,23 @@ slice_start(const trainer *t, int q, int nparts)
 	return t->job_begin + (t->job_end - t->job_begin) * q / nparts;
 }
 
+/*
+ * Run a job over the rows idx[job_begin..job_end) (parts cut by
+ * slice_start): on the pool when there are enough rows to share, else in
+ * this thread alone.  Returns the number of parts.
+ */
+static int
+run_job(trainer *t, pool_fn fn)
+{
+	if (t->job_end - t->job_begin < (int64_t) PARALLEL_MIN_ROWS * HIST_PARTS)
+	{
+		fn(t, 0, 1);
+		return 1;
+	}
+	pool_run(&t->pool, fn, t);
+	return t->pool.nworkers + 1;
+}
+
 static void
 hist_part(void *arg, int part, int nparts)
 {
@@ -872,17 +889,10 @@ partition_part(void *arg, int part, int nparts)
 static int64_t
 partition(trainer *t)
 {
-	int64_t		n = t->job_end - t->job_begin;
-	int			nparts = t->pool.nworkers + 1;
+	int			nparts = run_job(t, partition_part);
 	int64_t		nl = 0,
 				nr = 0;
 
-	if (n < (int64_t) PARALLEL_MIN_ROWS * HIST_PARTS)
-		nparts = 1;
-	if (nparts == 1)
-		partition_part(t, 0, 1);
-	else
-		pool_run(&t->pool, partition_part, t);
 	for (int q = 0; q < nparts; q++)
 	{
 		int64_t		b = slice_start(t, q, nparts);
@@ -961,10 +971,7 @@ add_leaves(trainer *t, int64_t begin, int64_t end, int32_t feature,
 	t->job_default_left = default_left;
 	t->job_lv = lv;
 	t->job_rv = rv;
-	if (end - begin < (int64_t) PARALLEL_MIN_ROWS * HIST_PARTS)
-		leaf_part(t, 0, 1);
-	else
-		pool_run(&t->pool, leaf_part, t);
+	(void) run_job(t, leaf_part);
 }
 
 /*

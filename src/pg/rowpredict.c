@@ -322,6 +322,31 @@ array_fast_path(const mlx_input *x, Datum d, double *out, bool plain)
 }
 
 /*
+ * The feature of a numeric input from its value v (ignored when isnull):
+ * the imputation value for NULL, an error for NaN or infinity; plain: see
+ * encode_input.
+ */
+static inline bool
+encode_number(const mlx_input *x, double v, bool isnull, double *out, bool plain)
+{
+	if (isnull)
+	{
+		if (plain)
+			return false;
+		*out = x->impute[0];
+		return true;
+	}
+	*out = v;
+	if (unlikely(!isfinite(v)))
+	{
+		if (plain)
+			return false;
+		raise_nonfinite(x->name, v);
+	}
+	return true;
+}
+
+/*
  * The features of one input column (x->nfeat doubles at out) from its
  * value d (of base type t, already checked to fit the input's kind), with
  * the model's imputation for NULL and one-hot encoding for categories.
@@ -337,29 +362,19 @@ static bool
 encode_input(const mlx_input *x, Datum d, bool isnull, Oid t, const char *label,
 			 double *out, bool plain)
 {
+	if (x->kind == MLX_INPUT_NUMERIC)
+		return encode_number(x, isnull ? 0 : numeric_value(d, t), isnull, out, plain);
 	if (plain && isnull && x->kind != MLX_INPUT_CATEGORICAL)
 		return false;
-	if (plain && x->kind == MLX_INPUT_NUMERIC)
-	{
-		out[0] = numeric_value(d, t);
-		return isfinite(out[0]);
-	}
 	if (plain && x->kind == MLX_INPUT_ARRAY)
 		return array_fast_path(x, d, out, true) != NULL;
 	switch (x->kind)
 	{
-		case MLX_INPUT_NUMERIC:
 		case MLX_INPUT_BOOLEAN:
 			if (isnull)
 				out[0] = x->impute[0];
-			else if (x->kind == MLX_INPUT_BOOLEAN)
-				out[0] = DatumGetBool(d) ? 1.0 : 0.0;
 			else
-			{
-				out[0] = numeric_value(d, t);
-				if (!isfinite(out[0]))
-					raise_nonfinite(x->name, out[0]);
-			}
+				out[0] = DatumGetBool(d) ? 1.0 : 0.0;
 			break;
 		case MLX_INPUT_CATEGORICAL:
 			{
@@ -415,27 +430,6 @@ encode_input(const mlx_input *x, Datum d, bool isnull, Oid t, const char *label,
 	return true;
 }
 
-/* encode_input for a float8 value of a numeric input (the fast path). */
-static inline bool
-encode_float8(const mlx_input *x, Datum d, bool isnull, double *out, bool plain)
-{
-	if (isnull)
-	{
-		if (plain)
-			return false;
-		*out = x->impute[0];
-		return true;
-	}
-	*out = DatumGetFloat8(d);
-	if (unlikely(!isfinite(*out)))
-	{
-		if (plain)
-			return false;
-		raise_nonfinite(x->name, *out);
-	}
-	return true;
-}
-
 /* Encode one row into c->buf (m->nfeat doubles); plain: see encode_input. */
 static bool
 encode_row(RowCache *c, const mlx_model *m, const char *label, HeapTupleHeader td,
@@ -471,9 +465,14 @@ encode_row(RowCache *c, const mlx_model *m, const char *label, HeapTupleHeader t
 	if (map->all_float8)
 	{
 		for (int i = 0; i < in->ninputs; i++)
-			if (!encode_float8(&in->inputs[i], map->values[map->attidx[i]],
-							   map->nulls[map->attidx[i]], out + i, plain))
+		{
+			int			a = map->attidx[i];
+
+			if (!encode_number(&in->inputs[i],
+							   map->nulls[a] ? 0 : DatumGetFloat8(map->values[a]),
+							   map->nulls[a], out + i, plain))
 				return false;
+		}
 		return true;
 	}
 	for (int i = 0; i < in->ninputs; i++)
@@ -679,7 +678,8 @@ encode_args(FunctionCallInfo fcinfo, RowCache *c, const mlx_model *m, int first,
 	if (c->map.all_float8)
 	{
 		for (int i = 0; i < in->ninputs; i++)
-			if (!encode_float8(&in->inputs[i], PG_GETARG_DATUM(first + i),
+			if (!encode_number(&in->inputs[i],
+							   PG_ARGISNULL(first + i) ? 0 : PG_GETARG_FLOAT8(first + i),
 							   PG_ARGISNULL(first + i), out + i, plain))
 				return false;
 		return true;
