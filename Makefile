@@ -7,7 +7,13 @@
 
 EXTENSION = ml_ext
 MODULE_big = ml_ext
-DATA = ml_ext--1.0.sql
+# 1.0 is released and never edited.  Later versions are built from the parts
+# in upgrade/: the update script ml_ext--1.0--1.1.sql is its parts in file
+# order, and the install script ml_ext--1.1.sql is 1.0 plus that update, in a
+# schema the extension creates (so an existing "ml" is refused, not adopted).
+DATA = ml_ext--1.0.sql ml_ext--1.0.control
+DATA_built = ml_ext--1.0--1.1.sql ml_ext--1.1.sql
+UPDATE_1_1_PARTS = $(sort $(wildcard $(srcdir)/upgrade/1.0--1.1/*.sql))
 PGFILEDESC = "ml_ext - machine learning inside PostgreSQL"
 
 CORE_SRCS = $(wildcard src/core/*.c)
@@ -47,6 +53,12 @@ include $(PGXS)
 endif
 
 $(OBJS): $(ML_HEADERS)
+
+ml_ext--1.0--1.1.sql: $(UPDATE_1_1_PARTS)
+	cat $(UPDATE_1_1_PARTS) > $@
+
+ml_ext--1.1.sql: $(srcdir)/upgrade/install-1.1.sql $(srcdir)/ml_ext--1.0.sql ml_ext--1.0--1.1.sql
+	cat $^ > $@
 
 .PHONY: demo test fuzz deps unit bench
 

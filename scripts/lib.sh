@@ -9,16 +9,31 @@
 # shellcheck shell=bash
 
 MLX_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)"
-MLX_PG_MAJOR=15
-MLX_PG_BINDIR="/usr/lib/postgresql/${MLX_PG_MAJOR}/bin"
-MLX_PG_CONFIG="${MLX_PG_BINDIR}/pg_config"
+# The server to build for and test against: $PG_CONFIG when set (make test
+# PG_CONFIG=/path/to/pg_config), otherwise Debian 12's PostgreSQL 15.
+if [ -n "${PG_CONFIG:-}" ]; then
+	MLX_PG_CONFIG="$(command -v "$PG_CONFIG" 2>/dev/null || true)"
+	[ -n "$MLX_PG_CONFIG" ] && [ -x "$MLX_PG_CONFIG" ] || {
+		printf 'error: PG_CONFIG=%s is not an executable pg_config\n' "$PG_CONFIG" >&2
+		exit 1
+	}
+	MLX_PG_BINDIR="$("$MLX_PG_CONFIG" --bindir)"
+	MLX_PG_MAJOR="$("$MLX_PG_CONFIG" --version | sed -E 's/^PostgreSQL ([0-9]+).*/\1/')"
+else
+	MLX_PG_MAJOR=15
+	MLX_PG_BINDIR="/usr/lib/postgresql/${MLX_PG_MAJOR}/bin"
+	MLX_PG_CONFIG="${MLX_PG_BINDIR}/pg_config"
+fi
+export MLX_PG_BINDIR
 MLX_PORT="${ML_PORT:-54329}"
 # shellcheck disable=SC2034 # used by the scripts that source this file
 MLX_PYTHON=/usr/bin/python3  # Debian's, with python3-sklearn etc. (not a pyenv one)
 
 # Package groups.  "core" is what building and running the demo needs; "test" is
 # installed by "make test" only; "bench" is what scripts/bench.sh needs on top of core.
-MLX_PKGS_CORE="make gcc libc6-dev postgresql-${MLX_PG_MAJOR} postgresql-server-dev-${MLX_PG_MAJOR} liblapacke-dev libopenblas-dev"
+MLX_PKGS_CORE="make gcc libc6-dev liblapacke-dev libopenblas-dev"
+# Debian's server packages, unless PG_CONFIG names a server built elsewhere
+[ -n "${PG_CONFIG:-}" ] || MLX_PKGS_CORE="$MLX_PKGS_CORE postgresql-${MLX_PG_MAJOR} postgresql-server-dev-${MLX_PG_MAJOR}"
 MLX_PKGS_TEST="python3-sklearn python3-statsmodels python3-xgboost python3-psycopg2 python3-numpy clang libclang-rt-14-dev libpostgresql-jdbc-java openjdk-17-jdk-headless postgresql-${MLX_PG_MAJOR}-cron"
 MLX_PKGS_BENCH="python3-psycopg2 python3-numpy python3-sklearn python3-xgboost"
 

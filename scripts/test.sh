@@ -7,6 +7,7 @@
 #   accuracy    test/accuracy/run.py (vs scikit-learn / statsmodels)
 #   jdbc        test/jdbc/run.sh (PostgreSQL JDBC driver, as a BI tool would)
 #   cron        test/cron/run.sh (pg_cron jobs; its own cluster on port ML_PORT+1)
+#   security    test/security/run.py (hostile and victim roles)
 #   fuzz        scripts/fuzz.sh, FUZZ_SECONDS=30
 #
 # The last line printed is "N passed, M failed" (summed over suites); the exit status
@@ -17,7 +18,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$MLX_ROOT" || exit 1
 
-SUITES="${ML_SUITES:-unit regress accuracy jdbc cron fuzz}"
+SUITES="${ML_SUITES:-unit regress accuracy jdbc cron security fuzz}"
 LOGDIR="$MLX_ROOT/build/test"
 total_passed=0
 total_failed=0
@@ -82,7 +83,7 @@ fi
 if [ "$built" = 0 ]; then
 	record build 0 1 "build or install failed, see above"
 fi
-if [ "$built" = 1 ] && { want regress || want accuracy || want jdbc; }; then
+if [ "$built" = 1 ] && { want regress || want accuracy || want jdbc || want security; }; then
 	started_cluster=1 # stop it at exit even when start fails half-way
 	if (mlx_cluster_start); then
 		mlx_cluster_export
@@ -173,7 +174,12 @@ if want cron && [ "$built" = 1 ]; then
 	run_counted cron bash test/cron/run.sh
 fi
 
-# ---- 6. fuzz
+# ---- 6. security (hostile and victim roles; its own database ml_security)
+if want security && [ "$built" = 1 ]; then
+	run_counted security "$MLX_PYTHON" test/security/run.py
+fi
+
+# ---- 7. fuzz
 if want fuzz; then
 	if [ -x scripts/fuzz.sh ] || [ -f scripts/fuzz.sh ]; then
 		FUZZ_SECONDS="${FUZZ_SECONDS:-30}" run_counted fuzz bash scripts/fuzz.sh

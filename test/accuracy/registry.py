@@ -11,7 +11,7 @@ import psycopg2
 
 
 def _bin(name):
-    path = "/usr/lib/postgresql/15/bin/" + name
+    path = os.path.join(os.environ.get("MLX_PG_BINDIR", "/usr/lib/postgresql/15/bin"), name)
     return path if os.path.exists(path) else name
 
 
