@@ -166,4 +166,11 @@ extern double ml_score_array(const mlx_model *m, Datum array);
 /* Encode a model into a freshly palloc'd bytea. */
 extern bytea *ml_encode_model(const mlx_model *m);
 
+/*
+ * Pin search_path to "pg_catalog, pg_temp" until ml_unpin_search_path(level)
+ * (searchpath.c); an error in between restores it with the transaction.
+ */
+extern int	ml_pin_search_path(void);
+extern void ml_unpin_search_path(int level);
+
 #endif							/* ML_PG_H */
