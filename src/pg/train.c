@@ -867,6 +867,7 @@ ml_train(PG_FUNCTION_ARGS)
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 	ArrayType  *used;
+	int			pin_level;
 
 	memset(&run, 0, sizeof(run));
 	run.started = GetCurrentTimestamp();
@@ -931,6 +932,8 @@ ml_train(PG_FUNCTION_ARGS)
 
 	run.cxt = CurrentMemoryContext;
 	run.from = ml_source_from_item(run.relation);
+	/* the user's names are resolved: our own SQL runs under a pinned path */
+	pin_level = ml_pin_search_path();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -990,6 +993,7 @@ ml_train(PG_FUNCTION_ARGS)
 	}
 
 	SPI_finish();
+	ml_unpin_search_path(pin_level);
 
 	values[0] = Int64GetDatum(model_id);
 	values[1] = CStringGetTextDatum(run.model_name);
