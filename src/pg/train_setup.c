@@ -638,11 +638,11 @@ ml_train_resolve_columns(TrainRun *run, ArrayType *features)
 		e = hash_search(cols, NameStr(a->attname), HASH_ENTER, &found);
 		e->att = i;
 		if (found)
-				ereport(ERROR,
-						(errcode(ERRCODE_DUPLICATE_COLUMN),
-						 errmsg("column \"%s\" appears more than once in relation %s",
-								NameStr(a->attname), run->relation),
-						 errhint("Give the columns distinct names with AS in the query.")));
+			ereport(ERROR,
+					(errcode(ERRCODE_DUPLICATE_COLUMN),
+					 errmsg("column \"%s\" appears more than once in relation %s",
+							NameStr(a->attname), run->relation),
+					 errhint("Give the columns distinct names with AS in the query.")));
 		if (run->target != NULL && strcmp(NameStr(a->attname), run->target) == 0)
 			target_att = i + 1;
 	}
@@ -719,7 +719,7 @@ ml_train_resolve_columns(TrainRun *run, ArrayType *features)
 		ListCell   *lc;
 		int			i = 0;
 
-		/* picked: excluded here */
+		/* here "picked" marks the excluded columns */
 		foreach(lc, run->opt.exclude)
 		{
 			const char *ex = (const char *) lfirst(lc);
