@@ -1305,7 +1305,9 @@ check_params(const mlx_tree_data *d, const mlx_tree_params *p, char *errbuf,
 		p->objective == MLX_TREE_MULTICLASS ? (p->nclasses < 3 || p->nclasses > MLX_TREE_MAX_CLASSES) : true)
 		return set_err(errbuf, errlen, "objective and number of classes disagree"), MLX_EINVAL;
 	if (p->n_estimators < 1 ||
-		(double) p->n_estimators * (p->objective == MLX_TREE_MULTICLASS ? p->nclasses : 1) > MLX_TREE_MAX_TREES ||
+		/* boosting grows a tree per class and round, forests one per estimator */
+		(double) p->n_estimators *
+		(p->kind == MLX_TREE_GRADIENT_BOOSTING && p->objective == MLX_TREE_MULTICLASS ? p->nclasses : 1) > MLX_TREE_MAX_TREES ||
 		(p->kind == MLX_TREE_DECISION_TREE && p->n_estimators != 1))
 		return set_err(errbuf, errlen, "n_estimators is out of range"), MLX_EINVAL;
 	if (p->max_depth < 1 || p->max_depth > MLX_TREE_MAX_DEPTH)

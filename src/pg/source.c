@@ -8,6 +8,14 @@
  * exactly one SELECT, so nothing can be smuggled past it (a trailing
  * comment, a second statement).  The query then runs with the caller's
  * privileges like any other.
+ *
+ * Our own SQL runs under a pinned search_path (searchpath.c), so the user's
+ * query text cannot simply be pasted into it: "t" or "f(x)" found in the
+ * caller's schemas would no longer be found, or worse, be found elsewhere.
+ * The query is therefore parse-analyzed under the caller's search_path and
+ * deparsed by ruleutils under the pinned one, which qualifies every
+ * relation, function, operator and type the pinned path would not find as
+ * the caller meant it.
  */
 #include "postgres.h"
 
@@ -15,17 +23,51 @@
 #include "lib/stringinfo.h"
 #include "nodes/parsenodes.h"
 #include "fmgr.h"
+#include "parser/analyze.h"
 #include "parser/parser.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/regproc.h"
+#include "utils/ruleutils.h"
 
+#include "pg/ml_pg.h"
 #include "pg/ml_train.h"
 
 static bool
 is_blank(char c)
 {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/*
+ * The SELECT as text that means under the pinned search_path what the
+ * user's text means under the current one.  Names are resolved here, under
+ * the caller's search_path (parse analysis checks no privileges: the query
+ * still runs with the caller's privileges when it runs), and ruleutils
+ * prints every object the pinned path does not find the same way with its
+ * schema.
+ */
+static char *
+deparse_select(RawStmt *raw, const char *text)
+{
+	Query	   *query;
+	char	   *result;
+	int			level;
+
+	query = parse_analyze_fixedparams(raw, text, NULL, 0, NULL);
+	if (query->commandType != CMD_SELECT || query->utilityStmt != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_SYNTAX_ERROR),
+				 errmsg("a query given as relation must be a single SELECT statement")));
+	/* a subquery in FROM may not hold one: say so before the work starts */
+	if (query->hasModifyingCTE)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("a query given as relation must not contain a data-modifying WITH clause")));
+	level = ml_pin_search_path();
+	result = pg_get_querydef(query, false);
+	ml_unpin_search_path(level);
+	return result;
 }
 
 char *
@@ -66,9 +108,9 @@ ml_source_from_item(const char *relation)
 			ereport(ERROR,
 					(errcode(ERRCODE_SYNTAX_ERROR),
 					 errmsg("a query given as relation must be a single SELECT statement")));
-		/* newlines keep a trailing "--" comment from eating our text */
+		/* newlines keep the text apart from whatever surrounds it */
 		initStringInfo(&buf);
-		appendStringInfo(&buf, "(\n%s\n)", inner);
+		appendStringInfo(&buf, "(\n%s\n)", deparse_select(raw, inner));
 		return buf.data;
 	}
 	else

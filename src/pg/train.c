@@ -74,7 +74,7 @@ build_split(TrainRun *run)
 	}
 	initStringInfo(&h);
 	appendStringInfo(&h,
-					 "((hashtextextended(src::text, " INT64_FORMAT ") & 2147483647)::float8 / 2147483648.0 < ",
+					 "((pg_catalog.hashtextextended(src::pg_catalog.text, " INT64_FORMAT "::pg_catalog.int8) OPERATOR(pg_catalog.&) 2147483647::pg_catalog.int8)::pg_catalog.float8 OPERATOR(pg_catalog./) 2147483648::pg_catalog.float8 OPERATOR(pg_catalog.<) ",
 					 run->opt.seed);
 	ml_append_float8(&h, run->opt.test_fraction);
 	appendStringInfoChar(&h, ')');
@@ -99,34 +99,34 @@ statistics_pass(TrainRun *run, int64 *skipped)
 	const char *used = run->target_ok;
 
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT count(*) FILTER (WHERE %s), count(*) FILTER (WHERE NOT %s), ml._processes(1)",
+	appendStringInfo(&sql, "SELECT pg_catalog.count(*) FILTER (WHERE %s), pg_catalog.count(*) FILTER (WHERE NOT %s), ml._processes(1)",
 					 used, used);
 	foreach(lc, run->columns)
 	{
 		TrainColumn *c = (TrainColumn *) lfirst(lc);
 
 		if (c->kind == MLX_INPUT_NUMERIC)
-			appendStringInfo(&sql, ", avg((src.%s)::float8) FILTER (WHERE %s)", c->qname, used);
+			appendStringInfo(&sql, ", pg_catalog.avg((src.%s)::pg_catalog.float8) FILTER (WHERE %s)", c->qname, used);
 		else if (c->kind == MLX_INPUT_BOOLEAN)
-			appendStringInfo(&sql, ", avg((src.%s)::int::float8) FILTER (WHERE %s)", c->qname, used);
+			appendStringInfo(&sql, ", pg_catalog.avg((src.%s)::pg_catalog.int4::pg_catalog.float8) FILTER (WHERE %s)", c->qname, used);
 		else if (c->kind == MLX_INPUT_ARRAY)
-			appendStringInfo(&sql, ", min(array_length(src.%s, 1)) FILTER (WHERE %s), max(array_length(src.%s, 1)) FILTER (WHERE %s), count(src.%s) FILTER (WHERE array_ndims(src.%s) > 1 AND %s), ml._array_avg(src.%s) FILTER (WHERE %s)",
+			appendStringInfo(&sql, ", pg_catalog.min(pg_catalog.array_length(src.%s, 1)) FILTER (WHERE %s), pg_catalog.max(pg_catalog.array_length(src.%s, 1)) FILTER (WHERE %s), pg_catalog.count(src.%s) FILTER (WHERE pg_catalog.array_ndims(src.%s) OPERATOR(pg_catalog.>) 1 AND %s), ml._array_avg(src.%s) FILTER (WHERE %s)",
 							 c->qname, used, c->qname, used, c->qname, c->qname, used,
 							 c->qname, used);
 	}
 	/* imputation values: means over the rows the model learns from */
 	if (run->target_type == BOOLOID)
-		appendStringInfo(&sql, ", count(*) FILTER (WHERE %s AND src.%s)", used, run->qtarget);
+		appendStringInfo(&sql, ", pg_catalog.count(*) FILTER (WHERE %s AND src.%s)", used, run->qtarget);
 	if (run->target_type == BOOLOID || !(run->target_type == INT2OID ||
 											 run->target_type == INT4OID ||
 											 run->target_type == INT8OID ||
 											 run->target_type == FLOAT4OID ||
 											 run->target_type == FLOAT8OID ||
 											 run->target_type == NUMERICOID))
-		appendStringInfo(&sql, ", NULL::float8 FROM %s AS src WHERE %s",
+		appendStringInfo(&sql, ", NULL::pg_catalog.float8 FROM %s AS src WHERE %s",
 						 run->from, run->train_pred);
 	else
-		appendStringInfo(&sql, ", avg((src.%s)::float8) FROM %s AS src WHERE %s",
+		appendStringInfo(&sql, ", pg_catalog.avg((src.%s)::pg_catalog.float8) FROM %s AS src WHERE %s",
 						 run->qtarget, run->from, run->train_pred);
 	planned = ml_spi_run_pass(sql.data, 0, NULL, NULL);
 
@@ -269,7 +269,7 @@ vocabulary_pass(TrainRun *run)
 		if (c->kind != MLX_INPUT_CATEGORICAL)
 			continue;
 		initStringInfo(&sql);
-		appendStringInfo(&sql, "SELECT DISTINCT (src.%s)::text FROM %s AS src WHERE %s AND %s LIMIT %d",
+		appendStringInfo(&sql, "SELECT DISTINCT (src.%s)::pg_catalog.text FROM %s AS src WHERE %s AND %s LIMIT %d",
 						 c->qname, run->from, run->train_pred, run->target_ok,
 						 ML_MAX_CATEGORIES + 1);
 		ml_spi_run(sql.data, 0, NULL, NULL, -1);
@@ -327,14 +327,15 @@ evaluate_pass(TrainRun *run, bytea *model)
 	args[0] = PointerGetDatum(model);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT jsonb_build_object("
-					 "'r2', ml.r2(y, p), 'mse', ml.mse(y, p), 'rmse', ml.rmse(y, p), "
-					 "'mae', ml.mae(y, p), 'explained_variance', ml.explained_variance(y, p), "
-					 "'n_test', count(*), "
-					 "'evaluated_on', %s), ml._processes(1), count(*) "
-					 "FROM (SELECT (src.%s)::float8 AS y, ml._score($1, %s) AS p "
+					 "SELECT pg_catalog.jsonb_build_object("
+					 "'r2'::pg_catalog.text, ml.r2(y, p), 'mse'::pg_catalog.text, ml.mse(y, p), "
+					 "'rmse'::pg_catalog.text, ml.rmse(y, p), 'mae'::pg_catalog.text, ml.mae(y, p), "
+					 "'explained_variance'::pg_catalog.text, ml.explained_variance(y, p), "
+					 "'n_test'::pg_catalog.text, pg_catalog.count(*), "
+					 "'evaluated_on'::pg_catalog.text, %s), ml._processes(1), pg_catalog.count(*) "
+					 "FROM (SELECT (src.%s)::pg_catalog.float8 AS y, ml._score($1, %s) AS p "
 					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s",
-					 run->test_pred ? "'test'" : "'training'",
+					 run->test_pred ? "'test'::pg_catalog.text" : "'training'::pg_catalog.text",
 					 run->qtarget, run->encode_sql, run->from, pred, run->qtarget);
 	planned = ml_spi_run_pass(sql.data, 1, argtypes, args);
 	{
@@ -362,7 +363,7 @@ add_counts(TrainRun *run, Jsonb *metrics, int64 ntrain, int64 skipped)
 	a2[0] = JsonbPGetDatum(metrics);
 	a2[1] = Int64GetDatum(ntrain);
 	a2[2] = Int64GetDatum(skipped);
-	ml_spi_run("SELECT $1 || jsonb_build_object('n_train', $2, 'n_skipped', $3)",
+	ml_spi_run("SELECT $1 OPERATOR(pg_catalog.||) pg_catalog.jsonb_build_object('n_train'::pg_catalog.text, $2, 'n_skipped'::pg_catalog.text, $3)",
 			   3, t2, a2, 1);
 	old = MemoryContextSwitchTo(run->cxt);
 	result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));
@@ -636,8 +637,8 @@ prepare_first_pass(TrainRun *run)
 			return false;
 		if (c->kind != MLX_INPUT_ARRAY)
 			continue;
-		appendStringInfo(&sql, ", array_length(src.%s, 1)", c->qname);
-		appendStringInfo(&cond, " AND array_ndims(src.%s) = 1", c->qname);
+		appendStringInfo(&sql, ", pg_catalog.array_length(src.%s, 1)", c->qname);
+		appendStringInfo(&cond, " AND pg_catalog.array_ndims(src.%s) OPERATOR(pg_catalog.=) 1", c->qname);
 		narrays++;
 	}
 	if (narrays > 0)
@@ -829,6 +830,7 @@ ml_train(PG_FUNCTION_ARGS)
 	Datum		values[5];
 	bool		nulls[5] = {false, false, false, false, false};
 	ArrayType  *used;
+	int			pin_level;
 
 	memset(&run, 0, sizeof(run));
 	run.started = GetCurrentTimestamp();
@@ -893,6 +895,8 @@ ml_train(PG_FUNCTION_ARGS)
 
 	run.cxt = CurrentMemoryContext;
 	run.from = ml_source_from_item(run.relation);
+	/* the user's names are resolved: our own SQL runs under a pinned path */
+	pin_level = ml_pin_search_path();
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
@@ -954,6 +958,7 @@ ml_train(PG_FUNCTION_ARGS)
 	}
 
 	SPI_finish();
+	ml_unpin_search_path(pin_level);
 
 	values[0] = Int64GetDatum(model_id);
 	values[1] = CStringGetTextDatum(run.model_name);

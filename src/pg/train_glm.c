@@ -40,14 +40,14 @@ static char *
 label01_sql(TrainRun *run)
 {
 	if (run->target_type == BOOLOID)
-		return psprintf("(src.%s)::int::float8", run->qtarget);
+		return psprintf("(src.%s)::pg_catalog.int4::pg_catalog.float8", run->qtarget);
 	if (run->target_type == INT2OID || run->target_type == INT4OID ||
 		run->target_type == INT8OID || run->target_type == FLOAT4OID ||
 		run->target_type == FLOAT8OID || run->target_type == NUMERICOID)
-		return psprintf("((src.%s) = %s::%s)::int::float8", run->qtarget,
+		return psprintf("((src.%s) OPERATOR(pg_catalog.=) %s::%s)::pg_catalog.int4::pg_catalog.float8", run->qtarget,
 						quote_literal_cstr(run->classes[1]),
-						format_type_be(run->target_type));
-	return psprintf("((src.%s)::text = %s)::int::float8", run->qtarget,
+						format_type_be_qualified(run->target_type));
+	return psprintf("((src.%s)::pg_catalog.text OPERATOR(pg_catalog.=) %s::pg_catalog.text)::pg_catalog.int4::pg_catalog.float8", run->qtarget,
 					quote_literal_cstr(run->classes[1]));
 }
 
@@ -108,7 +108,7 @@ ml_train_classes(TrainRun *run)
 	{
 		initStringInfo(&sql);
 		appendStringInfo(&sql,
-						 "SELECT (src.%s)::text, count(*) FROM %s AS src WHERE %s AND src.%s IS NOT NULL "
+						 "SELECT (src.%s)::pg_catalog.text, pg_catalog.count(*) FROM %s AS src WHERE %s AND src.%s IS NOT NULL "
 						 "GROUP BY src.%s ORDER BY src.%s LIMIT %d",
 						 run->qtarget, run->from, run->train_pred, run->qtarget,
 						 run->qtarget, run->qtarget, maxclasses + 1);
@@ -163,7 +163,8 @@ ml_train_classes(TrainRun *run)
 		Datum		args[1];
 
 		args[0] = CStringGetTextDatum(run->opt.class_weight);
-		ml_spi_run("SELECT key, jsonb_typeof(value), value #>> '{}' FROM jsonb_each($1::jsonb)",
+		ml_spi_run("SELECT key, pg_catalog.jsonb_typeof(value), value OPERATOR(pg_catalog.#>>) '{}'::pg_catalog.text[] "
+				   "FROM pg_catalog.jsonb_each($1::pg_catalog.jsonb)",
 				   1, types, args, -1);
 		for (uint64 r = 0; r < SPI_processed; r++)
 		{
@@ -430,15 +431,16 @@ multiclass_metrics(TrainRun *run, bytea *model)
 	args[1] = PointerGetDatum(construct_array(labels, run->nclasses, TEXTOID, -1, false, TYPALIGN_INT));
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT jsonb_build_object("
-					 "'accuracy', ml.accuracy(a, l), 'precision', ml.precision(a, l), "
-					 "'recall', ml.recall(a, l), 'f1', ml.f1(a, l), "
-					 "'log_loss', ml.log_loss(true, p), "
-					 "'n_test', count(*), 'evaluated_on', %s), ml._processes(1), count(*) "
-					 "FROM (SELECT (src.%s)::text AS a, ml._predict_label($1, %s) AS l, "
-					 "ml._predict_proba_at($1, %s, array_position($2, (src.%s)::text)) AS p "
+					 "SELECT pg_catalog.jsonb_build_object("
+					 "'accuracy'::pg_catalog.text, ml.accuracy(a, l), 'precision'::pg_catalog.text, ml.precision(a, l), "
+					 "'recall'::pg_catalog.text, ml.recall(a, l), 'f1'::pg_catalog.text, ml.f1(a, l), "
+					 "'log_loss'::pg_catalog.text, ml.log_loss(true, p), "
+					 "'n_test'::pg_catalog.text, pg_catalog.count(*), 'evaluated_on'::pg_catalog.text, %s), "
+					 "ml._processes(1), pg_catalog.count(*) "
+					 "FROM (SELECT (src.%s)::pg_catalog.text AS a, ml._predict_label($1, %s) AS l, "
+					 "ml._predict_proba_at($1, %s, pg_catalog.array_position($2, (src.%s)::pg_catalog.text)) AS p "
 					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s",
-					 run->test_pred ? "'test'" : "'training'",
+					 run->test_pred ? "'test'::pg_catalog.text" : "'training'::pg_catalog.text",
 					 run->qtarget, run->encode_sql, run->encode_sql, run->qtarget,
 					 run->from, pred, run->qtarget);
 	planned = ml_spi_run_pass(sql.data, 2, types, args);
@@ -486,32 +488,32 @@ ml_train_classifier_metrics(TrainRun *run, bytea *model)
 	 * confusion counts.
 	 */
 	if (strcmp(run->algorithm, "naive_bayes") != 0)
-		label = "p >= 0.5";
+		label = "p OPERATOR(pg_catalog.>=) 0.5::pg_catalog.float8";
 	else
 		label = "l";
 	args[0] = PointerGetDatum(model);
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT jsonb_build_object("
-					 "'accuracy', (tp + tn)::float8 / n, "
-					 "'precision', CASE WHEN tp + fp > 0 THEN tp::float8 / (tp + fp) ELSE 0 END, "
-					 "'recall', CASE WHEN tp + fn > 0 THEN tp::float8 / (tp + fn) ELSE 0 END, "
-					 "'f1', CASE WHEN tp > 0 THEN 2 * tp::float8 / (2 * tp + fp + fn) ELSE 0 END, "
-					 "'log_loss', ll, 'n_test', n, 'evaluated_on', %s) || "
-					 "CASE WHEN auc IS NULL THEN '{}'::jsonb ELSE jsonb_build_object('roc_auc', auc) END, "
+					 "SELECT pg_catalog.jsonb_build_object("
+					 "'accuracy'::pg_catalog.text, (tp + tn)::pg_catalog.float8 / n, "
+					 "'precision'::pg_catalog.text, CASE WHEN tp + fp > 0 THEN tp::pg_catalog.float8 / (tp + fp) ELSE 0::pg_catalog.float8 END, "
+					 "'recall'::pg_catalog.text, CASE WHEN tp + fn > 0 THEN tp::pg_catalog.float8 / (tp + fn) ELSE 0::pg_catalog.float8 END, "
+					 "'f1'::pg_catalog.text, CASE WHEN tp > 0 THEN 2::pg_catalog.float8 * tp::pg_catalog.float8 / (2 * tp + fp + fn) ELSE 0::pg_catalog.float8 END, "
+					 "'log_loss'::pg_catalog.text, ll, 'n_test'::pg_catalog.text, n, 'evaluated_on'::pg_catalog.text, %s) OPERATOR(pg_catalog.||) "
+					 "CASE WHEN auc IS NULL THEN '{}'::pg_catalog.jsonb ELSE pg_catalog.jsonb_build_object('roc_auc'::pg_catalog.text, auc) END, "
 					 "processes, n FROM ("
-					 "SELECT count(*) AS n, "
-					 "count(*) FILTER (WHERE y AND (%s)) AS tp, count(*) FILTER (WHERE NOT y AND (%s)) AS fp, "
-					 "count(*) FILTER (WHERE y AND NOT (%s)) AS fn, count(*) FILTER (WHERE NOT y AND NOT (%s)) AS tn, "
+					 "SELECT pg_catalog.count(*) AS n, "
+					 "pg_catalog.count(*) FILTER (WHERE y AND (%s)) AS tp, pg_catalog.count(*) FILTER (WHERE NOT y AND (%s)) AS fp, "
+					 "pg_catalog.count(*) FILTER (WHERE y AND NOT (%s)) AS fn, pg_catalog.count(*) FILTER (WHERE NOT y AND NOT (%s)) AS tn, "
 					 "ml.log_loss(y, p) AS ll, ml._roc_auc_or_null(y, p) AS auc, ml._processes(1) AS processes "
-					 "FROM (SELECT (src.%s)::text = %s AS y, %s AS l, "
+					 "FROM (SELECT (src.%s)::pg_catalog.text OPERATOR(pg_catalog.=) %s::pg_catalog.text AS y, %s AS l, "
 					 "ml._predict_proba_at($1, %s, 2) AS p "
 					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL) s) r",
-					 run->test_pred ? "'test'" : "'training'",
+					 run->test_pred ? "'test'::pg_catalog.text" : "'training'::pg_catalog.text",
 					 label, label, label, label,
 					 run->qtarget, pos,
 					 strcmp(label, "l") == 0 ?
-					 psprintf("ml.predict_label($1, %s) = %s", run->encode_sql, pos) : "NULL::bool",
+					 psprintf("ml.predict_label($1, %s) OPERATOR(pg_catalog.=) %s::pg_catalog.text", run->encode_sql, pos) : "NULL::pg_catalog.bool",
 					 run->encode_sql, run->from, pred, run->qtarget);
 	planned = ml_spi_run_pass(sql.data, 1, types, args);
 	old = MemoryContextSwitchTo(run->cxt);
@@ -566,8 +568,10 @@ ml_train_poisson_fit(TrainRun *run, bytea *encoder, char **names)
 	/* the counts: n, sum y, sum y log y, smallest y */
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT count(*), sum(y), coalesce(sum(CASE WHEN y > 0 THEN y * ln(y) ELSE 0 END), 0), min(y), "
-					 "ml._processes(1) FROM (SELECT (src.%s)::float8 AS y FROM %s AS src WHERE %s AND %s) s",
+					 "SELECT pg_catalog.count(*), pg_catalog.sum(y), "
+					 "COALESCE(pg_catalog.sum(CASE WHEN y > 0::pg_catalog.float8 THEN y * pg_catalog.ln(y) ELSE 0::pg_catalog.float8 END), 0::pg_catalog.float8), "
+					 "pg_catalog.min(y), ml._processes(1) "
+					 "FROM (SELECT (src.%s)::pg_catalog.float8 AS y FROM %s AS src WHERE %s AND %s) s",
 					 run->qtarget, run->from, run->train_pred, run->target_ok);
 	planned = ml_spi_run_pass(sql.data, 0, NULL, NULL);
 	n = DatumGetInt64(ml_spi_value(0, 1, &isnull));
@@ -604,7 +608,7 @@ ml_train_poisson_fit(TrainRun *run, bytea *encoder, char **names)
 		cur.coef[0] = log(ymean);
 
 	resetStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT ml._glm_pass_state((src.%s)::float8, $2, $1%s)%s",
+	appendStringInfo(&sql, "SELECT ml._glm_pass_state((src.%s)::pg_catalog.float8, $2, $1%s)%s",
 					 run->qtarget, ml_pass_columns(run, 3), ml_pass_from(run));
 
 	for (iter = 1; iter <= run->opt.max_iter; iter++)

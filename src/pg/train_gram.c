@@ -48,22 +48,22 @@ ml_train_gram_fit(TrainRun *run, bytea *encoder)
 						 errmsg("option \"n_components\" is %d, but the feature columns expand to %d features",
 								run->opt.n_components, run->nfeat),
 						 errhint("Ask for at most as many components as there are features.")));
-			appendStringInfo(&sql, ", %d", run->opt.n_components);
+			appendStringInfo(&sql, ", %d::pg_catalog.int4", run->opt.n_components);
 		}
 		appendStringInfoChar(&sql, ')');
 	}
 	else
 	{
-		appendStringInfo(&sql, "SELECT ml._elastic_net_train((src.%s)::float8, %s, ",
+		appendStringInfo(&sql, "SELECT ml._elastic_net_train((src.%s)::pg_catalog.float8, %s, ",
 						 run->qtarget, run->encode_sql);
 		ml_append_float8(&sql, run->opt.alpha);
 		appendStringInfoString(&sql, ", ");
 		ml_append_float8(&sql, strcmp(run->algorithm, "lasso") == 0 ? 1.0 : run->opt.l1_ratio);
-		appendStringInfo(&sql, ", %d, ", run->opt.max_iter);
+		appendStringInfo(&sql, ", %d::pg_catalog.int4, ", run->opt.max_iter);
 		ml_append_float8(&sql, run->opt.tol);
 		appendStringInfoChar(&sql, ')');
 	}
-	appendStringInfo(&sql, ", ml._processes(1), count(*) FROM %s AS src WHERE %s AND %s",
+	appendStringInfo(&sql, ", ml._processes(1), pg_catalog.count(*) FROM %s AS src WHERE %s AND %s",
 					 run->from, run->train_pred, run->target_ok);
 	planned = ml_spi_run_pass(sql.data, 1, argtypes, args);
 	model = DatumGetByteaPP(ml_spi_value(0, 1, &isnull));
@@ -92,11 +92,12 @@ ml_train_pca_metrics(TrainRun *run, bytea *model)
 	MemoryContext old;
 
 	args[0] = PointerGetDatum(model);
-	ml_spi_run("SELECT jsonb_build_object("
-			   "'n_components', count(*), "
-			   "'explained_variance_ratio', sum(explained_variance_ratio), "
-			   "'explained_variance_ratios', jsonb_agg(explained_variance_ratio ORDER BY component), "
-			   "'evaluated_on', 'training') "
+	ml_spi_run("SELECT pg_catalog.jsonb_build_object("
+			   "'n_components'::pg_catalog.text, pg_catalog.count(*), "
+			   "'explained_variance_ratio'::pg_catalog.text, pg_catalog.sum(explained_variance_ratio), "
+			   "'explained_variance_ratios'::pg_catalog.text, "
+			   "pg_catalog.jsonb_agg(explained_variance_ratio ORDER BY component), "
+			   "'evaluated_on'::pg_catalog.text, 'training'::pg_catalog.text) "
 			   "FROM ml.components($1)",
 			   1, types, args, 1);
 	old = MemoryContextSwitchTo(run->cxt);

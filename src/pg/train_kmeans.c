@@ -68,7 +68,7 @@ read_sample(TrainRun *run, bytea *encoder, int64 ntrain, int64 *n)
 	if (fraction < 1.0)
 	{
 		appendStringInfo(&sql,
-						 " AND (hashtextextended(src::text, " INT64_FORMAT ") & 2147483647)::float8 / 2147483648.0 < ",
+						 " AND (pg_catalog.hashtextextended(src::pg_catalog.text, " INT64_FORMAT "::pg_catalog.int8) OPERATOR(pg_catalog.&) 2147483647::pg_catalog.int8)::pg_catalog.float8 OPERATOR(pg_catalog./) 2147483648::pg_catalog.float8 OPERATOR(pg_catalog.<) ",
 						 run->opt.seed + 1);
 		ml_append_float8(&sql, fraction);
 	}
@@ -283,9 +283,13 @@ ml_train_kmeans_metrics(TrainRun *run, bytea *model)
 	MemoryContext old;
 
 	args[0] = PointerGetDatum(model);
-	ml_spi_run("SELECT jsonb_build_object('inertia', (j->>'inertia')::float8, 'k', (j->>'k')::int, "
-			   "'iterations', (j->>'iterations')::int, 'converged', (j->>'converged')::boolean, "
-			   "'sizes', j->'sizes', 'evaluated_on', 'training') FROM ml.model_info($1) AS j",
+	ml_spi_run("SELECT pg_catalog.jsonb_build_object("
+			   "'inertia'::pg_catalog.text, (j OPERATOR(pg_catalog.->>) 'inertia'::pg_catalog.text)::pg_catalog.float8, "
+			   "'k'::pg_catalog.text, (j OPERATOR(pg_catalog.->>) 'k'::pg_catalog.text)::pg_catalog.int4, "
+			   "'iterations'::pg_catalog.text, (j OPERATOR(pg_catalog.->>) 'iterations'::pg_catalog.text)::pg_catalog.int4, "
+			   "'converged'::pg_catalog.text, (j OPERATOR(pg_catalog.->>) 'converged'::pg_catalog.text)::pg_catalog.bool, "
+			   "'sizes'::pg_catalog.text, j OPERATOR(pg_catalog.->) 'sizes'::pg_catalog.text, "
+			   "'evaluated_on'::pg_catalog.text, 'training'::pg_catalog.text) FROM ml.model_info($1) AS j",
 			   1, types, args, 1);
 	old = MemoryContextSwitchTo(run->cxt);
 	result = DatumGetJsonbPCopy(ml_spi_value(0, 1, &isnull));

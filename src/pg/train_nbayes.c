@@ -38,14 +38,14 @@ ml_train_nbayes_fit(TrainRun *run, bytea *encoder)
 	args[1] = PointerGetDatum(construct_array(labels, run->nclasses, TEXTOID, -1, false, TYPALIGN_INT));
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT ml._naive_bayes_train(array_position($2, (src.%s)::text) - 1, "
-					 "%s, %d, %s, ",
+					 "SELECT ml._naive_bayes_train(pg_catalog.array_position($2, (src.%s)::pg_catalog.text) - 1, "
+					 "%s, %d::pg_catalog.int4, %s::pg_catalog.text, ",
 					 run->qtarget, run->encode_sql, run->nclasses,
 					 quote_literal_cstr(run->opt.distribution));
 	ml_append_float8(&sql, run->opt.var_smoothing);
 	appendStringInfoString(&sql, ", ");
 	ml_append_float8(&sql, run->opt.nb_alpha);
-	appendStringInfo(&sql, "), ml._processes(1), count(*) FROM %s AS src WHERE %s AND %s",
+	appendStringInfo(&sql, "), ml._processes(1), pg_catalog.count(*) FROM %s AS src WHERE %s AND %s",
 					 run->from, run->train_pred, run->target_ok);
 	planned = ml_spi_run_pass(sql.data, 2, types, args);
 	model = DatumGetByteaPP(ml_spi_value(0, 1, &isnull));

@@ -11,10 +11,12 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/timestamp.h"
@@ -221,14 +223,15 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 	if (options == NULL)
 		return;
 	args[0] = JsonbPGetDatum(options);
-	ml_spi_run("SELECT jsonb_typeof($1)", 1, argtypes, args, 1);
+	ml_spi_run("SELECT pg_catalog.jsonb_typeof($1)", 1, argtypes, args, 1);
 	if (strcmp(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1), "object") != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("options must be a JSON object"),
 				 errhint("For example '{\"lambda\": 1.0, \"test_fraction\": 0.2}'.")));
 
-	ml_spi_run("SELECT key, jsonb_typeof(value), value #>> '{}' FROM jsonb_each($1) ORDER BY key",
+	ml_spi_run("SELECT key, pg_catalog.jsonb_typeof(value), value OPERATOR(pg_catalog.#>>) '{}'::pg_catalog.text[] "
+			   "FROM pg_catalog.jsonb_each($1) ORDER BY key",
 			1, argtypes, args, -1);
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
@@ -507,24 +510,38 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 		}
 	}
 
-	/* exclude: an array of strings */
-	ml_spi_run("SELECT e, jsonb_typeof(e) FROM jsonb_array_elements(CASE WHEN jsonb_typeof($1->'exclude') = 'array' THEN $1->'exclude' ELSE '[]' END) e",
-			1, argtypes, args, -1);
-	for (uint64 i = 0; i < SPI_processed; i++)
+	/*
+	 * exclude: an array of strings, read in place.  It may be long (a
+	 * million names): one pass over it, checking for a cancel.
+	 */
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		char	   *type = SPI_getvalue(tup, SPI_tuptable->tupdesc, 2);
+		JsonbValue	key;
+		JsonbValue *ex;
 
-		if (strcmp(type, "string") != 0)
-			raise_option_error(run, "exclude", "must be an array of column names");
-	}
-	ml_spi_run("SELECT e FROM jsonb_array_elements_text(CASE WHEN jsonb_typeof($1->'exclude') = 'array' THEN $1->'exclude' ELSE '[]' END) e",
-			1, argtypes, args, -1);
-	for (uint64 i = 0; i < SPI_processed; i++)
-	{
-		char	   *name = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		key.type = jbvString;
+		key.val.string.val = "exclude";
+		key.val.string.len = strlen("exclude");
+		ex = findJsonbValueFromContainer(&options->root, JB_FOBJECT, &key);
+		if (ex != NULL && ex->type == jbvBinary)
+		{
+			JsonbIterator *it = JsonbIteratorInit(ex->val.binary.data);
+			JsonbIteratorToken tok;
+			JsonbValue	v;
+			MemoryContext old = MemoryContextSwitchTo(run->cxt);
+			int64		i = 0;
 
-		o->exclude = lappend(o->exclude, MemoryContextStrdup(run->cxt, name));
+			while ((tok = JsonbIteratorNext(&it, &v, true)) != WJB_DONE)
+			{
+				if (tok != WJB_ELEM)
+					continue;	/* the array's begin and end */
+				if ((i++ & 1023) == 0)
+					CHECK_FOR_INTERRUPTS();
+				if (v.type != jbvString)
+					raise_option_error(run, "exclude", "must be an array of column names");
+				o->exclude = lappend(o->exclude, pnstrdup(v.val.string.val, v.val.string.len));
+			}
+			MemoryContextSwitchTo(old);
+		}
 	}
 }
 
@@ -562,15 +579,24 @@ column_kind(const char *name, Oid typid)
 	return 0;					/* keep compiler quiet */
 }
 
-static bool
-name_in_list(List *names, const char *name)
+/* A column of the source by name, for lookups that lists would make quadratic */
+typedef struct ColumnEntry
 {
-	ListCell   *lc;
+	char		name[NAMEDATALEN];	/* hash key */
+	int			att;			/* 0-based attribute number */
+} ColumnEntry;
 
-	foreach(lc, names)
-		if (strcmp((char *) lfirst(lc), name) == 0)
-			return true;
-	return false;
+/* The 0-based attribute number of column 'name', or -1 */
+static int
+column_att(HTAB *cols, const char *name)
+{
+	ColumnEntry *e;
+
+	/* the table compares NAMEDATALEN - 1 bytes: a longer name is no column */
+	if (strlen(name) >= NAMEDATALEN)
+		return -1;
+	e = hash_search(cols, name, HASH_FIND, NULL);
+	return e ? e->att : -1;
 }
 
 /*
@@ -585,21 +611,33 @@ ml_train_resolve_columns(TrainRun *run, ArrayType *features)
 	int			target_att = 0;
 	List	   *wanted = NIL;
 	MemoryContext old;
+	HASHCTL		ctl;
+	HTAB	   *cols;
+	bool	   *picked;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT * FROM %s AS src LIMIT 0", run->from);
 	ml_spi_run(sql.data, 0, NULL, NULL, 0);
 	td = SPI_tuptable->tupdesc;
 
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = NAMEDATALEN;
+	ctl.entrysize = sizeof(ColumnEntry);
+	ctl.hcxt = CurrentMemoryContext;
+	cols = hash_create("ml.train columns", Max(td->natts, 1), &ctl,
+					   HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	picked = palloc0(sizeof(bool) * Max(td->natts, 1));
 	for (int i = 0; i < td->natts; i++)
 	{
 		Form_pg_attribute a = TupleDescAttr(td, i);
+		ColumnEntry *e;
+		bool		found;
 
 		if (a->attisdropped)
 			continue;
-		for (int j = 0; j < i; j++)
-			if (!TupleDescAttr(td, j)->attisdropped &&
-				strcmp(NameStr(TupleDescAttr(td, j)->attname), NameStr(a->attname)) == 0)
+		e = hash_search(cols, NameStr(a->attname), HASH_ENTER, &found);
+		e->att = i;
+		if (found)
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_COLUMN),
 						 errmsg("column \"%s\" appears more than once in relation %s",
@@ -651,14 +689,15 @@ ml_train_resolve_columns(TrainRun *run, ArrayType *features)
 		for (int i = 0; i < n; i++)
 		{
 			char	   *name;
-			bool		found = false;
+			int			att;
 
 			if (nulls[i])
 				ereport(ERROR,
 						(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 						 errmsg("features must not contain NULL")));
 			name = TextDatumGetCString(elems[i]);
-			if (name_in_list(wanted, name))
+			att = column_att(cols, name);
+			if (att >= 0 && picked[att])
 				ereport(ERROR,
 						(errcode(ERRCODE_DUPLICATE_COLUMN),
 						 errmsg("column \"%s\" is listed more than once in features", name)));
@@ -666,43 +705,40 @@ ml_train_resolve_columns(TrainRun *run, ArrayType *features)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("the target column \"%s\" cannot also be a feature", name)));
-			for (int j = 0; j < td->natts; j++)
-				if (!TupleDescAttr(td, j)->attisdropped &&
-					strcmp(NameStr(TupleDescAttr(td, j)->attname), name) == 0)
-					found = true;
-			if (!found)
+			if (att < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("column \"%s\" does not exist in relation %s",
 								name, run->relation)));
+			picked[att] = true;
 			wanted = lappend(wanted, name);
 		}
 	}
 	else
 	{
 		ListCell   *lc;
+		int			i = 0;
 
+		/* picked: excluded here */
 		foreach(lc, run->opt.exclude)
 		{
 			const char *ex = (const char *) lfirst(lc);
-			bool		found = false;
+			int			att = column_att(cols, ex);
 
-			for (int j = 0; j < td->natts; j++)
-				if (!TupleDescAttr(td, j)->attisdropped &&
-					strcmp(NameStr(TupleDescAttr(td, j)->attname), ex) == 0)
-					found = true;
-			if (!found)
+			if ((i++ & 1023) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (att < 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_UNDEFINED_COLUMN),
 						 errmsg("column \"%s\" named in option \"exclude\" does not exist in relation %s",
 								ex, run->relation)));
+			picked[att] = true;
 		}
 		for (int j = 0; j < td->natts; j++)
 		{
 			Form_pg_attribute a = TupleDescAttr(td, j);
 
-			if (a->attisdropped || j + 1 == target_att ||
-				name_in_list(run->opt.exclude, NameStr(a->attname)))
+			if (a->attisdropped || j + 1 == target_att || picked[j])
 				continue;
 			wanted = lappend(wanted, pstrdup(NameStr(a->attname)));
 		}
@@ -749,7 +785,7 @@ ml_train_resolve_columns(TrainRun *run, ArrayType *features)
 void
 ml_append_float8(StringInfo buf, double v)
 {
-	appendStringInfo(buf, "'%.17g'::float8", v);
+	appendStringInfo(buf, "'%.17g'::pg_catalog.float8", v);
 }
 
 /*

@@ -60,8 +60,8 @@ char *
 ml_train_label_index_sql(TrainRun *run)
 {
 	if (run->target_type == BOOLOID)
-		return psprintf("(src.%s)::int", run->qtarget);
-	return psprintf("array_position($3, (src.%s)::text) - 1", run->qtarget);
+		return psprintf("(src.%s)::pg_catalog.int4", run->qtarget);
+	return psprintf("pg_catalog.array_position($3, (src.%s)::pg_catalog.text) - 1", run->qtarget);
 }
 
 /*
@@ -243,7 +243,7 @@ ml_train_softmax_fit(TrainRun *run, bytea *encoder, char **names)
 	labels_arr = PointerGetDatum(construct_array(labels, K, TEXTOID, -1, false, TYPALIGN_INT));
 	initStringInfo(&sql);
 	appendStringInfo(&sql,
-					 "SELECT ml._softmax_pass(%s, %s, $2, $4), ml._processes(1), count(*) "
+					 "SELECT ml._softmax_pass(%s, %s, $2, $4), ml._processes(1), pg_catalog.count(*) "
 					 "FROM %s AS src WHERE %s AND src.%s IS NOT NULL",
 					 ml_train_label_index_sql(run), run->encode_sql, run->from,
 					 run->train_pred, run->qtarget);

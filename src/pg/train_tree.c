@@ -135,7 +135,7 @@ bin_edges(TrainRun *run, bytea *encoder, int64 ntrain, bool midpoints)
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT ml._tree_sample(%s, ", run->encode_sql);
 	ml_append_float8(&sql, fraction);
-	appendStringInfo(&sql, ", " INT64_FORMAT "), ml._processes(1) FROM %s AS src WHERE %s AND %s",
+	appendStringInfo(&sql, ", " INT64_FORMAT "::pg_catalog.int8), ml._processes(1) FROM %s AS src WHERE %s AND %s",
 					 run->opt.seed, run->from, run->train_pred, run->target_ok);
 	args[0] = PointerGetDatum(encoder);
 	planned = ml_spi_run_pass(sql.data, 1, types, args);
@@ -629,7 +629,7 @@ ml_train_tree_fit(TrainRun *run, bytea *encoder, int64 ntrain)
 	/* 2. bin every row */
 	start = GetCurrentTimestamp();
 	initStringInfo(&sql);
-	appendStringInfo(&sql, "SELECT ml._tree_gather(%s, (%s)::float8, %s, $2), ml._processes(1) FROM %s AS src WHERE %s",
+	appendStringInfo(&sql, "SELECT ml._tree_gather(%s, (%s)::pg_catalog.float8, %s, $2), ml._processes(1) FROM %s AS src WHERE %s",
 					 run->encode_sql,
 					 run->classifier ? ml_train_label_index_sql(run) :
 					 psprintf("src.%s", run->qtarget),
