@@ -37,7 +37,7 @@ SELECT c AS "case", pg_temp.fails(q) AS outcome FROM (VALUES
   ('overwrite rows', $q$UPDATE ml.models SET deployed = false$q$),
   ('delete rows', $q$DELETE FROM ml.models$q$)
 ) AS cases(c, q);
--- tampering through the table is filtered by row-level security
+-- the registry tables are written only through ml_ext's functions
 UPDATE ml.models SET model = '\x00' WHERE name = 'alice_model';
 DELETE FROM ml.models WHERE name = 'alice_model';
 -- bob's own data and models work

@@ -25,8 +25,15 @@ int			ml_max_training_memory = 1024 * 1024;
 int			ml_training_threads = 1;
 
 /*
- * Load time: define the settings, and make BLAS single-threaded.  BLAS
- * must run single-threaded inside a backend: parallelism comes from
+ * Load time: define the settings, and make BLAS single-threaded.
+ *
+ * The two settings that bound a backend's resources (memory and threads of
+ * tree training) are superuser-set: an administrator puts them in
+ * postgresql.conf or sets them per role or database (ALTER ROLE ... SET),
+ * and a role so limited cannot raise them.  ml.progress_interval only
+ * changes what the caller is told, so anyone may set it.
+ *
+ * BLAS must run single-threaded inside a backend: parallelism comes from
  * parallel query workers, and a threaded BLAS in every backend would
  * oversubscribe the machine.  OpenBLAS has a setter; look it up at
  * run time so other BLAS builds (reference, ATLAS) still load.
@@ -48,14 +55,14 @@ _PG_init(void)
 							"The binned rows of decision_tree, random_forest and gradient_boosting are trained in memory; a run that would need more stops with an error before it reads the data. The binned rows themselves can take at most 1 GB.",
 							&ml_max_training_memory,
 							1024 * 1024, 1024, INT_MAX,
-							PGC_USERSET, GUC_UNIT_KB,
+							PGC_SUSET, GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("ml.training_threads",
 							"Threads of the in-memory phase of tree training.",
 							"After the parallel binning pass, the histograms, row partitions, gradients and leaf updates of decision_tree, random_forest and gradient_boosting training are split between this many threads of the backend. The model does not depend on it.",
 							&ml_training_threads,
 							1, 1, MLX_TREE_MAX_THREADS,
-							PGC_USERSET, 0,
+							PGC_SUSET, 0,
 							NULL, NULL, NULL);
 	MarkGUCPrefixReserved("ml");
 

@@ -45,6 +45,7 @@
 
 #include "core/linreg.h"
 #include "pg/ml_pg.h"
+#include "pg/ml_registry.h"
 #include "pg/ml_train.h"
 
 
@@ -572,65 +573,26 @@ training_info_json(TrainRun *run)
 	return ml_train_jsonb(run, buf.data);
 }
 
-/*
- * Store the model as the next version of its name.  An advisory lock on
- * the name serializes concurrent registrations (training itself runs
- * unserialized); the first role to use a name owns it, and only members
- * of that role may add versions.
- */
+/* Store the model as the next version of its name (registry_write.c). */
 static void
 register_model(TrainRun *run, bytea *model, Jsonb *metrics, Jsonb *info,
 			   Jsonb *options, ArrayType *features_used, int64 nrows,
 			   int64 *model_id, int32 *version)
 {
-	Oid			t1[1] = {TEXTOID};
-	Datum		a1[1];
-	bool		isnull;
+	MlRegistryEntry e;
 
-	a1[0] = CStringGetTextDatum(run->model_name);
-	ml_spi_run("SELECT pg_advisory_xact_lock(hashtextextended('ml_ext.models:' || $1, 0))",
-			1, t1, a1, 1);
-	ml_spi_run("INSERT INTO ml.model_names(name, owner) VALUES ($1, current_user) ON CONFLICT (name) DO NOTHING",
-			1, t1, a1, -1);
-	ml_spi_run("SELECT owner, pg_has_role(current_user, owner, 'MEMBER') FROM ml.model_names WHERE name = $1",
-			1, t1, a1, 1);
-	if (!DatumGetBool(ml_spi_value(0, 2, &isnull)))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("model name \"%s\" belongs to role %s", run->model_name,
-						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
-				 errhint("Choose another name, or ask for membership in that role.")));
-
-	ml_spi_run("SELECT coalesce(max(version), 0) + 1 FROM ml.models WHERE name = $1",
-			1, t1, a1, 1);
-	*version = DatumGetInt32(ml_spi_value(0, 1, &isnull));
-	if (run->opt.deploy)
-		ml_spi_run("UPDATE ml.models SET deployed = false WHERE name = $1 AND deployed",
-				1, t1, a1, -1);
-	{
-		Oid			types[11] = {TEXTOID, INT4OID, TEXTOID, TEXTOID, TEXTOID,
-			TEXTARRAYOID, JSONBOID, JSONBOID, JSONBOID, BYTEAOID, INT8OID};
-		Datum		vals[11];
-
-		vals[0] = a1[0];
-		vals[1] = Int32GetDatum(*version);
-		vals[2] = CStringGetTextDatum(run->algorithm);
-		vals[3] = CStringGetTextDatum(run->relation);
-		vals[4] = CStringGetTextDatum(run->target ? run->target : "");
-		vals[5] = PointerGetDatum(features_used);
-		vals[6] = JsonbPGetDatum(options);
-		vals[7] = JsonbPGetDatum(metrics);
-		vals[8] = JsonbPGetDatum(info);
-		vals[9] = PointerGetDatum(model);
-		vals[10] = Int64GetDatum(nrows);
-		ml_spi_run(run->opt.deploy ?
-				"INSERT INTO ml.models (name, version, owner, algorithm, relation, target, features, options, metrics, training_info, model, n_rows, deployed) "
-				"SELECT $1, $2, n.owner, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11, true FROM ml.model_names n WHERE n.name = $1 RETURNING id" :
-				"INSERT INTO ml.models (name, version, owner, algorithm, relation, target, features, options, metrics, training_info, model, n_rows, deployed) "
-				"SELECT $1, $2, n.owner, $3, $4, NULLIF($5, ''), $6, $7, $8, $9, $10, $11, false FROM ml.model_names n WHERE n.name = $1 RETURNING id",
-				11, types, vals, 1);
-		*model_id = DatumGetInt64(ml_spi_value(0, 1, &isnull));
-	}
+	e.name = run->model_name;
+	e.algorithm = run->algorithm;
+	e.relation = run->relation;
+	e.target = run->target;
+	e.features = features_used;
+	e.options = options;
+	e.metrics = metrics;
+	e.info = info;
+	e.model = model;
+	e.n_rows = nrows;
+	e.deploy = run->opt.deploy;
+	ml_registry_store(&e, model_id, version);
 }
 
 /* The feature count of the columns, checked against the limit. */
@@ -938,6 +900,8 @@ ml_train(PG_FUNCTION_ARGS)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	/* a name of another role fails now, not after the training */
+	ml_registry_claim(run.model_name);
 
 	ml_train_parse_options(&run, options);
 	ml_train_resolve_columns(&run, features);
