@@ -50,6 +50,22 @@ typedef struct RegistryAccess
 	int			pin;
 } RegistryAccess;
 
+/*
+ * The library is shared by every database of the cluster, some of which may
+ * still hold ml_ext 1.0's SQL objects (before ALTER EXTENSION ... UPDATE):
+ * their registry has no owner_id, and its writers are 1.0's own functions.
+ */
+static void
+check_registry_version(Oid models)
+{
+	if (get_attnum(models, "owner_id") == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the SQL objects of ml_ext in this database are older than its library"),
+				 errdetail("The model registry has not been updated to ml_ext 1.1; models still score, but cannot be trained or stored."),
+				 errhint("Run ALTER EXTENSION ml_ext UPDATE.")));
+}
+
 /* The registry's owner: the owner of ml.models. */
 static Oid
 registry_owner(void)
@@ -69,6 +85,7 @@ registry_owner(void)
 		elog(ERROR, "cache lookup failed for relation %u", rel);
 	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
+	check_registry_version(rel);
 	return owner;
 }
 
