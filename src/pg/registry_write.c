@@ -162,6 +162,24 @@ raise_no_model(const char *name)
 			 errhint("Check the name; models of roles you are not a member of are not visible.")));
 }
 
+/*
+ * Enter the registry for a name the caller must be able to see (deploy,
+ * drop, set_owner): the name's lock is held and its owner returned.
+ */
+static Oid
+enter_visible_name(RegistryAccess *ra, const char *name, Datum *namedatum)
+{
+	Oid			owner;
+
+	registry_enter(ra);
+	*namedatum = CStringGetTextDatum(name);
+	lock_name(*namedatum);
+	owner = visible_owner(ra, *namedatum);
+	if (!OidIsValid(owner))
+		raise_no_model(name);
+	return owner;
+}
+
 /* Does role hold its SELECT on ml.model_owners (an explicit grant)? */
 static bool
 holds_owner_mark(Oid role)
@@ -355,12 +373,8 @@ ml_deploy(PG_FUNCTION_ARGS)
 	Oid			t[2] = {TEXTOID, INT4OID};
 	Datum		a[2];
 
-	registry_enter(&ra);
-	a[0] = CStringGetTextDatum(name);
+	(void) enter_visible_name(&ra, name, &a[0]);
 	a[1] = Int32GetDatum(version);
-	lock_name(a[0]);
-	if (!OidIsValid(visible_owner(&ra, a[0])))
-		raise_no_model(name);
 	ml_spi_run("SELECT 1 FROM ml.models AS m WHERE m.name OPERATOR(pg_catalog.=) $1 "
 			   "AND m.version OPERATOR(pg_catalog.=) $2", 2, t, a, -1);
 	if (SPI_processed == 0)
@@ -396,12 +410,7 @@ ml_drop_model(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("model_name must not be NULL")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	registry_enter(&ra);
-	a[0] = CStringGetTextDatum(name);
-	lock_name(a[0]);
-	owner = visible_owner(&ra, a[0]);
-	if (!OidIsValid(owner))
-		raise_no_model(name);
+	owner = enter_visible_name(&ra, name, &a[0]);
 	if (PG_ARGISNULL(1))
 	{
 		ml_spi_run("DELETE FROM ml.models AS m WHERE m.name OPERATOR(pg_catalog.=) $1", 1, t, a, -1);
@@ -442,12 +451,7 @@ ml_set_owner(PG_FUNCTION_ARGS)
 	Datum		a[3];
 	Oid			owner;
 
-	registry_enter(&ra);
-	a[0] = CStringGetTextDatum(name);
-	lock_name(a[0]);
-	owner = visible_owner(&ra, a[0]);
-	if (!OidIsValid(owner))
-		raise_no_model(name);
+	owner = enter_visible_name(&ra, name, &a[0]);
 	if (!role_exists(newowner))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
