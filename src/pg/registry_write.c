@@ -50,6 +50,22 @@ typedef struct RegistryAccess
 	int			pin;
 } RegistryAccess;
 
+/*
+ * The library is shared by every database of the cluster, some of which may
+ * still hold ml_ext 1.0's SQL objects (before ALTER EXTENSION ... UPDATE):
+ * their registry has no owner_id, and its writers are 1.0's own functions.
+ */
+static void
+check_registry_version(Oid models)
+{
+	if (get_attnum(models, "owner_id") == InvalidAttrNumber)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the SQL objects of ml_ext in this database are older than its library"),
+				 errdetail("The model registry has not been updated to ml_ext 1.1; models still score, but cannot be trained or stored."),
+				 errhint("Run ALTER EXTENSION ml_ext UPDATE.")));
+}
+
 /* The registry's owner: the owner of ml.models. */
 static Oid
 registry_owner(void)
@@ -69,6 +85,7 @@ registry_owner(void)
 		elog(ERROR, "cache lookup failed for relation %u", rel);
 	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
 	ReleaseSysCache(tup);
+	check_registry_version(rel);
 	return owner;
 }
 
@@ -143,6 +160,24 @@ raise_no_model(const char *name)
 			(errcode(ERRCODE_UNDEFINED_OBJECT),
 			 errmsg("model \"%s\" does not exist", name),
 			 errhint("Check the name; models of roles you are not a member of are not visible.")));
+}
+
+/*
+ * Enter the registry for a name the caller must be able to see (deploy,
+ * drop, set_owner): the name's lock is held and its owner returned.
+ */
+static Oid
+enter_visible_name(RegistryAccess *ra, const char *name, Datum *namedatum)
+{
+	Oid			owner;
+
+	registry_enter(ra);
+	*namedatum = CStringGetTextDatum(name);
+	lock_name(*namedatum);
+	owner = visible_owner(ra, *namedatum);
+	if (!OidIsValid(owner))
+		raise_no_model(name);
+	return owner;
 }
 
 /* Does role hold its SELECT on ml.model_owners (an explicit grant)? */
@@ -338,12 +373,8 @@ ml_deploy(PG_FUNCTION_ARGS)
 	Oid			t[2] = {TEXTOID, INT4OID};
 	Datum		a[2];
 
-	registry_enter(&ra);
-	a[0] = CStringGetTextDatum(name);
+	(void) enter_visible_name(&ra, name, &a[0]);
 	a[1] = Int32GetDatum(version);
-	lock_name(a[0]);
-	if (!OidIsValid(visible_owner(&ra, a[0])))
-		raise_no_model(name);
 	ml_spi_run("SELECT 1 FROM ml.models AS m WHERE m.name OPERATOR(pg_catalog.=) $1 "
 			   "AND m.version OPERATOR(pg_catalog.=) $2", 2, t, a, -1);
 	if (SPI_processed == 0)
@@ -379,12 +410,7 @@ ml_drop_model(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("model_name must not be NULL")));
 	name = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	registry_enter(&ra);
-	a[0] = CStringGetTextDatum(name);
-	lock_name(a[0]);
-	owner = visible_owner(&ra, a[0]);
-	if (!OidIsValid(owner))
-		raise_no_model(name);
+	owner = enter_visible_name(&ra, name, &a[0]);
 	if (PG_ARGISNULL(1))
 	{
 		ml_spi_run("DELETE FROM ml.models AS m WHERE m.name OPERATOR(pg_catalog.=) $1", 1, t, a, -1);
@@ -425,12 +451,7 @@ ml_set_owner(PG_FUNCTION_ARGS)
 	Datum		a[3];
 	Oid			owner;
 
-	registry_enter(&ra);
-	a[0] = CStringGetTextDatum(name);
-	lock_name(a[0]);
-	owner = visible_owner(&ra, a[0]);
-	if (!OidIsValid(owner))
-		raise_no_model(name);
+	owner = enter_visible_name(&ra, name, &a[0]);
 	if (!role_exists(newowner))
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
