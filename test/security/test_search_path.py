@@ -380,6 +380,8 @@ def model_calls(prefix, models):
     add("deploy", "SELECT ml.deploy(%s, 1)" % n("lin"))
     add("drop_model", "SELECT ml.drop_model(%s, 1)" % n("enet"))
     add("drop_model", "SELECT ml.drop_model(%s, NULL)" % n("gb_reg"))
+    # to the role that runs it (a member of both, as set_owner requires)
+    add("set_owner", "SELECT ml.set_owner(%s, CURRENT_USER::pg_catalog.regrole)" % n("lin_nulls"))
     # the aggregates, over literal rows (no operator of ours in the query)
     vals_b = "(VALUES (true, false, 0.2::float8), (false, false, 0.4), (true, true, 0.9), (false, true, 0.6)) v(a, p, s)"
     vals_t = "(VALUES ('x', 'x'), ('y', 'x'), ('x', 'y'), ('y', 'y')) v(a, p)"
