@@ -103,6 +103,10 @@ ml_agg_arg_stable(FunctionCallInfo fcinfo, int argno)
  *	  (toast relation, value id, sizes): that names one stored, immutable
  *	  value, so a model read from a table is neither fetched nor compared
  *	  byte by byte per row;
+ *	- a value compressed in line (say a large model in a PL/pgSQL variable)
+ *	  by its compressed bytes, compared in full: equal compressed bytes are
+ *	  equal models, and comparing them costs far less than decompressing
+ *	  a large model on every call;
  *	- any other value by its length, its stored CRC-32C (the model's last 4
  *	  bytes: a cheap way to tell most different models apart without reading
  *	  them) and, on a match, a comparison of every byte, so that two
@@ -120,15 +124,23 @@ ml_agg_arg_stable(FunctionCallInfo fcinfo, int argno)
  * arguments are never part of a PL/pgSQL simple expression, and a query's
  * executor state (with its FmgrInfos) is built afresh for each execution.
  */
+typedef enum MlKeyKind
+{
+	ML_KEY_BYTES,				/* the model's bytes, in line */
+	ML_KEY_COMPRESSED,			/* a compressed in-line varlena, as is */
+	ML_KEY_TOAST_POINTER		/* an on-disk TOAST pointer */
+} MlKeyKind;
+
 typedef struct MlModelCache
 {
 	MemoryContext cxt;
 	bool		valid;
 	bool		stable;			/* argument cannot change while fn_extra lives */
-	bool		key_is_toast_ptr;
+	MlKeyKind	keykind;
 	uint32		generation;		/* bumped at every (re)decode */
 	Size		keylen;
-	uint32		keycrc;			/* last 4 bytes of an in-line key */
+	uint32		keycrc;			/* last 4 bytes of the key: of ML_KEY_BYTES,
+								 * the model's stored CRC-32C */
 	char	   *key;
 	mlx_model	model;
 } MlModelCache;
@@ -164,7 +176,7 @@ model_cache_new(MemoryContext mcxt, void **slot)
 	return c;
 }
 
-/* The stored CRC of an in-line model value of len bytes (0 if too short). */
+/* The last 4 bytes of a key of len bytes (0 if shorter). */
 static inline uint32
 tail_crc(const char *data, Size len)
 {
@@ -179,26 +191,34 @@ tail_crc(const char *data, Size len)
 static const mlx_model *
 model_cache_lookup(MlModelCache *c, struct varlena *raw)
 {
-	bool		is_toast_ptr = VARATT_IS_EXTERNAL_ONDISK(raw);
+	MlKeyKind	kind;
 	const char *keydata;
 	Size		keylen;
-	uint32		crc = 0;
+	uint32		crc;
 	MemoryContext old;
 
-	if (is_toast_ptr)
+	if (VARATT_IS_EXTERNAL_ONDISK(raw))
 	{
+		kind = ML_KEY_TOAST_POINTER;
 		keydata = (const char *) raw;
 		keylen = VARSIZE_EXTERNAL(raw);
 	}
+	else if (VARATT_IS_COMPRESSED(raw))
+	{
+		kind = ML_KEY_COMPRESSED;
+		keydata = (const char *) raw;
+		keylen = VARSIZE(raw);
+	}
 	else
 	{
+		kind = ML_KEY_BYTES;
 		raw = ml_varlena_inline(raw);
 		keydata = VARDATA_ANY(raw);
 		keylen = VARSIZE_ANY_EXHDR(raw);
-		crc = tail_crc(keydata, keylen);
 	}
+	crc = tail_crc(keydata, keylen);
 
-	if (c->valid && c->key_is_toast_ptr == is_toast_ptr &&
+	if (c->valid && c->keykind == kind &&
 		c->keylen == keylen && c->keycrc == crc &&
 		memcmp(c->key, keydata, keylen) == 0)
 		return &c->model;
@@ -213,7 +233,7 @@ model_cache_lookup(MlModelCache *c, struct varlena *raw)
 	MemoryContextSwitchTo(old);
 	c->keylen = keylen;
 	c->keycrc = crc;
-	c->key_is_toast_ptr = is_toast_ptr;
+	c->keykind = kind;
 	c->generation++;
 	c->valid = true;
 	return &c->model;
