@@ -7,14 +7,16 @@ SET client_min_messages = error;
 
 -- 300 values per row, rounded so that they compress well
 CREATE FUNCTION ta_x(i int, n int, digits int) RETURNS float8[] LANGUAGE sql IMMUTABLE AS
-$$ SELECT array_agg(round(sin(i * 0.37 + j * 1.3)::numeric, digits)::float8 ORDER BY j)
+$$ SELECT array_agg(round(sin(i * 0.37 + j * 1.3) * 10 ^ digits) / 10 ^ digits ORDER BY j)
    FROM generate_series(1, n) j $$;
 
-CREATE TABLE ta_ext (i int, y float8, c boolean, x float8[]);
+CREATE TABLE ta_ext (i int, y float8, c boolean, c3 text, x float8[]);
 ALTER TABLE ta_ext ALTER COLUMN x SET STORAGE EXTERNAL;
 INSERT INTO ta_ext
-SELECT i, x[1] + 2 * x[2] - x[3] + 0.1 * cos(i), (x[1] + 2 * x[2] - x[3] > 0), x
-FROM (SELECT i, ta_x(i, 300, 1) AS x FROM generate_series(1, 400) i) s;
+SELECT i, v + 0.1 * cos(i), v > 0,
+       CASE WHEN v < -1 THEN 'lo' WHEN v < 1 THEN 'mid' ELSE 'hi' END, x
+FROM (SELECT i, x, x[1] + 2 * x[2] - x[3] AS v
+      FROM (SELECT i, ta_x(i, 300, 1) AS x FROM generate_series(1, 400) i OFFSET 0) s1) s;
 
 CREATE TABLE ta_cmp (LIKE ta_ext);          -- default storage: compressed in line
 INSERT INTO ta_cmp SELECT * FROM ta_ext;
@@ -22,7 +24,7 @@ INSERT INTO ta_cmp SELECT * FROM ta_ext;
 CREATE TABLE ta_big (i int, y float8, x float8[]);  -- 5,000 values: compressed, out of line
 INSERT INTO ta_big
 SELECT i, x[1] - x[2] + 0.1 * cos(i), x
-FROM (SELECT i, ta_x(i, 5000, 3) AS x FROM generate_series(1, 40) i) s;
+FROM (SELECT i, ta_x(i, 5000, 3) AS x FROM generate_series(1, 40) i OFFSET 0) s;
 
 -- the forms really are those
 SELECT 'ta_ext' AS t, bool_and(pg_column_compression(x) IS NULL) AS uncompressed,
@@ -81,6 +83,12 @@ FROM ml.train('ta_tree', 'ta_ext', 'c', 'decision_tree', ARRAY['x'],
               '{"max_depth": 3, "test_fraction": 0}');
 SELECT algorithm, version
 FROM ml.train('ta_enet', 'ta_ext', 'y', 'elastic_net', ARRAY['x'], '{"alpha": 0.01}');
+SELECT algorithm, version
+FROM ml.train('ta_softmax', 'ta_ext', 'c3', 'logistic_regression', ARRAY['x'],
+              '{"test_fraction": 0}');
+SELECT algorithm, version
+FROM ml.train('ta_gbm', 'ta_ext', 'y', 'gradient_boosting', ARRAY['x'],
+              '{"n_estimators": 3, "max_depth": 2, "test_fraction": 0.2}');
 -- (5,000 values are read as such: the message is about their number)
 SELECT algorithm, version
 FROM ml.train('ta_bigtree', 'ta_big', 'y', 'decision_tree', ARRAY['x'],
@@ -135,6 +143,18 @@ BEGIN
       FROM %3$s
     UNION ALL
     SELECT 'predict enet name', bool_and(ml.predict('ta_enet', x) = ml.predict('ta_enet', x || '{}'))
+      FROM %3$s
+    UNION ALL
+    SELECT 'predict_proba softmax name',
+           bool_and(ml.predict_proba('ta_softmax', x) = ml.predict_proba('ta_softmax', x || '{}'))
+      FROM %3$s
+    UNION ALL
+    SELECT 'predict_label softmax bytea',
+           bool_and(ml.predict_label(ml.model('ta_softmax'), x) = ml.predict_label(ml.model('ta_softmax'), x || '{}'))
+      FROM %3$s
+
+    UNION ALL
+    SELECT 'predict boosting name', bool_and(ml.predict('ta_gbm', x) = ml.predict('ta_gbm', x || '{}'))
       FROM %3$s $q$, lin, pca, tbl);
 END $$;
 SELECT * FROM ta_check('ta_ext');
@@ -174,6 +194,7 @@ SET client_min_messages = error;
 
 DROP FUNCTION ta_check(regclass);
 SELECT ml.drop_model(n) FROM unnest(ARRAY['ta_linear', 'ta_logistic', 'ta_nb', 'ta_kmeans',
-                                         'ta_pca', 'ta_tree', 'ta_enet']) n;
+                                         'ta_pca', 'ta_tree', 'ta_enet', 'ta_softmax',
+                                         'ta_gbm']) n;
 DROP TABLE ta_ext, ta_cmp, ta_big, ta_models;
 DROP FUNCTION ta_x(int, int, int);
