@@ -76,7 +76,10 @@ extern void ml_decode_model(Datum d, mlx_model *out);
 /*
  * Return the decoded model for argument 'argno' of the current call, cached
  * in *slot (fn_extra, or a field of a larger fn_extra struct; allocated in
- * fn_mcxt) so a query decodes each distinct model value once.
+ * fn_mcxt) so a query decodes each distinct model value once.  The cache is
+ * keyed by the value's identity (length, CRC-32C and bytes, or its TOAST
+ * pointer), compared on every call unless the argument is a Const; see
+ * modelio.c.
  */
 extern const mlx_model *ml_cached_model(FunctionCallInfo fcinfo, int argno,
 										void **slot);

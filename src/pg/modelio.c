@@ -92,6 +92,7 @@ ml_agg_arg_stable(FunctionCallInfo fcinfo, int argno)
 		return ((Param *) e)->paramkind == PARAM_EXTERN;
 	return false;
 }
+
 /*
  * The decode cache of scoring functions (fn_extra, or a field of a larger
  * fn_extra struct).

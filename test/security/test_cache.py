@@ -348,3 +348,46 @@ def test_by_name_changes_in_one_transaction():
     finally:
         a.close()
         c.close()
+
+
+def test_registry_lookup_ignores_planted_operator():
+    """The by-name lookup is schema-qualified and runs under a pinned
+    search_path: an "=" for (text, text) planted in public (which an upgraded
+    database lets anyone create in) does not run for a victim whose
+    search_path puts public before pg_catalog."""
+    _setup()
+    admin = connect(db=DB)
+    b = connect(ROLE_B, db=DB)
+    try:
+        _train(admin, "cache_m1", "d1")
+        q(admin, "GRANT CREATE ON SCHEMA public TO PUBLIC")
+        q(b, "DROP OPERATOR IF EXISTS public.= (text, text)")
+        q(b, "DROP FUNCTION IF EXISTS public.cache_evil_eq(text, text)")
+        q(b, "DROP TABLE IF EXISTS public.cache_loot")
+        q(b, "CREATE TABLE public.cache_loot (who text)")
+        q(b, "GRANT INSERT ON public.cache_loot TO PUBLIC")
+        q(b, """CREATE FUNCTION public.cache_evil_eq(a text, b text) RETURNS boolean
+                LANGUAGE plpgsql AS $$
+                BEGIN
+                  INSERT INTO public.cache_loot VALUES (current_user);
+                  RETURN pg_catalog.texteq(a, b);
+                END $$""")
+        q(b, "CREATE OPERATOR public.= (LEFTARG = text, RIGHTARG = text, FUNCTION = public.cache_evil_eq)")
+        victim = connect(db=DB)
+        try:
+            q(victim, "SET search_path = public, pg_catalog")
+            check(q1(victim, "SELECT 'x'::text = 'x'::text") is True, "planted operator does not work")
+            q(admin, "TRUNCATE public.cache_loot")
+            _expect(q1(victim, "SELECT ml.predict('cache_m1', " + X + ")"), 30, "by name as the victim")
+            expect_error(victim, "SELECT ml.predict('cache_no_such_model', " + X + ")", "42704")
+        finally:
+            victim.close()
+        loot = q(admin, "SELECT who FROM public.cache_loot")
+        check(loot == [], "the planted operator ran inside the model lookup as %r" % (loot,))
+    finally:
+        q(b, "DROP OPERATOR IF EXISTS public.= (text, text)")
+        q(b, "DROP FUNCTION IF EXISTS public.cache_evil_eq(text, text)")
+        q(b, "DROP TABLE IF EXISTS public.cache_loot")
+        q(admin, "REVOKE CREATE ON SCHEMA public FROM PUBLIC")
+        admin.close()
+        b.close()
