@@ -8,6 +8,10 @@
  * every row.  We read the array header in place instead (with memcpy, since
  * a short header leaves everything after it misaligned) and only detoast
  * values that are compressed, out of line or expanded.
+ *
+ * Note that VARATT_IS_SHORT is true of every 1-byte header, which includes
+ * the external ones (an on-disk TOAST pointer, an expanded PL/pgSQL array):
+ * "short" alone does not mean "in line".  ml_varlena_inline is the one test.
  */
 #include "postgres.h"
 
@@ -27,6 +31,21 @@ read_int32(const char *p)
 	return v;
 }
 
+/*
+ * v itself when its bytes are in line and uncompressed (4-byte or short
+ * header: read with VARDATA_ANY/VARSIZE_ANY), else a detoasted copy in
+ * CurrentMemoryContext: an on-disk or indirect TOAST pointer is fetched,
+ * compressed data decompressed, an expanded object (a PL/pgSQL array
+ * variable) flattened.
+ */
+struct varlena *
+ml_varlena_inline(struct varlena *v)
+{
+	if (VARATT_IS_EXTERNAL(v) || VARATT_IS_COMPRESSED(v))
+		return pg_detoast_datum(v);
+	return v;
+}
+
 void
 ml_float8_array(Datum d, const char *what, MlFloat8Array *out)
 {
@@ -39,8 +58,7 @@ ml_float8_array(Datum d, const char *what, MlFloat8Array *out)
 	Size		bodylen;
 	Size		hdrlen;
 
-	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
-		v = pg_detoast_datum(v);
+	v = ml_varlena_inline(v);
 
 	body = VARDATA_ANY(v);
 	bodylen = VARSIZE_ANY_EXHDR(v);

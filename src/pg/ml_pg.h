@@ -76,7 +76,10 @@ extern void ml_decode_model(Datum d, mlx_model *out);
 /*
  * Return the decoded model for argument 'argno' of the current call, cached
  * in *slot (fn_extra, or a field of a larger fn_extra struct; allocated in
- * fn_mcxt) so a query decodes each distinct model value once.
+ * fn_mcxt) so a query decodes each distinct model value once.  The cache is
+ * keyed by the value's identity (length, CRC-32C and bytes, or its TOAST
+ * pointer), compared on every call unless the argument is a Const; see
+ * modelio.c.
  */
 extern const mlx_model *ml_cached_model(FunctionCallInfo fcinfo, int argno,
 										void **slot);
@@ -172,5 +175,48 @@ extern bytea *ml_encode_model(const mlx_model *m);
  */
 extern int	ml_pin_search_path(void);
 extern void ml_unpin_search_path(int level);
+
+/* ---------- model identity, caches and in-line values ---------- */
+
+/*
+ * arrays.c: v itself when its bytes are in line and uncompressed (4-byte or
+ * short header), else a detoasted copy (TOAST pointer fetched, compressed
+ * data decompressed, expanded object flattened) in CurrentMemoryContext.
+ */
+extern struct varlena *ml_varlena_inline(struct varlena *v);
+
+/*
+ * modelio.c: the decoded model of the bytea 'value', cached in *slot
+ * (allocated in mcxt) and keyed by the value's identity like
+ * ml_cached_model, with no shortcut for constant arguments.
+ */
+extern const mlx_model *ml_cached_model_value(MemoryContext mcxt, void **slot,
+											  Datum value);
+
+/*
+ * registry.c: the deployed model of a name visible to the current user,
+ * as stored (possibly a TOAST pointer), copied into cxt, and its
+ * ml.models.id.  42704 when the name has no visible (deployed) model.
+ */
+extern Datum ml_registry_find(const char *name, MemoryContext cxt, int64 *id);
+
+/*
+ * registry.c: what a lookup by name depended on (transaction, role,
+ * snapshot); see ml_registry_stamp_take.  While it is current, the same
+ * lookup finds the same row.
+ */
+typedef struct MlRegistryStamp
+{
+	bool		valid;
+	LocalTransactionId lxid;
+	Oid			userid;
+	CommandId	curcid;
+	TransactionId xmin;
+	TransactionId xmax;
+	uint64		completions;
+} MlRegistryStamp;
+
+extern void ml_registry_stamp_take(MlRegistryStamp *s);
+extern bool ml_registry_stamp_current(const MlRegistryStamp *s);
 
 #endif							/* ML_PG_H */

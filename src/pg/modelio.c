@@ -64,14 +64,6 @@ ml_encode_model(const mlx_model *m)
 }
 
 /*
- * fn_extra cache.  The key is the model's stored form: for a value that is
- * still a TOAST pointer, the pointer itself (so a toasted model is neither
- * detoasted nor compared byte by byte per row); otherwise the raw bytes.
- * When the argument is a constant or an external parameter for the whole
- * query, the first decode is reused without any comparison.
- */
-
-/*
  * The expression of argument argno of an aggregate's transition function
  * (NULL when not called as an aggregate), and whether it is the same for
  * every row.  get_fn_expr_arg_stable cannot tell: the expression the
@@ -100,57 +92,136 @@ ml_agg_arg_stable(FunctionCallInfo fcinfo, int argno)
 		return ((Param *) e)->paramkind == PARAM_EXTERN;
 	return false;
 }
+
+/*
+ * The decode cache of scoring functions (fn_extra, or a field of a larger
+ * fn_extra struct).
+ *
+ * An entry is keyed by the identity of the value it was decoded from, never
+ * by the call site alone:
+ *
+ *	- a value that is still an on-disk TOAST pointer by the pointer itself
+ *	  (toast relation, value id, sizes): that names one stored, immutable
+ *	  value, so a model read from a table is neither fetched nor compared
+ *	  byte by byte per row;
+ *	- a value compressed in line (say a large model in a PL/pgSQL variable)
+ *	  by its compressed bytes, compared in full: equal compressed bytes are
+ *	  equal models, and comparing them costs far less than decompressing
+ *	  a large model on every call;
+ *	- any other value by its length, its stored CRC-32C (the model's last 4
+ *	  bytes: a cheap way to tell most different models apart without reading
+ *	  them) and, on a match, a comparison of every byte, so that two
+ *	  different values with the same length and CRC can never be confused.
+ *
+ * The comparison is skipped only when the argument is a Const of the
+ * calling expression, or, in an aggregate's transition call, a Const or an
+ * external parameter of the Aggref: those cannot change while the FmgrInfo
+ * lives.  An external parameter of an ordinary function call can:
+ * PL/pgSQL keeps a simple expression's FmgrInfo (and so fn_extra) for the
+ * whole transaction and evaluates it again whenever a statement runs, its
+ * variables being Params whose values change in between (and may even be
+ * reallocated at the same address).  get_fn_expr_arg_stable() says "stable"
+ * for those Params, which is why it is not used here.  An aggregate's
+ * arguments are never part of a PL/pgSQL simple expression, and a query's
+ * executor state (with its FmgrInfos) is built afresh for each execution.
+ */
+typedef enum MlKeyKind
+{
+	ML_KEY_BYTES,				/* the model's bytes, in line */
+	ML_KEY_COMPRESSED,			/* a compressed in-line varlena, as is */
+	ML_KEY_TOAST_POINTER		/* an on-disk TOAST pointer */
+} MlKeyKind;
+
 typedef struct MlModelCache
 {
 	MemoryContext cxt;
 	bool		valid;
-	bool		stable;			/* argument cannot change within the query */
-	bool		key_is_toast_ptr;
+	bool		stable;			/* argument cannot change while fn_extra lives */
+	MlKeyKind	keykind;
 	uint32		generation;		/* bumped at every (re)decode */
 	Size		keylen;
+	uint32		keycrc;			/* last 4 bytes of the key: of ML_KEY_BYTES,
+								 * the model's stored CRC-32C */
 	char	   *key;
 	mlx_model	model;
 } MlModelCache;
 
-const mlx_model *
-ml_cached_model(FunctionCallInfo fcinfo, int argno, void **slot)
+/* True when argument argno of the calling expression is a Const. */
+static bool
+arg_is_const(FunctionCallInfo fcinfo, int argno)
 {
-	MlModelCache *c = (MlModelCache *) *slot;
-	struct varlena *raw = (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno));
-	bool		is_toast_ptr = VARATT_IS_EXTERNAL_ONDISK(raw);
+	Node	   *expr = fcinfo->flinfo->fn_expr;
+	List	   *args;
+
+	if (expr == NULL)
+		return false;
+	if (IsA(expr, FuncExpr))
+		args = ((FuncExpr *) expr)->args;
+	else if (IsA(expr, OpExpr))
+		args = ((OpExpr *) expr)->args;
+	else
+		return false;
+	if (argno < 0 || argno >= list_length(args))
+		return false;
+	return IsA(list_nth(args, argno), Const);
+}
+
+static MlModelCache *
+model_cache_new(MemoryContext mcxt, void **slot)
+{
+	MlModelCache *c = MemoryContextAllocZero(mcxt, sizeof(MlModelCache));
+
+	c->cxt = AllocSetContextCreate(mcxt, "ml_ext model cache",
+								   ALLOCSET_SMALL_SIZES);
+	*slot = c;
+	return c;
+}
+
+/* The last 4 bytes of a key of len bytes (0 if shorter). */
+static inline uint32
+tail_crc(const char *data, Size len)
+{
+	uint32		crc = 0;
+
+	if (len >= sizeof(crc))
+		memcpy(&crc, data + len - sizeof(crc), sizeof(crc));
+	return crc;
+}
+
+/* The model of value raw, decoded again only when it is another value. */
+static const mlx_model *
+model_cache_lookup(MlModelCache *c, struct varlena *raw)
+{
+	MlKeyKind	kind;
 	const char *keydata;
 	Size		keylen;
+	uint32		crc;
 	MemoryContext old;
 
-	if (c == NULL)
+	if (VARATT_IS_EXTERNAL_ONDISK(raw))
 	{
-		c = MemoryContextAllocZero(fcinfo->flinfo->fn_mcxt, sizeof(MlModelCache));
-		c->cxt = AllocSetContextCreate(fcinfo->flinfo->fn_mcxt,
-									   "ml_ext model cache",
-									   ALLOCSET_SMALL_SIZES);
-		c->stable = AggCheckCallContext(fcinfo, NULL) == AGG_CONTEXT_AGGREGATE ?
-			ml_agg_arg_stable(fcinfo, argno) :
-			get_fn_expr_arg_stable(fcinfo->flinfo, argno);
-		*slot = c;
-	}
-	else if (c->valid && c->stable)
-		return &c->model;
-
-	if (is_toast_ptr)
-	{
+		kind = ML_KEY_TOAST_POINTER;
 		keydata = (const char *) raw;
 		keylen = VARSIZE_EXTERNAL(raw);
 	}
+	else if (VARATT_IS_COMPRESSED(raw))
+	{
+		kind = ML_KEY_COMPRESSED;
+		keydata = (const char *) raw;
+		keylen = VARSIZE(raw);
+	}
 	else
 	{
-		if (VARATT_IS_EXTENDED(raw) && !VARATT_IS_SHORT(raw))
-			raw = pg_detoast_datum(raw);
+		kind = ML_KEY_BYTES;
+		raw = ml_varlena_inline(raw);
 		keydata = VARDATA_ANY(raw);
 		keylen = VARSIZE_ANY_EXHDR(raw);
 	}
+	crc = tail_crc(keydata, keylen);
 
-	if (c->valid && c->key_is_toast_ptr == is_toast_ptr &&
-		c->keylen == keylen && memcmp(c->key, keydata, keylen) == 0)
+	if (c->valid && c->keykind == kind &&
+		c->keylen == keylen && c->keycrc == crc &&
+		memcmp(c->key, keydata, keylen) == 0)
 		return &c->model;
 
 	/* (re)decode into a fresh cache context */
@@ -162,10 +233,39 @@ ml_cached_model(FunctionCallInfo fcinfo, int argno, void **slot)
 	memcpy(c->key, keydata, keylen);
 	MemoryContextSwitchTo(old);
 	c->keylen = keylen;
-	c->key_is_toast_ptr = is_toast_ptr;
+	c->keycrc = crc;
+	c->keykind = kind;
 	c->generation++;
 	c->valid = true;
 	return &c->model;
+}
+
+const mlx_model *
+ml_cached_model(FunctionCallInfo fcinfo, int argno, void **slot)
+{
+	MlModelCache *c = (MlModelCache *) *slot;
+
+	if (c == NULL)
+	{
+		c = model_cache_new(fcinfo->flinfo->fn_mcxt, slot);
+		c->stable = AggCheckCallContext(fcinfo, NULL) == AGG_CONTEXT_AGGREGATE ?
+			ml_agg_arg_stable(fcinfo, argno) :
+			arg_is_const(fcinfo, argno);
+	}
+	else if (c->valid && c->stable)
+		return &c->model;
+
+	return model_cache_lookup(c, (struct varlena *) DatumGetPointer(PG_GETARG_DATUM(argno)));
+}
+
+const mlx_model *
+ml_cached_model_value(MemoryContext mcxt, void **slot, Datum value)
+{
+	MlModelCache *c = (MlModelCache *) *slot;
+
+	if (c == NULL)
+		c = model_cache_new(mcxt, slot);
+	return model_cache_lookup(c, (struct varlena *) DatumGetPointer(value));
 }
 
 uint32

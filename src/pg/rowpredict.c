@@ -9,8 +9,9 @@
  * name, kind, imputation values, category vocabularies.  Scoring a row
  * finds those columns by name in the row's type, checks their types once
  * per query, and per row applies the same encoding the training query
- * used.  A named model is looked up once per query (and per parallel
- * worker) and kept in fn_extra.
+ * used.  A named model is looked up once per statement (and per parallel
+ * worker) and kept in fn_extra, keyed by its registry row and its bytes;
+ * see named_model.
  */
 #include "postgres.h"
 
@@ -52,7 +53,10 @@ typedef struct RowCache
 	char	   *name;			/* named model, or NULL */
 	char	   *label;			/* 'model "name"', for messages */
 	Size		namelen;
-	mlx_model	named;			/* decoded named model */
+	const mlx_model *named;		/* decoded named model, in named_cache */
+	int64		named_id;		/* its ml.models.id */
+	MlRegistryStamp named_stamp;	/* when it was looked up */
+	void	   *named_cache;	/* ml_cached_model_value slot of the name */
 	void	   *bytea_cache;	/* ml_cached_model slot for the bytea form */
 	RowMap		map;
 	double	   *buf;			/* encoded features */
@@ -84,29 +88,59 @@ row_cache(FunctionCallInfo fcinfo)
 	return row_cache_in(fcinfo, &fcinfo->flinfo->fn_extra);
 }
 
-/* The deployed model of the name in argument 0, loaded once per query. */
+/*
+ * The deployed model of the name in argument 0.
+ *
+ * Looked up again whenever the name or the registry stamp changes (a new
+ * statement that may see another deployment, another role, another
+ * transaction: see ml_registry_stamp_take), not per row.  The lookup
+ * returns the row's id and its model as stored; the decoded model is kept
+ * while both are the same (the model compared by identity, as for a bytea
+ * argument), so a PL/pgSQL loop scoring by name decodes once, yet never
+ * scores with a version that ml.deploy, a retrain, ml.drop_model or a
+ * change of role has taken away.
+ */
 static const mlx_model *
 named_model(FunctionCallInfo fcinfo, RowCache *c)
 {
 	text	   *t = PG_GETARG_TEXT_PP(0);
+	bool		same_name;
 	char	   *name;
+	Datum		stored;
+	int64		id;
+	uint32		generation;
+	const mlx_model *m;
 
 	/* the usual case: the same name as the previous row, no copy */
-	if (c->name != NULL && VARSIZE_ANY_EXHDR(t) == c->namelen &&
-		memcmp(VARDATA_ANY(t), c->name, c->namelen) == 0)
-		return &c->named;
+	same_name = c->name != NULL && VARSIZE_ANY_EXHDR(t) == c->namelen &&
+		memcmp(VARDATA_ANY(t), c->name, c->namelen) == 0;
+	if (same_name && ml_registry_stamp_current(&c->named_stamp))
+		return c->named;
+
+	/* until the lookup below succeeds, nothing cached may be used */
+	c->named_stamp.valid = false;
 	name = text_to_cstring(t);
-	c->name = NULL;
-	c->map.valid = false;
-	c->buf = NULL;
-	c->bufsize = 0;
-	c->array_encoder = NULL;
-	MemoryContextReset(c->cxt);
-	ml_registry_load(name, c->cxt, &c->named);
-	c->name = MemoryContextStrdup(c->cxt, name);
-	c->label = MemoryContextStrdup(c->cxt, psprintf("model \"%s\"", name));
-	c->namelen = strlen(name);
-	return &c->named;
+	stored = ml_registry_find(name, CurrentMemoryContext, &id);
+	generation = ml_cached_model_generation(c->named_cache);
+	m = ml_cached_model_value(fcinfo->flinfo->fn_mcxt, &c->named_cache, stored);
+	if (!same_name || id != c->named_id ||
+		ml_cached_model_generation(c->named_cache) != generation)
+	{
+		/* another model: what was derived from the previous one goes */
+		c->name = NULL;
+		c->map.valid = false;
+		c->buf = NULL;
+		c->bufsize = 0;
+		c->array_encoder = NULL;
+		MemoryContextReset(c->cxt);
+		c->name = MemoryContextStrdup(c->cxt, name);
+		c->label = MemoryContextStrdup(c->cxt, psprintf("model \"%s\"", name));
+		c->namelen = strlen(name);
+	}
+	c->named = m;
+	c->named_id = id;
+	ml_registry_stamp_take(&c->named_stamp);
+	return m;
 }
 
 static bool
@@ -286,8 +320,8 @@ array_fast_path(const mlx_input *x, Datum d, double *out, bool plain)
 	int32		hdr[4];			/* ndim, dataoffset, elemtype, dim */
 	bool		finite = true;
 
-	if (VARATT_IS_EXTENDED(v) && !VARATT_IS_SHORT(v))
-		return NULL;
+	/* a stored or expanded array: its elements once fetched or flattened */
+	v = ml_varlena_inline(v);
 	body = VARDATA_ANY(v);
 	if (VARSIZE_ANY_EXHDR(v) < sizeof(hdr))
 		return NULL;
