@@ -310,6 +310,28 @@ ml_linreg_train_combine(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(a);
 }
 
+/*
+ * ml._linreg_train_final(state bytea) RETURNS bytea, the final function of ml._linreg_train:
+ * the state, checked, as a copy of exactly its bytes.  Every byte of the
+ * state is written by the transition and combine functions (it is
+ * allocated zeroed), so this is all of it; the check keeps a hand-made
+ * state from passing through as if the pass had produced it.  The driver
+ * reads this value.
+ */
+PG_FUNCTION_INFO_V1(ml_linreg_train_final);
+Datum
+ml_linreg_train_final(PG_FUNCTION_ARGS)
+{
+	struct varlena *v;
+	struct varlena *out;
+
+	ml_require_agg(fcinfo, "ml._linreg_train_final");
+	v = (struct varlena *) state_arg(PG_GETARG_DATUM(0));
+	out = palloc(VARSIZE(v));
+	memcpy(out, v, VARSIZE(v));
+	PG_RETURN_POINTER(out);
+}
+
 /* ---------- the driver's step ---------- */
 
 /* The metrics of the fitted coefficients on the rows of s (ml.evaluate's). */
