@@ -171,6 +171,22 @@ gram_var_new(int nfeat, const GramSettings *g)
 }
 
 /*
+ * PCA's feature limit (core/pca.h: the final SVD cannot be interrupted, so
+ * its size is bounded), checked at the first row and again before the SVD.
+ */
+static void
+pca_check_width(int nfeat)
+{
+	if (nfeat > MLX_PCA_MAX_FEATURES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("PCA takes at most %d features, the feature array has %d",
+						MLX_PCA_MAX_FEATURES, nfeat),
+				 errdetail("The final singular value decomposition cannot be canceled while it runs; the limit keeps it to about half a second."),
+				 errhint("Select fewer columns for PCA.")));
+}
+
+/*
  * A usable state from an argument: in-line, 8-byte aligned (detoasted or
  * copied when it is not), and validated.
  */
@@ -288,7 +304,11 @@ gram_add(GramVar *v, const GramSettings *g, double y, Datum xdatum)
 	ml_float8_array(xdatum, "feature array", &x);
 	if (v == NULL || v->s.nfeat == 0)
 	{
-		GramVar    *nv = gram_var_new(x.n, g);
+		GramVar    *nv;
+
+		if (g->kind == GRAM_PCA)
+			pca_check_width(x.n);
+		nv = gram_var_new(x.n, g);
 
 		if (v != NULL)
 			nv->s.nskipped = v->s.nskipped;
@@ -489,6 +509,7 @@ pca_model(GramVar *v)
 	mlx_status	st;
 	int			ncomp = v->ncomp;
 
+	pca_check_width(v->s.nfeat);
 	if (v->s.nrows < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
