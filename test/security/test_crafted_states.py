@@ -95,6 +95,27 @@ STATE_AGGREGATES = [
     "st_avg(float8[]) (SFUNC = ml._array_avg_sfunc, STYPE = bytea)",
 ]
 
+# the transition function and argument types of each family's st_ aggregate
+# (as used by its SQL in FAMILIES), for aggregates that start from a crafted
+# INITCOND: the transition function then meets the crafted state first
+SFUNC_SIGNATURES = {
+    "linreg": ("st_linreg", "float8, float8[]", "ml.linreg_sfunc"),
+    "linreg_ridge": ("st_linreg", "float8, float8[], float8, boolean", "ml.linreg_sfunc"),
+    "enet": ("st_enet", "float8, float8[], float8, float8", "ml._enet_sfunc"),
+    "pca": ("st_pca", "float8[]", "ml._pca_sfunc"),
+    "glm": ("st_glm", "float8, float8[], bytea", "ml._glm_pass_sfunc"),
+    "kmeans": ("st_kmeans", "float8[], bytea", "ml._kmeans_pass_sfunc"),
+    "softmax": ("st_softmax", "int4, float8[], bytea, boolean", "ml._softmax_pass_sfunc"),
+    "nbayes": ("st_nbayes", "int, float8[], int", "ml._naive_bayes_sfunc"),
+    "linreg_train": ("st_linreg_train", 'float8, boolean, boolean, bytea, VARIADIC "any"', "ml._linreg_train_sfunc"),
+    "tree_sample": ("st_tree_sample", "float8[], float8, bigint", "ml._tree_sample_sfunc"),
+    "regression_metrics": ("st_regm", "float8, float8", "ml.regression_metrics_sfunc"),
+    "confusion": ("st_conf", "text, text", "ml.confusion_sfunc"),
+    "log_loss": ("st_logloss", "boolean, float8", "ml.log_loss_sfunc"),
+    "roc_auc": ("st_roc", "boolean, float8", "ml.roc_auc_sfunc"),
+    "array_avg": ("st_avg", "float8[]", "ml._array_avg_sfunc"),
+}
+
 _D = [float("nan"), float("inf"), float("-inf"), 1e308, -1e308, -1.0, 0.0, 5e-324]
 _I64 = [-1, 0, 2 ** 62, 2 ** 63 - 1, -2 ** 63, 1 << 31]
 _I32 = [-1, 0, 2 ** 31 - 1, -2 ** 31, 1 << 20, 3, 2001]
@@ -199,6 +220,23 @@ def test_crafted_states_never_internal_errors():
                             if e.pgcode is None or e.pgcode.startswith("XX"):
                                 bad.append("%s, %s, %s: %s %s" % (fam, what, t.split("(")[0][7:],
                                                                  e.pgcode, (e.pgerror or "").splitlines()[0]))
+            # a sample of the crafted states as the initial state of the
+            # transition function, then the family's first final function
+            st_name, argtypes, sfunc = SFUNC_SIGNATURES[fam]
+            sample = rng.sample(crafted(valid, rng), 25)
+            for i, (what, st) in enumerate(sample):
+                q(conn, "CREATE AGGREGATE pg_temp.init_%s_%d(%s) (SFUNC = %s, STYPE = bytea,"
+                        " FINALFUNC = %s, INITCOND = '\\x%s')" % (fam, i, argtypes, sfunc, finals[0], st.hex()))
+                t = sql.replace("pg_temp.%s(" % st_name, "pg_temp.init_%s_%d(" % (fam, i))
+                calls += 1
+                try:
+                    q(conn, t, args) if args else q(conn, t.replace("%%", "%"))
+                except psycopg2.OperationalError as e:
+                    raise Failure("%s initial state %s: the connection was lost: %s" % (fam, what, e))
+                except psycopg2.Error as e:
+                    if e.pgcode is None or e.pgcode.startswith("XX"):
+                        bad.append("%s, initial state %s, %s: %s %s" % (fam, what, sfunc, e.pgcode,
+                                                                       (e.pgerror or "").splitlines()[0]))
         check(q(conn, "SELECT 1")[0][0] == 1, "server does not answer")
     finally:
         conn.close()
