@@ -37,7 +37,11 @@ _WINDOWS = {(MARKER * 2).encode()[i:i + 8] for i in range(len(MARKER))}
 # generated ones (they change the registry), in this order, last.
 _FIXED_LAST = ("ml.train", "ml.deploy", "ml.drop_model")
 
-# Functions not called at all, and why.  Keep this list small.
+# Functions not called at all, and why.  Keep this list small.  (None so
+# far.  The support functions of aggregates are called directly too, where
+# they refuse with 0A000 outside an aggregate, and really run through their
+# aggregates, each called serially and in a parallel plan, whose leader runs
+# the combine and final functions.)
 NOT_CALLED = {}
 
 ALGORITHMS = [
