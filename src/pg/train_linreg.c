@@ -330,12 +330,12 @@ ml_linreg_train_combine(PG_FUNCTION_ARGS)
 }
 
 /*
- * ml._linreg_train_final(state bytea) RETURNS bytea, the final function of ml._linreg_train:
- * the state, checked, as a copy of exactly its bytes.  Every byte of the
- * state is written by the transition and combine functions (it is
- * allocated zeroed), so this is all of it; the check keeps a hand-made
- * state from passing through as if the pass had produced it.  The driver
- * reads this value.
+ * ml._linreg_train_final(state bytea) RETURNS bytea, the final function
+ * of ml._linreg_train: the state, checked, as a copy of exactly its bytes.
+ * Every byte of the state is written by the transition and combine
+ * functions (it is allocated zeroed), so this is all of it; the check
+ * keeps a hand-made state from passing through as if the pass had
+ * produced it.  ml.train's driver reads this value.
  */
 PG_FUNCTION_INFO_V1(ml_linreg_train_final);
 Datum
