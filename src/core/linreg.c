@@ -164,6 +164,28 @@ mlx_linreg_state_validate(const mlx_linreg_state *s, size_t size,
 	return MLX_OK;
 }
 
+#define NONFINITE_STATE "the state holds non-finite numbers (its sums overflowed, or it was not built by the transition function)"
+
+mlx_status
+mlx_linreg_state_check_values(const mlx_linreg_state *s, char *errbuf,
+							  size_t errlen)
+{
+	int			p = state_ncols(s);
+	const double *R = state_R_const(s);
+	const double *buf = state_buf_const(s, p);
+
+	for (int j = 0; j < p; j++)
+	{
+		for (int i = 0; i <= j; i++)
+			if (!isfinite(R[i + (size_t) j * p]))
+				return corrupt(errbuf, errlen, NONFINITE_STATE);
+		for (int i = 0; i < s->nbuf; i++)
+			if (!isfinite(buf[i + (size_t) j * s->bufrows]))
+				return corrupt(errbuf, errlen, NONFINITE_STATE);
+	}
+	return MLX_OK;
+}
+
 /*
  * Fold an m-by-p column-major block B (leading dimension ldb) into the
  * upper-triangular p-by-p R: [R; B] = Q [R'; 0].  l = 0 for a dense block,

@@ -78,6 +78,16 @@ mlx_status	mlx_linreg_state_validate(const mlx_linreg_state *s, size_t size,
 									  char *errbuf, size_t errlen);
 
 /*
+ * Check the numbers of a state that passed mlx_linreg_state_validate: the
+ * upper triangle of R and the buffered rows must be finite, as in every
+ * state built from finite rows whose sums of squares stay below DBL_MAX;
+ * LAPACK fails on NaN.  O(p^2), so for combine and final functions, not
+ * per row.  MLX_ECORRUPT (with a message in errbuf) or MLX_OK.
+ */
+mlx_status	mlx_linreg_state_check_values(const mlx_linreg_state *s,
+										  char *errbuf, size_t errlen);
+
+/*
  * Append one row.  x points to nfeat doubles and need not be aligned.
  * Returns MLX_ENONFINITE with *bad_index set to the 0-based feature index
  * (or -1 for y) when a value is NaN or infinite; the state is unchanged

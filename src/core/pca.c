@@ -3,7 +3,7 @@
  *	  Principal component analysis out of the streaming QR state of linear
  *	  regression: means from the first row of R, principal axes and
  *	  variances from the singular value decomposition of its centred
- *	  feature block (LAPACK dgesvd), and projection of new rows.
+ *	  feature block (LAPACK dgesdd), and projection of new rows.
  *
  * See pca.h for why the k x k block of R is all that is needed.
  */
@@ -29,27 +29,40 @@ pca_release(const mlx_ctx *ctx, mlx_pca_fit *out)
 
 /*
  * Singular values S (k) and right singular vectors VT (k x k, column-major,
- * row c = vector c) of the k x k matrix A, which is destroyed.  The left
- * vectors are never needed, so dgesvd is asked for V' alone.
+ * row c = vector c) of the k x k matrix A, which is destroyed (the left
+ * vectors overwrite it, JOBZ 'O').  Divide and conquer (dgesdd, also
+ * scikit-learn's SciPy default) is about five times faster than dgesvd
+ * here, and this call cannot be interrupted: see MLX_PCA_MAX_FEATURES.
  */
 static mlx_status
 pca_svd(double *A, int k, double *S, double *VT, const mlx_ctx *ctx)
 {
 	double	   *work;
+	lapack_int *iwork;
 	double		wq;
 	lapack_int	info;
 
-	info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'N', 'A', k, k, A, k, S,
-							   NULL, 1, VT, k, &wq, -1);
+	iwork = mlx_alloc(ctx, sizeof(lapack_int) * 8 * (size_t) k);
+	if (iwork == NULL)
+		return MLX_ENOMEM;
+	info = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, 'O', k, k, A, k, S,
+							   NULL, 1, VT, k, &wq, -1, iwork);
 	if (info != 0 || !(wq >= 1.0))
+	{
+		mlx_free(ctx, iwork);
 		return MLX_ELAPACK;
+	}
 	work = mlx_alloc(ctx, sizeof(double) * ((size_t) wq + 1));
 	if (work == NULL)
+	{
+		mlx_free(ctx, iwork);
 		return MLX_ENOMEM;
-	info = LAPACKE_dgesvd_work(LAPACK_COL_MAJOR, 'N', 'A', k, k, A, k, S,
-							   NULL, 1, VT, k, work, (lapack_int) wq);
+	}
+	info = LAPACKE_dgesdd_work(LAPACK_COL_MAJOR, 'O', k, k, A, k, S,
+							   NULL, 1, VT, k, work, (lapack_int) wq, iwork);
 	mlx_free(ctx, work);
-	/* info > 0: the bidiagonal QR iteration did not converge */
+	mlx_free(ctx, iwork);
+	/* info > 0: the divide and conquer iteration did not converge */
 	return (info == 0) ? MLX_OK : MLX_ELAPACK;
 }
 
@@ -76,7 +89,7 @@ mlx_pca_from_state(const mlx_linreg_state *s, int ncomp, const mlx_ctx *ctx,
 	out->nrows = s->nrows;
 	out->nskipped = s->nskipped;
 	if (!(s->flags & MLX_LINREG_F_INTERCEPT) || s->lambda != 0.0 ||
-		k < 1 || s->nrows < 2 || ncomp < 1 || ncomp > k ||
+		k < 1 || k > MLX_PCA_MAX_FEATURES || s->nrows < 2 || ncomp < 1 || ncomp > k ||
 		(int64_t) ncomp > s->nrows)
 		return MLX_EINVAL;
 	p = mlx_linreg_ncols(k, true);

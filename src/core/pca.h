@@ -25,6 +25,16 @@
 #include "core/mlx_core.h"
 
 /*
+ * The most features a PCA takes.  The SVD of the k x k centred R factor is
+ * one LAPACK call, O(k^3), that cannot poll for cancel; at 1,200 features
+ * it takes about 0.5 s (dgesdd, OpenBLAS on one thread of the 2-core test
+ * machine; 1,600 features took 1.2 s, and dgesvd 6.1 s), so a cancel or a
+ * statement_timeout waits at most about that long.  Larger inputs are
+ * refused rather than run uninterruptibly.
+ */
+#define MLX_PCA_MAX_FEATURES 1200
+
+/*
  * A fitted PCA.  Components are orthonormal rows; the sign of each is fixed
  * so that its entry of largest absolute value (the first such on ties) is
  * positive, which makes results deterministic (scikit-learn fixes signs from
@@ -50,7 +60,8 @@ typedef struct mlx_pca_fit
 /*
  * PCA of the rows folded into s, which must have been initialized with an
  * intercept and lambda 0 (else MLX_EINVAL); y is ignored.  Needs at least 2
- * rows and 1 <= ncomp <= min(nfeat, nrows) (else MLX_EINVAL).  s is not
+ * rows, at most MLX_PCA_MAX_FEATURES features and 1 <= ncomp <= min(nfeat,
+ * nrows) (else MLX_EINVAL).  s is not
  * modified (buffered rows are folded into a copy).  Arrays are allocated
  * from ctx; MLX_ELAPACK if the SVD fails, MLX_EINTR when interrupted.
  */

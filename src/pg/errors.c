@@ -41,6 +41,18 @@ const mlx_ctx ml_pg_ctx = {
 };
 
 void
+ml_check_state_status(mlx_status st, const char *what)
+{
+	if (st == MLX_ELAPACK)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_EXCEPTION),
+				 errmsg("linear algebra routine failed during %s", what),
+				 errdetail("The aggregate state holds numbers the solver cannot work with: it was not built by the transition function, or the data are too extreme."),
+				 errhint("Rescale the columns (for example to standard units) and train again.")));
+	ml_check_status(st, what);
+}
+
+void
 ml_raise_status(mlx_status st, const char *what, const char *errbuf)
 {
 	bool		have_detail = (errbuf != NULL && errbuf[0] != '\0');

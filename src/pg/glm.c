@@ -151,6 +151,21 @@ pass_arg(Datum d)
 	return v;
 }
 
+/*
+ * The numbers of a state about to go to LAPACK (combine, solve): finite.
+ * Not per row: O(p^2).
+ */
+static void
+pass_values_check(const GlmPassVar *v)
+{
+	char		errbuf[256];
+
+	if (mlx_linreg_state_check_values(&v->s, errbuf, sizeof(errbuf)) != MLX_OK)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid IRLS pass state: %s", errbuf)));
+}
+
 /* the shape of the current model: features, penalty, intercept */
 static void
 model_shape(const mlx_model *m, int *nfeat, double *lambda, bool *intercept)
@@ -406,11 +421,13 @@ ml_glm_pass_combine(PG_FUNCTION_ARGS)
 						a->s.nfeat, mlx_algorithm_name(a->family),
 						b->s.nfeat, mlx_algorithm_name(b->family))));
 	CHECK_FOR_INTERRUPTS();
+	pass_values_check(a);
+	pass_values_check(b);
 	if (a->cw[0] != b->cw[0] || a->cw[1] != b->cw[1])
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_EXCEPTION),
 				 errmsg("cannot combine IRLS pass states of different class weights")));
-	ml_check_status(mlx_linreg_merge(&a->s, &b->s, &ml_pg_ctx), pass_what(a->family));
+	ml_check_state_status(mlx_linreg_merge(&a->s, &b->s, &ml_pg_ctx), pass_what(a->family));
 	fold_product(a, 0);
 	fold_product(a, 1);
 	a->loglik += total_loglik(b);
@@ -419,6 +436,28 @@ ml_glm_pass_combine(PG_FUNCTION_ARGS)
 	a->nseen += b->nseen;
 	a->nprocs = (a->nprocs > PG_INT32_MAX - b->nprocs) ? PG_INT32_MAX : a->nprocs + b->nprocs;
 	PG_RETURN_POINTER(a);
+}
+
+/*
+ * ml._glm_pass_state_final(state bytea) RETURNS bytea, the final function
+ * of ml._glm_pass_state: the state, checked, as a copy of exactly its bytes.
+ * Every byte of the state is written by the transition and combine
+ * functions (it is allocated zeroed), so this is all of it; the check
+ * keeps a hand-made state from passing through as if the pass had
+ * produced it.  ml.train's driver reads this value.
+ */
+PG_FUNCTION_INFO_V1(ml_glm_pass_state_final);
+Datum
+ml_glm_pass_state_final(PG_FUNCTION_ARGS)
+{
+	struct varlena *v;
+	struct varlena *out;
+
+	ml_require_agg(fcinfo, "ml._glm_pass_state_final");
+	v = (struct varlena *) pass_arg(PG_GETARG_DATUM(0));
+	out = palloc(VARSIZE(v));
+	memcpy(out, v, VARSIZE(v));
+	PG_RETURN_POINTER(out);
 }
 
 /*
@@ -458,7 +497,8 @@ ml_glm_pass_result(Datum state, int *nprocs, int64 *nseen)
 	if (v->s.nrows == 0)
 		return NULL;
 	CHECK_FOR_INTERRUPTS();
-	ml_check_status(mlx_linreg_solve(&v->s, &ml_pg_ctx, &wls), pass_what(v->family));
+	pass_values_check(v);
+	ml_check_state_status(mlx_linreg_solve(&v->s, &ml_pg_ctx, &wls), pass_what(v->family));
 	if (v->family == MLX_ALG_LOGISTIC_REGRESSION)
 	{
 		mlx_logreg_fit fit;

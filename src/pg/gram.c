@@ -171,6 +171,22 @@ gram_var_new(int nfeat, const GramSettings *g)
 }
 
 /*
+ * PCA's feature limit (core/pca.h: the final SVD cannot be interrupted, so
+ * its size is bounded), checked at the first row and again before the SVD.
+ */
+static void
+pca_check_width(int nfeat)
+{
+	if (nfeat > MLX_PCA_MAX_FEATURES)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("PCA takes at most %d features, the feature array has %d",
+						MLX_PCA_MAX_FEATURES, nfeat),
+				 errdetail("The final singular value decomposition cannot be canceled while it runs; the limit keeps it to about half a second."),
+				 errhint("Select fewer columns for PCA.")));
+}
+
+/*
  * A usable state from an argument: in-line, 8-byte aligned (detoasted or
  * copied when it is not), and validated.
  */
@@ -210,6 +226,20 @@ gram_var_arg(Datum d)
 			raise_bad_state("the state must have an intercept column and no ridge term");
 	}
 	return v;
+}
+
+/*
+ * The numbers of a state a combine or final function is about to hand to
+ * LAPACK: finite (NaN makes LAPACK fail).  Not per row: O(p^2).
+ */
+static void
+gram_values_check(const GramVar *v)
+{
+	char		errbuf[256];
+
+	if (v->s.nfeat > 0 &&
+		mlx_linreg_state_check_values(&v->s, errbuf, sizeof(errbuf)) != MLX_OK)
+		raise_bad_state(errbuf);
 }
 
 static double
@@ -274,7 +304,11 @@ gram_add(GramVar *v, const GramSettings *g, double y, Datum xdatum)
 	ml_float8_array(xdatum, "feature array", &x);
 	if (v == NULL || v->s.nfeat == 0)
 	{
-		GramVar    *nv = gram_var_new(x.n, g);
+		GramVar    *nv;
+
+		if (g->kind == GRAM_PCA)
+			pca_check_width(x.n);
+		nv = gram_var_new(x.n, g);
 
 		if (v != NULL)
 			nv->s.nskipped = v->s.nskipped;
@@ -297,7 +331,7 @@ gram_add(GramVar *v, const GramSettings *g, double y, Datum xdatum)
 	st = mlx_linreg_add_row(&v->s, y, x.values, &ml_pg_ctx, &bad);
 	if (st == MLX_ENONFINITE)
 		ml_check_finite(&x, "feature array");	/* names the element */
-	ml_check_status(st, gram_what(g->kind));
+	ml_check_state_status(st, gram_what(g->kind));
 	return v;
 }
 
@@ -435,7 +469,9 @@ ml_gram_combine(PG_FUNCTION_ARGS)
 		ml_raise_length_mismatch("feature array", b->s.nfeat, a->s.nfeat, detail);
 	}
 	CHECK_FOR_INTERRUPTS();
-	ml_check_status(mlx_linreg_merge(&a->s, &b->s, &ml_pg_ctx), gram_what(a->kind));
+	gram_values_check(a);
+	gram_values_check(b);
+	ml_check_state_status(mlx_linreg_merge(&a->s, &b->s, &ml_pg_ctx), gram_what(a->kind));
 	PG_RETURN_POINTER(a);
 }
 
@@ -450,7 +486,7 @@ enet_model(GramVar *v)
 							 &ml_pg_ctx, &fit);
 	if (st == MLX_EINTR)
 		CHECK_FOR_INTERRUPTS();
-	ml_check_status(st, gram_what(v->kind));
+	ml_check_state_status(st, gram_what(v->kind));
 	if (!fit.converged)
 		ereport(WARNING,
 				(errcode(ERRCODE_WARNING),
@@ -473,6 +509,7 @@ pca_model(GramVar *v)
 	mlx_status	st;
 	int			ncomp = v->ncomp;
 
+	pca_check_width(v->s.nfeat);
 	if (v->s.nrows < 2)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -488,7 +525,7 @@ pca_model(GramVar *v)
 	st = mlx_pca_from_state(&v->s, ncomp, &ml_pg_ctx, &fit);
 	if (st == MLX_EINTR)
 		CHECK_FOR_INTERRUPTS();
-	ml_check_status(st, gram_what(v->kind));
+	ml_check_state_status(st, gram_what(v->kind));
 	ml_check_status(mlx_model_from_pca(&fit, NULL, &ml_pg_ctx, &model),
 					gram_what(v->kind));
 	return ml_encode_model(&model);
@@ -508,6 +545,7 @@ ml_gram_final(PG_FUNCTION_ARGS)
 	if (v->s.nfeat == 0 || v->s.nrows == 0)
 		PG_RETURN_NULL();		/* no usable rows */
 	CHECK_FOR_INTERRUPTS();
+	gram_values_check(v);
 	if (v->kind == GRAM_PCA)
 		PG_RETURN_BYTEA_P(pca_model(v));
 	PG_RETURN_BYTEA_P(enet_model(v));

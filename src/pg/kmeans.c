@@ -237,6 +237,28 @@ ml_kmeans_pass_combine(PG_FUNCTION_ARGS)
 }
 
 /*
+ * ml._kmeans_pass_state_final(state bytea) RETURNS bytea, the final function
+ * of ml._kmeans_pass_state: the state, checked, as a copy of exactly its bytes.
+ * Every byte of the state is written by the transition and combine
+ * functions (it is allocated zeroed), so this is all of it; the check
+ * keeps a hand-made state from passing through as if the pass had
+ * produced it.  ml.train's driver reads this value.
+ */
+PG_FUNCTION_INFO_V1(ml_kmeans_pass_state_final);
+Datum
+ml_kmeans_pass_state_final(PG_FUNCTION_ARGS)
+{
+	struct varlena *v;
+	struct varlena *out;
+
+	ml_require_agg(fcinfo, "ml._kmeans_pass_state_final");
+	v = (struct varlena *) kpass_arg(PG_GETARG_DATUM(0));
+	out = palloc(VARSIZE(v));
+	memcpy(out, v, VARSIZE(v));
+	PG_RETURN_POINTER(out);
+}
+
+/*
  * ml._kmeans_pass_final(state bytea) RETURNS bytea: a k-means model with
  * the cluster means, the sizes of this pass's clusters and the inertia of
  * the centroids the pass started from.  A final function sees only the

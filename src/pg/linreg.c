@@ -88,6 +88,20 @@ raise_bad_state(const char *why)
 }
 
 /*
+ * The numbers of a state a combine or final function is about to hand to
+ * LAPACK: finite (NaN makes LAPACK fail).  Not per row: O(p^2).
+ */
+static void
+linreg_values_check(const LinregVar *v)
+{
+	char		errbuf[256];
+
+	if (v->s.nfeat > 0 &&
+		mlx_linreg_state_check_values(&v->s, errbuf, sizeof(errbuf)) != MLX_OK)
+		raise_bad_state(errbuf);
+}
+
+/*
  * Get a usable state from an argument: in-line, 4-byte header, 8-byte
  * aligned (detoasting or copying when it is not), and validated.
  */
@@ -233,7 +247,7 @@ ml_linreg_sfunc(PG_FUNCTION_ARGS)
 	st = mlx_linreg_add_row(&v->s, y, x.values, &ml_pg_ctx, &bad);
 	if (st == MLX_ENONFINITE)
 		ml_check_finite(&x, "feature array");	/* names the element */
-	ml_check_status(st, linreg_what);
+	ml_check_state_status(st, linreg_what);
 
 	PG_RETURN_POINTER(v);
 }
@@ -294,7 +308,9 @@ ml_linreg_combine(PG_FUNCTION_ARGS)
 	}
 
 	CHECK_FOR_INTERRUPTS();
-	ml_check_status(mlx_linreg_merge(&a->s, &b->s, &ml_pg_ctx), linreg_what);
+	linreg_values_check(a);
+	linreg_values_check(b);
+	ml_check_state_status(mlx_linreg_merge(&a->s, &b->s, &ml_pg_ctx), linreg_what);
 	PG_RETURN_POINTER(a);
 }
 
@@ -317,10 +333,11 @@ ml_linreg_final(PG_FUNCTION_ARGS)
 		PG_RETURN_NULL();		/* no usable rows */
 
 	CHECK_FOR_INTERRUPTS();
+	linreg_values_check(v);
 	st = mlx_linreg_solve(&v->s, &ml_pg_ctx, &fit);
 	if (st == MLX_EINTR)
 		CHECK_FOR_INTERRUPTS();
-	ml_check_status(st, linreg_what);
+	ml_check_state_status(st, linreg_what);
 
 	if (fit.lambda == 0 && fit.rank < fit.nfeat)
 	{

@@ -38,6 +38,13 @@ ml_check_status(mlx_status st, const char *what)
 }
 
 /*
+ * ml_check_status for work on an aggregate state that came from outside
+ * (combine and final functions): LAPACK failing on a state that passed
+ * validation is bad data (22000), not an internal error.
+ */
+extern void ml_check_state_status(mlx_status st, const char *what);
+
+/*
  * A read-only view of a one-dimensional float8[] without copying the
  * values.  'values' may be unaligned (short varlena headers leave the data
  * 3 bytes off), so read it with memcpy or pass it to core functions that

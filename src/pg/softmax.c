@@ -211,6 +211,28 @@ ml_softmax_pass_combine(PG_FUNCTION_ARGS)
 }
 
 /*
+ * ml._softmax_pass_final(state bytea) RETURNS bytea, the final function
+ * of ml._softmax_pass: the state, checked, as a copy of exactly its bytes.
+ * Every byte of the state is written by the transition and combine
+ * functions (it is allocated zeroed), so this is all of it; the check
+ * keeps a hand-made state from passing through as if the pass had
+ * produced it.  ml.train's driver reads this value.
+ */
+PG_FUNCTION_INFO_V1(ml_softmax_pass_final);
+Datum
+ml_softmax_pass_final(PG_FUNCTION_ARGS)
+{
+	struct varlena *v;
+	struct varlena *out;
+
+	ml_require_agg(fcinfo, "ml._softmax_pass_final");
+	v = (struct varlena *) pass_arg(PG_GETARG_DATUM(0));
+	out = palloc(VARSIZE(v));
+	memcpy(out, v, VARSIZE(v));
+	PG_RETURN_POINTER(out);
+}
+
+/*
  * Validate a pass result from outside and give its state (finished: both
  * triangles of the Hessian) in a palloc'd copy; *block is that allocation,
  * for pfree.  For ml.train's driver.

@@ -145,6 +145,23 @@ state_arg(Datum d)
 	return v;
 }
 
+/*
+ * The numbers of a state about to go to LAPACK (combine): finite.  Not per
+ * row: O(p^2).
+ */
+static void
+values_check(LinregTrainVar *v)
+{
+	char		errbuf[256];
+
+	if (mlx_linreg_state_check_values(train_state(v), errbuf, sizeof(errbuf)) != MLX_OK ||
+		(test_state(v) != NULL &&
+		 mlx_linreg_state_check_values(test_state(v), errbuf, sizeof(errbuf)) != MLX_OK))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid linear regression training state: %s", errbuf)));
+}
+
 static LinregTrainVar *
 state_new(int nfeat, bool with_test)
 {
@@ -297,17 +314,41 @@ ml_linreg_train_combine(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("cannot combine linear regression training states of different shapes")));
 	CHECK_FOR_INTERRUPTS();
+	values_check(a);
+	values_check(b);
 	a->flags |= b->flags;
 	if (!(a->flags & LT_NEEDS_STATISTICS))
 	{
-		ml_check_status(mlx_linreg_merge(train_state(a), train_state(b), &ml_pg_ctx), what);
+		ml_check_state_status(mlx_linreg_merge(train_state(a), train_state(b), &ml_pg_ctx), what);
 		if (test_state(a) != NULL)
-			ml_check_status(mlx_linreg_merge(test_state(a), test_state(b), &ml_pg_ctx), what);
+			ml_check_state_status(mlx_linreg_merge(test_state(a), test_state(b), &ml_pg_ctx), what);
 	}
 	a->nprocs += b->nprocs;
 	a->nseen += b->nseen;
 	a->nskipped += b->nskipped;
 	PG_RETURN_POINTER(a);
+}
+
+/*
+ * ml._linreg_train_final(state bytea) RETURNS bytea, the final function
+ * of ml._linreg_train: the state, checked, as a copy of exactly its bytes.
+ * Every byte of the state is written by the transition and combine
+ * functions (it is allocated zeroed), so this is all of it; the check
+ * keeps a hand-made state from passing through as if the pass had
+ * produced it.  ml.train's driver reads this value.
+ */
+PG_FUNCTION_INFO_V1(ml_linreg_train_final);
+Datum
+ml_linreg_train_final(PG_FUNCTION_ARGS)
+{
+	struct varlena *v;
+	struct varlena *out;
+
+	ml_require_agg(fcinfo, "ml._linreg_train_final");
+	v = (struct varlena *) state_arg(PG_GETARG_DATUM(0));
+	out = palloc(VARSIZE(v));
+	memcpy(out, v, VARSIZE(v));
+	PG_RETURN_POINTER(out);
 }
 
 /* ---------- the driver's step ---------- */

@@ -19,7 +19,9 @@
  *	  TreeGatherState header, then 'capacity' records of rowsize bytes:
  *	  ml._tree_gather: nfeat bin bytes, the target (8 bytes, a double), the
  *	  held-out flag (1 byte, 0 or 1); ml._tree_sample: nfeat doubles.
- *	  Records past nrows are unused room.
+ *	  Records past nrows are unused room (zeroed); the final function
+ *	  ml._tree_state_final returns the state without them (capacity = nrows),
+ *	  so the value an aggregate call returns holds the rows and nothing else.
  *
  * The bins argument (built by the driver, checked here all the same):
  *
@@ -228,7 +230,13 @@ state_grow(const TreeGatherState *old, uint32 magic, int nfeat, int64 capacity)
 			raise_too_large(magic, old->nrows + 1, rowsize);
 	}
 	size = sizeof(TreeGatherState) + (Size) capacity * rowsize;
-	s = palloc(size);
+
+	/*
+	 * Zeroed: the records past nrows are room for later rows, and whatever
+	 * this backend freed before must never travel with the state (nodeAgg
+	 * hands a state to the combine and final functions whole).
+	 */
+	s = palloc0(size);
 	SET_VARSIZE(s, size);
 	s->magic = magic;
 	s->nfeat = nfeat;
@@ -384,6 +392,32 @@ ml_tree_gather_combine(PG_FUNCTION_ARGS)
 		   ML_TREE_STATE_ROWS(b), (Size) b->nrows * b->rowsize);
 	s->nrows += b->nrows;
 	PG_RETURN_POINTER(s);
+}
+
+/*
+ * ml._tree_state_final(state bytea) RETURNS bytea, the final function of
+ * ml._tree_sample and ml._tree_gather: the state cut to its rows (capacity
+ * = nrows), a copy, so the room kept for more rows never leaves the
+ * aggregate.  The result is a valid state (ml_tree_state_check), which the
+ * driver reads.
+ */
+PG_FUNCTION_INFO_V1(ml_tree_state_final);
+Datum
+ml_tree_state_final(PG_FUNCTION_ARGS)
+{
+	TreeGatherState *s;
+	TreeGatherState *out;
+	Size		used;
+
+	ml_require_agg(fcinfo, "ml._tree_state_final");
+	s = ml_tree_state_check(PG_GETARG_DATUM(0));
+	used = (Size) s->nrows * s->rowsize;
+	out = palloc(sizeof(TreeGatherState) + used);
+	memcpy(out, s, sizeof(TreeGatherState));
+	SET_VARSIZE(out, sizeof(TreeGatherState) + used);
+	out->capacity = s->nrows;
+	memcpy(ML_TREE_STATE_ROWS(out), ML_TREE_STATE_ROWS(s), used);
+	PG_RETURN_POINTER(out);
 }
 
 /* ---------- scoring ---------- */
