@@ -341,6 +341,18 @@ mlx_status	mlx_model_describe_json(const mlx_model *m, const mlx_ctx *ctx,
 									char **json);
 
 /*
+ * mlx_model_describe_json with bounds: when the text would be longer than
+ * maxlen bytes or hold more than maxitems strings and numbers (object keys
+ * included), MLX_OK with *json NULL, found before anything is allocated
+ * for the text.  Polls ctx's interrupt hook while it walks the model
+ * (MLX_EINTR).  Otherwise *len is the text's length.
+ */
+mlx_status	mlx_model_describe_json_limit(const mlx_model *m,
+										  const mlx_ctx *ctx, size_t maxlen,
+										  size_t maxitems, char **json,
+										  size_t *len);
+
+/*
  * Index of a category of a CATEGORICAL input (binary search, strcmp order),
  * or -1 when the value is not one of them (an unseen value: all the input's
  * features are 0) or the input is not categorical.  value NULL finds the
