@@ -358,6 +358,9 @@ check_memory(TrainRun *run, int64 rows, const mlx_tree_params *p)
 				 errhint("Raise ml.max_training_memory, or train on fewer rows or features (or with a smaller max_depth).")));
 }
 
+/* how far over the size limit a forest's largest possible size may be */
+#define ML_TREE_SIZE_BOUND_FACTOR 4
+
 /*
  * Keep the model within MLX_MODEL_MAX_SIZE.  Before any work: the most it
  * could take (n_estimators trees, times the classes of a multiclass
@@ -368,12 +371,12 @@ check_memory(TrainRun *run, int64 rows, const mlx_tree_params *p)
  * data.  (Trees stop early on pure or small nodes, and a bootstrap sample
  * holds about 63% of the rows: fully grown forests come to about half
  * their bound, others to far less, so a bound above the limit may well
- * fit and is left to the running check.)  Then
- * p->max_nodes makes the trainer stop as soon as the nodes grown so far
- * would not fit.  The encoder (whose bytes hold the features and inputs
- * of the model) stands for everything but the trees.
+ * fit and is left to the running check.)  Then p->max_nodes makes the
+ * trainer stop as soon as the nodes grown so far would not fit, its node
+ * arrays never larger than the model would be.  The encoder (whose bytes
+ * hold the features and inputs of the model) stands for everything but
+ * the trees.
  */
-#define ML_TREE_SIZE_BOUND_FACTOR 4
 static void
 check_model_size(TrainRun *run, int64 ntrain, mlx_tree_params *p,
 				 bytea *encoder)
