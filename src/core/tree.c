@@ -403,6 +403,7 @@ typedef struct trainer
 	const mlx_ctx *ctx;
 	const mlx_tree_data *data;
 	const mlx_tree_params *p;
+	bool		node_limit_hit; /* nodes_reserve passed p->max_nodes */
 	int32_t		nfeat;
 	int			nch;			/* channels */
 	int			stride;			/* doubles per bin: W then nch sums */
@@ -463,21 +464,35 @@ typedef struct trainer
 /* a histogram is split between the threads from this many rows on */
 #define PARALLEL_MIN_ROWS 4096
 
+/*
+ * Room for 'more' nodes.  False when out of memory, or past the node limit
+ * (params->max_nodes, which sets t->node_limit_hit, or MLX_TREE_MAX_NODES):
+ * the caller's limit is checked as the trees grow, so a model too large to
+ * keep stops at the node that passes it, not after all its trees.  The
+ * arrays double but never past the limit.
+ */
 static bool
 nodes_reserve(trainer *t, int32_t more)
 {
 	node_arrays *a = &t->nodes;
 	int32_t		need = a->n + more;
 	int32_t		cap;
+	int32_t		limit = MLX_TREE_MAX_NODES;
 	int			lw = t->p->kind == MLX_TREE_GRADIENT_BOOSTING ? 1 : t->nch;
 
+	if (t->p->max_nodes > 0 && t->p->max_nodes < limit)
+		limit = t->p->max_nodes;
+	if (need > limit)
+	{
+		if (limit == t->p->max_nodes)
+			t->node_limit_hit = true;
+		return false;
+	}
 	if (need <= a->cap)
 		return true;
-	if (need > MLX_TREE_MAX_NODES)
-		return false;
 	cap = a->cap < 64 ? 64 : a->cap;
 	while (cap < need)
-		cap = cap > MLX_TREE_MAX_NODES / 2 ? MLX_TREE_MAX_NODES : cap * 2;
+		cap = cap > limit / 2 ? limit : cap * 2;
 #define GROW(field, type, width) \
 	do { \
 		type *nw = mlx_alloc(t->ctx, sizeof(type) * (size_t) cap * (width)); \
@@ -1842,7 +1857,12 @@ done:
 	mlx_free(ctx, insample);
 	mlx_free(ctx, acc);
 	mlx_free(ctx, tree_start);
-	if (st == MLX_ENOMEM)
+	if (st == MLX_ENOMEM && t.node_limit_hit)
+	{
+		st = MLX_EINVAL;
+		set_err(errbuf, errlen, MLX_TREE_NODE_LIMIT_MSG);
+	}
+	else if (st == MLX_ENOMEM)
 		set_err(errbuf, errlen, "out of memory (or too many nodes)");
 	if (st != MLX_OK)
 	{

@@ -167,7 +167,16 @@ typedef struct mlx_tree_params
 								 * receives the final model's prediction of
 								 * every training row (as mlx_tree_predict;
 								 * NaN when early stopping dropped rounds) */
+	int32_t		max_nodes;		/* 0, or the most nodes (all trees) the
+								 * model may have: growth stops as soon as
+								 * one more would pass it, with MLX_EINVAL
+								 * and MLX_TREE_NODE_LIMIT_MSG (the caller
+								 * derives it from the model size limit) */
 } mlx_tree_params;
+
+/* errbuf of mlx_tree_train when the trees outgrew params->max_nodes */
+#define MLX_TREE_NODE_LIMIT_MSG "the trees need more nodes than max_nodes allows"
+
 
 /*
  * A fitted ensemble.  Nodes of all trees are stored in flat arrays; tree t

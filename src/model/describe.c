@@ -8,7 +8,9 @@
  * exactly one allocation (allocators that free in bulk waste nothing).  A
  * tree ensemble is summarized (sizes, depth, feature importance) rather
  * than listed node by node; the summary is computed once, before the two
- * passes, in scratch space that is freed before returning.
+ * passes, in scratch space that is freed before returning.  Both passes
+ * poll the interrupt hook, and the counting pass stops at a caller's bound
+ * on the length before anything is allocated for the text.
  */
 #include <math.h>
 #include <stdio.h>
@@ -16,12 +18,45 @@
 
 #include "model/model_internal.h"
 
-/* Output sink: counts only while buf is NULL. */
+/*
+ * Output sink: counts only while buf is NULL.  Every string and number
+ * (object keys included) is an item and ticks; every POLL_EVERY ticks the
+ * interrupt hook is polled, and once it says stop (or, while counting, the
+ * text passes maxlen or the items maxitems) nothing more is formatted, so
+ * the remaining loops run out at once.
+ */
 typedef struct json_out
 {
 	char	   *buf;
 	size_t		len;
+	const mlx_ctx *ctx;
+	size_t		maxlen;
+	size_t		maxitems;
+	size_t		items;			/* strings and numbers so far */
+	uint32_t	ticks;
+	bool		interrupted;
+	bool		stop;
 } json_out;
+
+#define POLL_EVERY 4096
+
+/* Count one item; true when the output should stop. */
+static bool
+tick(json_out *o)
+{
+	if (o->stop)
+		return true;
+	o->items++;
+	if (++o->ticks % POLL_EVERY == 0)
+	{
+		if (mlx_interrupted(o->ctx))
+			o->interrupted = o->stop = true;
+		else if (o->buf == NULL &&
+				 (o->len > o->maxlen || o->items > o->maxitems))
+			o->stop = true;
+	}
+	return o->stop;
+}
 
 static void
 put_bytes(json_out *o, const char *s, size_t n)
@@ -44,6 +79,8 @@ put_json_string(json_out *o, const char *s)
 	const unsigned char *p;
 	char		esc[8];
 
+	if (tick(o))
+		return;
 	put_bytes(o, "\"", 1);
 	for (p = (const unsigned char *) s; *p != '\0'; p++)
 	{
@@ -86,6 +123,8 @@ put_double(json_out *o, double d)
 	char		num[40];
 	char	   *c;
 
+	if (tick(o))
+		return;
 	if (!isfinite(d))
 	{
 		put_str(o, "null");
@@ -106,6 +145,8 @@ put_int(json_out *o, long long v)
 {
 	char		num[32];
 
+	if (tick(o))
+		return;
 	snprintf(num, sizeof(num), "%lld", v);
 	put_str(o, num);
 }
@@ -665,10 +706,26 @@ summarize_tree(const mlx_tree_fit *fit, int32_t k, const mlx_ctx *ctx,
 		int32_t		size = fit->tree_start[t + 1] - base;
 		int32_t		i;
 
+		if (mlx_interrupted(ctx))
+		{
+			mlx_free(ctx, depth);
+			mlx_free(ctx, ts->gain);
+			ts->gain = NULL;
+			return MLX_EINTR;
+		}
+
 		depth[0] = 0;
 		for (i = 0; i < size; i++)
 		{
 			int32_t		f = fit->feature[base + i];
+
+			if ((i & 0xFFFF) == 0xFFFF && mlx_interrupted(ctx))
+			{
+				mlx_free(ctx, depth);
+				mlx_free(ctx, ts->gain);
+				ts->gain = NULL;
+				return MLX_EINTR;
+			}
 
 			if (f < 0)
 			{
@@ -850,18 +907,25 @@ put_model(json_out *o, const mlx_model *m, const tree_summary *ts)
 /*
  * The model is checked first (as for encoding), so a hand-built model with
  * an out-of-range dependent index or inconsistent inputs cannot make this
- * read out of bounds.
+ * read out of bounds.  The counting pass allocates nothing, polls the
+ * interrupt hook (MLX_EINTR) and stops as soon as the text passes maxlen
+ * or the items maxitems: then *json is NULL, before any allocation for the
+ * text.
  */
 mlx_status
-mlx_model_describe_json(const mlx_model *m, const mlx_ctx *ctx, char **json)
+mlx_model_describe_json_limit(const mlx_model *m, const mlx_ctx *ctx,
+							  size_t maxlen, size_t maxitems, char **json,
+							  size_t *len)
 {
 	char		errbuf[256];
-	json_out	o = {NULL, 0};
+	json_out	o;
 	tree_summary ts;
 	const tree_summary *tsp = NULL;
 	int32_t		i;
+	mlx_status	st;
 
 	*json = NULL;
+	*len = 0;
 	if (m == NULL || mlx_algorithm_name(m->algorithm) == NULL ||
 		m->feature_names == NULL ||
 		m->nfeat < 1 || m->nfeat > MLX_MODEL_MAX_FEATURES)
@@ -873,32 +937,61 @@ mlx_model_describe_json(const mlx_model *m, const mlx_ctx *ctx, char **json)
 		return MLX_EINVAL;
 	if (m->inputs != NULL)
 	{
-		mlx_status	st = mlx_check_inputs(m->inputs, m->nfeat,
-										  mlx_algorithm_keeps_missing(m->algorithm),
-										  ctx, NULL, errbuf, sizeof(errbuf));
-
+		st = mlx_check_inputs(m->inputs, m->nfeat,
+							  mlx_algorithm_keeps_missing(m->algorithm),
+							  ctx, NULL, errbuf, sizeof(errbuf));
 		if (st != MLX_OK)
 			return st == MLX_ENOMEM ? MLX_ENOMEM : MLX_EINVAL;
 	}
 	if (mlx_algorithm_is_tree(m->algorithm))
 	{
-		if (summarize_tree(&m->u.tree, m->nfeat, ctx, &ts) != MLX_OK)
-			return MLX_ENOMEM;
+		st = summarize_tree(&m->u.tree, m->nfeat, ctx, &ts);
+		if (st != MLX_OK)
+			return st;
 		tsp = &ts;
 	}
 
+	memset(&o, 0, sizeof(o));
+	o.ctx = ctx;
+	o.maxlen = maxlen;
+	o.maxitems = maxitems;
 	put_model(&o, m, tsp);
-	o.buf = mlx_alloc(ctx, o.len + 1);
-	if (o.buf != NULL)
+	st = o.interrupted ? MLX_EINTR : MLX_OK;
+	if (st == MLX_OK && (o.len > maxlen || o.items > maxitems))
+		*len = o.len;
+	else if (st == MLX_OK)
 	{
-		o.len = 0;
-		put_model(&o, m, tsp);
-		o.buf[o.len] = '\0';
+		o.buf = mlx_alloc(ctx, o.len + 1);
+		if (o.buf == NULL)
+			st = MLX_ENOMEM;
+		else
+		{
+			o.len = 0;
+			o.ticks = 0;
+			put_model(&o, m, tsp);
+			o.buf[o.len] = '\0';
+			if (o.interrupted)
+			{
+				mlx_free(ctx, o.buf);
+				st = MLX_EINTR;
+			}
+			else
+			{
+				*json = o.buf;
+				*len = o.len;
+			}
+		}
 	}
 	if (tsp != NULL)
 		mlx_free(ctx, ts.gain);
-	if (o.buf == NULL)
-		return MLX_ENOMEM;
-	*json = o.buf;
-	return MLX_OK;
+	return st;
+}
+
+mlx_status
+mlx_model_describe_json(const mlx_model *m, const mlx_ctx *ctx, char **json)
+{
+	size_t		len;
+
+	return mlx_model_describe_json_limit(m, ctx, SIZE_MAX - 1, SIZE_MAX, json,
+										 &len);
 }

@@ -7,6 +7,8 @@
  * then the CRC, every field in a fixed order.  The
  * same model always gives the same bytes, and the decoder accepts exactly
  * what the encoder can write (the encoder runs the decoder's field checks).
+ * The encoder writes no model larger than MLX_MODEL_MAX_SIZE (256 MB, so
+ * that pg_dump can dump it); the decoder still reads larger ones.
  */
 #include <string.h>
 
@@ -451,12 +453,13 @@ fit_tag(uint16_t algorithm)
 }
 
 /*
- * Check the model (MLX_EINVAL for anything the decoder would reject), size
- * it, then write it in one pass into a single allocation.
+ * Check the model (MLX_EINVAL for anything the decoder would reject) and
+ * size it: the payload (bytes between the header and the CRC) and the
+ * feature, inputs and fit sections in it.
  */
-mlx_status
-mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
-				 uint8_t **out, size_t *outlen)
+static mlx_status
+model_sizes(const mlx_model *m, const mlx_ctx *ctx, uint64_t *payload_out,
+			uint64_t *names_out, uint64_t *inputs_out, uint64_t *fit_out)
 {
 	char		errbuf[256];
 	int32_t		k;
@@ -465,12 +468,7 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 	uint64_t	inputs_size = 0;
 	uint64_t	fit_size;
 	uint64_t	payload;
-	uint64_t	total;
-	uint8_t    *buf;
-	uint8_t    *p;
 
-	*out = NULL;
-	*outlen = 0;
 	if (m == NULL || mlx_algorithm_name(m->algorithm) == NULL ||
 		m->flags != 0 || m->feature_names == NULL)
 		return MLX_EINVAL;
@@ -554,8 +552,59 @@ mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
 	 */
 	payload = 2 * MLX_SECTION_HEADER_SIZE + names_size + inputs_size +
 		fit_size;
+	if (payload > UINT32_MAX)
+		return MLX_EINVAL;
+	*payload_out = payload;
+	*names_out = names_size;
+	*inputs_out = inputs_size;
+	*fit_out = fit_size;
+	return MLX_OK;
+}
+
+mlx_status
+mlx_model_encoded_size(const mlx_model *m, const mlx_ctx *ctx, uint64_t *size)
+{
+	uint64_t	payload;
+	uint64_t	names_size;
+	uint64_t	inputs_size;
+	uint64_t	fit_size;
+	mlx_status	st;
+
+	*size = 0;
+	st = model_sizes(m, ctx, &payload, &names_size, &inputs_size, &fit_size);
+	if (st == MLX_OK)
+		*size = MLX_MODEL_HEADER_SIZE + payload + MLX_MODEL_CRC_SIZE;
+	return st;
+}
+
+/*
+ * Check and size the model, refuse it when it is larger than
+ * MLX_MODEL_MAX_SIZE (before allocating anything for it), then write it in
+ * one pass into a single allocation.
+ */
+mlx_status
+mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx, size_t reserve,
+				 uint8_t **out, size_t *outlen)
+{
+	int32_t		k;
+	int32_t		i;
+	uint64_t	names_size;
+	uint64_t	inputs_size;
+	uint64_t	fit_size;
+	uint64_t	payload;
+	uint64_t	total;
+	uint8_t    *buf;
+	uint8_t    *p;
+	mlx_status	st;
+
+	*out = NULL;
+	*outlen = 0;
+	st = model_sizes(m, ctx, &payload, &names_size, &inputs_size, &fit_size);
+	if (st != MLX_OK)
+		return st;
+	k = m->nfeat;
 	total = MLX_MODEL_HEADER_SIZE + payload + MLX_MODEL_CRC_SIZE;
-	if (payload > UINT32_MAX || total > SIZE_MAX - reserve)
+	if (total > MLX_MODEL_MAX_SIZE || total > SIZE_MAX - reserve)
 		return MLX_EINVAL;
 
 	buf = mlx_alloc(ctx, reserve + (size_t) total);

@@ -52,6 +52,16 @@
 #define MLX_MODEL_FORMAT_VERSION 1
 #define MLX_MODEL_HEADER_SIZE 24
 #define MLX_MODEL_MIN_SIZE (MLX_MODEL_HEADER_SIZE + 4)
+/*
+ * Largest model the encoder writes, in bytes (the whole value: header,
+ * sections and CRC).  pg_dump dumps ml.models with text COPY, which spells
+ * a bytea as 2N + 2 hex characters, and the server builds each row's line
+ * (and, at restore, reads it) in one allocation of at most 1 GB: a 256 MB
+ * model is 512 MB of hex, which leaves as much again for the rest of the
+ * row.  Decoding is not limited by it: a larger model that ml_ext 1.0
+ * wrote (it allowed up to 1 GB) still reads.
+ */
+#define MLX_MODEL_MAX_SIZE ((uint64_t) 256 * 1024 * 1024)
 /* no model may claim more features than this (sanity bound for readers) */
 #define MLX_MODEL_MAX_FEATURES 1000000
 #define MLX_MODEL_MAX_NAME_LEN 1024
@@ -274,6 +284,16 @@ mlx_status	mlx_model_encode(const mlx_model *m, const mlx_ctx *ctx,
 							 size_t reserve, uint8_t **out, size_t *outlen);
 
 /*
+ * The bytes mlx_model_encode would write for m (header, sections and CRC),
+ * after the same checks (MLX_EINVAL when it would refuse the contents,
+ * MLX_ENOMEM).  The size is not compared with MLX_MODEL_MAX_SIZE, so a
+ * caller whose encode failed can tell a model that is too large (and say
+ * by how much) from one that is invalid.
+ */
+mlx_status	mlx_model_encoded_size(const mlx_model *m, const mlx_ctx *ctx,
+								   uint64_t *size);
+
+/*
  * Parse and fully validate len bytes at buf (any alignment).  On failure
  * returns MLX_ECORRUPT (malformed, truncated, bad checksum, inconsistent
  * fields) or MLX_EUNSUPPORTED (newer format version, unknown algorithm) and
@@ -319,6 +339,18 @@ void		mlx_model_free_names(mlx_model *m, const mlx_ctx *ctx);
  */
 mlx_status	mlx_model_describe_json(const mlx_model *m, const mlx_ctx *ctx,
 									char **json);
+
+/*
+ * mlx_model_describe_json with bounds: when the text would be longer than
+ * maxlen bytes or hold more than maxitems strings and numbers (object keys
+ * included), MLX_OK with *json NULL, found before anything is allocated
+ * for the text.  Polls ctx's interrupt hook while it walks the model
+ * (MLX_EINTR).  Otherwise *len is the text's length.
+ */
+mlx_status	mlx_model_describe_json_limit(const mlx_model *m,
+										  const mlx_ctx *ctx, size_t maxlen,
+										  size_t maxitems, char **json,
+										  size_t *len);
 
 /*
  * Index of a category of a CATEGORICAL input (binary search, strcmp order),

@@ -10,6 +10,7 @@
 #include "access/htup_details.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/jsonb.h"
 
@@ -235,16 +236,52 @@ ml_class_coefficients(PG_FUNCTION_ARGS)
 	SRF_RETURN_DONE(funcctx);
 }
 
-/* ml.model_info(model bytea) RETURNS jsonb */
+/*
+ * The largest description ml.model_info makes into jsonb.  jsonb_in needs
+ * about 140 bytes per number or string it parses (its tree of JsonbValues,
+ * a numeric each, the tokens) and a few times the text: unbounded, the
+ * description of a model at the size limit took gigabytes (25 million
+ * loadings of a PCA, 10^6 names of control characters at 6 bytes of JSON
+ * each).  Within these bounds parsing takes at most a few hundred MB;
+ * larger models are read through the set-returning functions, row by row.
+ */
+#define ML_MODEL_INFO_MAX_TEXT ((Size) 64 * 1024 * 1024)
+#define ML_MODEL_INFO_MAX_ITEMS ((Size) 2000000)
+
+/*
+ * ml.model_info(model bytea) RETURNS jsonb
+ * The description is measured first (no allocation, interrupts checked),
+ * refused when beyond the bounds above, then written; the decoded model is
+ * freed before the text is parsed into jsonb.
+ */
 PG_FUNCTION_INFO_V1(ml_model_info);
 Datum
 ml_model_info(PG_FUNCTION_ARGS)
 {
 	mlx_model	model;
 	char	   *json;
+	size_t		len;
+	mlx_status	st;
+	Datum		result;
 
 	ml_decode_model(PG_GETARG_DATUM(0), &model);
-	ml_check_status(mlx_model_describe_json(&model, &ml_pg_ctx, &json),
-					"model description");
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(json)));
+	st = mlx_model_describe_json_limit(&model, &ml_pg_ctx,
+									   ML_MODEL_INFO_MAX_TEXT,
+									   ML_MODEL_INFO_MAX_ITEMS, &json, &len);
+	if (st == MLX_EINTR)
+		CHECK_FOR_INTERRUPTS();
+	ml_check_status(st, "model description");
+	if (json == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+				 errmsg("the description of this %s model is too large for ml.model_info",
+						mlx_algorithm_name(model.algorithm)),
+				 errdetail("ml.model_info describes models of at most %d numbers and names in at most %d MB of JSON.",
+						   (int) ML_MODEL_INFO_MAX_ITEMS,
+						   (int) (ML_MODEL_INFO_MAX_TEXT / (1024 * 1024))),
+				 errhint("Read its contents with ml.coefficients, ml.class_coefficients, ml.components, ml.centroids, ml.trees or ml.feature_importance, which return them row by row.")));
+	mlx_model_free(&model, &ml_pg_ctx);
+	result = DirectFunctionCall1(jsonb_in, CStringGetDatum(json));
+	pfree(json);
+	PG_RETURN_DATUM(result);
 }

@@ -173,8 +173,18 @@ extern const mlx_model *ml_model_and_features(FunctionCallInfo fcinfo,
 /* Score a float8[] datum, checking its length and values first. */
 extern double ml_score_array(const mlx_model *m, Datum array);
 
-/* Encode a model into a freshly palloc'd bytea. */
+/*
+ * Encode a model into a freshly palloc'd bytea; a model over
+ * MLX_MODEL_MAX_SIZE is refused with ml_raise_model_too_large.
+ */
 extern bytea *ml_encode_model(const mlx_model *m);
+
+/*
+ * ERROR 54000 for a model of this algorithm larger than MLX_MODEL_MAX_SIZE
+ * (estimate: bytes is the most a training run could make).
+ */
+extern void ml_raise_model_too_large(uint16 algorithm, double bytes,
+									 bool estimate) pg_attribute_noreturn();
 
 /*
  * Pin search_path to "pg_catalog, pg_temp" until ml_unpin_search_path(level)

@@ -5,6 +5,8 @@
  */
 #include "postgres.h"
 
+#include <math.h>
+
 #include "nodes/primnodes.h"
 #include "utils/memutils.h"
 
@@ -34,6 +36,44 @@ ml_decode_model(Datum d, mlx_model *out)
 	ml_check_status(st, "model decoding");
 }
 
+/*
+ * The error for a model over MLX_MODEL_MAX_SIZE: bytes is its size (0:
+ * not known, as when tree growth stopped at the limit), or with 'estimate'
+ * the most a training run could make (refused before the work).  The hint names what makes a model of the algorithm large.
+ */
+void
+ml_raise_model_too_large(uint16 algorithm, double bytes, bool estimate)
+{
+	const char *hint;
+
+	if (algorithm == MLX_ALG_DECISION_TREE ||
+		algorithm == MLX_ALG_RANDOM_FOREST ||
+		algorithm == MLX_ALG_GRADIENT_BOOSTING)
+		hint = "Use fewer trees (n_estimators), a smaller max_depth or a larger min_samples_leaf.";
+	else if (algorithm == MLX_ALG_PCA)
+		hint = "Keep fewer components, or use fewer features.";
+	else if (algorithm == MLX_ALG_KMEANS)
+		hint = "Use fewer clusters or fewer features.";
+	else
+		hint = "Use fewer features (a categorical column gives one per category).";
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 estimate ?
+			 errmsg("%s model could take up to %.0f MB, more than the limit of %d MB",
+					mlx_algorithm_name(algorithm), ceil(bytes / (1024.0 * 1024.0)),
+					(int) (MLX_MODEL_MAX_SIZE / (1024 * 1024))) :
+			 bytes <= 0 ?
+			 errmsg("%s model would take more than the limit of %d MB",
+					mlx_algorithm_name(algorithm),
+					(int) (MLX_MODEL_MAX_SIZE / (1024 * 1024))) :
+			 errmsg("%s model would take %.0f MB, more than the limit of %d MB",
+					mlx_algorithm_name(algorithm), ceil(bytes / (1024.0 * 1024.0)),
+					(int) (MLX_MODEL_MAX_SIZE / (1024 * 1024))),
+			 errdetail("A model is limited to %d MB so that pg_dump can always dump the registry of models.",
+					   (int) (MLX_MODEL_MAX_SIZE / (1024 * 1024))),
+			 errhint("%s", hint)));
+}
+
 bytea *
 ml_encode_model(const mlx_model *m)
 {
@@ -41,6 +81,13 @@ ml_encode_model(const mlx_model *m)
 	size_t		len;
 
 	mlx_status	st = mlx_model_encode(m, &ml_pg_ctx, VARHDRSZ, &buf, &len);
+	uint64_t	size;
+
+	/* refused for its size, not its contents: say how large it is */
+	if (st == MLX_EINVAL &&
+		mlx_model_encoded_size(m, &ml_pg_ctx, &size) == MLX_OK &&
+		size > MLX_MODEL_MAX_SIZE)
+		ml_raise_model_too_large(m->algorithm, (double) size, false);
 
 	/*
 	 * Every model here comes from our own fits, whose fields are in range
@@ -55,10 +102,6 @@ ml_encode_model(const mlx_model *m)
 				 errdetail("Sums of squares of the data overflow double precision, or the fit diverged."),
 				 errhint("Rescale the columns (for example to standard units) and train again.")));
 	ml_check_status(st, "model encoding");
-	if (len > MaxAllocSize - VARHDRSZ)
-		ereport(ERROR,
-				(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-				 errmsg("model is too large (%zu bytes)", len)));
 	SET_VARSIZE(buf, len + VARHDRSZ);
 	return (bytea *) buf;
 }

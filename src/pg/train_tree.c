@@ -35,6 +35,7 @@
 
 #include "core/metrics.h"
 #include "core/tree.h"
+#include "model/model_internal.h"
 #include "pg/ml_pg.h"
 #include "pg/ml_train.h"
 #include "pg/ml_tree.h"
@@ -357,6 +358,56 @@ check_memory(TrainRun *run, int64 rows, const mlx_tree_params *p)
 				 errhint("Raise ml.max_training_memory, or train on fewer rows or features (or with a smaller max_depth).")));
 }
 
+/* how far over the size limit a forest's largest possible size may be */
+#define ML_TREE_SIZE_BOUND_FACTOR 4
+
+/*
+ * Keep the model within MLX_MODEL_MAX_SIZE.  Before any work: the most it
+ * could take (n_estimators trees, times the classes of a multiclass
+ * boosting, of at most 2L - 1 nodes, L leaves being bounded by 2^max_depth
+ * and by the training rows over min_samples_leaf, each node with its
+ * values) must stay within ML_TREE_SIZE_BOUND_FACTOR times the limit (1
+ * GB, more than a bytea can hold), or the run stops before reading the
+ * data.  (Trees stop early on pure or small nodes, and a bootstrap sample
+ * holds about 63% of the rows: fully grown forests come to about half
+ * their bound, others to far less, so a bound above the limit may well
+ * fit and is left to the running check.)  Then p->max_nodes makes the
+ * trainer stop as soon as the nodes grown so far would not fit, its node
+ * arrays never larger than the model would be.  The encoder (whose bytes
+ * hold the features and inputs of the model) stands for everything but
+ * the trees.
+ */
+static void
+check_model_size(TrainRun *run, int64 ntrain, mlx_tree_params *p,
+				 bytea *encoder)
+{
+	bool		boosting = p->kind == MLX_TREE_GRADIENT_BOOSTING;
+	int			ngroups = p->objective == MLX_TREE_MULTICLASS ? p->nclasses : 1;
+	int			lw = boosting ? 1 : Max(p->nclasses, 1);
+	double		trees = (double) p->n_estimators * (boosting ? ngroups : 1);
+	double		min_leaf = boosting ? 1 : Max(p->min_child_weight, 1);
+	double		leaves;
+	double		label_bytes = 0;
+	double		fixed;
+	double		node_bytes;
+	double		bound;
+	double		room;
+
+	for (int c = 0; c < p->nclasses; c++)
+		label_bytes += 2 + strlen(run->classes[c]);
+	fixed = (double) VARSIZE_ANY_EXHDR(encoder) +
+		(double) mlx_tree_section_size((uint64) ngroups, (uint64) trees, 0,
+									   (uint64) lw, (uint64) label_bytes);
+	node_bytes = (double) mlx_tree_section_size(0, 0, 1, (uint64) lw, 0) -
+		mlx_tree_section_size(0, 0, 0, (uint64) lw, 0);
+	leaves = Max(1, Min(ldexp(1, p->max_depth), floor((double) ntrain / min_leaf)));
+	bound = fixed + trees * (2 * leaves - 1) * node_bytes;
+	if (bound > ML_TREE_SIZE_BOUND_FACTOR * (double) MLX_MODEL_MAX_SIZE)
+		ml_raise_model_too_large(mlx_tree_algorithm(p->kind), bound, true);
+	room = ((double) MLX_MODEL_MAX_SIZE - fixed) / node_bytes;
+	p->max_nodes = (int32) Max(1, Min(room, (double) MLX_TREE_MAX_NODES));
+}
+
 /* ---------- parameters ---------- */
 
 static void
@@ -623,6 +674,7 @@ ml_train_tree_fit(TrainRun *run, bytea *encoder, int64 ntrain)
 	if (early)
 		gathered = (int64) ceil((double) ntrain / (1 - run->opt.test_fraction));
 	check_memory(run, gathered, &p);
+	check_model_size(run, ntrain, &p, encoder);
 	b = bin_edges(run, encoder, ntrain, p.kind != MLX_TREE_GRADIENT_BOOSTING);
 	bins_arg = ml_tree_bins_encode(b);
 
@@ -692,6 +744,8 @@ ml_train_tree_fit(TrainRun *run, bytea *encoder, int64 ntrain)
 				 errmsg("out of memory while training model \"%s\"", run->model_name),
 				 errdetail("%s", errbuf),
 				 errhint("Lower max_depth or n_estimators, or train on fewer rows.")));
+	if (st == MLX_EINVAL && strcmp(errbuf, MLX_TREE_NODE_LIMIT_MSG) == 0)
+		ml_raise_model_too_large(mlx_tree_algorithm(p.kind), 0, false);
 	if (st != MLX_OK)
 		ml_raise_status(st, "tree training", errbuf);
 	fit.max_bins = run->opt.max_bins;

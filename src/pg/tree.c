@@ -533,6 +533,9 @@ feature_importance(FunctionCallInfo fcinfo, bool by_name)
 		rows[j].feature = j;
 	for (int32 n = 0; n < f->nnodes; n++)
 	{
+		/* up to 5 * 10^7 nodes: a cancel must not wait for all of them */
+		if ((n & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
 		if (f->feature[n] < 0)
 			continue;
 		rows[f->feature[n]].gain += f->gain[n];
@@ -545,6 +548,7 @@ feature_importance(FunctionCallInfo fcinfo, bool by_name)
 		Datum		values[4];
 		bool		nulls[4] = {false, false, false, false};
 
+		CHECK_FOR_INTERRUPTS();
 		if (rows[j].splits == 0)
 			continue;
 		values[0] = CStringGetTextDatum(m->feature_names[rows[j].feature]);
@@ -564,6 +568,11 @@ feature_importance(FunctionCallInfo fcinfo, bool by_name)
  *					value float8[])
  * One row per node; a leaf has NULL feature, threshold, missing_left,
  * children and gain.  Node numbers are per tree, the root is 0.
+ *
+ * The rows go to the tuplestore (which spills to disk past work_mem) one
+ * by one, each built in a memory context reset after it: the function
+ * keeps only the decoded model and a depth per node, whatever the number
+ * of nodes, and checks for interrupts at every node.
  */
 static Datum
 trees(FunctionCallInfo fcinfo, bool by_name)
@@ -571,16 +580,20 @@ trees(FunctionCallInfo fcinfo, bool by_name)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	const mlx_model *m = tree_model_arg(fcinfo, "ml.trees", by_name);
 	const mlx_tree_fit *f = &m->u.tree;
-	int32	   *depth = palloc(sizeof(int32) * Max(f->nnodes, 1));
+	int32	   *depth = palloc_extended(sizeof(int32) * Max(f->nnodes, 1),
+										MCXT_ALLOC_HUGE);
 	Datum	   *vals = palloc(sizeof(Datum) * f->leaf_width);
+	MemoryContext rowcxt;
+	MemoryContext old;
 
 	InitMaterializedSRF(fcinfo, 0);
+	rowcxt = AllocSetContextCreate(CurrentMemoryContext, "ml.trees row",
+								   ALLOCSET_DEFAULT_SIZES);
 	for (int32 t = 0; t < f->ntrees; t++)
 	{
 		int32		base = f->tree_start[t];
 		int32		size = f->tree_start[t + 1] - base;
 
-		CHECK_FOR_INTERRUPTS();
 		depth[base] = 0;
 		for (int32 n = 0; n < size; n++)
 		{
@@ -589,6 +602,8 @@ trees(FunctionCallInfo fcinfo, bool by_name)
 			bool		nulls[11];
 			bool		leaf = f->feature[a] < 0;
 
+			CHECK_FOR_INTERRUPTS();
+			old = MemoryContextSwitchTo(rowcxt);
 			/* children come after their parent: depth is known here */
 			if (!leaf)
 				depth[base + f->left[a]] = depth[base + f->right[a]] = depth[a] + 1;
@@ -615,8 +630,11 @@ trees(FunctionCallInfo fcinfo, bool by_name)
 														 TYPALIGN_DOUBLE));
 			nulls[10] = false;
 			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			MemoryContextSwitchTo(old);
+			MemoryContextReset(rowcxt);
 		}
 	}
+	MemoryContextDelete(rowcxt);
 	return (Datum) 0;
 }
 
