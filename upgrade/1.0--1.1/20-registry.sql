@@ -24,7 +24,6 @@ GRANT SELECT ON ml.models TO PUBLIC;
 -- role that reuses a dropped role's name gets nothing); the name is kept
 -- beside it for people and for pg_dump, whose restore maps owners by name
 -- as it does for every other object (see ml._registry_owner_id).
-ALTER TABLE ml.model_names ALTER COLUMN owner DROP DEFAULT;
 ALTER TABLE ml.model_names ADD COLUMN owner_id oid;
 UPDATE ml.model_names n
    SET owner_id = coalesce((SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) n.owner), 0);
@@ -33,7 +32,6 @@ ALTER TABLE ml.models ADD COLUMN owner_id oid;
 UPDATE ml.models m
    SET owner_id = coalesce((SELECT r.oid FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) m.owner), 0);
 ALTER TABLE ml.models ALTER COLUMN owner_id SET NOT NULL;
-ALTER TABLE ml.models ALTER COLUMN created_by DROP DEFAULT;
 COMMENT ON COLUMN ml.model_names.owner_id IS
   'OID of the owning role (0: the role was dropped, or a restore found no role of that name)';
 COMMENT ON COLUMN ml.model_names.owner IS
