@@ -211,6 +211,8 @@ def _candidates(fname, argname, typ, models, names, agg):
         return [("ARRAY['x1', 'x2']::text[]", [])]
     if typ == "jsonb":
         return [("'{}'::jsonb", [])]
+    if typ == "regrole":
+        return [("current_user::regrole", [])]
     if typ == "record":
         return [("(SELECT t FROM public.marker_data t WHERE t.id = 2)", [])]
     if typ == '"any"':
