@@ -35,7 +35,12 @@ MLX_PYTHON=/usr/bin/python3  # Debian's, with python3-sklearn etc. (not a pyenv 
 MLX_PKGS_CORE="make gcc libc6-dev liblapacke-dev libopenblas-dev"
 # Debian's server packages, unless PG_CONFIG names a server built elsewhere
 [ -n "${PG_CONFIG:-}" ] || MLX_PKGS_CORE="$MLX_PKGS_CORE postgresql-${MLX_PG_MAJOR} postgresql-server-dev-${MLX_PG_MAJOR}"
-MLX_PKGS_TEST="python3-sklearn python3-statsmodels python3-xgboost python3-psycopg2 python3-numpy clang libclang-rt-14-dev libpostgresql-jdbc-java openjdk-17-jdk-headless postgresql-${MLX_PG_MAJOR}-cron"
+MLX_PKGS_TEST="python3-sklearn python3-statsmodels python3-xgboost python3-psycopg2 python3-numpy clang libclang-rt-14-dev libpostgresql-jdbc-java openjdk-17-jdk-headless"
+# pg_cron for the cron suite, where Debian packages it for this major (not
+# for a server built from source, e.g. PostgreSQL 18 from scripts/pg18.sh)
+if [ -z "${PG_CONFIG:-}" ] || apt-cache show "postgresql-${MLX_PG_MAJOR}-cron" >/dev/null 2>&1; then
+	MLX_PKGS_TEST="$MLX_PKGS_TEST postgresql-${MLX_PG_MAJOR}-cron"
+fi
 MLX_PKGS_BENCH="python3-psycopg2 python3-numpy python3-sklearn python3-xgboost"
 # building PostgreSQL 18 from its release source (scripts/pg18.sh)
 MLX_PKGS_PGBUILD="bison flex make gcc libc6-dev zlib1g-dev"

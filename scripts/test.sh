@@ -9,6 +9,13 @@
 #   cron        test/cron/run.sh (pg_cron jobs; its own cluster on port ML_PORT+1)
 #   security    test/security/run.py (hostile and victim roles)
 #   fuzz        scripts/fuzz.sh, FUZZ_SECONDS=30
+#   regress-18, accuracy-18, jdbc-18
+#               the same suites against PostgreSQL 18, built once from
+#               ../shared/vendor by scripts/pg18.sh into a cache outside the
+#               checkout; ml_ext is built in a copy of the tree (build/pg18/tree,
+#               so this checkout's objects stay those of PG_CONFIG's server) and
+#               tested on its own cluster on port ML_PORT+2.  Where the source
+#               is absent they print one "skipped" line and count as neither.
 #
 # The last line printed is "N passed, M failed" (summed over suites); the exit status
 # is non-zero on any failure.  The cluster is stopped at the end unless ML_KEEP_CLUSTER=1.
@@ -18,7 +25,9 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$MLX_ROOT" || exit 1
 
-SUITES="${ML_SUITES:-unit regress accuracy jdbc cron security fuzz}"
+SUITES="${ML_SUITES:-unit regress accuracy jdbc cron security fuzz regress-18 accuracy-18 jdbc-18}"
+# set by the PostgreSQL 18 run (section 8) for the copy it runs: "-18"
+SUFFIX="${ML_SUITE_SUFFIX:-}"
 LOGDIR="$MLX_ROOT/build/test"
 total_passed=0
 total_failed=0
@@ -29,7 +38,7 @@ started_cluster=0
 record() {
 	total_passed=$((total_passed + $2))
 	total_failed=$((total_failed + $3))
-	summary+=("$(printf '  %-10s %4d passed, %4d failed%s' "$1" "$2" "$3" "${4:+  ($4)}")")
+	summary+=("$(printf '  %-11s %4d passed, %4d failed%s' "$1$SUFFIX" "$2" "$3" "${4:+  ($4)}")")
 }
 
 want() { case " $SUITES " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
@@ -126,9 +135,10 @@ if want regress && [ "$built" = 1 ]; then
 			make -C "$MLX_ROOT" installcheck PG_CONFIG="$MLX_PG_CONFIG" REGRESS="${tests[*]}" 2>&1 | tee "$log"
 			rc=${PIPESTATUS[0]}
 		fi
-		# PG15: "test NAME ... ok   12 ms", "     NAME ... FAILED   12 ms" (parallel groups)
-		p=$(grep -cE '^(test | +)[^ ]+ +\.\.\. ok' "$log")
-		f=$(grep -cE '^(test | +)[^ ]+ +\.\.\. (FAILED|failed)' "$log")
+		# PG15: "test NAME ... ok   12 ms", "     NAME ... FAILED   12 ms" (parallel groups);
+		# PG16 and later (TAP): "ok 1         - NAME   12 ms", "not ok 2     - NAME   12 ms"
+		p=$(grep -cE '^(test | +)[^ ]+ +\.\.\. ok|^ok +[0-9]+ +[-+] ' "$log")
+		f=$(grep -cE '^(test | +)[^ ]+ +\.\.\. (FAILED|failed)|^not ok +[0-9]+ +[-+] ' "$log")
 		f=$((f + nomiss))
 		note=""
 		[ "$nomiss" -eq 0 ] || note="$nomiss without expected output"
@@ -187,6 +197,54 @@ if want fuzz; then
 		echo "scripts/fuzz.sh is missing"
 		record fuzz 0 1 "scripts/fuzz.sh missing"
 	fi
+fi
+
+# ---- 8. PostgreSQL 18: regress, accuracy and JDBC in a copy of the tree
+want18=()
+for s in regress accuracy jdbc; do
+	want "$s-18" && want18+=("$s")
+done
+if [ ${#want18[@]} -gt 0 ] && [ -z "$SUFFIX" ]; then
+	echo
+	echo "=============== PostgreSQL 18 (${want18[*]}) ==============="
+	log="$LOGDIR/pg18.log"
+	pg18="$(bash scripts/pg18.sh 2>"$LOGDIR/pg18-build.log")"
+	rc=$?
+	case "$pg18" in
+	"pg18: skipped"*)
+		echo "$pg18"
+		summary+=("  $pg18")
+		;;
+	*)
+		if [ "$rc" -ne 0 ] || [ ! -x "$pg18" ]; then
+			cat "$LOGDIR/pg18-build.log"
+			record "pg18-build" 0 1 "scripts/pg18.sh failed, see $LOGDIR/pg18-build.log"
+		else
+			# a copy of the working tree (uncommitted changes included), so that
+			# building for 18 leaves this checkout's objects alone
+			tree="$MLX_ROOT/build/pg18/tree"
+			rm -rf "$tree"
+			mkdir -p "$tree"
+			tar -C "$MLX_ROOT" --exclude=./.git --exclude=./build --exclude=./.cluster \
+				--exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - . | tar -C "$tree" -xf -
+			PG_CONFIG="$pg18" ML_PORT=$((MLX_PORT + 2)) ML_SUITE_SUFFIX=-18 ML_SUITES="${want18[*]}" \
+				bash "$tree/scripts/test.sh" 2>&1 | tee "$log"
+			# its summary lines are ours
+			sed -n '/^=============== summary ===============$/,$p' "$log" | grep -E '^  [a-z0-9-]+ +[0-9]+ passed, +[0-9]+ failed' >"$log.summary" || true
+			if [ -s "$log.summary" ]; then
+				while IFS= read -r line; do
+					summary+=("$line")
+				done <"$log.summary"
+				c="$(counts_of "$log")"
+				read -r p f <<<"$c"
+				total_passed=$((total_passed + p))
+				total_failed=$((total_failed + f))
+			else
+				record "pg18" 0 1 "the PostgreSQL 18 run printed no summary, see $log"
+			fi
+		fi
+		;;
+	esac
 fi
 
 # ---- summary; the cluster is stopped before the final line so nothing follows it

@@ -12,6 +12,7 @@
 
 #include "core/mlx_core.h"
 #include "model/model.h"
+#include "pg/compat.h"
 
 /*
  * A core context whose allocations come from CurrentMemoryContext at the
