@@ -16,6 +16,9 @@
 #               so this checkout's objects stay those of PG_CONFIG's server) and
 #               tested on its own cluster on port ML_PORT+2.  Where the source
 #               is absent they print one "skipped" line and count as neither.
+#   pg_upgrade-18
+#               test/upgrade/pg_upgrade.sh: a cluster of PG_CONFIG's server with a
+#               model of every algorithm, pg_upgrade to PostgreSQL 18, same scores
 #
 # The last line printed is "N passed, M failed" (summed over suites); the exit status
 # is non-zero on any failure.  The cluster is stopped at the end unless ML_KEEP_CLUSTER=1.
@@ -25,7 +28,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$MLX_ROOT" || exit 1
 
-SUITES="${ML_SUITES:-unit regress accuracy jdbc cron security fuzz regress-18 accuracy-18 jdbc-18}"
+SUITES="${ML_SUITES:-unit regress accuracy jdbc cron security fuzz regress-18 accuracy-18 jdbc-18 pg_upgrade-18}"
 # set by the PostgreSQL 18 run (section 8) for the copy it runs: "-18"
 SUFFIX="${ML_SUITE_SUFFIX:-}"
 LOGDIR="$MLX_ROOT/build/test"
@@ -204,7 +207,7 @@ want18=()
 for s in regress accuracy jdbc; do
 	want "$s-18" && want18+=("$s")
 done
-if [ ${#want18[@]} -gt 0 ] && [ -z "$SUFFIX" ]; then
+if [ "$built" = 1 ] && { [ ${#want18[@]} -gt 0 ] || want pg_upgrade-18; } && [ -z "$SUFFIX" ]; then
 	echo
 	echo "=============== PostgreSQL 18 (${want18[*]}) ==============="
 	log="$LOGDIR/pg18.log"
@@ -227,7 +230,8 @@ if [ ${#want18[@]} -gt 0 ] && [ -z "$SUFFIX" ]; then
 			mkdir -p "$tree"
 			tar -C "$MLX_ROOT" --exclude=./.git --exclude=./build --exclude=./.cluster \
 				--exclude='*.o' --exclude='*.so' --exclude='*.bc' -cf - . | tar -C "$tree" -xf -
-			PG_CONFIG="$pg18" ML_PORT=$((MLX_PORT + 2)) ML_SUITE_SUFFIX=-18 ML_SUITES="${want18[*]}" \
+			# (with no suite wanted it only builds and installs ml_ext for 18)
+			PG_CONFIG="$pg18" ML_PORT=$((MLX_PORT + 2)) ML_SUITE_SUFFIX=-18 ML_SUITES="${want18[*]:-none}" \
 				bash "$tree/scripts/test.sh" 2>&1 | tee "$log"
 			# its summary lines are ours
 			sed -n '/^=============== summary ===============$/,$p' "$log" | grep -E '^  [a-z0-9-]+ +[0-9]+ passed, +[0-9]+ failed' >"$log.summary" || true
@@ -239,8 +243,11 @@ if [ ${#want18[@]} -gt 0 ] && [ -z "$SUFFIX" ]; then
 				read -r p f <<<"$c"
 				total_passed=$((total_passed + p))
 				total_failed=$((total_failed + f))
-			else
+			elif [ ${#want18[@]} -gt 0 ] || [ "$(counts_of "$log")" != "0 0" ]; then
 				record "pg18" 0 1 "the PostgreSQL 18 run printed no summary, see $log"
+			fi
+			if want pg_upgrade-18; then
+				ML_NEW_PG_CONFIG="$pg18" run_counted pg_upgrade-18 bash test/upgrade/pg_upgrade.sh
 			fi
 		fi
 		;;
