@@ -14,6 +14,14 @@
 #include "postgres.h"
 
 /*
+ * PostgreSQL 16 moved the varlena macros (VARSIZE, VARDATA, ...) from
+ * postgres.h to varatt.h, which not every header we include brings in.
+ */
+#if PG_VERSION_NUM >= 160000
+#include "varatt.h"
+#endif
+
+/*
  * float8in_internal (utils/float.h) and stringToQualifiedNameList
  * (utils/regproc.h) take an error-context node since PostgreSQL 16 (soft
  * input errors).  NULL keeps 15's behaviour: bad input throws.
@@ -28,6 +36,15 @@
 	float8in_internal((num), (endptr), (type_name), (orig))
 #define ml_stringToQualifiedNameList(string) \
 	stringToQualifiedNameList(string)
+#endif
+
+/*
+ * PostgreSQL 18 replaced the postfix pg_attribute_noreturn() by the C11-style
+ * specifier pg_noreturn, written before the declaration; GCC and clang take
+ * the older attribute in that place too.
+ */
+#if PG_VERSION_NUM < 180000
+#define pg_noreturn pg_attribute_noreturn()
 #endif
 
 #endif							/* ML_COMPAT_H */
