@@ -16,6 +16,9 @@
 #               so this checkout's objects stay those of PG_CONFIG's server) and
 #               tested on its own cluster on port ML_PORT+2.  Where the source
 #               is absent they print one "skipped" line and count as neither.
+#   dump-restore-18
+#               test/upgrade/pg_upgrade.sh with ML_UPGRADE_METHOD=dump: the same
+#               models moved to PostgreSQL 18 by pg_dump and pg_restore
 #   pg_upgrade-18
 #               test/upgrade/pg_upgrade.sh: a cluster of PG_CONFIG's server with a
 #               model of every algorithm, pg_upgrade to PostgreSQL 18, same scores.
@@ -31,7 +34,7 @@ set -uo pipefail
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$MLX_ROOT" || exit 1
 
-SUITES="${ML_SUITES:-unit regress accuracy jdbc cron security fuzz regress-18 accuracy-18 jdbc-18}"
+SUITES="${ML_SUITES:-unit regress accuracy jdbc cron security fuzz regress-18 accuracy-18 jdbc-18 dump-restore-18}"
 # set by the PostgreSQL 18 run (section 8) for the copy it runs: "-18"
 SUFFIX="${ML_SUITE_SUFFIX:-}"
 LOGDIR="$MLX_ROOT/build/test"
@@ -210,7 +213,7 @@ want18=()
 for s in regress accuracy jdbc; do
 	want "$s-18" && want18+=("$s")
 done
-if [ "$built" = 1 ] && { [ ${#want18[@]} -gt 0 ] || want pg_upgrade-18; } && [ -z "$SUFFIX" ]; then
+if [ "$built" = 1 ] && { [ ${#want18[@]} -gt 0 ] || want pg_upgrade-18 || want dump-restore-18; } && [ -z "$SUFFIX" ]; then
 	echo
 	echo "=============== PostgreSQL 18 (${want18[*]}) ==============="
 	log="$LOGDIR/pg18.log"
@@ -248,6 +251,9 @@ if [ "$built" = 1 ] && { [ ${#want18[@]} -gt 0 ] || want pg_upgrade-18; } && [ -
 				total_failed=$((total_failed + f))
 			elif [ ${#want18[@]} -gt 0 ] || [ "$(counts_of "$log")" != "0 0" ]; then
 				record "pg18" 0 1 "the PostgreSQL 18 run printed no summary, see $log"
+			fi
+			if want dump-restore-18; then
+				ML_NEW_PG_CONFIG="$pg18" ML_UPGRADE_METHOD=dump run_counted dump-restore-18 bash test/upgrade/pg_upgrade.sh
 			fi
 			if want pg_upgrade-18; then
 				ML_NEW_PG_CONFIG="$pg18" run_counted pg_upgrade-18 bash test/upgrade/pg_upgrade.sh

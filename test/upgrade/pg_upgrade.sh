@@ -13,6 +13,11 @@
 # new server must score every model to exactly the stored text and keep
 # ml.models and ml.model_names row for row.
 #
+# ML_UPGRADE_METHOD=dump moves the database by dump and restore instead: the
+# old server's pg_dump (Debian's 15.20 leaves out its "pg_attver" column
+# options, which 18.6's pg_dump copies and 18.6 then rejects) and the new
+# server's pg_restore.
+#
 # Prints PASS/FAIL lines and ends with "N passed, M failed".
 set -uo pipefail
 # shellcheck source=scripts/lib.sh
@@ -28,6 +33,7 @@ BASE="$MLX_ROOT/build/pg_upgrade"
 OLD_PORT=$((MLX_PORT + 3))
 NEW_PORT=$((MLX_PORT + 4))
 DB=ml_upgrade
+METHOD="${ML_UPGRADE_METHOD:-pg_upgrade}"
 
 stop_all() {
 	for d in old new; do
@@ -91,30 +97,45 @@ n_models=$(wc -l <"$BASE/registry-old.txt")
 n_scores=$(psql_old -At -c "SELECT count(*) FROM public.scores")
 [ "$n_models" -ge 18 ] && pass "old $("$OLD_BIN/pg_config" --version): $n_models models, $n_scores stored scores" ||
 	fail "old: only $n_models models"
-mlx_as_pguser "$OLD_BIN/pg_ctl" -D "$BASE/old" stop -m fast -w >/dev/null || bail "could not stop the old cluster"
 
-# 2. pg_upgrade to the new major
+# 2. to the new major
 mlx_as_pguser "$NEW_BIN/initdb" -D "$BASE/new" -U postgres --auth=trust --encoding=UTF8 --no-locale \
 	--no-sync $("$NEW_BIN/initdb" --help | grep -q -- --no-data-checksums && echo --no-data-checksums) \
 	>"$BASE/log/initdb-new.log" 2>&1 || bail "initdb (new) failed: $(tail -3 "$BASE/log/initdb-new.log")"
-if (cd "$BASE" && mlx_as_pguser env -C "$BASE" "$NEW_BIN/pg_upgrade" -b "$OLD_BIN" -B "$NEW_BIN" \
-	-d "$BASE/old" -D "$BASE/new" -p "$OLD_PORT" -P "$NEW_PORT" -s "$BASE/run" -U postgres) \
-	>"$BASE/log/pg_upgrade.log" 2>&1; then
-	pass "pg_upgrade $("$OLD_BIN/pg_config" --version) -> $("$NEW_BIN/pg_config" --version)"
+if [ "$METHOD" = dump ]; then
+	start "$NEW_BIN" "$BASE/new" "$NEW_PORT" || bail "could not start the new cluster"
+	"$OLD_BIN/pg_dump" -h "$BASE/run" -p "$OLD_PORT" -U postgres -Fc -f "$BASE/old.dump" "$DB" ||
+		bail "pg_dump of the old database failed"
+	"$NEW_BIN/createdb" -h "$BASE/run" -p "$NEW_PORT" -U postgres "$DB" || bail "createdb (new) failed"
+	if "$NEW_BIN/pg_restore" -h "$BASE/run" -p "$NEW_PORT" -U postgres --exit-on-error -d "$DB" "$BASE/old.dump" \
+		>"$BASE/log/pg_restore.log" 2>&1; then
+		pass "pg_dump $("$OLD_BIN/pg_config" --version) | pg_restore $("$NEW_BIN/pg_config" --version)"
+	else
+		tail -n 20 "$BASE/log/pg_restore.log"
+		bail "pg_restore failed (log: $BASE/log/pg_restore.log)"
+	fi
+	mlx_as_pguser "$OLD_BIN/pg_ctl" -D "$BASE/old" stop -m fast -w >/dev/null || bail "could not stop the old cluster"
 else
-	tail -n 30 "$BASE/log/pg_upgrade.log"
-	bail "pg_upgrade failed (log: $BASE/log/pg_upgrade.log)"
+	mlx_as_pguser "$OLD_BIN/pg_ctl" -D "$BASE/old" stop -m fast -w >/dev/null || bail "could not stop the old cluster"
+	if (cd "$BASE" && mlx_as_pguser env -C "$BASE" "$NEW_BIN/pg_upgrade" -b "$OLD_BIN" -B "$NEW_BIN" \
+		-d "$BASE/old" -D "$BASE/new" -p "$OLD_PORT" -P "$NEW_PORT" -s "$BASE/run" -U postgres) \
+		>"$BASE/log/pg_upgrade.log" 2>&1; then
+		pass "pg_upgrade $("$OLD_BIN/pg_config" --version) -> $("$NEW_BIN/pg_config" --version)"
+	else
+		tail -n 30 "$BASE/log/pg_upgrade.log"
+		bail "pg_upgrade failed (log: $BASE/log/pg_upgrade.log)"
+	fi
+	start "$NEW_BIN" "$BASE/new" "$NEW_PORT" || bail "could not start the upgraded cluster"
 fi
 
 # 3. the new server: same registry, same scores
-start "$NEW_BIN" "$BASE/new" "$NEW_PORT" || bail "could not start the upgraded cluster"
 psql_new -At -c "$registry" >"$BASE/registry-new.txt" &&
 	psql_new -At -c "SELECT * FROM ml.model_names ORDER BY name" >"$BASE/names-new.txt" || bail "new: reading the registry"
 if cmp -s "$BASE/registry-old.txt" "$BASE/registry-new.txt" && cmp -s "$BASE/names-old.txt" "$BASE/names-new.txt"; then
 	pass "ml.models and ml.model_names intact ($n_models models)"
 else
 	diff "$BASE/registry-old.txt" "$BASE/registry-new.txt" | head -5
-	fail "ml.models or ml.model_names changed across pg_upgrade"
+	fail "ml.models or ml.model_names changed across $METHOD"
 fi
 bad=$(psql_new -At -c "SELECT count(*) FROM public.scores s JOIN public.corpus_input t ON t.id = s.id
   WHERE s.score IS DISTINCT FROM CASE s.fn
@@ -123,8 +144,8 @@ bad=$(psql_new -At -c "SELECT count(*) FROM public.scores s JOIN public.corpus_i
     WHEN 'predict_label' THEN ml.predict_label(s.name, t)::text
     WHEN 'transform' THEN ml.transform(s.name, t)::text END") || bail "new: scoring failed"
 [ "$bad" = 0 ] && pass "every model scores identically on $("$NEW_BIN/pg_config" --version) ($n_scores scores)" ||
-	fail "$bad of $n_scores scores differ after pg_upgrade"
+	fail "$bad of $n_scores scores differ after $METHOD"
 # the upgraded registry keeps working
 v=$(psql_new -At -c "SELECT version FROM ml.train('linear', 'public.corpus_input', 'y', features => ARRAY['x1', 'x2'])") &&
-	[ "$v" = 2 ] && pass "ml.train after pg_upgrade stores version 2" || fail "ml.train after pg_upgrade: $v"
+	[ "$v" = 2 ] && pass "ml.train after $METHOD stores version 2" || fail "ml.train after $METHOD: $v"
 finish
