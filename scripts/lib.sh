@@ -3,6 +3,7 @@
 #   deps:    mlx_deps GROUP...        install missing Debian packages (apt-get)
 #   build:   mlx_build, mlx_install   PGXS build and install against PostgreSQL 15
 #   cluster: mlx_cluster_start|stop|status|env   a throwaway cluster for demo and tests
+#   pg18:    mlx_pg18_cache, mlx_pg18_build   PostgreSQL 18 from ../shared/vendor, built once
 #
 # Everything here is idempotent: calling a function twice is harmless.
 
@@ -34,8 +35,15 @@ MLX_PYTHON=/usr/bin/python3  # Debian's, with python3-sklearn etc. (not a pyenv 
 MLX_PKGS_CORE="make gcc libc6-dev liblapacke-dev libopenblas-dev"
 # Debian's server packages, unless PG_CONFIG names a server built elsewhere
 [ -n "${PG_CONFIG:-}" ] || MLX_PKGS_CORE="$MLX_PKGS_CORE postgresql-${MLX_PG_MAJOR} postgresql-server-dev-${MLX_PG_MAJOR}"
-MLX_PKGS_TEST="python3-sklearn python3-statsmodels python3-xgboost python3-psycopg2 python3-numpy clang libclang-rt-14-dev libpostgresql-jdbc-java openjdk-17-jdk-headless postgresql-${MLX_PG_MAJOR}-cron"
+MLX_PKGS_TEST="python3-sklearn python3-statsmodels python3-xgboost python3-psycopg2 python3-numpy clang libclang-rt-14-dev libpostgresql-jdbc-java openjdk-17-jdk-headless"
+# pg_cron for the cron suite, where Debian packages it for this major (not
+# for a server built from source, e.g. PostgreSQL 18 from scripts/pg18.sh)
+if [ -z "${PG_CONFIG:-}" ] || apt-cache show "postgresql-${MLX_PG_MAJOR}-cron" >/dev/null 2>&1; then
+	MLX_PKGS_TEST="$MLX_PKGS_TEST postgresql-${MLX_PG_MAJOR}-cron"
+fi
 MLX_PKGS_BENCH="python3-psycopg2 python3-numpy python3-sklearn python3-xgboost"
+# building PostgreSQL 18 from its release source (scripts/pg18.sh)
+MLX_PKGS_PGBUILD="bison flex make gcc libc6-dev zlib1g-dev"
 
 mlx_say() { printf '==> %s\n' "$*" >&2; }
 mlx_warn() { printf 'warning: %s\n' "$*" >&2; }
@@ -69,7 +77,8 @@ mlx_deps() {
 		core) pkgs="$pkgs $MLX_PKGS_CORE" ;;
 		test) pkgs="$pkgs $MLX_PKGS_TEST" ;;
 		bench) pkgs="$pkgs $MLX_PKGS_BENCH" ;;
-		*) mlx_die "unknown package group: $group (core, test, bench)" ;;
+		pgbuild) pkgs="$pkgs $MLX_PKGS_PGBUILD" ;;
+		*) mlx_die "unknown package group: $group (core, test, bench, pgbuild)" ;;
 		esac
 	done
 	command -v dpkg-query >/dev/null 2>&1 || mlx_die "dpkg-query not found: these scripts need Debian 12"
@@ -333,4 +342,79 @@ mlx_psql() {
 # Drop and create database $1 (a clean slate: no stale extension objects).
 mlx_fresh_db() {
 	mlx_psql -q -d postgres -c "SET client_min_messages = warning" -c "DROP DATABASE IF EXISTS \"$1\" WITH (FORCE)" -c "CREATE DATABASE \"$1\"" >/dev/null
+}
+
+# ---------------------------------------------------------------- PostgreSQL 18
+#
+# PostgreSQL 18 is not a Debian 12 package: the tests build its release source
+# (../shared/vendor, next to the checkout) once into a cache outside the
+# checkout, shared by every checkout on the machine and reused by later runs.
+# A finished build holds the stamp file .ml_ext-complete; a half-done one (a
+# killed run) is removed and redone.
+
+MLX_PG18_VERSION=18.6
+MLX_PG18_TARBALL="$(cd "$MLX_ROOT/.." && pwd -P)/shared/vendor/postgresql-${MLX_PG18_VERSION}.tar.bz2"
+MLX_PG18_SHA256=555610c24d53e4316da5b7d3fc25c279d96856d5e0e23ee308c328c5fa881d9f
+
+# The cache directory (the install prefix): /var/cache/ml_ext as root, else
+# $XDG_CACHE_HOME/ml_ext (~/.cache/ml_ext); ML_PG18_CACHE overrides it.
+mlx_pg18_cache() {
+	if [ -n "${ML_PG18_CACHE:-}" ]; then
+		echo "$ML_PG18_CACHE"
+	elif mlx_is_root; then
+		echo "/var/cache/ml_ext/pg18-$MLX_PG18_VERSION"
+	else
+		echo "${XDG_CACHE_HOME:-$HOME/.cache}/ml_ext/pg18-$MLX_PG18_VERSION"
+	fi
+}
+
+mlx_pg18_ready() { [ -f "$(mlx_pg18_cache)/.ml_ext-complete" ] && [ -x "$(mlx_pg18_cache)/bin/pg_config" ]; }
+
+# Why PostgreSQL 18 cannot be had here (empty when it can): the source is absent.
+mlx_pg18_unavailable() {
+	mlx_pg18_ready && return 0
+	[ -f "$MLX_PG18_TARBALL" ] || echo "no $MLX_PG18_TARBALL"
+}
+
+# Build and install PostgreSQL 18 into the cache unless it is there already.
+# Prints nothing on stdout; the build log is in the cache's build directory.
+mlx_pg18_build() {
+	local cache src log sum
+	cache="$(mlx_pg18_cache)"
+	mlx_pg18_ready && return 0
+	[ -f "$MLX_PG18_TARBALL" ] || mlx_die "$MLX_PG18_TARBALL is absent"
+	mkdir -p "$(dirname "$cache")"
+	# one builder at a time: a second run waits, then finds the stamp
+	exec 9>"$cache.lock"
+	flock 9
+	if mlx_pg18_ready; then
+		exec 9>&-
+		return 0
+	fi
+	sum="$(sha256sum "$MLX_PG18_TARBALL" | cut -d' ' -f1)"
+	[ "$sum" = "$MLX_PG18_SHA256" ] || mlx_die "$MLX_PG18_TARBALL: sha256 $sum, expected $MLX_PG18_SHA256"
+	mlx_deps pgbuild >&2
+	mlx_say "building PostgreSQL $MLX_PG18_VERSION into $cache (once; a few minutes)"
+	rm -rf "$cache" "$cache.build"
+	mkdir -p "$cache.build"
+	log="$cache.build/build.log"
+	src="$cache.build/postgresql-$MLX_PG18_VERSION"
+	if ! (
+		set -e
+		cd "$cache.build"
+		tar xjf "$MLX_PG18_TARBALL"
+		cd "$src"
+		./configure --prefix="$cache" --without-readline --without-icu
+		make -j2 -s
+		make -s install
+	) >"$log" 2>&1; then
+		tail -n 40 "$log" >&2
+		exec 9>&-
+		mlx_die "PostgreSQL $MLX_PG18_VERSION build failed (log: $log)"
+	fi
+	touch "$cache/.ml_ext-complete"
+	# the sources are not needed any more; keep the log
+	rm -rf "$src"
+	exec 9>&-
+	mlx_say "PostgreSQL $MLX_PG18_VERSION installed: $cache/bin/pg_config"
 }

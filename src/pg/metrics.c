@@ -53,9 +53,9 @@ typedef struct MetricsVar
 #define MV_BODY(v) ((void *) ((char *) (v) + MV_HDRSZ))
 #define MV_BODYSIZE(v) ((size_t) VARSIZE(v) - MV_HDRSZ)
 
-static void raise_bad_state(const char *what, const char *why) pg_attribute_noreturn();
-static void raise_overflow(void) pg_attribute_noreturn();
-static void raise_too_many_labels(void) pg_attribute_noreturn();
+pg_noreturn static void raise_bad_state(const char *what, const char *why);
+pg_noreturn static void raise_overflow(void);
+pg_noreturn static void raise_too_many_labels(void);
 
 static void
 raise_bad_state(const char *what, const char *why)

@@ -12,6 +12,7 @@
 
 #include "core/mlx_core.h"
 #include "model/model.h"
+#include "pg/compat.h"
 
 /*
  * A core context whose allocations come from CurrentMemoryContext at the
@@ -26,8 +27,8 @@ extern const mlx_ctx ml_pg_ctx;
  * the user's terms ("linear regression training"); errbuf, when not NULL and
  * not empty, carries the core's explanation.  Never returns.
  */
-extern void ml_raise_status(mlx_status st, const char *what,
-							const char *errbuf) pg_attribute_noreturn();
+pg_noreturn extern void ml_raise_status(mlx_status st, const char *what,
+										const char *errbuf);
 
 /* Raise on failure, no-op on MLX_OK. */
 static inline void
@@ -71,8 +72,8 @@ extern void ml_float8_array(Datum d, const char *what, MlFloat8Array *out);
 extern void ml_check_finite(const MlFloat8Array *a, const char *what);
 
 /* Raise 22000 "<what> has N elements, expected M". */
-extern void ml_raise_length_mismatch(const char *what, int got, int expected,
-									 const char *detail) pg_attribute_noreturn();
+pg_noreturn extern void ml_raise_length_mismatch(const char *what, int got, int expected,
+												 const char *detail);
 
 /*
  * Decode a model bytea datum into 'out' (memory from CurrentMemoryContext),

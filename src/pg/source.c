@@ -121,7 +121,7 @@ ml_source_from_item(const char *relation)
 		char	   *name = pnstrdup(start, end - start);
 
 		/* raises 42602 invalid_name for malformed names */
-		names = stringToQualifiedNameList(name);
+		names = ml_stringToQualifiedNameList(name);
 		rv = makeRangeVarFromNameList(names);
 		relid = RangeVarGetRelid(rv, NoLock, true);
 		if (!OidIsValid(relid))

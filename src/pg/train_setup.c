@@ -264,7 +264,7 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 
 			if (strcmp(type, "number") != 0)
 				raise_option_error(run, key, "must be a number");
-			v = float8in_internal(text, NULL, "double precision", text);
+			v = ml_float8in(text, NULL, "double precision", text);
 			if (!(v >= 0) || isinf(v))
 				raise_option_error(run, key, "must be a finite number >= 0");
 			o->var_smoothing = v;
@@ -275,7 +275,7 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 
 			if (strcmp(type, "number") != 0)
 				raise_option_error(run, key, "must be a number");
-			v = float8in_internal(text, NULL, "double precision", text);
+			v = ml_float8in(text, NULL, "double precision", text);
 			if (!(v > 0) || isinf(v))
 				raise_option_error(run, key, "must be a finite number > 0");
 			o->nb_alpha = v;
@@ -296,7 +296,7 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 				o->max_features = MemoryContextStrdup(run->cxt, text);
 			else if (strcmp(type, "number") == 0)
 			{
-				double		v = float8in_internal(text, NULL, "double precision", text);
+				double		v = ml_float8in(text, NULL, "double precision", text);
 
 				if (!((v > 0 && v < 1) || (v >= 1 && v == floor(v) && v <= MLX_TREE_MAX_FEATURES)))
 					raise_option_error(run, key, "must be \"sqrt\", \"log2\", \"all\", a number of features, or a fraction between 0 and 1");
@@ -321,7 +321,7 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 
 			if (strcmp(type, "number") != 0)
 				raise_option_error(run, key, "must be a number");
-			v = float8in_internal(text, NULL, "double precision", text);
+			v = ml_float8in(text, NULL, "double precision", text);
 			hi = strcmp(key, "n_estimators") == 0 ? ML_MAX_TREE_ESTIMATORS :
 				strcmp(key, "max_depth") == 0 ? MLX_TREE_MAX_DEPTH :
 				strcmp(key, "max_bins") == 0 ? MLX_TREE_MAX_BINS :
@@ -350,7 +350,7 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 
 			if (strcmp(type, "number") != 0)
 				raise_option_error(run, key, "must be a number");
-			v = float8in_internal(text, NULL, "double precision", text);
+			v = ml_float8in(text, NULL, "double precision", text);
 			if (strcmp(key, "min_child_weight") == 0 || strcmp(key, "gamma") == 0)
 			{
 				if (!(v >= 0) || isinf(v))
@@ -395,7 +395,7 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 
 			if (strcmp(type, "number") != 0)
 				raise_option_error(run, key, "must be a number");
-			v = float8in_internal(text, NULL, "double precision", text);
+			v = ml_float8in(text, NULL, "double precision", text);
 			if (strcmp(key, "max_iter") == 0)
 			{
 				if (v != floor(v) || v < 1 || v > 10000)
@@ -417,7 +417,7 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 
 			if (strcmp(type, "number") != 0)
 				raise_option_error(run, key, "must be a number");
-			v = float8in_internal(text, NULL, "double precision", text);
+			v = ml_float8in(text, NULL, "double precision", text);
 			if (strcmp(key, "k") == 0)
 			{
 				if (v != floor(v) || v < 1 || v > MLX_KMEANS_MAX_K)
@@ -445,7 +445,7 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 
 			if (strcmp(type, "number") != 0)
 				raise_option_error(run, key, "must be a number");
-			v = float8in_internal(text, NULL, "double precision", text);
+			v = ml_float8in(text, NULL, "double precision", text);
 			if (strcmp(key, "alpha") == 0)
 			{
 				if (!(v >= 0) || isinf(v))
@@ -473,7 +473,7 @@ ml_train_parse_options(TrainRun *run, Jsonb *options)
 
 			if (strcmp(type, "number") != 0)
 				raise_option_error(run, key, "must be a number");
-			v = float8in_internal(text, NULL, "double precision", text);
+			v = ml_float8in(text, NULL, "double precision", text);
 			if (strcmp(key, "lambda") == 0)
 			{
 				if (!(v >= 0) || isinf(v))
