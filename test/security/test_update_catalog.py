@@ -116,11 +116,10 @@ SELECT 'config', c.cfg::pg_catalog.regclass::text, coalesce(c.cond, '')
 # (kind, identity) rows allowed to differ, and how (README, "Upgrading the extension")
 ONLY_IN_FRESH = {("member", "schema ml")}
 # The update marks the roles that already own models with GRANT SELECT ON
-# ml.model_owners (upgrade/1.0--1.1/20-registry.sql); run inside an extension
-# script, PostgreSQL records those grants as initial privileges, which a
-# fresh install's marks (granted later, by ml.train) are not.  The grants
-# themselves (relacl) must be equal.
-ONLY_IN_UPDATED = {("init_privs", "table ml.model_owners")}
+# ml.model_owners and then forgets those grants as initial privileges
+# (upgrade/1.0--1.1/20-registry.sql), so that pg_dump keeps them: nothing
+# may be only in the updated database.
+ONLY_IN_UPDATED = set()
 
 
 def catalog(conn):

@@ -85,6 +85,13 @@ BEGIN
                               pg_catalog.pg_get_userbyid(r.owner_id));
   END LOOP;
 END $$;
+-- Grants made by an extension script count as the object's initial
+-- privileges, which pg_dump leaves out.  These marks belong to the data
+-- (as the ones ml_ext grants later do): forget them as initial privileges,
+-- as a fresh install (whose table starts with no grants) has none.
+DELETE FROM pg_catalog.pg_init_privs
+ WHERE objoid OPERATOR(pg_catalog.=) 'ml.model_owners'::pg_catalog.regclass
+   AND classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass;
 
 -- The registry writers, in C: they check the caller, then write as the
 -- registry's owner (the role that installed ml_ext).
