@@ -3,6 +3,9 @@ ml_ext-only writes, models keep scoring identically, and a schema ml with
 planted objects stops the update.
 """
 
+import os
+import subprocess
+
 from seclib import check, connect, expect_error, make_role, q, q1
 
 DB = "ml_sec_update"
@@ -54,6 +57,27 @@ def test_update_keeps_models_and_locks_the_registry():
     q(u, "SELECT ml.deploy('upd_lin', 1)")
     check(q1(u, "SELECT ml.drop_model('upd_enet')") == 1, "drop after the update")
     u.close()
+    # the updated database dumps and restores like a fresh 1.1 one
+    bindir = os.environ.get("MLX_PG_BINDIR", "/usr/lib/postgresql/15/bin")
+    dump = "/tmp/ml_sec_update_%d.dump" % os.getpid()
+    subprocess.run([os.path.join(bindir, "pg_dump"), "-Fc", "-f", dump, DB], check=True)
+    pg = connect(db="postgres")
+    q(pg, "DROP DATABASE IF EXISTS ml_sec_update_restored WITH (FORCE)")
+    q(pg, "CREATE DATABASE ml_sec_update_restored")
+    r = subprocess.run([os.path.join(bindir, "pg_restore"), "--exit-on-error", "-d", "ml_sec_update_restored", dump],
+                       capture_output=True, text=True)
+    os.unlink(dump)
+    check(r.returncode == 0, "the updated database does not restore: %s" % r.stderr[-1500:])
+    rc = connect(db="ml_sec_update_restored")
+    check(q1(rc, "SELECT round(ml.predict('upd_lin', ARRAY[2.0, 3.0]::float8[])::numeric, 9)")
+          == q1(c, "SELECT round(ml.predict('upd_lin', ARRAY[2.0, 3.0]::float8[])::numeric, 9)"),
+          "the restored model scores differently")
+    rc.close()
+    q(pg, "DROP DATABASE ml_sec_update_restored WITH (FORCE)")
+    # and DROP EXTENSION takes the schema with it, as for a fresh install
+    q(c, "DROP EXTENSION ml_ext CASCADE")
+    check(q1(c, "SELECT count(*) FROM pg_catalog.pg_namespace WHERE nspname = 'ml'") == 0,
+          "DROP EXTENSION left schema ml behind in an updated database")
     c.close()
 
 

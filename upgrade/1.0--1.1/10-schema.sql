@@ -51,3 +51,41 @@ BEGIN
             HINT = 'Objects in ml run next to ml_ext''s own. Move or drop them, then update again.';
   END IF;
 END $$;
+
+-- 1.0 recorded the extension in schema ml, which therefore could not be one
+-- of its members: DROP EXTENSION left it behind, and pg_dump wrote
+-- "CREATE SCHEMA ml" and "CREATE EXTENSION ml_ext WITH SCHEMA ml", which a
+-- 1.1 server refuses.  Record the extension in pg_catalog, as a fresh 1.1
+-- install does (PostgreSQL offers no command to move a non-relocatable
+-- extension, hence the catalog update; pg_catalog is pinned, so no
+-- dependency on it is recorded), and make ml a member.
+DO $$
+DECLARE
+  ext oid := (SELECT e.oid FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'ml_ext');
+  nsp oid := (SELECT n.oid FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) 'ml');
+BEGIN
+  IF (SELECT e.extnamespace FROM pg_catalog.pg_extension e WHERE e.oid OPERATOR(pg_catalog.=) ext)
+     OPERATOR(pg_catalog.=) nsp THEN
+    DELETE FROM pg_catalog.pg_depend d
+     WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+       AND d.objid OPERATOR(pg_catalog.=) ext
+       AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
+       AND d.refobjid OPERATOR(pg_catalog.=) nsp;
+    UPDATE pg_catalog.pg_extension SET extnamespace = 'pg_catalog'::pg_catalog.regnamespace
+     WHERE oid OPERATOR(pg_catalog.=) ext;
+  END IF;
+  -- (a fresh install created ml as a member already)
+  IF NOT EXISTS (SELECT FROM pg_catalog.pg_depend d
+                  WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass
+                    AND d.objid OPERATOR(pg_catalog.=) nsp
+                    AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass
+                    AND d.deptype OPERATOR(pg_catalog.=) 'e') THEN
+    ALTER EXTENSION ml_ext ADD SCHEMA ml;
+    -- the grants on ml (USAGE for the roles that use ml_ext) are the
+    -- administrator's, not the extension's: not initial privileges, so that
+    -- pg_dump keeps them (a fresh install's schema starts with none)
+    DELETE FROM pg_catalog.pg_init_privs
+     WHERE objoid OPERATOR(pg_catalog.=) nsp
+       AND classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_namespace'::pg_catalog.regclass;
+  END IF;
+END $$;
