@@ -47,4 +47,14 @@
 #define pg_noreturn pg_attribute_noreturn()
 #endif
 
+/*
+ * The local transaction id of this backend (PostgreSQL 17 moved it into
+ * PGPROC's vxid); callers include storage/proc.h.
+ */
+#if PG_VERSION_NUM >= 170000
+#define ML_MY_LXID() (MyProc->vxid.lxid)
+#else
+#define ML_MY_LXID() (MyProc->lxid)
+#endif
+
 #endif							/* ML_COMPAT_H */

@@ -184,8 +184,8 @@ extern bytea *ml_encode_model(const mlx_model *m);
  * ERROR 54000 for a model of this algorithm larger than MLX_MODEL_MAX_SIZE
  * (estimate: bytes is the most a training run could make).
  */
-extern void ml_raise_model_too_large(uint16 algorithm, double bytes,
-									 bool estimate) pg_attribute_noreturn();
+pg_noreturn extern void ml_raise_model_too_large(uint16 algorithm, double bytes,
+												 bool estimate);
 
 /*
  * Pin search_path to "pg_catalog, pg_temp" until ml_unpin_search_path(level)

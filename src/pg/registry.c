@@ -133,7 +133,7 @@ ml_registry_stamp_take(MlRegistryStamp *s)
 	s->valid = (snap != NULL);
 	if (!s->valid)
 		return;
-	s->lxid = MyProc->lxid;
+	s->lxid = ML_MY_LXID();
 	s->userid = GetUserId();
 	s->curcid = snap->curcid;
 	s->xmin = snap->xmin;
@@ -149,7 +149,7 @@ ml_registry_stamp_current(const MlRegistryStamp *s)
 	if (!s->valid || !ActiveSnapshotSet())
 		return false;
 	snap = GetActiveSnapshot();
-	return s->lxid == MyProc->lxid &&
+	return s->lxid == ML_MY_LXID() &&
 		s->userid == GetUserId() &&
 		s->curcid == snap->curcid &&
 		s->xmin == snap->xmin &&
