@@ -79,12 +79,16 @@ def checks(conn, report, compare):
     for s in ("parallel_setup_cost = 0", "parallel_tuple_cost = 0",
               "min_parallel_table_scan_size = 0", "max_parallel_workers_per_gather = 2"):
         cur.execute("SET " + s)
-    cur.execute("SELECT version FROM ml.train('reg_parallel', '(SELECT * FROM reg_big)', 'y', "
-                "features => ARRAY['a', 'b'])")
-    cur.execute("SELECT name, workers_planned, processes FROM ml.training_info('reg_parallel') ORDER BY pass")
-    passes = cur.fetchall()
-    # (whether workers get rows before the leader has read them all is timing:
-    # every pass must be planned parallel, and some pass seen by several processes)
+    # (whether workers get rows before the leader has read them all is timing,
+    # which a loaded machine can lose: every pass must be planned parallel,
+    # and in one of up to three trainings some pass seen by several processes)
+    for attempt in range(3):
+        cur.execute("SELECT version FROM ml.train('reg_parallel', '(SELECT * FROM reg_big)', 'y', "
+                    "features => ARRAY['a', 'b'])")
+        cur.execute("SELECT name, workers_planned, processes FROM ml.training_info('reg_parallel') ORDER BY pass")
+        passes = cur.fetchall()
+        if not all(p[1] == 2 for p in passes) or any(p[2] > 1 for p in passes):
+            break
     report("registry: every ml.train pass is planned with 2 workers, and several processes saw rows",
            len(passes) >= 1 and all(p[1] == 2 for p in passes) and any(p[2] > 1 for p in passes),
            "passes %s" % passes)
